@@ -1,0 +1,412 @@
+//! The `switchyard` binary as testers and scripts use it: `--json` output,
+//! exit codes, specific errors, and the real keychain and database.
+
+use serde_json::Value;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+const ABANDON: &str =
+    "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+
+fn service(test: &str) -> String {
+    format!("org.switchyard.test.cli.{test}.{}", std::process::id())
+}
+
+fn run(args: &[&str], stdin: &str, envs: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_switchyard"));
+    cmd.args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn switchyard");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): stdout={} stderr={}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn derive(path: &str, network: &str, stdin: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "keys",
+        "derive",
+        "--mnemonic-stdin",
+        "--path",
+        path,
+        "--network",
+        network,
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    run(&args, stdin, &[])
+}
+
+#[test]
+fn keys_derive_matches_bip84_and_bip86_vectors() {
+    let out = derive("m/84'/0'/0'/0/0", "bitcoin", &format!("{ABANDON}\n"), &[]);
+    assert!(out.status.success());
+    let v = json(&out);
+    assert_eq!(v["address"], "bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu");
+    assert_eq!(
+        v["public_key"],
+        "0330d54fd0dd420a6e5f8d3624f5f3482cae350f79d5f0753bf5beef9c2d91af3c"
+    );
+    assert_eq!(v["fingerprint"], "73c5da0a");
+    let v = json(&derive("m/86'/0'/0'/0/0", "bitcoin", ABANDON, &[]));
+    assert_eq!(
+        v["address"],
+        "bc1p5cyxnuxmeuwuvkwfem96lqzszd02n6xdcjrs20cac6yqjjwudpxqkedrcr"
+    );
+    // BIP49 on testnet.
+    let v = json(&derive("m/49'/1'/0'/0/0", "testnet", ABANDON, &[]));
+    assert_eq!(v["address"], "2Mww8dCYPUpKHofjgcXcBCEGmniw9CoaiD2");
+}
+
+#[test]
+fn passphrase_from_stdin_changes_the_keys() {
+    let plain = json(&derive("m/84'/0'/0'", "bitcoin", ABANDON, &[]));
+    let with = json(&derive(
+        "m/84'/0'/0'",
+        "bitcoin",
+        &format!("{ABANDON}\nTREZOR\n"),
+        &["--passphrase-stdin"],
+    ));
+    let empty = json(&derive(
+        "m/84'/0'/0'",
+        "bitcoin",
+        &format!("{ABANDON}\n\n"),
+        &["--passphrase-stdin"],
+    ));
+    assert_ne!(plain["xpub"], with["xpub"]);
+    assert_eq!(
+        plain["xpub"], empty["xpub"],
+        "an empty passphrase is no passphrase"
+    );
+}
+
+#[test]
+fn bad_input_gets_specific_errors_and_exit_status_1() {
+    let cases: &[(&str, &str, &str, &str)] = &[
+        (
+            "m/84'/0'/0'/0/0",
+            "bitcoin",
+            "abandon abandon",
+            "mnemonic_unknown_word",
+        ),
+        (
+            "m/84'/0'/0'/0/0",
+            "bitcoin",
+            "abandon abandon abandon",
+            "mnemonic_word_count",
+        ),
+        (
+            "m/84'/0'/0'/0/0",
+            "bitcoin",
+            &ABANDON.replace("about", "abandon"),
+            "mnemonic_checksum",
+        ),
+        ("m/84'/0'/0'/0/0", "bitcoin", "", "mnemonic_empty"),
+        ("84'/0'/0'", "bitcoin", ABANDON, "invalid_path"),
+        ("m/84/0'/0'/0/0", "bitcoin", ABANDON, "invalid_path"),
+        ("m/84'/0'/0'/0/0", "regtest", ABANDON, "invalid_path"),
+    ];
+    // "abandon abandon" has no unknown word: fix the first case's input.
+    for (path, network, words, code) in cases {
+        let words = if *code == "mnemonic_unknown_word" {
+            "abandon abandn about"
+        } else {
+            words
+        };
+        let out = derive(path, network, words, &[]);
+        assert_eq!(out.status.code(), Some(1), "{path} {words}");
+        let v = json(&out);
+        assert_eq!(v["error"]["code"], *code, "{path} {network} {words}: {v}");
+        assert!(
+            v["error"]["message"].as_str().unwrap().ends_with('.'),
+            "{v}"
+        );
+        assert!(
+            !v["error"]["message"].as_str().unwrap().contains("abandn"),
+            "errors never echo words"
+        );
+    }
+    // Coin type mismatch says what to do, and --allow-nonstandard accepts it.
+    let v = json(&derive("m/84'/0'/0'/0/0", "regtest", ABANDON, &[]));
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("use 1'"),
+        "{v}"
+    );
+    let v = json(&derive(
+        "m/84'/0'/0'/0/0",
+        "regtest",
+        ABANDON,
+        &["--allow-nonstandard"],
+    ));
+    assert!(v["address"].as_str().unwrap().starts_with("bcrt1q"));
+    // Non-English words are named as such.
+    let spanish = "ábaco ábaco ábaco ábaco ábaco ábaco ábaco ábaco ábaco ábaco ábaco abierto";
+    let v = json(&derive("m/84'/0'/0'/0/0", "bitcoin", spanish, &[]));
+    assert_eq!(v["error"]["code"], "mnemonic_not_english", "{v}");
+}
+
+fn wallet(dir: &Path, svc: &str, args: &[&str], stdin: &str) -> Output {
+    let mut all = vec!["--data-dir", dir.to_str().unwrap(), "--json", "wallet"];
+    all.extend_from_slice(args);
+    run(&all, stdin, &[("SWITCHYARD_KEYCHAIN_SERVICE", svc)])
+}
+
+#[test]
+fn wallet_commands_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let svc = service("wallet");
+    let out = wallet(
+        dir.path(),
+        &svc,
+        &[
+            "restore",
+            "--name",
+            "vec",
+            "--network",
+            "bitcoin",
+            "--mnemonic-stdin",
+        ],
+        ABANDON,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let id = json(&out)["id"].as_str().unwrap().to_string();
+
+    let list = json(&wallet(dir.path(), &svc, &["list"], ""));
+    assert_eq!(list[0]["fingerprint"], "73c5da0a");
+
+    let addrs = json(&wallet(
+        dir.path(),
+        &svc,
+        &["addresses", "vec", "--change", "--count", "1"],
+        "",
+    ));
+    assert_eq!(
+        addrs[0]["address"],
+        "bc1q8c6fshw2dlwun7ekn9qwf37cu2rn755upcp6el"
+    );
+    assert_eq!(addrs[0]["path"], "m/84'/0'/0'/1/0");
+
+    let show = json(&wallet(dir.path(), &svc, &["show", &id[..6]], ""));
+    let zpub = show["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["purpose"] == "bip84")
+        .unwrap()["slip132"]
+        .clone();
+    assert_eq!(zpub, "zpub6rFR7y4Q2AijBEqTUquhVz398htDFrtymD9xYYfG1m4wAcvPhXNfE3EfH1r1ADqtfSdVCToUG868RvUUkgDKf31mGDtKsAYz2oz2AGutZYs");
+
+    let own = json(&wallet(
+        dir.path(),
+        &svc,
+        &[
+            "verify-address",
+            "vec",
+            "bc1p4qhjn9zdvkux4e44uhx8tc55attvtyu358kutcqkudyccelu0was9fqzwh",
+        ],
+        "",
+    ));
+    assert_eq!(own["is_mine"], true);
+    assert_eq!(own["found"]["path"], "m/86'/0'/0'/0/1");
+    let wrong = wallet(
+        dir.path(),
+        &svc,
+        &[
+            "verify-address",
+            "vec",
+            "bcrt1q6rz28mcfaxtmd6v789l9rrlrusdprr9pz3cppk",
+        ],
+        "",
+    );
+    assert_eq!(json(&wrong)["error"]["code"], "wrong_network");
+
+    // Same seed again: refused, naming the existing wallet.
+    let dup = wallet(
+        dir.path(),
+        &svc,
+        &[
+            "restore",
+            "--name",
+            "again",
+            "--network",
+            "bitcoin",
+            "--mnemonic-stdin",
+        ],
+        ABANDON,
+    );
+    assert_eq!(json(&dup)["error"]["code"], "duplicate_wallet");
+
+    // Reveal needs the name; delete needs --yes.
+    let no = wallet(dir.path(), &svc, &["reveal", "vec"], "");
+    assert_eq!(json(&no)["error"]["code"], "not_confirmed");
+    let yes = json(&wallet(
+        dir.path(),
+        &svc,
+        &["reveal", "vec", "--confirm-name", "vec"],
+        "",
+    ));
+    assert_eq!(yes["words"], ABANDON);
+    assert_eq!(
+        json(&wallet(dir.path(), &svc, &["delete", "vec"], ""))["error"]["code"],
+        "not_confirmed"
+    );
+    assert!(wallet(dir.path(), &svc, &["delete", "vec", "--yes"], "")
+        .status
+        .success());
+    assert_eq!(
+        json(&wallet(dir.path(), &svc, &["list"], "")),
+        serde_json::json!([])
+    );
+}
+
+#[test]
+fn create_prints_words_once_and_they_restore_the_same_wallet() {
+    let dir = tempfile::tempdir().unwrap();
+    let other = tempfile::tempdir().unwrap();
+    let svc = service("create");
+    let created = json(&wallet(
+        dir.path(),
+        &svc,
+        &["create", "--name", "new", "--words", "24"],
+        "",
+    ));
+    let words = created["mnemonic"].as_str().unwrap().to_string();
+    assert_eq!(words.split(' ').count(), 24);
+    let first = json(&wallet(
+        dir.path(),
+        &svc,
+        &["addresses", "new", "--count", "1"],
+        "",
+    ));
+    let restored = wallet(
+        other.path(),
+        &svc,
+        &["restore", "--name", "copy", "--mnemonic-stdin"],
+        &words,
+    );
+    assert!(restored.status.success());
+    let again = json(&wallet(
+        other.path(),
+        &svc,
+        &["addresses", "copy", "--count", "1"],
+        "",
+    ));
+    assert_eq!(first[0]["address"], again[0]["address"]);
+    assert!(first[0]["address"].as_str().unwrap().starts_with("bcrt1q"));
+    for d in [dir.path(), other.path()] {
+        let name = if d == dir.path() { "new" } else { "copy" };
+        assert!(wallet(d, &svc, &["delete", name, "--yes"], "")
+            .status
+            .success());
+    }
+}
+
+#[test]
+fn keychain_unavailable_is_clear_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        &[
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "--json",
+            "wallet",
+            "restore",
+            "--name",
+            "x",
+            "--mnemonic-stdin",
+        ],
+        ABANDON,
+        &[
+            ("SWITCHYARD_KEYCHAIN_SERVICE", &service("unavailable")),
+            (
+                "DBUS_SESSION_BUS_ADDRESS",
+                "unix:path=/nonexistent/switchyard-test-bus",
+            ),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v = json(&out);
+    assert_eq!(v["error"]["code"], "keychain_unavailable", "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("keychain"));
+    let list = json(&run(
+        &[
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "--json",
+            "wallet",
+            "list",
+        ],
+        "",
+        &[],
+    ));
+    assert_eq!(
+        list,
+        serde_json::json!([]),
+        "no row without its keychain entry"
+    );
+}
+
+#[test]
+fn cli_processes_and_an_open_store_share_the_database() {
+    // The app holds the store open while CLI processes write to it.
+    let dir = tempfile::tempdir().unwrap();
+    let svc = service("concurrent");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let app_store = rt
+        .block_on(switchyard_core::store::Store::open_in(dir.path()))
+        .unwrap();
+    let handles: Vec<_> = (0..4)
+        .map(|i| {
+            let d = dir.path().to_path_buf();
+            let svc = svc.clone();
+            std::thread::spawn(move || {
+                wallet(&d, &svc, &["create", "--name", &format!("c{i}")], "")
+            })
+        })
+        .collect();
+    rt.block_on(app_store.set_setting("opened_by", "app"))
+        .unwrap();
+    for h in handles {
+        let out = h.join().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    assert_eq!(rt.block_on(app_store.wallets()).unwrap().len(), 4);
+    for i in 0..4 {
+        assert!(
+            wallet(dir.path(), &svc, &["delete", &format!("c{i}"), "--yes"], "")
+                .status
+                .success()
+        );
+    }
+}

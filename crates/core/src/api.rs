@@ -1,0 +1,217 @@
+//! The one error shape that crosses the IPC boundary and the CLI's `--json`
+//! output: `{ code, message, detail }`.
+//!
+//! `code` is stable and the UI branches on it; `message` is a whole sentence a
+//! user can act on; `detail` is the technical cause, for a "details" toggle and
+//! bug reports. None of them ever contains a secret: module errors are built
+//! to carry positions and names, not words or keys.
+
+use crate::keychain::KeychainError;
+use crate::keys::{AddressError, DeriveError, MnemonicError, PathError};
+use crate::store::StoreError;
+use crate::wallet::WalletError;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// What kind of failure, for the UI to branch on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ErrorCode {
+    /// Recovery words: none entered.
+    MnemonicEmpty,
+    /// Recovery words: a word not in the English list.
+    MnemonicUnknownWord,
+    /// Recovery words: wrong count.
+    MnemonicWordCount,
+    /// Recovery words: checksum mismatch.
+    MnemonicChecksum,
+    /// Recovery words: another language.
+    MnemonicNotEnglish,
+    /// A derivation path.
+    InvalidPath,
+    /// Not an address.
+    InvalidAddress,
+    /// An address (or key) for another network.
+    WrongNetwork,
+    /// No keychain service.
+    KeychainUnavailable,
+    /// Keychain locked or access refused.
+    KeychainLocked,
+    /// Other keychain failure.
+    KeychainError,
+    /// A wallet's seed is missing from the keychain.
+    SeedMissing,
+    /// No such wallet.
+    WalletNotFound,
+    /// The name is taken or invalid.
+    InvalidName,
+    /// The same seed is already a wallet.
+    DuplicateWallet,
+    /// Wrong passphrase or missing confirmation.
+    NotConfirmed,
+    /// A request field out of range.
+    InvalidRequest,
+    /// The database.
+    Storage,
+    /// Anything else.
+    Internal,
+}
+
+/// A failure, as the UI and `--json` scripts see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]
+#[error("{message}")]
+#[ts(export)]
+pub struct ApiError {
+    /// Stable code.
+    pub code: ErrorCode,
+    /// A sentence for the user.
+    pub message: String,
+    /// The technical cause, if any.
+    pub detail: Option<String>,
+}
+
+impl ApiError {
+    /// An error with no technical detail.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError {
+            code,
+            message: message.into(),
+            detail: None,
+        }
+    }
+
+    fn with_detail(code: ErrorCode, message: impl Into<String>, detail: impl Into<String>) -> Self {
+        ApiError {
+            code,
+            message: message.into(),
+            detail: Some(detail.into()),
+        }
+    }
+}
+
+impl From<MnemonicError> for ApiError {
+    fn from(e: MnemonicError) -> Self {
+        let code = match e {
+            MnemonicError::Empty => ErrorCode::MnemonicEmpty,
+            MnemonicError::NotEnglish { .. } => ErrorCode::MnemonicNotEnglish,
+            MnemonicError::UnknownWord { .. } => ErrorCode::MnemonicUnknownWord,
+            MnemonicError::BadWordCount { .. } => ErrorCode::MnemonicWordCount,
+            MnemonicError::BadChecksum => ErrorCode::MnemonicChecksum,
+        };
+        ApiError::new(code, e.to_string())
+    }
+}
+
+impl From<PathError> for ApiError {
+    fn from(e: PathError) -> Self {
+        ApiError::new(ErrorCode::InvalidPath, e.to_string())
+    }
+}
+
+impl From<AddressError> for ApiError {
+    fn from(e: AddressError) -> Self {
+        let code = match e {
+            AddressError::Malformed { .. } => ErrorCode::InvalidAddress,
+            AddressError::WrongNetwork { .. } => ErrorCode::WrongNetwork,
+        };
+        ApiError::new(code, e.to_string())
+    }
+}
+
+impl From<KeychainError> for ApiError {
+    fn from(e: KeychainError) -> Self {
+        let (code, detail) = match &e {
+            KeychainError::Unavailable { detail } => (ErrorCode::KeychainUnavailable, detail),
+            KeychainError::Locked { detail } => (ErrorCode::KeychainLocked, detail),
+            KeychainError::Other { detail } => (ErrorCode::KeychainError, detail),
+        };
+        ApiError::with_detail(code, e.to_string(), detail.clone())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "database error");
+        ApiError::with_detail(
+            ErrorCode::Storage,
+            "Switchyard could not read or write its database. Nothing was changed; try again, and if it keeps failing, check the disk and the data directory.",
+            e.to_string(),
+        )
+    }
+}
+
+impl From<DeriveError> for ApiError {
+    fn from(e: DeriveError) -> Self {
+        match e {
+            DeriveError::Mnemonic(m) => m.into(),
+            DeriveError::Path(p) => p.into(),
+        }
+    }
+}
+
+impl From<WalletError> for ApiError {
+    fn from(e: WalletError) -> Self {
+        match e {
+            WalletError::Mnemonic(m) => m.into(),
+            WalletError::Address(a) => a.into(),
+            WalletError::Keychain(k) => k.into(),
+            WalletError::Store(s) => s.into(),
+            WalletError::NotFound { .. } => ApiError::new(ErrorCode::WalletNotFound, e.to_string()),
+            WalletError::BadName | WalletError::NameTaken { .. } => {
+                ApiError::new(ErrorCode::InvalidName, e.to_string())
+            }
+            WalletError::Duplicate { .. } => {
+                ApiError::new(ErrorCode::DuplicateWallet, e.to_string())
+            }
+            WalletError::SecretMissing { .. } | WalletError::SecretUnreadable { .. } => {
+                ApiError::new(ErrorCode::SeedMissing, e.to_string())
+            }
+            WalletError::NotConfirmed(_) => ApiError::new(ErrorCode::NotConfirmed, e.to_string()),
+            WalletError::BadRequest(_) => ApiError::new(ErrorCode::InvalidRequest, e.to_string()),
+            WalletError::Task(ref d) => {
+                tracing::error!(error = %d, "internal task failed");
+                ApiError::with_detail(
+                    ErrorCode::Internal,
+                    "An internal error stopped the operation; nothing was changed.",
+                    d.clone(),
+                )
+            }
+        }
+    }
+}
+
+/// A secret argument arriving over IPC (words, passphrase): deserialized
+/// straight into a [`secrecy::SecretString`]; `Debug` prints nothing of it.
+pub struct SecretInput(pub secrecy::SecretString);
+
+impl<'de> Deserialize<'de> for SecretInput {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(SecretInput(secrecy::SecretString::from(
+            String::deserialize(d)?,
+        )))
+    }
+}
+
+impl TS for SecretInput {
+    type WithoutGenerics = Self;
+    type OptionInnerType = Self;
+    fn name(_: &ts_rs::Config) -> String {
+        "string".into()
+    }
+    fn inline(_: &ts_rs::Config) -> String {
+        "string".into()
+    }
+}
+
+impl std::fmt::Debug for SecretInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretInput(<redacted>)")
+    }
+}
+
+impl From<SecretInput> for secrecy::SecretString {
+    fn from(s: SecretInput) -> Self {
+        s.0
+    }
+}

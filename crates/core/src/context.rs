@@ -1,0 +1,125 @@
+//! Opening Switchyard's state: the data directory, the database and the
+//! keychain, the same way for the desktop app and the CLI.
+//!
+//! ### Defaults
+//! - data directory: `$SWITCHYARD_DATA_DIR`, else the platform's data directory
+//!   (`~/.local/share/switchyard` on Linux);
+//! - keychain service name: `$SWITCHYARD_KEYCHAIN_SERVICE`, else
+//!   [`crate::keychain::DEFAULT_SERVICE`] (tests set their own so they never
+//!   touch a user's entries).
+
+use crate::api::ApiError;
+use crate::keychain::{OsKeychain, DEFAULT_SERVICE};
+use crate::store::Store;
+use crate::wallet::WalletService;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Environment variable naming the data directory.
+pub const DATA_DIR_ENV: &str = "SWITCHYARD_DATA_DIR";
+/// Environment variable naming the keychain service.
+pub const KEYCHAIN_SERVICE_ENV: &str = "SWITCHYARD_KEYCHAIN_SERVICE";
+
+/// The data directory when none is given on the command line.
+pub fn default_data_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("switchyard")
+}
+
+/// The keychain service name in force.
+pub fn keychain_service() -> String {
+    std::env::var(KEYCHAIN_SERVICE_ENV)
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| DEFAULT_SERVICE.to_string())
+}
+
+/// Everything a front end needs, opened.
+#[derive(Clone)]
+pub struct Context {
+    /// The data directory.
+    pub data_dir: PathBuf,
+    /// The OS keychain.
+    pub keychain: OsKeychain,
+    /// Wallets.
+    pub wallets: WalletService,
+}
+
+impl Context {
+    /// Opens (creating if needed) the data directory and its database.
+    pub async fn open(data_dir: &Path) -> Result<Context, ApiError> {
+        let store = Store::open_in(data_dir).await?;
+        let keychain = OsKeychain::new(keychain_service());
+        Ok(Context {
+            data_dir: data_dir.to_path_buf(),
+            wallets: WalletService::new(store, Arc::new(keychain.clone())),
+            keychain,
+        })
+    }
+}
+
+/// How the app's node connection stands. Only `not_configured` exists until
+/// node profiles land; the header shows it from the first screen on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum NodeState {
+    /// No node profile yet.
+    NotConfigured,
+}
+
+/// Whether the keychain works, and if not, why (a sentence for the user).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+#[ts(export)]
+pub struct KeychainStatus {
+    /// A probe entry could be written, read back and deleted.
+    pub ok: bool,
+    /// Why not.
+    pub error: Option<ApiError>,
+}
+
+/// What the header and the settings screen show.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+#[ts(export)]
+pub struct AppStatus {
+    /// Switchyard's version.
+    pub version: String,
+    /// The data directory in use.
+    pub data_dir: String,
+    /// The keychain's health.
+    pub keychain: KeychainStatus,
+    /// The node connection.
+    pub node: NodeState,
+}
+
+impl AppStatus {
+    /// Probes the keychain and reports.
+    pub async fn gather(ctx: &Context) -> AppStatus {
+        let kc = ctx.keychain.clone();
+        let probe = tokio::task::spawn_blocking(move || kc.probe()).await;
+        let keychain = match probe {
+            Ok(Ok(())) => KeychainStatus {
+                ok: true,
+                error: None,
+            },
+            Ok(Err(e)) => KeychainStatus {
+                ok: false,
+                error: Some(e.into()),
+            },
+            Err(e) => KeychainStatus {
+                ok: false,
+                error: Some(ApiError::new(crate::ErrorCode::Internal, e.to_string())),
+            },
+        };
+        AppStatus {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            data_dir: ctx.data_dir.display().to_string(),
+            keychain,
+            node: NodeState::NotConfigured,
+        }
+    }
+}

@@ -1,0 +1,810 @@
+//! The wallet service: create, restore, list, inspect, reveal and delete
+//! wallets, keeping the OS keychain and the database consistent.
+//!
+//! Invariants:
+//! - The words and passphrase are written only to the keychain; the database
+//!   holds the fingerprint and account xpubs derived from them.
+//! - Nothing is half-written: a wallet row exists only if its keychain entry
+//!   was written, and a keychain entry is removed again if its row could not be
+//!   committed. Deleting restores the keychain entry if the row delete fails.
+//! - Addresses come from the stored xpubs: listing them never reads the seed.
+
+use crate::keychain::{KeychainError, SecretStore};
+use crate::keys::{
+    master_key, parse_address, parse_mnemonic, phrase_of, seed_from, AccountKey, AddressError,
+    Chain, MnemonicError, Purpose,
+};
+use crate::network::Network;
+use crate::store::{AccountRow, Store, StoreError, WalletRow};
+use bitcoin::bip32::Xpub;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use std::str::FromStr;
+use std::sync::Arc;
+use ts_rs::TS;
+
+/// Longest wallet name we accept, in characters.
+pub const MAX_NAME_CHARS: usize = 64;
+/// Most addresses one listing returns.
+pub const MAX_ADDRESSES: u32 = 1000;
+/// How far [`WalletService::find_address`] searches by default, per chain.
+pub const DEFAULT_SEARCH_GAP: u32 = 1000;
+
+const SECRET_HEADER: &str = "switchyard-seed-v1";
+
+/// Why a wallet operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum WalletError {
+    /// The recovery words.
+    #[error(transparent)]
+    Mnemonic(#[from] MnemonicError),
+    /// An address given to check.
+    #[error(transparent)]
+    Address(#[from] AddressError),
+    /// The OS keychain.
+    #[error(transparent)]
+    Keychain(#[from] KeychainError),
+    /// The database.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// No wallet with that id.
+    #[error("There is no wallet with id {id}.")]
+    NotFound {
+        /// The id asked for.
+        id: String,
+    },
+    /// The name is empty or too long.
+    #[error("A wallet name has 1 to 64 characters.")]
+    BadName,
+    /// Another wallet has that name.
+    #[error("A wallet named \"{name}\" already exists; choose another name.")]
+    NameTaken {
+        /// The name.
+        name: String,
+    },
+    /// The same seed (words + passphrase) is already a wallet on this network.
+    #[error("These recovery words (with this passphrase) are already set up as the wallet \"{existing}\" on {network}.")]
+    Duplicate {
+        /// The existing wallet's name.
+        existing: String,
+        /// The network.
+        network: Network,
+    },
+    /// The wallet's keychain entry is gone.
+    #[error("The recovery words of wallet \"{name}\" are missing from the system keychain. Restore the wallet from your written-down words.")]
+    SecretMissing {
+        /// The wallet's name.
+        name: String,
+    },
+    /// The keychain entry is not one we wrote.
+    #[error(
+        "The keychain entry of wallet \"{name}\" cannot be read by this version of Switchyard."
+    )]
+    SecretUnreadable {
+        /// The wallet's name.
+        name: String,
+    },
+    /// Reveal was asked with the wrong passphrase (or confirmation).
+    #[error("{0}")]
+    NotConfirmed(&'static str),
+    /// A request field out of range.
+    #[error("{0}")]
+    BadRequest(String),
+    /// A blocking task (keychain call) did not finish.
+    #[error("An internal task failed: {0}")]
+    Task(String),
+}
+
+/// What is needed to create or restore a wallet.
+pub struct NewWallet {
+    /// Display name, unique.
+    pub name: String,
+    /// Network the wallet's keys and addresses are for.
+    pub network: Network,
+    /// The recovery words (English BIP39).
+    pub words: SecretString,
+    /// The BIP39 passphrase ("25th word"); empty for none.
+    pub passphrase: SecretString,
+}
+
+/// The IPC request to create (or restore) a wallet. The words and passphrase
+/// deserialize straight into secret containers; `Debug` shows neither.
+#[derive(Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[ts(export)]
+pub struct CreateWalletRequest {
+    /// Display name.
+    pub name: String,
+    /// Network.
+    pub network: Network,
+    /// Space-separated recovery words.
+    pub words: crate::api::SecretInput,
+    /// BIP39 passphrase, empty for none.
+    pub passphrase: crate::api::SecretInput,
+}
+
+impl std::fmt::Debug for CreateWalletRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateWalletRequest")
+            .field("name", &self.name)
+            .field("network", &self.network)
+            .finish_non_exhaustive()
+    }
+}
+
+impl From<CreateWalletRequest> for NewWallet {
+    fn from(r: CreateWalletRequest) -> Self {
+        NewWallet {
+            name: r.name,
+            network: r.network,
+            words: r.words.into(),
+            passphrase: r.passphrase.into(),
+        }
+    }
+}
+
+/// A wallet as lists show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct WalletSummary {
+    /// Stable id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Network.
+    pub network: Network,
+    /// Master key fingerprint (8 hex digits), as hardware wallets show it.
+    pub fingerprint: String,
+    /// Whether the seed includes a BIP39 passphrase.
+    pub has_passphrase: bool,
+    /// Unix seconds.
+    #[ts(type = "number")]
+    pub created_at: i64,
+}
+
+/// One account of a wallet, with everything a watch-only tool needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct AccountInfo {
+    /// Purpose.
+    pub purpose: Purpose,
+    /// "Native SegWit (P2WPKH)" etc.
+    pub label: String,
+    /// `m/84'/0'/0'`.
+    pub path: String,
+    /// xpub/tpub.
+    pub xpub: String,
+    /// zpub/ypub/vpub/upub where wallets expect one.
+    pub slip132: Option<String>,
+    /// Receive descriptor with checksum.
+    pub receive_descriptor: String,
+    /// Change descriptor with checksum.
+    pub change_descriptor: String,
+}
+
+/// A wallet with its accounts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct WalletDetail {
+    /// The summary.
+    pub wallet: WalletSummary,
+    /// BIP84, BIP86, BIP49, BIP44 (in that order).
+    pub accounts: Vec<AccountInfo>,
+}
+
+/// One address with its path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct AddressInfo {
+    /// Address index (last path level).
+    pub index: u32,
+    /// Receive or change.
+    pub chain: Chain,
+    /// Full path, `m/84'/0'/0'/0/3`.
+    pub path: String,
+    /// The address.
+    pub address: String,
+}
+
+/// Where an address sits in a wallet, if it does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct AddressOwnership {
+    /// The address belongs to the wallet (within the searched range).
+    pub is_mine: bool,
+    /// Where it was found.
+    pub found: Option<AddressInfo>,
+    /// The account it was found in.
+    pub purpose: Option<Purpose>,
+    /// How many indexes per chain were searched.
+    pub searched: u32,
+}
+
+/// The recovery words, revealed on explicit request.
+#[derive(Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct RevealedWords {
+    /// Space-separated words.
+    pub words: String,
+}
+
+impl std::fmt::Debug for RevealedWords {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RevealedWords(<redacted>)")
+    }
+}
+
+impl Drop for RevealedWords {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.words);
+    }
+}
+
+/// Creates, lists and deletes wallets over a [`Store`] and a [`SecretStore`].
+#[derive(Clone)]
+pub struct WalletService {
+    store: Store,
+    keychain: Arc<dyn SecretStore>,
+}
+
+fn secret_name(wallet_id: &str) -> String {
+    format!("wallet/{wallet_id}/seed")
+}
+
+fn encode_secret(words: &SecretString, passphrase: &SecretString) -> SecretString {
+    SecretString::from(format!(
+        "{SECRET_HEADER}\n{}\n{}",
+        words.expose_secret(),
+        passphrase.expose_secret()
+    ))
+}
+
+/// Splits a keychain entry into (words, passphrase).
+fn decode_secret(s: &SecretString) -> Option<(SecretString, SecretString)> {
+    let mut parts = s.expose_secret().splitn(3, '\n');
+    if parts.next()? != SECRET_HEADER {
+        return None;
+    }
+    let words = SecretString::from(parts.next()?.to_string());
+    let passphrase = SecretString::from(parts.next().unwrap_or("").to_string());
+    Some((words, passphrase))
+}
+
+fn new_wallet_id() -> String {
+    format!("w_{:016x}", rand::random::<u64>())
+}
+
+fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+impl WalletService {
+    /// A service over `store` and `keychain`.
+    pub fn new(store: Store, keychain: Arc<dyn SecretStore>) -> Self {
+        WalletService { store, keychain }
+    }
+
+    /// The database.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn SecretStore) -> Result<T, KeychainError> + Send + 'static,
+    ) -> Result<T, WalletError> {
+        let kc = Arc::clone(&self.keychain);
+        tokio::task::spawn_blocking(move || f(kc.as_ref()))
+            .await
+            .map_err(|e| WalletError::Task(e.to_string()))?
+            .map_err(WalletError::from)
+    }
+
+    /// Creates a wallet from words (new or restored): derives the accounts,
+    /// writes the seed to the keychain and the metadata to the database, both
+    /// or neither.
+    pub async fn create(&self, req: NewWallet) -> Result<WalletSummary, WalletError> {
+        let name = req.name.trim().to_string();
+        if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+            return Err(WalletError::BadName);
+        }
+        let mnemonic = parse_mnemonic(&req.words)?;
+        let words = phrase_of(&mnemonic);
+        let (fingerprint, accounts) = {
+            let seed = seed_from(&mnemonic, &req.passphrase);
+            let master = master_key(&seed, req.network);
+            let accounts: Vec<AccountKey> = Purpose::ALL
+                .into_iter()
+                .map(|p| AccountKey::derive(&master, p, req.network, 0))
+                .collect();
+            (accounts[0].fingerprint.to_string(), accounts)
+        };
+        for w in self.store.wallets().await? {
+            if w.name == name {
+                return Err(WalletError::NameTaken { name });
+            }
+            if w.fingerprint == fingerprint && w.network == req.network {
+                return Err(WalletError::Duplicate {
+                    existing: w.name,
+                    network: w.network,
+                });
+            }
+        }
+        let row = WalletRow {
+            id: new_wallet_id(),
+            name,
+            network: req.network,
+            fingerprint,
+            has_passphrase: !req.passphrase.expose_secret().is_empty(),
+            created_at: now_unix(),
+        };
+        let account_rows: Vec<AccountRow> = accounts
+            .iter()
+            .map(|a| AccountRow {
+                purpose: a.purpose.number(),
+                account: 0,
+                path: crate::keys::format_path(&a.path),
+                xpub: a.xpub.to_string(),
+            })
+            .collect();
+
+        let mut tx = self.store.begin().await?;
+        Store::insert_wallet(&mut tx, &row, &account_rows).await?;
+        let name_in_keychain = secret_name(&row.id);
+        let secret = encode_secret(&words, &req.passphrase);
+        {
+            let key = name_in_keychain.clone();
+            // On error the transaction is dropped, which rolls the rows back.
+            self.blocking(move |kc| kc.put(&key, &secret)).await?;
+        }
+        if let Err(e) = tx.commit().await {
+            let key = name_in_keychain.clone();
+            if let Err(cleanup) = self.blocking(move |kc| kc.delete(&key)).await {
+                tracing::error!(entry = %name_in_keychain, error = %cleanup,
+                    "wallet row not committed and its keychain entry could not be removed");
+            }
+            return Err(StoreError::from(e).into());
+        }
+        tracing::info!(wallet = %row.id, network = %row.network, "wallet created");
+        Ok(summary(&row))
+    }
+
+    /// All wallets.
+    pub async fn list(&self) -> Result<Vec<WalletSummary>, WalletError> {
+        Ok(self.store.wallets().await?.iter().map(summary).collect())
+    }
+
+    async fn row(&self, id: &str) -> Result<WalletRow, WalletError> {
+        self.store
+            .wallet(id)
+            .await?
+            .ok_or_else(|| WalletError::NotFound { id: id.to_string() })
+    }
+
+    /// Finds a wallet by id, name, or a unique id prefix (for the CLI).
+    pub async fn resolve(&self, id_or_name: &str) -> Result<WalletSummary, WalletError> {
+        let all = self.store.wallets().await?;
+        let exact = all
+            .iter()
+            .find(|w| w.id == id_or_name || w.name == id_or_name);
+        let found = match exact {
+            Some(w) => Some(w),
+            None => {
+                let mut by_prefix = all.iter().filter(|w| w.id.starts_with(id_or_name));
+                match (by_prefix.next(), by_prefix.next()) {
+                    (Some(w), None) => Some(w),
+                    _ => None,
+                }
+            }
+        };
+        found.map(summary).ok_or_else(|| WalletError::NotFound {
+            id: id_or_name.to_string(),
+        })
+    }
+
+    async fn account_keys(&self, row: &WalletRow) -> Result<Vec<AccountKey>, WalletError> {
+        let fingerprint = bitcoin::bip32::Fingerprint::from_str(&row.fingerprint).map_err(|e| {
+            StoreError::Corrupt {
+                detail: e.to_string(),
+            }
+        })?;
+        let mut keys = Vec::new();
+        for a in self.store.accounts(&row.id).await? {
+            let purpose = Purpose::from_number(a.purpose).ok_or_else(|| StoreError::Corrupt {
+                detail: format!("unknown purpose {}", a.purpose),
+            })?;
+            keys.push(AccountKey {
+                purpose,
+                fingerprint,
+                path: crate::keys::parse_path(&a.path).map_err(|e| StoreError::Corrupt {
+                    detail: e.to_string(),
+                })?,
+                xpub: Xpub::from_str(&a.xpub).map_err(|e| StoreError::Corrupt {
+                    detail: e.to_string(),
+                })?,
+            });
+        }
+        keys.sort_by_key(|k| Purpose::ALL.iter().position(|p| *p == k.purpose));
+        Ok(keys)
+    }
+
+    /// A wallet with its accounts (xpubs, SLIP-132 forms, descriptors).
+    pub async fn detail(&self, id: &str) -> Result<WalletDetail, WalletError> {
+        let row = self.row(id).await?;
+        let accounts = self
+            .account_keys(&row)
+            .await?
+            .into_iter()
+            .map(|k| AccountInfo {
+                purpose: k.purpose,
+                label: k.purpose.label().to_string(),
+                path: crate::keys::format_path(&k.path),
+                xpub: k.xpub.to_string(),
+                slip132: k.slip132(row.network),
+                receive_descriptor: k.descriptor(Chain::Receive),
+                change_descriptor: k.descriptor(Chain::Change),
+            })
+            .collect();
+        Ok(WalletDetail {
+            wallet: summary(&row),
+            accounts,
+        })
+    }
+
+    /// Addresses `start .. start+count` of one account and chain.
+    pub async fn addresses(
+        &self,
+        id: &str,
+        purpose: Purpose,
+        chain: Chain,
+        start: u32,
+        count: u32,
+    ) -> Result<Vec<AddressInfo>, WalletError> {
+        if count == 0 || count > MAX_ADDRESSES {
+            return Err(WalletError::BadRequest(format!(
+                "Ask for 1 to {MAX_ADDRESSES} addresses at a time."
+            )));
+        }
+        let end = start
+            .checked_add(count)
+            .filter(|e| *e <= 1 << 31)
+            .ok_or_else(|| {
+                WalletError::BadRequest("Address indexes go up to 2147483647.".into())
+            })?;
+        let row = self.row(id).await?;
+        let key = self
+            .account_keys(&row)
+            .await?
+            .into_iter()
+            .find(|k| k.purpose == purpose)
+            .ok_or_else(|| StoreError::Corrupt {
+                detail: format!("wallet {} has no {:?} account", row.id, purpose),
+            })?;
+        Ok((start..end)
+            .map(|i| AddressInfo {
+                index: i,
+                chain,
+                path: key.address_path(chain, i),
+                address: key.address(row.network, chain, i).to_string(),
+            })
+            .collect())
+    }
+
+    /// Whether `address` is one of the wallet's first `gap` receive or change
+    /// addresses of the account its script type belongs to.
+    pub async fn find_address(
+        &self,
+        id: &str,
+        address: &str,
+        gap: u32,
+    ) -> Result<AddressOwnership, WalletError> {
+        let gap = gap.clamp(1, 100_000);
+        let row = self.row(id).await?;
+        let target = parse_address(address, row.network)?;
+        let not_found = AddressOwnership {
+            is_mine: false,
+            found: None,
+            purpose: None,
+            searched: gap,
+        };
+        let Some(purpose) = Purpose::of_address(&target) else {
+            return Ok(not_found);
+        };
+        let keys = self.account_keys(&row).await?;
+        let Some(key) = keys.iter().find(|k| k.purpose == purpose) else {
+            return Ok(not_found);
+        };
+        for chain in [Chain::Receive, Chain::Change] {
+            for i in 0..gap {
+                if key.address(row.network, chain, i) == target {
+                    return Ok(AddressOwnership {
+                        is_mine: true,
+                        found: Some(AddressInfo {
+                            index: i,
+                            chain,
+                            path: key.address_path(chain, i),
+                            address: target.to_string(),
+                        }),
+                        purpose: Some(purpose),
+                        searched: gap,
+                    });
+                }
+            }
+        }
+        Ok(not_found)
+    }
+
+    async fn read_secret(
+        &self,
+        row: &WalletRow,
+    ) -> Result<(SecretString, SecretString), WalletError> {
+        let key = secret_name(&row.id);
+        let secret = self
+            .blocking(move |kc| kc.get(&key))
+            .await?
+            .ok_or_else(|| WalletError::SecretMissing {
+                name: row.name.clone(),
+            })?;
+        decode_secret(&secret).ok_or_else(|| WalletError::SecretUnreadable {
+            name: row.name.clone(),
+        })
+    }
+
+    /// Whether the wallet's seed is in the keychain (and readable).
+    pub async fn seed_present(&self, id: &str) -> Result<bool, WalletError> {
+        let row = self.row(id).await?;
+        match self.read_secret(&row).await {
+            Ok(_) => Ok(true),
+            Err(WalletError::SecretMissing { .. } | WalletError::SecretUnreadable { .. }) => {
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Reveals the recovery words. The caller proves intent: a wallet with a
+    /// BIP39 passphrase needs that passphrase (checked against the stored
+    /// fingerprint); a wallet without one needs its name typed as confirmation.
+    pub async fn reveal_words(
+        &self,
+        id: &str,
+        confirmation: &SecretString,
+    ) -> Result<RevealedWords, WalletError> {
+        let row = self.row(id).await?;
+        let (words, passphrase) = self.read_secret(&row).await?;
+        if row.has_passphrase {
+            let mnemonic = parse_mnemonic(&words)?;
+            let seed = seed_from(&mnemonic, confirmation);
+            let fp = master_key(&seed, row.network).fingerprint(crate::keys::account::secp());
+            if fp.to_string() != row.fingerprint
+                || confirmation.expose_secret() != passphrase.expose_secret()
+            {
+                return Err(WalletError::NotConfirmed(
+                    "That is not this wallet's passphrase. The words are revealed only with the passphrase.",
+                ));
+            }
+        } else if confirmation.expose_secret().trim() != row.name {
+            return Err(WalletError::NotConfirmed(
+                "Type the wallet's name exactly to reveal its recovery words.",
+            ));
+        }
+        tracing::warn!(wallet = %row.id, "recovery words revealed on request");
+        Ok(RevealedWords {
+            words: words.expose_secret().to_string(),
+        })
+    }
+
+    /// Deletes a wallet: its keychain entry and its rows, both or neither.
+    pub async fn delete(&self, id: &str) -> Result<(), WalletError> {
+        let row = self.row(id).await?;
+        // Keep the secret in memory so it can be put back if the rows stay.
+        let key = secret_name(&row.id);
+        let previous = {
+            let key = key.clone();
+            self.blocking(move |kc| kc.get(&key)).await?
+        };
+        let mut tx = self.store.begin().await?;
+        Store::delete_wallet(&mut tx, &row.id).await?;
+        {
+            let key = key.clone();
+            self.blocking(move |kc| kc.delete(&key)).await?;
+        }
+        if let Err(e) = tx.commit().await {
+            if let Some(secret) = previous {
+                if let Err(restore) = self.blocking(move |kc| kc.put(&key, &secret)).await {
+                    tracing::error!(wallet = %row.id, error = %restore,
+                        "wallet rows kept but its keychain entry could not be restored");
+                }
+            }
+            return Err(StoreError::from(e).into());
+        }
+        tracing::info!(wallet = %row.id, "wallet deleted");
+        Ok(())
+    }
+}
+
+fn summary(row: &WalletRow) -> WalletSummary {
+    WalletSummary {
+        id: row.id.clone(),
+        name: row.name.clone(),
+        network: row.network,
+        fingerprint: row.fingerprint.clone(),
+        has_passphrase: row.has_passphrase,
+        created_at: row.created_at,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keychain::MemoryKeychain;
+
+    const ABANDON: &str = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+
+    fn s(x: &str) -> SecretString {
+        SecretString::from(x.to_string())
+    }
+
+    async fn service() -> (WalletService, Arc<MemoryKeychain>, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in(dir.path()).await.unwrap();
+        let kc = Arc::new(MemoryKeychain::default());
+        (WalletService::new(store, kc.clone()), kc, dir)
+    }
+
+    fn new(name: &str, network: Network, pass: &str) -> NewWallet {
+        NewWallet {
+            name: name.into(),
+            network,
+            words: s(ABANDON),
+            passphrase: s(pass),
+        }
+    }
+
+    #[tokio::test]
+    async fn keychain_failure_leaves_no_row() {
+        let (svc, kc, _d) = service().await;
+        kc.fail_with(Some(KeychainError::Locked {
+            detail: "test".into(),
+        }));
+        let err = svc
+            .create(new("a", Network::Bitcoin, ""))
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            WalletError::Keychain(KeychainError::Locked { .. })
+        ));
+        assert!(svc.list().await.unwrap().is_empty());
+        kc.fail_with(None);
+        assert!(kc.is_empty());
+        svc.create(new("a", Network::Bitcoin, "")).await.unwrap();
+        assert_eq!(svc.list().await.unwrap().len(), 1);
+        assert_eq!(kc.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn keychain_failure_on_delete_keeps_everything() {
+        let (svc, kc, _d) = service().await;
+        let w = svc.create(new("a", Network::Bitcoin, "")).await.unwrap();
+        kc.fail_with(Some(KeychainError::Unavailable {
+            detail: "test".into(),
+        }));
+        assert!(svc.delete(&w.id).await.is_err());
+        kc.fail_with(None);
+        assert_eq!(svc.list().await.unwrap().len(), 1);
+        assert!(svc.seed_present(&w.id).await.unwrap());
+        svc.delete(&w.id).await.unwrap();
+        assert!(svc.list().await.unwrap().is_empty());
+        assert!(kc.is_empty());
+    }
+
+    #[tokio::test]
+    async fn duplicates_and_names_are_refused() {
+        let (svc, _kc, _d) = service().await;
+        svc.create(new("a", Network::Bitcoin, "")).await.unwrap();
+        assert!(matches!(
+            svc.create(new("a", Network::Regtest, "")).await,
+            Err(WalletError::NameTaken { .. })
+        ));
+        assert!(matches!(
+            svc.create(new("b", Network::Bitcoin, "")).await,
+            Err(WalletError::Duplicate { .. })
+        ));
+        // Same words, other passphrase: another wallet.
+        svc.create(new("c", Network::Bitcoin, "x")).await.unwrap();
+        // Same words on another network: another wallet.
+        svc.create(new("d", Network::Regtest, "")).await.unwrap();
+        assert!(matches!(
+            svc.create(new("   ", Network::Regtest, "")).await,
+            Err(WalletError::BadName)
+        ));
+    }
+
+    #[tokio::test]
+    async fn reveal_requires_passphrase_or_name() {
+        let (svc, _kc, _d) = service().await;
+        let with = svc
+            .create(new("with", Network::Bitcoin, "TREZOR"))
+            .await
+            .unwrap();
+        assert!(matches!(
+            svc.reveal_words(&with.id, &s("trezor")).await,
+            Err(WalletError::NotConfirmed(_))
+        ));
+        assert_eq!(
+            svc.reveal_words(&with.id, &s("TREZOR"))
+                .await
+                .unwrap()
+                .words,
+            ABANDON
+        );
+        let without = svc
+            .create(new("without", Network::Regtest, ""))
+            .await
+            .unwrap();
+        assert!(svc.reveal_words(&without.id, &s("")).await.is_err());
+        assert_eq!(
+            svc.reveal_words(&without.id, &s("without"))
+                .await
+                .unwrap()
+                .words,
+            ABANDON
+        );
+        assert_eq!(
+            format!(
+                "{:?}",
+                svc.reveal_words(&without.id, &s("without")).await.unwrap()
+            ),
+            "RevealedWords(<redacted>)"
+        );
+    }
+
+    #[tokio::test]
+    async fn addresses_and_ownership() {
+        let (svc, _kc, _d) = service().await;
+        let w = svc.create(new("a", Network::Bitcoin, "")).await.unwrap();
+        let addrs = svc
+            .addresses(&w.id, Purpose::Bip84, Chain::Change, 0, 2)
+            .await
+            .unwrap();
+        assert_eq!(
+            addrs[0].address,
+            "bc1q8c6fshw2dlwun7ekn9qwf37cu2rn755upcp6el"
+        );
+        assert_eq!(addrs[0].path, "m/84'/0'/0'/1/0");
+        let own = svc
+            .find_address(&w.id, "bc1qnjg0jd8228aq7egyzacy8cys3knf9xvrerkf9g", 20)
+            .await
+            .unwrap();
+        assert!(own.is_mine);
+        assert_eq!(own.found.unwrap().path, "m/84'/0'/0'/0/1");
+        let foreign = svc
+            .find_address(&w.id, "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", 20)
+            .await
+            .unwrap();
+        assert!(!foreign.is_mine);
+        assert!(matches!(
+            svc.find_address(&w.id, "bcrt1q6rz28mcfaxtmd6v789l9rrlrusdprr9pz3cppk", 20)
+                .await,
+            Err(WalletError::Address(AddressError::WrongNetwork { .. }))
+        ));
+        assert!(matches!(
+            svc.addresses(&w.id, Purpose::Bip84, Chain::Receive, 0, 0)
+                .await,
+            Err(WalletError::BadRequest(_))
+        ));
+    }
+
+    #[test]
+    fn secret_encoding_round_trips_passphrases_with_newlines() {
+        let enc = encode_secret(&s(ABANDON), &s("two\nlines"));
+        let (w, p) = decode_secret(&enc).unwrap();
+        assert_eq!(w.expose_secret(), ABANDON);
+        assert_eq!(p.expose_secret(), "two\nlines");
+        assert!(decode_secret(&s("something else")).is_none());
+    }
+}

@@ -1,0 +1,97 @@
+//! The SQLite store on real files: migrating an empty file, reopening, WAL,
+//! and two handles (as the app and the CLI hold) writing at the same time.
+
+use switchyard_core::store::{AccountRow, Store, WalletRow, DB_FILE};
+use switchyard_core::Network;
+
+fn row(i: u32) -> WalletRow {
+    WalletRow {
+        id: format!("w_{i:016x}"),
+        name: format!("wallet {i}"),
+        network: Network::Regtest,
+        fingerprint: format!("{i:08x}"),
+        has_passphrase: false,
+        created_at: i64::from(i),
+    }
+}
+
+fn accounts() -> Vec<AccountRow> {
+    vec![AccountRow {
+        purpose: 84,
+        account: 0,
+        path: "m/84'/1'/0'".into(),
+        xpub: "tpubDC8msFGeGuwnKG9Upg7DM2b4DaRqg3CUZa5g8v2SRQ6K4NSkxUgd7HsL2XVWbVm39yBA4LAxysQAm397zwQSQoQgewGiYZqrA9DsP4zbQ1M".into(),
+    }]
+}
+
+#[tokio::test]
+async fn migrates_an_empty_file_and_reopens_with_data() {
+    let dir = tempfile::tempdir().unwrap();
+    // An empty file where the database goes (e.g. a crash right after creating it).
+    std::fs::write(dir.path().join(DB_FILE), b"").unwrap();
+    let store = Store::open_in(dir.path()).await.unwrap();
+    assert_eq!(store.journal_mode().await.unwrap(), "wal");
+    let mut tx = store.begin().await.unwrap();
+    Store::insert_wallet(&mut tx, &row(1), &accounts())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    store.set_setting("theme", "calm").await.unwrap();
+    store.close().await;
+
+    let again = Store::open_in(dir.path()).await.unwrap();
+    assert_eq!(again.wallets().await.unwrap(), vec![row(1)]);
+    assert_eq!(again.accounts(&row(1).id).await.unwrap(), accounts());
+    assert_eq!(
+        again.setting("theme").await.unwrap().as_deref(),
+        Some("calm")
+    );
+}
+
+#[tokio::test]
+async fn a_rolled_back_transaction_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_in(dir.path()).await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    Store::insert_wallet(&mut tx, &row(7), &accounts())
+        .await
+        .unwrap();
+    drop(tx);
+    assert!(store.wallets().await.unwrap().is_empty());
+    assert!(store.accounts(&row(7).id).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn two_handles_write_concurrently() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Store::open_in(dir.path()).await.unwrap();
+    let b = Store::open_in(dir.path()).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..40u32 {
+        let s = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tasks.push(tokio::spawn(async move {
+            let mut tx = s.begin().await?;
+            Store::insert_wallet(&mut tx, &row(i), &accounts()).await?;
+            tx.commit().await?;
+            Ok::<_, switchyard_core::store::StoreError>(())
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(a.wallets().await.unwrap().len(), 40);
+    assert_eq!(b.wallets().await.unwrap().len(), 40);
+}
+
+#[tokio::test]
+async fn unwritable_data_dir_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("not-a-dir");
+    std::fs::write(&file, b"x").unwrap();
+    let err = Store::open_in(&file.join("sub")).await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("Could not create the data directory"),
+        "{err}"
+    );
+}

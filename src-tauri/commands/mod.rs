@@ -1,0 +1,5 @@
+//! Tauri commands, one file per area. Each is parse → one core call → map the
+//! error to `ApiError`; names match the core methods.
+
+pub mod app;
+pub mod wallet;

@@ -1,0 +1,104 @@
+//! The Switchyard desktop shell: opens the core, registers the commands, and
+//! hosts the web UI. No wallet logic lives here (see `crates/core`).
+//!
+//! Command line: `switchyard-desktop [--data-dir DIR] [--bench-report FILE]`.
+//! `--bench-report` writes the first-paint time to FILE (for `scripts/bench-app`).
+
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+use switchyard_core::{ApiError, Context};
+
+/// What every command can reach.
+pub struct AppState {
+    /// The opened core, or why it could not be opened (shown by the UI).
+    pub ctx: Result<Context, ApiError>,
+    /// Where to write the first-paint time, if benchmarking.
+    pub bench_report: Option<PathBuf>,
+    /// Unix milliseconds at process start.
+    pub started_unix_ms: u128,
+}
+
+impl AppState {
+    /// The core, or the error that kept it from opening.
+    pub fn ctx(&self) -> Result<&Context, ApiError> {
+        self.ctx.as_ref().map_err(Clone::clone)
+    }
+}
+
+struct Args {
+    data_dir: Option<PathBuf>,
+    bench_report: Option<PathBuf>,
+}
+
+fn parse_args() -> Args {
+    let mut args = Args {
+        data_dir: None,
+        bench_report: None,
+    };
+    let mut it = std::env::args_os().skip(1);
+    while let Some(a) = it.next() {
+        match a.to_str() {
+            Some("--data-dir") => args.data_dir = it.next().map(PathBuf::from),
+            Some("--bench-report") => args.bench_report = it.next().map(PathBuf::from),
+            Some(s) if s.starts_with("--data-dir=") => {
+                args.data_dir = Some(PathBuf::from(&s["--data-dir=".len()..]))
+            }
+            _ => {}
+        }
+    }
+    args
+}
+
+fn unix_ms() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0)
+}
+
+fn main() {
+    let started_unix_ms = unix_ms();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SWITCHYARD_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let args = parse_args();
+    let data_dir = args
+        .data_dir
+        .unwrap_or_else(switchyard_core::context::default_data_dir);
+    let ctx = tauri::async_runtime::block_on(Context::open(&data_dir));
+    if let Err(e) = &ctx {
+        tracing::error!(error = %e.message, detail = ?e.detail, "could not open the data directory");
+    }
+    let state = AppState {
+        ctx,
+        bench_report: args.bench_report,
+        started_unix_ms,
+    };
+    let result = tauri::Builder::default()
+        .manage(state)
+        .invoke_handler(tauri::generate_handler![
+            commands::app::app_status,
+            commands::app::first_paint,
+            commands::wallet::generate_mnemonic,
+            commands::wallet::check_words,
+            commands::wallet::create_wallet,
+            commands::wallet::list_wallets,
+            commands::wallet::wallet_detail,
+            commands::wallet::wallet_addresses,
+            commands::wallet::verify_address,
+            commands::wallet::reveal_words,
+            commands::wallet::delete_wallet,
+        ])
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        tracing::error!(error = %e, "the window could not be started");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,135 @@
+// End to end in the real window: create a wallet, see its first BIP84
+// address, restore the same words in a second run (fresh data directory) and
+// see the same address. Screenshots land in $E2E_ARTIFACTS.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Session, startDriver } from "./webdriver.mjs";
+
+const APP = process.env.SWITCHYARD_APP;
+const CLI = process.env.SWITCHYARD_CLI;
+const ARTIFACTS = resolve(process.env.E2E_ARTIFACTS ?? "artifacts/e2e");
+assert.ok(APP, "SWITCHYARD_APP must name the built desktop binary");
+assert.ok(CLI, "SWITCHYARD_CLI must name the built CLI binary");
+
+let driver;
+const dirs = [];
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), "switchyard-e2e-"));
+  dirs.push(d);
+  return d;
+};
+
+before(async () => {
+  driver = await startDriver();
+});
+
+after(() => {
+  driver?.stop();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+let created = { words: [], address: "" };
+
+test("create a wallet and see its first BIP84 address", async () => {
+  const s = await Session.start(driver.base, APP, ["--data-dir", tmp()], ARTIFACTS);
+  try {
+    await s.find("[data-testid=create-start]");
+    await s.until("keychain status", async () => (await s.text("[data-testid=keychain-status]")).includes("ready"));
+    assert.match(await s.text("[data-testid=node-status]"), /Node: not connected/);
+    await s.screenshot("01-welcome");
+
+    await s.click("[data-testid=create-start]");
+    await s.type("[data-testid=wallet-name]", "Daily spending");
+    await s.click("[data-testid=wallet-network] option[value=regtest]");
+    await s.click("[data-testid=words-12]");
+    await s.click("[data-testid=generate]");
+    await s.find("[data-testid=word-12]");
+    for (let i = 1; i <= 12; i++) created.words.push(await s.text(`[data-testid=word-${i}]`));
+    assert.equal(new Set(created.words).size > 1, true, "words look random");
+    await s.screenshot("02-write-down-words");
+
+    // Continue is disabled until the user confirms writing the words down.
+    assert.equal(await (await s.find("[data-testid=continue]")).enabled(), false);
+    await s.click("[data-testid=written-down]");
+    await s.click("[data-testid=continue]");
+
+    // A wrong word is caught before anything is stored.
+    const inputs = await s.findAll("[data-testid=confirm-word]");
+    assert.equal(inputs.length, 3);
+    const positions = [];
+    for (const el of inputs) positions.push(Number(await el.attr("data-position")));
+    await inputs[0].type("zoo");
+    await inputs[1].type(created.words[positions[1] - 1]);
+    await inputs[2].type(created.words[positions[2] - 1]);
+    await s.click("[data-testid=create-submit]");
+    assert.match(await s.text("[data-testid=error-banner]"), new RegExp(`Word #${positions[0]} does not match`));
+    await s.screenshot("03-confirm-mismatch");
+    await inputs[0].clear();
+    await inputs[0].type(created.words[positions[0] - 1]);
+    await s.click("[data-testid=create-submit]");
+
+    created.address = await s.until("first address", async () => s.text("[data-testid=address-0]"));
+    assert.match(created.address, /^bcrt1q[0-9a-z]{38}$/);
+    assert.equal(await s.text("[data-testid=wallet-title]"), "Daily spending");
+    assert.equal(await s.text("[data-testid=network-badge]"), "Regtest");
+    await s.screenshot("04-wallet");
+
+    // The address is recognised as the wallet's own; a mainnet one is refused by name.
+    await s.type("[data-testid=verify-input]", created.address);
+    await s.click("[data-testid=verify-button]");
+    await s.until("verify result", async () => (await s.text("[data-testid=verify-result]")).includes("receive address #0"));
+    await s.type("[data-testid=verify-input]", "bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu");
+    await s.click("[data-testid=verify-button]");
+    await s.until("wrong-network message", async () => /mainnet address.*regtest/.test(await s.text("[data-testid=verify-result]")));
+    await s.screenshot("05-verify-address");
+  } finally {
+    await s.end();
+  }
+
+  // The CLI derives the same address from the same words, independently of the app.
+  const out = JSON.parse(
+    execFileSync(CLI, ["keys", "derive", "--mnemonic-stdin", "--path", "m/84'/1'/0'/0/0", "--network", "regtest", "--json"], {
+      input: created.words.join(" "),
+    }).toString(),
+  );
+  assert.equal(out.address, created.address);
+});
+
+test("restore the same words in a second run and see the same address", async () => {
+  assert.equal(created.words.length, 12, "needs the first test's words");
+  const s = await Session.start(driver.base, APP, ["--data-dir", tmp()], ARTIFACTS);
+  try {
+    await s.click("[data-testid=restore-start]");
+    await s.type("[data-testid=wallet-name]", "Restored");
+    // A typo: the word is marked and a suggestion offered.
+    const typo = [...created.words];
+    typo[4] = typo[4].slice(0, -1) + (typo[4].endsWith("q") ? "x" : "q");
+    await s.type("[data-testid=restore-words]", typo.join(" "));
+    await s.until("typo marked", async () => (await s.find("[data-testid=chip-5]")).attr("class").then((c) => c.includes("bad")));
+    assert.match(await s.text("[data-testid=words-problem]"), /Word 5 is not in the BIP39 English word list/);
+    assert.equal(await (await s.find("[data-testid=restore-submit]")).enabled(), false);
+    await s.screenshot("06-restore-typo");
+
+    // Swapped words: all valid, checksum wrong (with overwhelming probability).
+    const swapped = [...created.words];
+    [swapped[0], swapped[11]] = [swapped[11], swapped[0]];
+    if (swapped.join(" ") !== created.words.join(" ")) {
+      await s.type("[data-testid=restore-words]", swapped.join(" "));
+      await s.until("checksum message", async () => /checksum/.test(await s.text("[data-testid=words-problem]")));
+    }
+
+    await s.type("[data-testid=restore-words]", created.words.join(" "));
+    await s.until("valid words", async () => (await s.text("[data-testid=words-problem]")) === "The words are valid.");
+    await s.click("[data-testid=restore-submit]");
+    const address = await s.until("first address", async () => s.text("[data-testid=address-0]"));
+    assert.equal(address, created.address);
+    await s.screenshot("07-restored-wallet");
+  } finally {
+    await s.end();
+  }
+});

@@ -1,0 +1,47 @@
+// App state and navigation. The core is the source of truth: views re-read
+// through the API after every change instead of patching local copies.
+
+import type { ApiError } from "./bindings/ApiError";
+import type { AppStatus } from "./bindings/AppStatus";
+import type { WalletSummary } from "./bindings/WalletSummary";
+
+export type Route =
+  | { name: "welcome" }
+  | { name: "create" }
+  | { name: "restore" }
+  | { name: "wallet"; id: string };
+
+export const state: {
+  route: Route;
+  wallets: WalletSummary[];
+  status: AppStatus | null;
+  error: ApiError | null;
+} = { route: { name: "welcome" }, wallets: [], status: null, error: null };
+
+let renderer: () => void = () => undefined;
+
+export function onRender(fn: () => void): void {
+  renderer = fn;
+}
+
+export function navigate(route: Route): void {
+  state.route = route;
+  state.error = null;
+  renderer();
+}
+
+export function showError(e: ApiError): void {
+  state.error = e;
+  renderer();
+}
+
+export function rerender(): void {
+  renderer();
+}
+
+export const NETWORK_LABEL: Record<string, string> = {
+  bitcoin: "Mainnet",
+  testnet: "Testnet",
+  signet: "Signet",
+  regtest: "Regtest",
+};

@@ -1,0 +1,45 @@
+// The frame around every screen: header (wallets, network, node and keychain
+// state, always visible) and the error banner.
+
+import type { ApiError } from "../bindings/ApiError";
+import { h } from "../dom";
+import { NETWORK_LABEL, navigate, rerender, state } from "../state";
+
+export function header(): HTMLElement {
+  const current = state.route.name === "wallet" ? state.wallets.find((w) => state.route.name === "wallet" && w.id === state.route.id) : undefined;
+  const select = h("select", { "data-testid": "wallet-select", "aria-label": "Wallet" });
+  for (const w of state.wallets) {
+    const opt = h("option", { value: w.id }, `${w.name} · ${NETWORK_LABEL[w.network]}`);
+    if (current && w.id === current.id) opt.selected = true;
+    select.append(opt);
+  }
+  select.addEventListener("change", () => navigate({ name: "wallet", id: select.value }));
+
+  const kc = state.status?.keychain;
+  const keychainPill = kc
+    ? h("span", { class: `pill ${kc.ok ? "ok" : "bad"}`, title: kc.error?.message ?? "Seeds are sealed in the system keychain", "data-testid": "keychain-status" },
+        h("span", { class: "dot" }), kc.ok ? "Keychain ready" : "Keychain unavailable")
+    : h("span", { class: "pill muted" }, h("span", { class: "dot" }), "Keychain…");
+
+  return h("header", { class: "topbar" },
+    h("div", { class: "brand" }, h("span", { class: "logo", "aria-hidden": "true" }), "Switchyard"),
+    h("div", { class: "wallet-switch" },
+      state.wallets.length > 0 ? select : null,
+      h("button", { class: "ghost", "data-testid": "add-wallet", onclick: () => navigate({ name: "welcome" }) }, state.wallets.length ? "+ Add wallet" : "Set up a wallet"),
+    ),
+    h("div", { class: "status" },
+      current ? h("span", { class: `pill net-${current.network}`, "data-testid": "network-badge" }, NETWORK_LABEL[current.network]) : null,
+      h("span", { class: "pill muted", title: "Node connections arrive with node profiles; until then Switchyard works offline.", "data-testid": "node-status" },
+        h("span", { class: "dot" }), "Node: not connected"),
+      keychainPill,
+    ),
+  );
+}
+
+export function errorBanner(e: ApiError): HTMLElement {
+  const details = e.detail ? h("details", {}, h("summary", {}, "Technical details"), h("code", {}, e.detail)) : null;
+  return h("div", { class: "banner error", role: "alert", "data-testid": "error-banner", "data-code": e.code },
+    h("div", { class: "banner-body" }, h("strong", {}, e.message), details),
+    h("button", { class: "ghost small", "aria-label": "Dismiss", onclick: () => { state.error = null; rerender(); } }, "Dismiss"),
+  );
+}

@@ -1,0 +1,161 @@
+// One wallet: its accounts (xpubs, descriptors), addresses with paths, an
+// ownership check, and the two deliberate actions: reveal words, delete.
+
+import { api } from "../api";
+import type { AccountInfo } from "../bindings/AccountInfo";
+import type { Chain } from "../bindings/Chain";
+import type { WalletDetail } from "../bindings/WalletDetail";
+import { append, clear, field, h } from "../dom";
+import { refreshWallets } from "../main";
+import { NETWORK_LABEL, navigate, showError } from "../state";
+
+const PAGE = 10;
+const SHORT: Record<string, string> = { bip84: "BIP84", bip86: "BIP86", bip49: "BIP49", bip44: "BIP44" };
+
+export function walletView(id: string): HTMLElement {
+  const root = h("section", { class: "wallet" }, h("p", { class: "hint" }, "Loading wallet…"));
+  api.walletDetail(id).then((d) => render(root, d), (e) => showError(e));
+  return root;
+}
+
+function render(root: HTMLElement, d: WalletDetail): void {
+  const w = d.wallet;
+  let account: AccountInfo = d.accounts[0];
+  let chain: Chain = "receive";
+  let shown = PAGE;
+
+  const tabs = h("div", { class: "tabs", role: "tablist" });
+  const accountCard = h("div", { class: "card" });
+  const addrBody = h("tbody", {});
+  const chainSeg = h("div", { class: "segmented" });
+  const more = h("button", { class: "ghost small", "data-testid": "more-addresses" }, `Show ${PAGE} more`);
+
+  function drawTabs(): void {
+    tabs.replaceChildren(...d.accounts.map((a) =>
+      h("button", { class: `tab ${a.purpose === account.purpose ? "on" : ""}`, role: "tab", "data-testid": `tab-${a.purpose}`,
+        onclick: () => { account = a; shown = PAGE; drawAll(); } }, `${a.label.split(" (")[0]} · ${SHORT[a.purpose]}`)));
+  }
+
+  function drawAccount(): void {
+    clear(accountCard);
+    const row = (k: string, v: string | null, testid?: string) => v ? h("div", { class: "kv" }, h("span", { class: "k" }, k), h("code", { class: "v", "data-testid": testid }, v)) : null;
+    append(accountCard,
+      h("h3", {}, account.label),
+      row("Account path", account.path),
+      row("Extended public key", account.xpub, "account-xpub"),
+      row(account.slip132 ? (account.slip132.slice(0, 4) + " (SLIP-132)") : "", account.slip132),
+      row("Receive descriptor", account.receive_descriptor),
+      row("Change descriptor", account.change_descriptor),
+    );
+  }
+
+  async function drawAddresses(): Promise<void> {
+    chainSeg.replaceChildren(...(["receive", "change"] as Chain[]).map((c) =>
+      h("button", { class: `seg ${c === chain ? "on" : ""}`, "data-testid": `chain-${c}`, onclick: () => { chain = c; shown = PAGE; void drawAddresses(); } }, c === "receive" ? "Receive" : "Change")));
+    try {
+      const list = await api.walletAddresses(w.id, account.purpose, chain, 0, shown);
+      addrBody.replaceChildren(...list.map((a) => h("tr", {},
+        h("td", { class: "num" }, String(a.index)),
+        h("td", {}, h("code", {}, a.path)),
+        h("td", {}, h("code", { class: "addr", "data-testid": `address-${a.index}` }, a.address)))));
+    } catch (e) {
+      showError(e as never);
+    }
+  }
+
+  function drawAll(): void {
+    drawTabs();
+    drawAccount();
+    void drawAddresses();
+  }
+
+  more.addEventListener("click", () => { shown += PAGE; void drawAddresses(); });
+
+  // Verify an address.
+  const verifyInput = h("input", { type: "text", placeholder: "Paste an address", spellcheck: "false", "data-testid": "verify-input" });
+  const verifyOut = h("p", { class: "hint", "data-testid": "verify-result" });
+  const verifyBtn = h("button", { class: "secondary", "data-testid": "verify-button" }, "Check");
+  verifyBtn.addEventListener("click", async () => {
+    verifyOut.className = "hint";
+    verifyOut.textContent = "Searching the first 1,000 receive and change addresses…";
+    try {
+      const r = await api.verifyAddress(w.id, verifyInput.value);
+      if (r.found) {
+        verifyOut.className = "hint good";
+        verifyOut.textContent = `Yes, this is the wallet's ${r.found.chain} address #${r.found.index} at ${r.found.path}.`;
+      } else {
+        verifyOut.className = "hint";
+        verifyOut.textContent = `Not found among the first ${r.searched.toLocaleString()} receive and change addresses of this wallet.`;
+      }
+    } catch (e) {
+      verifyOut.className = "hint bad";
+      verifyOut.textContent = (e as { message: string }).message;
+    }
+  });
+
+  // Reveal words.
+  const revealBox = h("div", { class: "reveal" });
+  function drawRevealForm(): void {
+    const input = h("input", { type: w.has_passphrase ? "password" : "text", autocomplete: "off", "data-testid": "reveal-confirm" });
+    const go = h("button", { class: "secondary", "data-testid": "reveal-submit" }, "Reveal words");
+    go.addEventListener("click", async () => {
+      try {
+        const r = await api.revealWords(w.id, input.value);
+        const words = r.words.split(" ");
+        revealBox.replaceChildren(
+          h("ol", { class: "word-grid" }, ...words.map((x, i) => h("li", {}, h("span", { class: "n" }, String(i + 1)), h("span", { class: "w" }, x)))),
+          h("button", { class: "ghost small", onclick: drawRevealForm }, "Hide the words"));
+      } catch (e) {
+        showError(e as never);
+      }
+    });
+    revealBox.replaceChildren(
+      field(w.has_passphrase ? "This wallet's passphrase" : `Type the wallet's name ("${w.name}") to confirm`, input),
+      go);
+  }
+  drawRevealForm();
+
+  // Delete.
+  const delInput = h("input", { type: "text", autocomplete: "off", "data-testid": "delete-confirm" });
+  const delBtn = h("button", { class: "danger", disabled: true, "data-testid": "delete-submit" }, "Delete wallet");
+  delInput.addEventListener("input", () => { delBtn.disabled = delInput.value.trim() !== w.name; });
+  delBtn.addEventListener("click", async () => {
+    try {
+      await api.deleteWallet(w.id);
+      const rest = await refreshWallets();
+      navigate(rest.length ? { name: "wallet", id: rest[0].id } : { name: "welcome" });
+    } catch (e) {
+      showError(e as never);
+    }
+  });
+
+  const created = new Date(w.created_at * 1000).toLocaleString();
+  root.replaceChildren(
+    h("div", { class: "title-row" },
+      h("h1", { "data-testid": "wallet-title" }, w.name),
+      h("span", { class: `pill net-${w.network}` }, NETWORK_LABEL[w.network]),
+      h("span", { class: "pill muted", title: "BIP32 master key fingerprint, as hardware wallets show it" }, `Fingerprint ${w.fingerprint}`),
+      w.has_passphrase ? h("span", { class: "pill muted" }, "Passphrase") : null),
+    h("p", { class: "hint" }, `Created ${created}. Recovery words sealed in the system keychain; this screen shows public keys only.`),
+    tabs,
+    h("div", { class: "columns" },
+      h("div", { class: "col" },
+        h("div", { class: "card" },
+          h("div", { class: "card-head" }, h("h3", {}, "Addresses"), chainSeg),
+          h("table", { class: "addresses" }, h("thead", {}, h("tr", {}, h("th", {}, "#"), h("th", {}, "Path"), h("th", {}, "Address"))), addrBody),
+          more),
+        h("div", { class: "card" }, h("h3", {}, "Is this address mine?"), h("div", { class: "inline" }, verifyInput, verifyBtn), verifyOut)),
+      h("div", { class: "col" },
+        accountCard,
+        h("details", { class: "card danger-zone" },
+          h("summary", {}, "Recovery words and removal"),
+          h("h4", {}, "Reveal recovery words"),
+          h("p", { class: "hint" }, "Make sure nobody can see your screen."),
+          revealBox,
+          h("h4", {}, "Delete this wallet"),
+          h("p", { class: "hint" }, "Removes the words from the keychain and the wallet from Switchyard. Funds stay on the chain: you can restore them only from your written words."),
+          field(`Type "${w.name}" to confirm`, delInput),
+          delBtn))),
+  );
+  drawAll();
+}
