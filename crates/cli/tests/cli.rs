@@ -1,6 +1,8 @@
 //! The `switchyard` binary as testers and scripts use it: `--json` output,
 //! exit codes, specific errors, and the real keychain and database.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is how a test reports
+
 use serde_json::Value;
 use std::io::Write;
 use std::path::Path;

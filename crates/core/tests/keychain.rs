@@ -2,6 +2,8 @@
 //! inside a private D-Bus session with an unlocked gnome-keyring; each test
 //! uses its own service name so nothing touches a user's entries.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is how a test reports
+
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 use switchyard_core::keychain::{OsKeychain, SecretStore};

@@ -1,6 +1,8 @@
 //! The SQLite store on real files: migrating an empty file, reopening, WAL,
 //! and two handles (as the app and the CLI hold) writing at the same time.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is how a test reports
+
 use switchyard_core::store::{AccountRow, Store, WalletRow, DB_FILE};
 use switchyard_core::Network;
 

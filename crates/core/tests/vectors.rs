@@ -2,6 +2,8 @@
 //! vectors 1–5 (5: invalid keys that must be refused), BIP49, BIP84, BIP86.
 //! The data files in `tests/vectors/` say where each set comes from.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is how a test reports
+
 use bitcoin::bip32::{DerivationPath, Xpriv, Xpub};
 use secrecy::SecretString;
 use serde_json::Value;

@@ -43,7 +43,7 @@ function render(root: HTMLElement, d: WalletDetail): void {
       h("h3", {}, account.label),
       row("Account path", account.path),
       row("Extended public key", account.xpub, "account-xpub"),
-      row(account.slip132 ? (account.slip132.slice(0, 4) + " (SLIP-132)") : "", account.slip132),
+      row(account.slip132 ? `Same key as ${account.slip132.slice(0, 4)} (SLIP-132)` : "", account.slip132),
       row("Receive descriptor", account.receive_descriptor),
       row("Change descriptor", account.change_descriptor),
     );

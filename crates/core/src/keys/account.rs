@@ -78,17 +78,10 @@ impl Purpose {
         ])
     }
 
-    /// SLIP-132 version bytes for this purpose's account key, where wallets
-    /// expect them (ypub/zpub and their test forms); `None` for 44 and 86,
-    /// which use plain xpub/tpub.
-    fn slip132_version(self, network: Network) -> Option<([u8; 4], &'static str)> {
-        match (self, network) {
-            (Purpose::Bip49, Network::Bitcoin) => Some(([0x04, 0x9d, 0x7c, 0xb2], "ypub")),
-            (Purpose::Bip84, Network::Bitcoin) => Some(([0x04, 0xb2, 0x47, 0x46], "zpub")),
-            (Purpose::Bip49, _) => Some(([0x04, 0x4a, 0x52, 0x62], "upub")),
-            (Purpose::Bip84, _) => Some(([0x04, 0x5f, 0x1c, 0x35], "vpub")),
-            _ => None,
-        }
+    /// Whether wallets expect a SLIP-132 form (ypub/zpub and their test
+    /// forms) for this purpose's account key; 44 and 86 use plain xpub/tpub.
+    fn has_slip132(self) -> bool {
+        matches!(self, Purpose::Bip49 | Purpose::Bip84)
     }
 
     /// The address of one public key in this purpose's script type.
@@ -179,9 +172,15 @@ impl AccountKey {
 
     /// The SLIP-132 form (`zpub…`, `ypub…`, `vpub…`, `upub…`), where one exists.
     pub fn slip132(&self, network: Network) -> Option<String> {
-        let (version, _) = self.purpose.slip132_version(network)?;
+        if !self.purpose.has_slip132() {
+            return None;
+        }
         let mut data = self.xpub.encode();
-        data[..4].copy_from_slice(&version);
+        data[..4].copy_from_slice(&super::xkey::version_bytes(
+            false,
+            network,
+            Some(self.purpose),
+        ));
         Some(bitcoin::base58::encode_check(&data))
     }
 

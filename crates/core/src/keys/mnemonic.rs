@@ -87,18 +87,20 @@ pub fn generate_mnemonic(words: WordCount) -> Mnemonic {
     }
 }
 
-/// Splits on any white space, lower-cases and applies NFKD (BIP39's
-/// normalisation, in which the word lists are stored), into a zeroizing buffer.
+/// BIP39's normalisation: NFKD over the whole sentence (the word lists are
+/// stored in NFKD), lower case, then single spaces between words, into a
+/// zeroizing buffer. NFKD must come first: it can turn one typed character
+/// into a space (U+FFE3 → space + U+0304), changing where words break.
 fn normalize(input: &str) -> Zeroizing<String> {
     use unicode_normalization::UnicodeNormalization;
-    let mut out = Zeroizing::new(String::with_capacity(input.len()));
-    for (i, w) in input.split_whitespace().enumerate() {
+    let nfkd: Zeroizing<String> =
+        Zeroizing::new(input.nfkd().flat_map(char::to_lowercase).collect());
+    let mut out = Zeroizing::new(String::with_capacity(nfkd.len()));
+    for (i, w) in nfkd.split_whitespace().enumerate() {
         if i > 0 {
             out.push(' ');
         }
-        for c in w.chars().flat_map(char::to_lowercase).nfkd() {
-            out.push(c);
-        }
+        out.push_str(w);
     }
     out
 }
@@ -285,6 +287,17 @@ mod tests {
         .unwrap();
         assert_eq!(m.word_count(), 12);
         assert_eq!(phrase_of(&m).expose_secret(), ABANDON);
+    }
+
+    #[test]
+    fn normalisation_happens_before_splitting() {
+        // Found by the fuzz test: U+FFE3 decomposes into a space and a combining mark.
+        let c = check_words(&s("0\u{ffe3}"));
+        assert_eq!(c.words.len(), 2);
+        assert_eq!(
+            parse_mnemonic(&s("0\u{ffe3}")),
+            Err(MnemonicError::UnknownWord { position: 1 })
+        );
     }
 
     #[test]

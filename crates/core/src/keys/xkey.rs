@@ -71,21 +71,67 @@ pub enum XkeyError {
     },
 }
 
-/// A known version: (bytes, private?, mainnet?, SLIP-132 purpose).
-const VERSIONS: [([u8; 4], bool, bool, Option<Purpose>); 12] = [
-    ([0x04, 0x88, 0xb2, 0x1e], false, true, None),
-    ([0x04, 0x9d, 0x7c, 0xb2], false, true, Some(Purpose::Bip49)),
-    ([0x04, 0xb2, 0x47, 0x46], false, true, Some(Purpose::Bip84)),
-    ([0x04, 0x35, 0x87, 0xcf], false, false, None),
-    ([0x04, 0x4a, 0x52, 0x62], false, false, Some(Purpose::Bip49)),
-    ([0x04, 0x5f, 0x1c, 0x35], false, false, Some(Purpose::Bip84)),
-    ([0x04, 0x88, 0xad, 0xe4], true, true, None),
-    ([0x04, 0x9d, 0x78, 0x78], true, true, Some(Purpose::Bip49)),
-    ([0x04, 0xb2, 0x43, 0x0c], true, true, Some(Purpose::Bip84)),
-    ([0x04, 0x35, 0x83, 0x94], true, false, None),
-    ([0x04, 0x4a, 0x4e, 0x28], true, false, Some(Purpose::Bip49)),
-    ([0x04, 0x5f, 0x18, 0xbc], true, false, Some(Purpose::Bip84)),
+/// One registered extended key version (SLIP-0132, "Registered HD version bytes").
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KeyVersion {
+    /// The four version bytes.
+    pub bytes: [u8; 4],
+    /// A private key.
+    pub private: bool,
+    /// Mainnet (else any test network).
+    pub mainnet: bool,
+    /// The script type a SLIP-132 version implies.
+    pub purpose: Option<Purpose>,
+    /// What the base58 encoding starts with.
+    pub prefix: &'static str,
+}
+
+const fn kv(
+    bytes: u32,
+    private: bool,
+    mainnet: bool,
+    purpose: Option<Purpose>,
+    prefix: &'static str,
+) -> KeyVersion {
+    KeyVersion {
+        bytes: bytes.to_be_bytes(),
+        private,
+        mainnet,
+        purpose,
+        prefix,
+    }
+}
+
+/// Every extended key version we read or write: the one table of version
+/// bytes in the code base.
+#[rustfmt::skip]
+pub(crate) const VERSIONS: [KeyVersion; 12] = [
+    kv(0x0488_b21e, false, true, None, "xpub"),
+    kv(0x049d_7cb2, false, true, Some(Purpose::Bip49), "ypub"),
+    kv(0x04b2_4746, false, true, Some(Purpose::Bip84), "zpub"),
+    kv(0x0435_87cf, false, false, None, "tpub"),
+    kv(0x044a_5262, false, false, Some(Purpose::Bip49), "upub"),
+    kv(0x045f_1cf6, false, false, Some(Purpose::Bip84), "vpub"),
+    kv(0x0488_ade4, true, true, None, "xprv"),
+    kv(0x049d_7878, true, true, Some(Purpose::Bip49), "yprv"),
+    kv(0x04b2_430c, true, true, Some(Purpose::Bip84), "zprv"),
+    kv(0x0435_8394, true, false, None, "tprv"),
+    kv(0x044a_4e28, true, false, Some(Purpose::Bip49), "uprv"),
+    kv(0x045f_18bc, true, false, Some(Purpose::Bip84), "vprv"),
 ];
+
+/// The version bytes for a key of this kind, network and SLIP-132 purpose
+/// (`None` for plain xpub/tpub/xprv/tprv).
+pub(crate) fn version_bytes(private: bool, network: Network, purpose: Option<Purpose>) -> [u8; 4] {
+    let mainnet = network == Network::Bitcoin;
+    VERSIONS
+        .iter()
+        .find(|k| k.private == private && k.mainnet == mainnet && k.purpose == purpose)
+        .map(|k| k.bytes)
+        .unwrap_or_else(|| {
+            unreachable!("every (kind, network, purpose) combination is in the table")
+        })
+}
 
 /// An extended public key with what its encoding said about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +140,8 @@ pub struct ImportedXpub {
     pub xpub: Xpub,
     /// The script type a SLIP-132 version implies (ypub → BIP49, zpub → BIP84).
     pub implied_purpose: Option<Purpose>,
+    /// The encoding it came in: "xpub", "zpub", "vpub", …
+    pub encoding: &'static str,
 }
 
 struct Checked {
@@ -101,6 +149,7 @@ struct Checked {
     private: bool,
     mainnet: bool,
     purpose: Option<Purpose>,
+    prefix: &'static str,
 }
 
 fn check(s: &str) -> Result<Checked, XkeyError> {
@@ -111,13 +160,19 @@ fn check(s: &str) -> Result<Checked, XkeyError> {
         .as_slice()
         .try_into()
         .map_err(|_| XkeyError::Length { len: bytes.len() })?;
-    let (_, private, mainnet, purpose) = VERSIONS
+    let KeyVersion {
+        private,
+        mainnet,
+        purpose,
+        prefix,
+        ..
+    } = VERSIONS
         .iter()
         .copied()
-        .find(|(v, ..)| *v == data[..4])
+        .find(|k| k.bytes == data[..4])
         .ok_or_else(|| XkeyError::UnknownVersion {
-        version: data[..4].iter().map(|b| format!("{b:02x}")).collect(),
-    })?;
+            version: data[..4].iter().map(|b| format!("{b:02x}")).collect(),
+        })?;
     if data[4] == 0 {
         if data[5..9] != [0; 4] {
             return Err(XkeyError::ZeroDepth {
@@ -153,6 +208,7 @@ fn check(s: &str) -> Result<Checked, XkeyError> {
         private,
         mainnet,
         purpose,
+        prefix,
     })
 }
 
@@ -177,17 +233,19 @@ pub fn parse_xpub(s: &str, network: Option<Network>) -> Result<ImportedXpub, Xke
         });
     }
     network_matches(c.mainnet, network)?;
-    c.data[..4].copy_from_slice(if c.mainnet {
-        &[0x04, 0x88, 0xb2, 0x1e]
+    let plain = if c.mainnet {
+        Network::Bitcoin
     } else {
-        &[0x04, 0x35, 0x87, 0xcf]
-    });
+        Network::Testnet
+    };
+    c.data[..4].copy_from_slice(&version_bytes(false, plain, None));
     let xpub = Xpub::decode(&c.data).map_err(|e| XkeyError::Encoding {
         reason: e.to_string(),
     })?;
     Ok(ImportedXpub {
         xpub,
         implied_purpose: c.purpose,
+        encoding: c.prefix,
     })
 }
 
@@ -201,11 +259,12 @@ pub fn parse_xpriv(s: &str, network: Option<Network>) -> Result<Xpriv, XkeyError
         });
     }
     network_matches(c.mainnet, network)?;
-    c.data[..4].copy_from_slice(if c.mainnet {
-        &[0x04, 0x88, 0xad, 0xe4]
+    let plain = if c.mainnet {
+        Network::Bitcoin
     } else {
-        &[0x04, 0x35, 0x83, 0x94]
-    });
+        Network::Testnet
+    };
+    c.data[..4].copy_from_slice(&version_bytes(true, plain, None));
     Xpriv::decode(&c.data).map_err(|e| XkeyError::Encoding {
         reason: e.to_string(),
     })
@@ -229,6 +288,57 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn every_version_encodes_to_its_prefix_and_round_trips() {
+        use crate::keys::account::{master_key, AccountKey};
+        let master = master_key(&[7u8; 64], Network::Bitcoin);
+        let test_master = master_key(&[7u8; 64], Network::Regtest);
+        for KeyVersion {
+            bytes: version,
+            private,
+            mainnet,
+            purpose,
+            prefix,
+        } in VERSIONS
+        {
+            let (m, net) = if mainnet {
+                (&master, Network::Bitcoin)
+            } else {
+                (&test_master, Network::Regtest)
+            };
+            let mut data = if private {
+                m.encode()
+            } else {
+                bitcoin::bip32::Xpub::from_priv(crate::keys::account::secp(), m).encode()
+            };
+            data[..4].copy_from_slice(&version);
+            let text = bitcoin::base58::encode_check(&data);
+            assert!(text.starts_with(prefix), "{prefix}: {text}");
+            if private {
+                assert_eq!(parse_xpriv(&text, Some(net)).unwrap(), *m);
+            } else {
+                let k = parse_xpub(&text, Some(net)).unwrap();
+                assert_eq!(k.implied_purpose, purpose);
+                assert_eq!(k.encoding, prefix);
+            }
+        }
+        // The account view's SLIP-132 forms use the same table.
+        for net in [Network::Bitcoin, Network::Regtest] {
+            let m = master_key(&[9u8; 64], net);
+            for p in Purpose::ALL {
+                let slip = AccountKey::derive(&m, p, net, 0).slip132(net);
+                let want = match (p, net) {
+                    (Purpose::Bip49, Network::Bitcoin) => Some("ypub"),
+                    (Purpose::Bip84, Network::Bitcoin) => Some("zpub"),
+                    (Purpose::Bip49, _) => Some("upub"),
+                    (Purpose::Bip84, _) => Some("vpub"),
+                    _ => None,
+                };
+                assert_eq!(slip.as_deref().map(|s| &s[..4]), want, "{p:?} {net}");
+            }
+        }
     }
 
     #[test]

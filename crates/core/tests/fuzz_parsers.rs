@@ -1,0 +1,99 @@
+//! Fuzzing the parsers that take user input: arbitrary and mutated strings
+//! must give a specific error or a value, never a panic, and errors about
+//! recovery words never contain the words.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is how a test reports
+
+use proptest::prelude::*;
+use secrecy::SecretString;
+use switchyard_core::keys::{
+    check_words, parse_address, parse_mnemonic, parse_path, parse_xpriv, parse_xpub,
+};
+use switchyard_core::{ApiError, Network};
+
+const ABANDON: &str =
+    "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+const ZPUB: &str = "zpub6rFR7y4Q2AijBEqTUquhVz398htDFrtymD9xYYfG1m4wAcvPhXNfE3EfH1r1ADqtfSdVCToUG868RvUUkgDKf31mGDtKsAYz2oz2AGutZYs";
+const ADDRESS: &str = "bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu";
+
+fn mutate(base: &str, edits: &[(usize, char)]) -> String {
+    let mut chars: Vec<char> = base.chars().collect();
+    for (pos, c) in edits {
+        if chars.is_empty() {
+            chars.push(*c);
+            continue;
+        }
+        let i = pos % chars.len();
+        match pos % 3 {
+            0 => chars[i] = *c,
+            1 => chars.insert(i, *c),
+            _ => {
+                chars.remove(i);
+            }
+        }
+    }
+    chars.into_iter().collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 256,
+        // Failures are reported in the test output; a found case becomes a unit test.
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn mnemonic_parser_never_panics_nor_leaks_words(input in "\\PC{0,160}") {
+        let secret = SecretString::from(input.clone());
+        if let Err(e) = parse_mnemonic(&secret) {
+            let msg = ApiError::from(e).message;
+            prop_assert!(msg.ends_with('.'));
+            for word in input.split_whitespace().filter(|w| w.len() > 3) {
+                prop_assert!(!msg.contains(word), "{msg} contains {word}");
+            }
+        }
+        // One status per word of the BIP39-normalised sentence (NFKD first).
+        let c = check_words(&secret);
+        let normalised: String = unicode_normalization::UnicodeNormalization::nfkd(input.as_str()).collect();
+        prop_assert_eq!(c.words.len(), normalised.split_whitespace().count());
+    }
+
+    #[test]
+    fn mutated_mnemonics_are_refused_or_valid(edits in prop::collection::vec((any::<usize>(), "[a-z ]"), 1..6)) {
+        let text = mutate(ABANDON, &edits.iter().map(|(p, s)| (*p, s.chars().next().unwrap_or(' '))).collect::<Vec<_>>());
+        match parse_mnemonic(&SecretString::from(text.clone())) {
+            Ok(m) => prop_assert!([12, 15, 18, 21, 24].contains(&m.word_count())),
+            Err(e) => prop_assert!(!e.to_string().is_empty()),
+        }
+    }
+
+    #[test]
+    fn path_parser_never_panics(input in "[mM0-9/'hH x-]{0,40}") {
+        match parse_path(&input) {
+            Ok(p) => prop_assert!(p.len() <= 255),
+            Err(e) => prop_assert!(e.to_string().len() > 10),
+        }
+    }
+
+    #[test]
+    fn xkey_parsers_never_panic(edits in prop::collection::vec((any::<usize>(), "[1-9A-HJ-NP-Za-km-z]"), 0..4), arbitrary in "\\PC{0,120}") {
+        let text = mutate(ZPUB, &edits.iter().map(|(p, s)| (*p, s.chars().next().unwrap_or('1'))).collect::<Vec<_>>());
+        for candidate in [text.as_str(), arbitrary.as_str()] {
+            let _ = parse_xpub(candidate, None).map_err(|e| assert!(!e.to_string().is_empty()));
+            let _ = parse_xpriv(candidate, Some(Network::Regtest)).map_err(|e| assert!(!e.to_string().is_empty()));
+        }
+    }
+
+    #[test]
+    fn address_parser_never_panics(edits in prop::collection::vec((any::<usize>(), "[02-9ac-hj-np-z]"), 0..4), arbitrary in "\\PC{0,100}") {
+        let text = mutate(ADDRESS, &edits.iter().map(|(p, s)| (*p, s.chars().next().unwrap_or('q'))).collect::<Vec<_>>());
+        for candidate in [text.as_str(), arbitrary.as_str()] {
+            for n in Network::ALL {
+                if let Err(e) = parse_address(candidate, n) {
+                    prop_assert!(ApiError::from(e).message.ends_with('.'));
+                }
+            }
+        }
+    }
+}

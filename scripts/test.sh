@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, unit and integration tests (real
+# SQLite files, the real OS keychain in a private D-Bus session), generated IPC
+# types, and end-to-end tests of the built app in a real webview under Xvfb.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+started=$(date +%s)
+log_dir=$(mktemp -d "${TMPDIR:-/tmp}/switchyard-test.XXXXXX")
+trap 'rm -rf "$log_dir"' EXIT
+
+step "Checking tools and packages"
+ensure_apt_packages
+ensure_rust
+ensure_node_modules
+ensure_tauri_driver
+
+step "UI: lint"
+(cd ui && npx --no-install eslint src)
+build_ui
+
+step "Rust: formatting"
+cargo fmt --all -- --check
+
+step "Rust: the core and the CLI build without Tauri"
+if cargo tree -p switchyard-core -p switchyard-cli -e normal,build --prefix none | grep -qiE '^(tauri|wry|tao) '; then
+  die "switchyard-core or switchyard-cli depends on Tauri; the core must stay GUI-free"
+fi
+
+step "Rust: clippy (warnings are errors)"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+step "Rust: unit and integration tests (real SQLite, real Secret Service)"
+export SWITCHYARD_KEYCHAIN_SERVICE="org.switchyard.test.$$"
+scripts/with-keyring.sh cargo test --workspace 2>&1 | tee "$log_dir/cargo-test.log"
+
+step "IPC types: ui/src/bindings matches the Rust types"
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  drift=$(git status --porcelain -- ui/src/bindings)
+  [ -z "$drift" ] || { echo "$drift"; die "ui/src/bindings is out of date: commit the files 'cargo test' regenerated"; }
+fi
+
+step "End to end: the built app in a real webview (Xvfb + tauri-driver + WebKitWebDriver)"
+cargo build --bin switchyard-desktop --bin switchyard --quiet
+export SWITCHYARD_APP="$CARGO_TARGET_DIR/debug/switchyard-desktop"
+export SWITCHYARD_CLI="$CARGO_TARGET_DIR/debug/switchyard"
+export E2E_ARTIFACTS="$ROOT/artifacts/e2e"
+rm -rf "$E2E_ARTIFACTS"
+xvfb-run -a -s "-screen 0 1280x900x24" scripts/with-keyring.sh \
+  node --test --test-concurrency=1 --test-reporter=spec tests/e2e/ 2>&1 | tee "$log_dir/e2e.log" \
+  | grep -vE '^(dbus-daemon|\(/usr/libexec|\*\* \(xdg|\[[WE]\]\[|SpiRegistry|Ignoring invalid max threads)' || true
+grep -qE '^ℹ fail 0' "$log_dir/e2e.log" || die "end-to-end tests failed (screenshots in $E2E_ARTIFACTS)"
+echo "screenshots: $E2E_ARTIFACTS"
+
+rust_passed=$(grep -oE 'test result: ok\. [0-9]+ passed' "$log_dir/cargo-test.log" | awk '{s+=$4} END {print s+0}')
+e2e_passed=$(grep -oE '^ℹ pass [0-9]+' "$log_dir/e2e.log" | awk '{print $3}')
+printf '\nAll checks passed in %ss.\n' "$(( $(date +%s) - started ))"
+printf 'summary: %d passed, 0 failed\n' "$(( rust_passed + e2e_passed ))"
