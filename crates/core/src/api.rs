@@ -54,6 +54,12 @@ pub enum ErrorCode {
     InvalidRequest,
     /// The database.
     Storage,
+    /// No regtest network runs in the directory.
+    RegtestNotRunning,
+    /// The regtest daemons are not built.
+    RegtestMissingBinary,
+    /// The regtest network failed to start or to do what was asked.
+    RegtestFailed,
     /// Anything else.
     Internal,
 }

@@ -1,0 +1,176 @@
+//! `switchyard regtest up|status|pay|mine|down` as a tester uses them, with
+//! `--json`, against a real network; `down` leaves no process behind.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is how a test reports
+
+use serde_json::Value;
+use std::process::Command;
+
+fn cli(args: &[&str], envs: &[(&str, &str)]) -> (bool, Value) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_switchyard"));
+    cmd.arg("--json").args(args);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {} {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.success(), v)
+}
+
+fn running_pids(dir: &str) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let zombie = stat
+                .rsplit(')')
+                .next()
+                .is_some_and(|r| r.trim_start().starts_with('Z'));
+            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            !zombie && String::from_utf8_lossy(&cmd).contains(dir)
+        })
+        .collect()
+}
+
+/// Runs `regtest down --purge` when dropped, so a failing test stops its network too.
+struct Down(String);
+
+impl Drop for Down {
+    fn drop(&mut self) {
+        let _ = cli(&["regtest", "down", "--dir", &self.0, "--purge"], &[]);
+        for pid in running_pids(&self.0) {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        }
+    }
+}
+
+#[test]
+fn regtest_commands_end_to_end() {
+    let dir = std::env::temp_dir().join(format!("switchyard-cli-regtest-{}", std::process::id()));
+    let d = dir.to_str().unwrap();
+    let _down = Down(d.to_string());
+    let (ok, up) = cli(&["regtest", "up", "--dir", d], &[]);
+    assert!(ok, "{up}");
+    assert_eq!(up["start"], "created");
+    assert_eq!(up["profiles"].as_array().unwrap().len(), 3);
+    assert!(up["profiles"][0]["lndconnect"]
+        .as_str()
+        .unwrap()
+        .starts_with("lndconnect://127.0.0.1:"));
+    assert_eq!(up["channels"].as_array().unwrap().len(), 4);
+    assert_eq!(running_pids(d).len(), 4, "btcd and three LND nodes");
+
+    // `up` again reuses it.
+    let (_, again) = cli(&["regtest", "up", "--dir", d], &[]);
+    assert_eq!(again["start"], "reused");
+
+    let (ok, status) = cli(&["regtest", "status", "--dir", d], &[]);
+    assert!(ok && status["btcd_running"] == true);
+    for n in status["nodes"].as_array().unwrap() {
+        assert_eq!(n["running"], true);
+        assert!(n["active_channels"].as_u64().unwrap() >= 2, "{n}");
+        assert!(n["onchain_sat"].as_u64().unwrap() > 300_000_000, "{n}");
+    }
+
+    let (ok, paid) = cli(
+        &[
+            "regtest", "pay", "alice", "carol", "15000", "--via", "bob", "--dir", d,
+        ],
+        &[],
+    );
+    assert!(ok, "{paid}");
+    assert_eq!(paid["hops"], serde_json::json!(["bob", "carol"]));
+
+    let height = status["height"].as_u64().unwrap();
+    let (ok, mined) = cli(&["regtest", "mine", "2", "--dir", d], &[]);
+    assert!(ok);
+    assert_eq!(mined["height"].as_u64().unwrap(), height + 2);
+
+    let (ok, bad) = cli(&["regtest", "pay", "alice", "carol", "0", "--dir", d], &[]);
+    assert!(!ok && bad["error"]["code"] == "invalid_request");
+
+    let (ok, _) = cli(&["regtest", "down", "--dir", d, "--purge"], &[]);
+    assert!(ok);
+    assert!(running_pids(d).is_empty(), "down leaves no process behind");
+    assert!(!dir.exists());
+
+    let (ok, none) = cli(&["regtest", "status", "--dir", d], &[]);
+    assert!(
+        !ok && none["error"]["code"] == "regtest_not_running",
+        "{none}"
+    );
+}
+
+#[test]
+fn missing_binaries_are_a_clear_error() {
+    let (ok, v) = cli(
+        &["regtest", "up", "--dir", "/tmp/switchyard-never-created"],
+        &[("SWITCHYARD_REGTEST_BIN", "/nonexistent/regtest-bin")],
+    );
+    assert!(!ok);
+    assert_eq!(v["error"]["code"], "regtest_missing_binary");
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("tools/regtest/build.sh"));
+}
+
+#[test]
+fn an_interrupted_up_leaves_nothing_untracked() {
+    let dir =
+        std::env::temp_dir().join(format!("switchyard-cli-interrupted-{}", std::process::id()));
+    let d = dir.to_str().unwrap().to_string();
+    let _down = Down(d.clone());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .args(["regtest", "up", "--dir", &d])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it (no chance to clean up) once btcd and a node have been spawned.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let state: Value = std::fs::read_to_string(dir.join("network.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or(Value::Null);
+        if state["nodes"].as_array().is_some_and(|n| !n.is_empty()) {
+            assert_eq!(state["complete"], false);
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "up never recorded its daemons"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let orphans = running_pids(&d);
+    assert!(
+        !orphans.is_empty(),
+        "the daemons outlive the killed command"
+    );
+
+    // The next `up` stops them and starts afresh.
+    let (ok, up) = cli(&["regtest", "up", "--dir", &d], &[]);
+    assert!(ok, "{up}");
+    assert_eq!(up["start"], "recreated");
+    let now = running_pids(&d);
+    assert!(
+        orphans.iter().all(|p| !now.contains(p)),
+        "orphans were stopped"
+    );
+    assert_eq!(now.len(), 4);
+    let (ok, _) = cli(&["regtest", "down", "--dir", &d, "--purge"], &[]);
+    assert!(ok);
+    assert!(running_pids(&d).is_empty());
+}

@@ -1,0 +1,248 @@
+//! Daemons we start: spawned in their own process group with output to a log
+//! file, identified by PID *and* start time (so a recycled PID is never
+//! signalled), stopped with SIGTERM and, after a grace period, SIGKILL.
+
+use crate::error::RegtestError;
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use serde::{Deserialize, Serialize};
+use std::fs::OpenOptions;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// What is persisted about a daemon so another process can stop it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DaemonRecord {
+    /// Display name (btcd, alice, …).
+    pub name: String,
+    /// Process id.
+    pub pid: u32,
+    /// Start time in clock ticks since boot (/proc/PID/stat field 22).
+    pub start_ticks: u64,
+    /// The log file its output goes to.
+    pub log: PathBuf,
+}
+
+/// A running (or exited) daemon.
+#[derive(Debug)]
+pub struct Daemon {
+    record: DaemonRecord,
+    /// Present when this process spawned it: lets us reap it and read its status.
+    child: Option<Child>,
+}
+
+/// (state, start ticks) from /proc/PID/stat.
+fn proc_stat(pid: u32) -> Option<(char, u64)> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name is in parentheses and may contain spaces.
+    let after = &text[text.rfind(')')? + 2..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let state = fields.first()?.chars().next()?;
+    // Field 22 overall is index 19 after the name (fields 3.. start at index 0).
+    let start = fields.get(19)?.parse().ok()?;
+    Some((state, start))
+}
+
+impl Daemon {
+    /// Starts `program` with `args`, appending its output to `log`.
+    pub fn spawn(
+        name: &str,
+        program: &Path,
+        args: &[String],
+        log: &Path,
+    ) -> Result<Daemon, RegtestError> {
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .map_err(RegtestError::io("cannot open the log file", log))?;
+        let err = file
+            .try_clone()
+            .map_err(RegtestError::io("cannot open the log file", log))?;
+        let child = Command::new(program)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(file)
+            .stderr(err)
+            // Own process group: a Ctrl-C in the terminal that ran
+            // `switchyard regtest up` does not reach the daemons.
+            .process_group(0)
+            .spawn()
+            .map_err(|source| RegtestError::Spawn {
+                name: name.to_string(),
+                source,
+            })?;
+        let pid = child.id();
+        let start_ticks = proc_stat(pid).map(|(_, t)| t).unwrap_or(0);
+        tracing::debug!(%name, pid, "started");
+        Ok(Daemon {
+            record: DaemonRecord {
+                name: name.to_string(),
+                pid,
+                start_ticks,
+                log: log.to_path_buf(),
+            },
+            child: Some(child),
+        })
+    }
+
+    /// A daemon another process started, from its record.
+    pub fn from_record(record: DaemonRecord) -> Daemon {
+        Daemon {
+            record,
+            child: None,
+        }
+    }
+
+    /// What to persist.
+    pub fn record(&self) -> &DaemonRecord {
+        &self.record
+    }
+
+    /// Its name.
+    pub fn name(&self) -> &str {
+        &self.record.name
+    }
+
+    /// Its PID.
+    pub fn pid(&self) -> u32 {
+        self.record.pid
+    }
+
+    /// Whether the process is still running (not exited, not a zombie, and
+    /// the PID still belongs to the process we started).
+    pub fn is_alive(&mut self) -> bool {
+        if let Some(child) = &mut self.child {
+            if let Ok(Some(_)) = child.try_wait() {
+                return false;
+            }
+        }
+        match proc_stat(self.record.pid) {
+            Some((state, ticks)) => {
+                state != 'Z' && (self.record.start_ticks == 0 || ticks == self.record.start_ticks)
+            }
+            None => false,
+        }
+    }
+
+    /// How it exited, if it did and we spawned it.
+    pub fn exit_status(&mut self) -> String {
+        match self.child.as_mut().map(Child::try_wait) {
+            Some(Ok(Some(status))) => status.to_string(),
+            _ => "exited".to_string(),
+        }
+    }
+
+    /// The last `n` lines of its log.
+    pub fn tail(&self, n: usize) -> String {
+        tail_file(&self.record.log, n)
+    }
+
+    /// An error for a daemon that died while we waited on it.
+    pub fn died(&mut self) -> RegtestError {
+        RegtestError::DaemonDied {
+            name: self.record.name.clone(),
+            status: self.exit_status(),
+            log: self.record.log.clone(),
+            tail: self.tail(25),
+        }
+    }
+
+    /// Sends SIGTERM without waiting (to stop several daemons at once).
+    pub fn terminate(&mut self) {
+        if self.is_alive() {
+            let _ = kill(self.nix_pid(), Signal::SIGTERM);
+        }
+    }
+
+    fn nix_pid(&self) -> Pid {
+        Pid::from_raw(i32::try_from(self.record.pid).unwrap_or(i32::MAX))
+    }
+
+    /// SIGTERM, wait up to `grace`, then SIGKILL. Idempotent.
+    pub fn stop(&mut self, grace: Duration) {
+        if self.is_alive() {
+            let pid = self.nix_pid();
+            let _ = kill(pid, Signal::SIGTERM);
+            let deadline = Instant::now() + grace;
+            while self.is_alive() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            if self.is_alive() {
+                tracing::warn!(name = %self.record.name, "did not stop on SIGTERM; killing");
+                let _ = kill(pid, Signal::SIGKILL);
+                let deadline = Instant::now() + Duration::from_secs(5);
+                while self.is_alive() && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+        }
+        if let Some(child) = &mut self.child {
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The last `n` lines of a file (empty if it cannot be read).
+pub fn tail_file(path: &Path, n: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// Polls `check` every `every` until it returns `Some`, failing early if any
+/// of `watch` dies, and with a timeout.
+pub fn wait_for<T>(
+    what: &str,
+    timeout: Duration,
+    watch: &mut [&mut Daemon],
+    mut check: impl FnMut() -> Option<T>,
+) -> Result<T, RegtestError> {
+    let deadline = Instant::now() + timeout;
+    let mut every = Duration::from_millis(50);
+    loop {
+        if let Some(v) = check() {
+            return Ok(v);
+        }
+        for d in watch.iter_mut() {
+            if !d.is_alive() {
+                return Err(d.died());
+            }
+        }
+        if Instant::now() > deadline {
+            let tail = watch
+                .iter()
+                .map(|d| format!("--- {} ---\n{}", d.name(), d.tail(8)))
+                .collect::<Vec<_>>()
+                .join("\n");
+            return Err(RegtestError::Timeout {
+                what: what.to_string(),
+                seconds: timeout.as_secs(),
+                tail,
+            });
+        }
+        std::thread::sleep(every);
+        every = (every * 2).min(Duration::from_millis(500));
+    }
+}
+
+/// `n` distinct free TCP ports on 127.0.0.1 (bound and released; the daemons
+/// bind them moments later, and a lost race shows up as a start-up error).
+pub fn free_ports(n: usize) -> Result<Vec<u16>, RegtestError> {
+    let listeners: Vec<std::net::TcpListener> = (0..n)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))
+        .collect::<Result<_, _>>()
+        .map_err(RegtestError::io("cannot find a free port on", "127.0.0.1"))?;
+    listeners
+        .iter()
+        .map(|l| l.local_addr().map(|a| a.port()))
+        .collect::<Result<_, _>>()
+        .map_err(RegtestError::io("cannot find a free port on", "127.0.0.1"))
+}
+
+/// Whether something already listens on 127.0.0.1:`port`.
+pub fn port_in_use(port: u16) -> bool {
+    std::net::TcpListener::bind(("127.0.0.1", port)).is_err()
+}
