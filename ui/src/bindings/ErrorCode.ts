@@ -3,4 +3,4 @@
 /**
  * What kind of failure, for the UI to branch on.
  */
-export type ErrorCode = "mnemonic_empty" | "mnemonic_unknown_word" | "mnemonic_word_count" | "mnemonic_checksum" | "mnemonic_not_english" | "invalid_path" | "invalid_address" | "wrong_network" | "keychain_unavailable" | "keychain_locked" | "keychain_error" | "seed_missing" | "wallet_not_found" | "invalid_name" | "duplicate_wallet" | "not_confirmed" | "invalid_request" | "storage" | "internal";
+export type ErrorCode = "mnemonic_empty" | "mnemonic_unknown_word" | "mnemonic_word_count" | "mnemonic_checksum" | "mnemonic_not_english" | "invalid_path" | "invalid_address" | "wrong_network" | "keychain_unavailable" | "keychain_locked" | "keychain_error" | "seed_missing" | "wallet_not_found" | "invalid_name" | "duplicate_wallet" | "not_confirmed" | "invalid_request" | "storage" | "regtest_not_running" | "regtest_missing_binary" | "regtest_failed" | "internal";
