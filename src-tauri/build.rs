@@ -17,6 +17,7 @@ fn main() {
                 "reveal_words",
                 "delete_wallet",
                 "first_paint",
+                "node_status",
             ])),
     )
     .unwrap_or_else(|e| panic!("tauri build step failed: {e:#}"));

@@ -86,6 +86,7 @@ fn main() {
         .invoke_handler(tauri::generate_handler![
             commands::app::app_status,
             commands::app::first_paint,
+            commands::app::node_status,
             commands::wallet::generate_mnemonic,
             commands::wallet::check_words,
             commands::wallet::create_wallet,

@@ -32,3 +32,12 @@ pub fn first_paint(state: State<'_, AppState>) -> Result<(), ApiError> {
     }
     Ok(())
 }
+
+/// The node connection for the header: connected (alias, height, channels)
+/// or why not.
+#[tauri::command]
+pub async fn node_status(
+    state: State<'_, AppState>,
+) -> Result<switchyard_core::node::NodeStatus, ApiError> {
+    Ok(state.ctx()?.node.status().await)
+}

@@ -28,19 +28,33 @@ before(async () => {
   driver = await startDriver();
 });
 
+let regtestDir = null;
+
 after(() => {
   driver?.stop();
+  // Stop the regtest daemons (by their recorded PIDs) before deleting their directory.
+  if (regtestDir) execFileSync(CLI, ["regtest", "down", "--dir", regtestDir, "--purge"]);
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 let created = { words: [], address: "" };
 
-test("create a wallet and see its first BIP84 address", async () => {
-  const s = await Session.start(driver.base, APP, ["--data-dir", tmp()], ARTIFACTS);
+test("create a wallet and see its first BIP84 address, connected to the regtest node", async () => {
+  // The embedded default: a regtest network in the app's data directory.
+  const dataDir = tmp();
+  regtestDir = join(dataDir, "regtest");
+  const up = JSON.parse(execFileSync(CLI, ["--json", "--data-dir", dataDir, "regtest", "up"]).toString());
+  assert.equal(up.profiles[0].name, "alice");
+
+  const s = await Session.start(driver.base, APP, ["--data-dir", dataDir], ARTIFACTS);
   try {
     await s.find("[data-testid=create-start]");
     await s.until("keychain status", async () => (await s.text("[data-testid=keychain-status]")).includes("ready"));
-    assert.match(await s.text("[data-testid=node-status]"), /Node: not connected/);
+    const node = await s.until("node connected", async () => {
+      const el = await s.find("[data-testid=node-status]");
+      return (await el.attr("data-state")) === "connected" ? el.text() : null;
+    });
+    assert.match(node, /^alice · block \d+ · 2 channels$/);
     await s.screenshot("01-welcome");
 
     await s.click("[data-testid=create-start]");
@@ -104,6 +118,12 @@ test("restore the same words in a second run and see the same address", async ()
   assert.equal(created.words.length, 12, "needs the first test's words");
   const s = await Session.start(driver.base, APP, ["--data-dir", tmp()], ARTIFACTS);
   try {
+    // No regtest network in this data directory: the header says so.
+    const node = await s.until("node state", async () => {
+      const el = await s.find("[data-testid=node-status]");
+      return (await el.attr("data-state")) ? el.text() : null;
+    });
+    assert.equal(node, "Node: not set up");
     await s.click("[data-testid=restore-start]");
     await s.type("[data-testid=wallet-name]", "Restored");
     // A typo: the word is marked and a suggestion offered.

@@ -7,6 +7,7 @@ import type { AddressOwnership } from "./bindings/AddressOwnership";
 import type { ApiError } from "./bindings/ApiError";
 import type { AppStatus } from "./bindings/AppStatus";
 import type { Chain } from "./bindings/Chain";
+import type { NodeStatus } from "./bindings/NodeStatus";
 import type { CreateWalletRequest } from "./bindings/CreateWalletRequest";
 import type { Purpose } from "./bindings/Purpose";
 import type { RevealedWords } from "./bindings/RevealedWords";
@@ -35,6 +36,7 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
 export const api = {
   appStatus: () => call<AppStatus>("app_status"),
   firstPaint: () => call<null>("first_paint"),
+  nodeStatus: () => call<NodeStatus>("node_status"),
   generateMnemonic: (words: WordCount) => call<RevealedWords>("generate_mnemonic", { words }),
   checkWords: (words: string) => call<WordCheck>("check_words", { words }),
   createWallet: (req: CreateWalletRequest) => call<WalletSummary>("create_wallet", { req }),

@@ -2,7 +2,7 @@
 
 import { api } from "./api";
 import type { WalletSummary } from "./bindings/WalletSummary";
-import { clear, h } from "./dom";
+import { h } from "./dom";
 import { onRender, showError, state } from "./state";
 import { errorBanner, header } from "./views/chrome";
 import { createFlow, restoreFlow } from "./views/setup";
@@ -31,13 +31,21 @@ function screen(): HTMLElement {
   }
 }
 
+// Stable slots: re-rendering the header (e.g. on every node poll) never
+// detaches the screen, so focus and half-typed input survive.
+const headerSlot = h("div", { class: "header-slot" });
+const bannerSlot = h("div", {});
+const screenSlot = h("div", {});
+app.append(headerSlot, h("main", {}, bannerSlot, screenSlot));
+
 function render(): void {
-  // Keep the current screen (and what the user typed) across re-renders of
-  // the frame; rebuild it only when the route changes.
+  headerSlot.replaceChildren(header());
+  bannerSlot.replaceChildren(...(state.error ? [errorBanner(state.error)] : []));
   const key = routeKey();
-  if (!mounted || mounted.key !== key) mounted = { key, el: screen() };
-  clear(app);
-  app.append(header(), h("main", {}, state.error ? errorBanner(state.error) : null, mounted.el));
+  if (!mounted || mounted.key !== key) {
+    mounted = { key, el: screen() };
+    screenSlot.replaceChildren(mounted.el);
+  }
 }
 
 onRender(render);
@@ -54,6 +62,18 @@ async function start(): Promise<void> {
   } catch (e) {
     showError(e as never);
   }
+  await pollNode();
+}
+
+/** Re-reads the node's state every few seconds: the header always says how it stands. */
+async function pollNode(): Promise<void> {
+  try {
+    state.node = await api.nodeStatus();
+    render();
+  } catch {
+    /* the status call itself reports failures inside NodeStatus */
+  }
+  setTimeout(() => void pollNode(), 5000);
 }
 
 void start();

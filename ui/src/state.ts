@@ -3,6 +3,7 @@
 
 import type { ApiError } from "./bindings/ApiError";
 import type { AppStatus } from "./bindings/AppStatus";
+import type { NodeStatus } from "./bindings/NodeStatus";
 import type { WalletSummary } from "./bindings/WalletSummary";
 
 export type Route =
@@ -15,8 +16,9 @@ export const state: {
   route: Route;
   wallets: WalletSummary[];
   status: AppStatus | null;
+  node: NodeStatus | null;
   error: ApiError | null;
-} = { route: { name: "welcome" }, wallets: [], status: null, error: null };
+} = { route: { name: "welcome" }, wallets: [], status: null, node: null, error: null };
 
 let renderer: () => void = () => undefined;
 

@@ -44,6 +44,9 @@ enum Command {
     /// The OS keychain.
     #[command(subcommand)]
     Keychain(KeychainCmd),
+    /// The LND node.
+    #[command(subcommand)]
+    Node(NodeCmd),
     /// A local regtest Lightning network (btcd + LND) for testing.
     #[command(subcommand)]
     Regtest(regtest::RegtestCmd),
@@ -145,6 +148,29 @@ struct NewWalletArgs {
 }
 
 #[derive(Subcommand)]
+enum NodeCmd {
+    /// Connect and report alias, network, height and channels, or exactly why not.
+    /// Default node: alice of the regtest network in DATA_DIR/regtest.
+    Status {
+        /// Read an lndconnect:// URI from standard input.
+        #[arg(long, conflicts_with = "grpc_host")]
+        lndconnect_stdin: bool,
+        /// host:port of LND's gRPC interface (with --tls-cert and --macaroon).
+        #[arg(long, requires_all = ["tls_cert", "macaroon"])]
+        grpc_host: Option<String>,
+        /// LND's tls.cert.
+        #[arg(long)]
+        tls_cert: Option<PathBuf>,
+        /// A macaroon file (admin.macaroon or one with info:read).
+        #[arg(long)]
+        macaroon: Option<PathBuf>,
+        /// The network the node must be on.
+        #[arg(long, default_value = "regtest")]
+        network: Network,
+    },
+}
+
+#[derive(Subcommand)]
 enum KeychainCmd {
     /// Write, read back and delete a probe entry.
     Probe,
@@ -211,7 +237,7 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("SWITCHYARD_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error")),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -284,6 +310,65 @@ async fn run(cli: Cli) -> Result<Output, ApiError> {
                 &serde_json::json!({ "ok": true }),
                 "The keychain works.".into(),
             )
+        }
+        Command::Node(NodeCmd::Status {
+            lndconnect_stdin,
+            grpc_host,
+            tls_cert,
+            macaroon,
+            network,
+        }) => {
+            use switchyard_core::node::{NodeService, NodeSource, NodeState};
+            let source = if lndconnect_stdin {
+                let mut uri = zeroize::Zeroizing::new(String::new());
+                std::io::stdin().read_to_string(&mut uri).map_err(|e| {
+                    ApiError::new(
+                        ErrorCode::InvalidRequest,
+                        format!("Could not read standard input: {e}"),
+                    )
+                })?;
+                Some(NodeSource::LndConnect {
+                    name: "lndconnect".into(),
+                    uri: zeroize::Zeroizing::new(uri.trim().to_string()),
+                    network,
+                })
+            } else if let (Some(grpc_host), Some(tls_cert_path), Some(macaroon_path)) =
+                (grpc_host, tls_cert, macaroon)
+            {
+                Some(NodeSource::Files {
+                    name: grpc_host.clone(),
+                    grpc_host,
+                    tls_cert_path,
+                    macaroon_path,
+                    network,
+                })
+            } else {
+                NodeSource::regtest_default(&data_dir)
+            };
+            let status = NodeService::new(source).status().await;
+            match (status.state, &status.error) {
+                (NodeState::Connected, _) => {
+                    let text = format!(
+                        "Connected to {} ({}) at {}: LND {}, {}, block {}{}, {} active channel(s), {} pending, {} peer(s).",
+                        status.alias.as_deref().unwrap_or("?"),
+                        status.profile.as_deref().unwrap_or("?"),
+                        status.endpoint.as_deref().unwrap_or("?"),
+                        status.version.as_deref().unwrap_or("?"),
+                        status.network.map(|n| n.to_string()).unwrap_or_default(),
+                        status.block_height.unwrap_or(0),
+                        if status.synced_to_chain { "" } else { " (syncing)" },
+                        status.active_channels,
+                        status.pending_channels,
+                        status.peers
+                    );
+                    out(&status, text)
+                }
+                (_, Some(e)) => Err(e.clone()),
+                _ => Err(ApiError::new(
+                    ErrorCode::NodeNotConfigured,
+                    "No node is set up: start the regtest network (`switchyard regtest up`) or pass --grpc-host, --tls-cert and --macaroon.",
+                )),
+            }
         }
         Command::Regtest(cmd) => {
             let default_dir = data_dir.join("regtest");

@@ -8,6 +8,7 @@
 
 use crate::keychain::KeychainError;
 use crate::keys::{AddressError, DeriveError, MnemonicError, PathError};
+use crate::node::NodeError;
 use crate::store::StoreError;
 use crate::wallet::WalletError;
 use serde::{Deserialize, Serialize};
@@ -60,6 +61,26 @@ pub enum ErrorCode {
     RegtestMissingBinary,
     /// The regtest network failed to start or to do what was asked.
     RegtestFailed,
+    /// No node is set up.
+    NodeNotConfigured,
+    /// The node does not answer.
+    NodeUnreachable,
+    /// The node's TLS certificate is not the profile's.
+    NodeTlsMismatch,
+    /// Other TLS failure.
+    NodeTls,
+    /// The node refused the macaroon.
+    MacaroonRejected,
+    /// The node's wallet is locked.
+    WalletLocked,
+    /// LND is starting.
+    NodeStarting,
+    /// LND is too old.
+    NodeTooOld,
+    /// A malformed lndconnect URI.
+    InvalidLndconnect,
+    /// Another error from the node.
+    NodeRpc,
     /// Anything else.
     Internal,
 }
@@ -152,6 +173,35 @@ impl From<DeriveError> for ApiError {
         match e {
             DeriveError::Mnemonic(m) => m.into(),
             DeriveError::Path(p) => p.into(),
+        }
+    }
+}
+
+impl From<NodeError> for ApiError {
+    fn from(e: NodeError) -> Self {
+        let (code, detail) = match &e {
+            NodeError::Unreachable { detail, .. } => {
+                (ErrorCode::NodeUnreachable, Some(detail.clone()))
+            }
+            NodeError::TlsMismatch { .. } => (ErrorCode::NodeTlsMismatch, None),
+            NodeError::Tls { detail, .. } => (ErrorCode::NodeTls, Some(detail.clone())),
+            NodeError::MacaroonRejected { detail } => {
+                (ErrorCode::MacaroonRejected, Some(detail.clone()))
+            }
+            NodeError::WalletLocked => (ErrorCode::WalletLocked, None),
+            NodeError::Starting => (ErrorCode::NodeStarting, None),
+            NodeError::WrongNetwork { .. } => (ErrorCode::WrongNetwork, None),
+            NodeError::TooOld { .. } => (ErrorCode::NodeTooOld, None),
+            NodeError::LndConnect(_) => (ErrorCode::InvalidLndconnect, None),
+            NodeError::File { .. } => (ErrorCode::InvalidRequest, None),
+            NodeError::NotConfigured => (ErrorCode::NodeNotConfigured, None),
+            NodeError::Rpc { detail } => (ErrorCode::NodeRpc, Some(detail.clone())),
+            NodeError::Internal { detail } => (ErrorCode::Internal, Some(detail.clone())),
+        };
+        ApiError {
+            code,
+            message: e.to_string(),
+            detail,
         }
     }
 }

@@ -10,6 +10,7 @@
 
 use crate::api::ApiError;
 use crate::keychain::{OsKeychain, DEFAULT_SERVICE};
+use crate::node::{NodeService, NodeSource};
 use crate::store::Store;
 use crate::wallet::WalletService;
 use std::path::{Path, PathBuf};
@@ -47,6 +48,8 @@ pub struct Context {
     pub keychain: OsKeychain,
     /// Wallets.
     pub wallets: WalletService,
+    /// The LND node (the local regtest alice until profiles are stored).
+    pub node: Arc<NodeService>,
 }
 
 impl Context {
@@ -58,18 +61,9 @@ impl Context {
             data_dir: data_dir.to_path_buf(),
             wallets: WalletService::new(store, Arc::new(keychain.clone())),
             keychain,
+            node: Arc::new(NodeService::new(NodeSource::regtest_default(data_dir))),
         })
     }
-}
-
-/// How the app's node connection stands. Only `not_configured` exists until
-/// node profiles land; the header shows it from the first screen on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
-#[serde(rename_all = "snake_case")]
-#[ts(export)]
-pub enum NodeState {
-    /// No node profile yet.
-    NotConfigured,
 }
 
 /// Whether the keychain works, and if not, why (a sentence for the user).
@@ -92,8 +86,6 @@ pub struct AppStatus {
     pub data_dir: String,
     /// The keychain's health.
     pub keychain: KeychainStatus,
-    /// The node connection.
-    pub node: NodeState,
 }
 
 impl AppStatus {
@@ -119,7 +111,6 @@ impl AppStatus {
             version: env!("CARGO_PKG_VERSION").to_string(),
             data_dir: ctx.data_dir.display().to_string(),
             keychain,
-            node: NodeState::NotConfigured,
         }
     }
 }

@@ -7,6 +7,7 @@
 //!   SLIP-132 encodings, descriptors and addresses. Pure, no I/O.
 //! - [`keychain`]: the OS keychain that holds seeds (and nothing else does).
 //! - [`store`]: the SQLite database (metadata only, never secrets).
+//! - [`node`]: the LND node: profiles, the gRPC connection, status.
 //! - [`wallet`]: the wallet service that ties keys, keychain and store together,
 //!   keeping the keychain and the database consistent.
 //! - [`api`]: the one serializable error shape (`{code, message, detail}`) that
@@ -20,6 +21,7 @@ pub mod context;
 pub mod keychain;
 pub mod keys;
 pub mod network;
+pub mod node;
 pub mod store;
 pub mod wallet;
 

@@ -97,3 +97,22 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn lndconnect_parser_never_panics_nor_leaks(input in "\\PC{0,200}", tail in "[A-Za-z0-9_%=&?:/.-]{0,120}") {
+        for candidate in [input.clone(), format!("lndconnect://{tail}")] {
+            if let Err(e) = switchyard_core::node::parse_lndconnect(&candidate) {
+                let msg = e.to_string();
+                prop_assert!(msg.len() > 20);
+                if let Some((_, m)) = candidate.split_once("macaroon=") {
+                    if m.len() > 12 {
+                        prop_assert!(!msg.contains(m), "{msg}");
+                    }
+                }
+            }
+        }
+    }
+}

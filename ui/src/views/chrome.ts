@@ -29,11 +29,38 @@ export function header(): HTMLElement {
     ),
     h("div", { class: "status" },
       current ? h("span", { class: `pill net-${current.network}`, "data-testid": "network-badge" }, NETWORK_LABEL[current.network]) : null,
-      h("span", { class: "pill muted", title: "Node connections arrive with node profiles; until then Switchyard works offline.", "data-testid": "node-status" },
-        h("span", { class: "dot" }), "Node: not connected"),
+      nodePill(),
       keychainPill,
     ),
   );
+}
+
+/** The node's connection state: always visible. */
+function nodePill(): HTMLElement {
+  const n = state.node;
+  if (!n) {
+    return h("span", { class: "pill muted", "data-testid": "node-status" }, h("span", { class: "dot" }), "Node: checking…");
+  }
+  if (n.state === "not_configured") {
+    return h("span", { class: "pill muted", "data-testid": "node-status", "data-state": n.state,
+      title: "No node is set up. scripts/run.sh starts a local regtest network and connects to its node alice." },
+      h("span", { class: "dot" }), "Node: not set up");
+  }
+  if (n.state === "connected") {
+    const details = [
+      `${n.alias ?? "?"} at ${n.endpoint ?? "?"}`,
+      `LND ${n.version ?? "?"}`,
+      n.pubkey ? `Public key ${n.pubkey}` : null,
+      `${n.peers} peer(s), ${n.pending_channels} pending channel(s)`,
+      n.synced_to_chain ? "Synced to the chain" : "Syncing to the chain…",
+    ].filter(Boolean).join("\n");
+    return h("span", { class: "pill ok", "data-testid": "node-status", "data-state": n.state, title: details },
+      h("span", { class: "dot" }),
+      `${n.alias ?? n.profile} · block ${n.block_height?.toLocaleString() ?? "?"} · ${n.active_channels} channel${n.active_channels === 1 ? "" : "s"}`,
+      n.synced_to_chain ? null : " · syncing");
+  }
+  return h("span", { class: "pill bad", "data-testid": "node-status", "data-state": n.state, title: n.error?.message ?? "" },
+    h("span", { class: "dot" }), `${n.profile ?? "Node"}: can't connect`);
 }
 
 export function errorBanner(e: ApiError): HTMLElement {

@@ -1,0 +1,206 @@
+//! The gRPC connection to LND: LND's generated clients (from
+//! `fedimint-tonic-lnd`) over our own transport, because the macaroon must
+//! come from the OS keychain, not a file:
+//! - TLS pinned to the node's own certificate (LND's is self-signed): the
+//!   handshake succeeds only if the node presents exactly that certificate;
+//! - the macaroon, held in memory in a zeroizing buffer, sent as the
+//!   `macaroon` metadata header on every call.
+
+use super::error::NodeError;
+use fedimint_tonic_lnd::lnrpc;
+use fedimint_tonic_lnd::tonic;
+use hyper_util::client::legacy::connect::HttpConnector;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::WebPkiSupportedAlgorithms;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+use tonic::codegen::InterceptedService;
+use zeroize::Zeroizing;
+
+/// Where a node is and how to log in. Holds the macaroon; `Debug` does not show it.
+#[derive(Clone)]
+pub struct NodeTarget {
+    /// Host name or IP.
+    pub host: String,
+    /// gRPC port.
+    pub port: u16,
+    /// The node's TLS certificate (DER).
+    pub cert_der: Vec<u8>,
+    /// The macaroon bytes.
+    pub macaroon: Arc<Zeroizing<Vec<u8>>>,
+}
+
+impl std::fmt::Debug for NodeTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeTarget")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
+}
+
+impl NodeTarget {
+    /// `host:port` as users write it.
+    pub fn endpoint(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// Adds the macaroon (hex) to every request.
+#[derive(Clone)]
+pub struct MacaroonHeader(Arc<Zeroizing<String>>);
+
+impl tonic::service::Interceptor for MacaroonHeader {
+    fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        let value = tonic::metadata::MetadataValue::try_from(self.0.as_str())
+            .map_err(|_| tonic::Status::internal("macaroon is not valid header text"))?;
+        req.metadata_mut().insert("macaroon", value);
+        Ok(req)
+    }
+}
+
+type Http = hyper_util::client::legacy::Client<
+    hyper_rustls::HttpsConnector<HttpConnector>,
+    tonic::body::Body,
+>;
+/// The service stack every LND client runs on.
+pub type Svc = InterceptedService<Http, MacaroonHeader>;
+/// LND's main service.
+pub type Lightning = lnrpc::lightning_client::LightningClient<Svc>;
+
+/// Accepts exactly one certificate: the node's own.
+#[derive(Debug)]
+struct PinnedCert {
+    der: Vec<u8>,
+    algs: WebPkiSupportedAlgorithms,
+}
+
+/// The marker our verifier puts in its error, to tell a mismatch from other TLS trouble.
+pub(crate) const CERT_MISMATCH: &str = "switchyard: node certificate differs from the profile's";
+
+impl ServerCertVerifier for PinnedCert {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if end_entity.as_ref() == self.der.as_slice() {
+            Ok(ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::General(CERT_MISMATCH.into()))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algs)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algs)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algs.supported_schemes()
+    }
+}
+
+/// Connected clients for one node. Cheap to clone (the connection is shared).
+#[derive(Clone)]
+pub struct LndClient {
+    /// lnrpc.Lightning.
+    pub lightning: Lightning,
+    target: NodeTarget,
+}
+
+impl std::fmt::Debug for LndClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LndClient")
+            .field("target", &self.target)
+            .finish()
+    }
+}
+
+/// How long one call may take before the node counts as unreachable.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl LndClient {
+    /// Builds the transport. No I/O happens until the first call.
+    pub fn new(target: NodeTarget) -> Result<LndClient, NodeError> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let verifier = PinnedCert {
+            der: target.cert_der.clone(),
+            algs: provider.signature_verification_algorithms,
+        };
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| NodeError::Internal {
+                detail: e.to_string(),
+            })?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
+            .with_no_client_auth();
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(Duration::from_secs(5)));
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_only()
+            .enable_http2()
+            .wrap_connector(http);
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .http2_only(true)
+                .build(connector);
+        let hex: String = target.macaroon.iter().map(|b| format!("{b:02x}")).collect();
+        let svc = InterceptedService::new(client, MacaroonHeader(Arc::new(Zeroizing::new(hex))));
+        let uri = hyper::Uri::from_str(&format!("https://{}", target.endpoint())).map_err(|e| {
+            NodeError::Internal {
+                detail: e.to_string(),
+            }
+        })?;
+        Ok(LndClient {
+            lightning: lnrpc::lightning_client::LightningClient::with_origin(svc, uri)
+                .max_decoding_message_size(256 * 1024 * 1024),
+            target,
+        })
+    }
+
+    /// The node it talks to.
+    pub fn target(&self) -> &NodeTarget {
+        &self.target
+    }
+
+    /// `GetInfo`, with a timeout, errors mapped to what the user can do.
+    pub async fn get_info(&self) -> Result<lnrpc::GetInfoResponse, NodeError> {
+        let mut c = self.lightning.clone();
+        let call = c.get_info(lnrpc::GetInfoRequest {});
+        match tokio::time::timeout(CALL_TIMEOUT, call).await {
+            Ok(Ok(resp)) => Ok(resp.into_inner()),
+            Ok(Err(status)) => Err(NodeError::from_status(&status, &self.target)),
+            Err(_) => Err(NodeError::Unreachable {
+                endpoint: self.target.endpoint(),
+                detail: format!("no answer within {} s", CALL_TIMEOUT.as_secs()),
+            }),
+        }
+    }
+}

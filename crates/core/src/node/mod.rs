@@ -1,0 +1,15 @@
+//! The LND node: profiles (lndconnect URIs, certificate and macaroon files),
+//! the gRPC connection (LND's generated clients over a transport pinned to
+//! the node's certificate, macaroon from memory), and status checks with
+//! errors a user can act on: unreachable, certificate mismatch, macaroon
+//! rejected, wallet locked, wrong network, LND too old.
+
+pub mod client;
+pub mod error;
+pub mod lndconnect;
+pub mod service;
+
+pub use client::{LndClient, NodeTarget};
+pub use error::NodeError;
+pub use lndconnect::{parse_lndconnect, LndConnect, LndConnectError};
+pub use service::{NodeService, NodeSource, NodeState, NodeStatus};
