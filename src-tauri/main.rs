@@ -62,6 +62,14 @@ fn unix_ms() -> u128 {
 
 fn main() {
     let started_unix_ms = unix_ms();
+    // WebKitGTK's accelerated compositing loads a GL stack into the web
+    // process: measured ~80 MiB of its ~180 MiB at idle (scripts/bench-app.sh).
+    // Our UI is static 2D, so it is off unless the user sets the variable
+    // (WEBKIT_DISABLE_COMPOSITING_MODE=0 turns it back on). Set before any
+    // thread starts.
+    if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
+        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("SWITCHYARD_LOG")

@@ -24,20 +24,7 @@ fn cli(args: &[&str], envs: &[(&str, &str)]) -> (bool, Value) {
 }
 
 fn running_pids(dir: &str) -> Vec<u32> {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            let zombie = stat
-                .rsplit(')')
-                .next()
-                .is_some_and(|r| r.trim_start().starts_with('Z'));
-            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            !zombie && String::from_utf8_lossy(&cmd).contains(dir)
-        })
-        .collect()
+    switchyard_regtest::process::live_pids_mentioning(dir)
 }
 
 /// Runs `regtest down --purge` when dropped, so a failing test stops its network too.

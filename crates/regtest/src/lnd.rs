@@ -136,14 +136,20 @@ impl Lnd {
 
     fn start_with(lnd: &Path, lncli: &Path, s: LndSettings) -> Result<Lnd, RegtestError> {
         std::fs::create_dir_all(&s.dir).map_err(RegtestError::io("cannot create", &s.dir))?;
-        let placeholder = DaemonRecord {
+        let placeholder = Daemon::from_record(DaemonRecord {
             name: s.name.clone(),
             pid: 0,
             start_ticks: 0,
             log: s.dir.join("lnd.log"),
-        };
-        let mut me = Lnd {
-            daemon: Daemon::from_record(placeholder),
+        });
+        let mut me = Lnd::with(s, placeholder, lncli);
+        me.daemon = Daemon::spawn(&me.name, lnd, &me.args(), &me.dir.join("lnd.log"))?;
+        Ok(me)
+    }
+
+    fn with(s: LndSettings, daemon: Daemon, lncli: &Path) -> Lnd {
+        Lnd {
+            daemon,
             name: s.name,
             dir: s.dir,
             rpc_port: s.rpc_port,
@@ -152,9 +158,7 @@ impl Lnd {
             btcd_rpc_port: s.btcd_rpc_port,
             btcd_cert: s.btcd_cert,
             lncli: lncli.to_path_buf(),
-        };
-        me.daemon = Daemon::spawn(&me.name, lnd, &me.args(), &me.dir.join("lnd.log"))?;
-        Ok(me)
+        }
     }
 
     /// Waits until the node answers and is synced to the chain.
@@ -172,18 +176,11 @@ impl Lnd {
 
     /// A node another process started.
     pub fn attach(lncli: &Path, rec: &LndRecord) -> Lnd {
-        let s = LndSettings::from(rec);
-        Lnd {
-            daemon: Daemon::from_record(rec.daemon.clone()),
-            name: s.name,
-            dir: s.dir,
-            rpc_port: s.rpc_port,
-            rest_port: s.rest_port,
-            p2p_port: s.p2p_port,
-            btcd_rpc_port: s.btcd_rpc_port,
-            btcd_cert: s.btcd_cert,
-            lncli: lncli.to_path_buf(),
-        }
+        Lnd::with(
+            LndSettings::from(rec),
+            Daemon::from_record(rec.daemon.clone()),
+            lncli,
+        )
     }
 
     /// What to persist.

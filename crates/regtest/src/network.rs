@@ -6,7 +6,7 @@ use crate::bins::Binaries;
 use crate::btcd::{Btcd, BtcdRecord};
 use crate::error::RegtestError;
 pub use crate::lnd::NodeProfile;
-use crate::lnd::{num_field, str_field, Lnd, LndRecord};
+use crate::lnd::{num_field, str_field, Lncli, Lnd, LndRecord};
 use crate::miner::Miner;
 use crate::process::{free_ports, port_in_use, wait_for};
 use bitcoin::{Address, Amount};
@@ -541,6 +541,28 @@ impl Network {
         }
     }
 
+    /// Waits, node by node, until `check` holds for each; fails early if a
+    /// node dies. Stopped nodes are skipped when `skip_stopped`.
+    fn wait_each(
+        &mut self,
+        what: impl Fn(&str) -> String,
+        timeout: Duration,
+        skip_stopped: bool,
+        check: impl Fn(&str, &Lncli) -> bool,
+    ) -> Result<(), RegtestError> {
+        for node in &mut self.nodes {
+            if skip_stopped && !node.daemon.is_alive() {
+                continue;
+            }
+            let cli = node.cli_handle();
+            let name = node.name.clone();
+            wait_for(&what(&name), timeout, &mut [&mut node.daemon], || {
+                check(&name, &cli).then_some(())
+            })?;
+        }
+        Ok(())
+    }
+
     fn fund_nodes(&mut self, miner: &Miner, first_block: &str) -> Result<(), RegtestError> {
         let (coinbase, value) = self.btcd.coinbase(first_block)?;
         let mut outputs = Vec::new();
@@ -565,19 +587,15 @@ impl Network {
             .send_raw(&bitcoin::consensus::encode::serialize_hex(&tx))?;
         self.mine(1)?;
         let want = FUNDING_SATS * FUNDING_OUTPUTS as u64;
-        for i in 0..self.nodes.len() {
-            let cli = self.nodes[i].cli_handle();
-            let what = format!("{}'s wallet to see its funding", self.nodes[i].name);
-            wait_for(
-                &what,
-                Duration::from_secs(30),
-                &mut [&mut self.nodes[i].daemon],
-                || {
-                    let b = cli.json(&["walletbalance"]).ok()?;
-                    (num_field(&b, "confirmed_balance") >= want).then_some(())
-                },
-            )?;
-        }
+        self.wait_each(
+            |n| format!("{n}'s wallet to see its funding"),
+            Duration::from_secs(30),
+            false,
+            |_, cli| {
+                cli.json(&["walletbalance"])
+                    .is_ok_and(|b| num_field(&b, "confirmed_balance") >= want)
+            },
+        )?;
         Ok(())
     }
 
@@ -631,44 +649,41 @@ impl Network {
         // Six confirmations make public channels announceable.
         self.mine(6)?;
         let public = plan.iter().filter(|c| !c.private).count();
-        for i in 0..self.nodes.len() {
-            let name = self.nodes[i].name.clone();
-            let expected = plan
-                .iter()
+        let expected = |name: &str| {
+            plan.iter()
                 .filter(|c| c.from == name || c.to == name)
-                .count();
-            let cli = self.nodes[i].cli_handle();
-            wait_for(
-                &format!("{name}'s {expected} channels to be active"),
-                Duration::from_secs(60),
-                &mut [&mut self.nodes[i].daemon],
-                || {
-                    let v = cli.json(&["listchannels", "--active_only"]).ok()?;
-                    (v["channels"].as_array()?.len() >= expected).then_some(())
-                },
-            )?;
-        }
+                .count()
+        };
+        self.wait_each(
+            |n| format!("{n}'s {} channels to be active", expected(n)),
+            Duration::from_secs(60),
+            false,
+            |n, cli| {
+                cli.json(&["listchannels", "--active_only"]).is_ok_and(|v| {
+                    v["channels"]
+                        .as_array()
+                        .is_some_and(|c| c.len() >= expected(n))
+                })
+            },
+        )?;
         let n_nodes = self.nodes.len();
-        for i in 0..self.nodes.len() {
-            let name = self.nodes[i].name.clone();
-            let cli = self.nodes[i].cli_handle();
-            wait_for(
-                &format!(
-                    "{name} to see all {public} public channels and {n_nodes} nodes in its graph"
-                ),
-                Duration::from_secs(90),
-                &mut [&mut self.nodes[i].daemon],
-                || {
-                    let g = cli.json(&["describegraph"]).ok()?;
-                    let edges = g["edges"].as_array()?;
-                    let complete = edges
+        self.wait_each(
+            |n| format!("{n} to see all {public} public channels and {n_nodes} nodes in its graph"),
+            Duration::from_secs(90),
+            false,
+            |_, cli| {
+                let Ok(g) = cli.json(&["describegraph"]) else {
+                    return false;
+                };
+                let complete = g["edges"].as_array().map_or(0, |edges| {
+                    edges
                         .iter()
                         .filter(|e| !e["node1_policy"].is_null() && !e["node2_policy"].is_null())
-                        .count();
-                    (complete >= public && g["nodes"].as_array()?.len() >= n_nodes).then_some(())
-                },
-            )?;
-        }
+                        .count()
+                });
+                complete >= public && g["nodes"].as_array().is_some_and(|n| n.len() >= n_nodes)
+            },
+        )?;
         Ok(())
     }
 
@@ -681,24 +696,17 @@ impl Network {
         }
         self.btcd.generate(n)?;
         let height = self.btcd.height()?;
-        for i in 0..self.nodes.len() {
-            if !self.nodes[i].daemon.is_alive() {
-                continue;
-            }
-            let cli = self.nodes[i].cli_handle();
-            let what = format!("{} to reach height {height}", self.nodes[i].name);
-            wait_for(
-                &what,
-                Duration::from_secs(30),
-                &mut [&mut self.nodes[i].daemon],
-                || {
-                    let info = cli.json(&["getinfo"]).ok()?;
-                    (num_field(&info, "block_height") >= height
-                        && info["synced_to_chain"].as_bool() == Some(true))
-                    .then_some(())
-                },
-            )?;
-        }
+        self.wait_each(
+            |n| format!("{n} to reach height {height}"),
+            Duration::from_secs(30),
+            true,
+            |_, cli| {
+                cli.json(&["getinfo"]).is_ok_and(|info| {
+                    num_field(&info, "block_height") >= height
+                        && info["synced_to_chain"].as_bool() == Some(true)
+                })
+            },
+        )?;
         Ok(height)
     }
 

@@ -246,3 +246,20 @@ pub fn free_ports(n: usize) -> Result<Vec<u16>, RegtestError> {
 pub fn port_in_use(port: u16) -> bool {
     std::net::TcpListener::bind(("127.0.0.1", port)).is_err()
 }
+
+/// PIDs of live (non-zombie) processes whose command line mentions `needle`,
+/// e.g. a network directory: how tests prove nothing was left running.
+pub fn live_pids_mentioning(needle: &str) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let live = proc_stat(*pid).is_some_and(|(state, _)| state != 'Z');
+            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            live && String::from_utf8_lossy(&cmd).contains(needle)
+        })
+        .collect()
+}
