@@ -7,7 +7,11 @@ set -euo pipefail
 [ $# -gt 0 ] || { echo "usage: $0 COMMAND [ARGS...]" >&2; exit 2; }
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/switchyard-keyring.XXXXXX")
 # xdg-document-portal may leave a FUSE mount under the runtime dir.
-trap 'fusermount -uz "$scratch/runtime/doc" 2>/dev/null; rm -rf "$scratch" 2>/dev/null || true' EXIT
+cleanup() {
+  fusermount -uz "$scratch/runtime/doc" 2>/dev/null || true
+  rm -rf "$scratch" 2>/dev/null || true
+}
+trap cleanup EXIT
 mkdir -p "$scratch/data" "$scratch/runtime"
 chmod 700 "$scratch/runtime"
 export XDG_DATA_HOME="$scratch/data" XDG_RUNTIME_DIR="$scratch/runtime"
