@@ -20,10 +20,15 @@ dbus-run-session -- bash -c '
   # --unlock reads the password from stdin and creates the login keyring.
   eval "$(printf "switchyard-test" | gnome-keyring-daemon --unlock --components=secrets)"
   export GNOME_KEYRING_CONTROL
-  keyring_pid=$(pgrep -u "$(id -u)" -n gnome-keyring-d || true)
-  set +e
-  "$@"
-  status=$?
-  [ -n "$keyring_pid" ] && kill "$keyring_pid" 2>/dev/null
-  exit $status
+  # Wait until the default collection accepts a write: clients that arrive in
+  # the first moments can otherwise find it locked.
+  for _ in $(seq 1 100); do
+    if printf probe | secret-tool store --label="switchyard probe" switchyard-probe ready 2>/dev/null; then
+      secret-tool clear switchyard-probe ready 2>/dev/null || true
+      break
+    fi
+    sleep 0.1
+  done
+  # The daemon exits with this D-Bus session.
+  exec "$@"
 ' bash "$@"
