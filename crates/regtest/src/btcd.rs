@@ -10,7 +10,6 @@ use crate::process::{wait_for, Daemon, DaemonRecord};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 /// RPC credentials (regtest only, on loopback).
@@ -213,22 +212,11 @@ impl Btcd {
 }
 
 fn run_btcctl(ctl: &Path, cert: &Path, port: u16, args: &[&str]) -> Result<String, RegtestError> {
-    let out = Command::new(ctl)
-        .arg(format!("--rpcuser={RPC_USER}"))
-        .arg(format!("--rpcpass={RPC_PASS}"))
-        .arg(format!("--rpcserver=127.0.0.1:{port}"))
-        .arg(format!("--rpccert={}", cert.display()))
-        .args(args)
-        .output()
-        .map_err(|source| RegtestError::Spawn {
-            name: "btcctl".into(),
-            source,
-        })?;
-    if !out.status.success() {
-        return Err(RegtestError::Command {
-            command: format!("btcctl {}", args.join(" ")),
-            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
-        });
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).to_string())
+    let fixed = [
+        format!("--rpcuser={RPC_USER}"),
+        format!("--rpcpass={RPC_PASS}"),
+        format!("--rpcserver=127.0.0.1:{port}"),
+        format!("--rpccert={}", cert.display()),
+    ];
+    crate::process::run_client("btcctl", ctl, &fixed, args)
 }

@@ -12,7 +12,6 @@ use bitcoin::base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 /// What is persisted about a node.
@@ -296,23 +295,12 @@ pub struct Lncli {
 impl Lncli {
     /// Runs a command and returns its stdout.
     pub fn run(&self, args: &[&str]) -> Result<String, RegtestError> {
-        let out = Command::new(&self.lncli)
-            .arg("--network=regtest")
-            .arg(format!("--lnddir={}", self.dir.display()))
-            .arg(format!("--rpcserver=127.0.0.1:{}", self.rpc_port))
-            .args(args)
-            .output()
-            .map_err(|source| RegtestError::Spawn {
-                name: "lncli".into(),
-                source,
-            })?;
-        if !out.status.success() {
-            return Err(RegtestError::Command {
-                command: format!("lncli {}", args.join(" ")),
-                stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
-            });
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).to_string())
+        let fixed = [
+            "--network=regtest".to_string(),
+            format!("--lnddir={}", self.dir.display()),
+            format!("--rpcserver=127.0.0.1:{}", self.rpc_port),
+        ];
+        crate::process::run_client("lncli", &self.lncli, &fixed, args)
     }
 
     /// Runs a command and parses its JSON output.

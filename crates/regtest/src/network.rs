@@ -279,35 +279,18 @@ impl Network {
         }
         if let Some(state) = read_state(&opts.dir)? {
             let mut net = Network::from_state(&opts.dir, bins.clone(), state, opts.on_drop);
-            if !net.complete {
-                // An earlier `up` was interrupted: stop what it started, start over.
-                tracing::warn!(dir = %opts.dir.display(), "an earlier start did not finish; starting afresh");
-                net.on_drop = OnDrop::Stop;
-                drop(net);
-                std::fs::remove_dir_all(&opts.dir)
-                    .map_err(RegtestError::io("cannot remove", &opts.dir))?;
-                let mut net = Network::create(&opts, bins)?;
-                net.start_kind = StartKind::Recreated;
-                return Ok(net);
-            }
-            if net.all_running() {
+            if net.complete && net.all_running() {
                 net.start_kind = StartKind::Reused;
                 return Ok(net);
             }
-            if net.btcd.daemon.is_alive() {
+            if net.complete && net.btcd.daemon.is_alive() {
                 net.resume_nodes()?;
                 return Ok(net);
             }
-            // btcd removes its regtest database on start ("Removing regression
-            // test database"), so the nodes' view of the chain cannot be
-            // restored: stop what still runs and start over.
-            net.on_drop = OnDrop::Stop;
-            drop(net);
-            std::fs::remove_dir_all(&opts.dir)
-                .map_err(RegtestError::io("cannot remove", &opts.dir))?;
-            let mut net = Network::create(&opts, bins)?;
-            net.start_kind = StartKind::Recreated;
-            return Ok(net);
+            // Either an earlier `up` was interrupted, or btcd is gone: btcd
+            // removes its regtest database on start ("Removing regression test
+            // database"), so the nodes' view of the chain cannot be restored.
+            return Network::start_over(net, &opts, bins);
         }
         if opts.dir.exists()
             && std::fs::read_dir(&opts.dir)
@@ -320,6 +303,21 @@ impl Network {
             });
         }
         Network::create(&opts, bins)
+    }
+
+    /// Stops what `old` still runs, removes its directory, and creates a new network.
+    fn start_over(
+        mut old: Network,
+        opts: &NetworkOptions,
+        bins: Binaries,
+    ) -> Result<Network, RegtestError> {
+        tracing::warn!(dir = %opts.dir.display(), "the network there is stopped or never finished starting; starting afresh");
+        old.on_drop = OnDrop::Stop;
+        drop(old);
+        std::fs::remove_dir_all(&opts.dir).map_err(RegtestError::io("cannot remove", &opts.dir))?;
+        let mut net = Network::create(opts, bins)?;
+        net.start_kind = StartKind::Recreated;
+        Ok(net)
     }
 
     /// The network running in `dir` (started by another process).

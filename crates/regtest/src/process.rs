@@ -263,3 +263,28 @@ pub fn live_pids_mentioning(needle: &str) -> Vec<u32> {
         })
         .collect()
 }
+
+/// Runs a daemon's command-line client (`btcctl`, `lncli`) with `fixed`
+/// connection arguments, returning its stdout; a failure carries its stderr.
+pub fn run_client(
+    name: &str,
+    program: &Path,
+    fixed: &[String],
+    args: &[&str],
+) -> Result<String, RegtestError> {
+    let out = Command::new(program)
+        .args(fixed)
+        .args(args)
+        .output()
+        .map_err(|source| RegtestError::Spawn {
+            name: name.to_string(),
+            source,
+        })?;
+    if !out.status.success() {
+        return Err(RegtestError::Command {
+            command: format!("{name} {}", args.join(" ")),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        });
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).to_string())
+}
