@@ -43,8 +43,11 @@ ensure_node_modules() {
   command -v npm >/dev/null || die "Node.js and npm are needed for the UI: install Node.js 20 or newer."
   local stamp="$ROOT/ui/node_modules/.package-lock.json"
   if [ ! -f "$stamp" ] || [ "$ROOT/ui/package-lock.json" -nt "$stamp" ]; then
-    step "Installing UI packages (npm ci)"
-    (cd "$ROOT/ui" && npm ci --no-audit --no-fund --loglevel=error)
+    step "Installing UI packages (npm install, from package-lock.json)"
+    # Not `npm ci`: with this machine's npm settings the lock has no entries for
+    # other platforms' optional binaries (rollup's), which `npm ci` rejects as out
+    # of sync. `npm install` installs the locked versions and leaves the lock as is.
+    (cd "$ROOT/ui" && npm install --no-audit --no-fund --loglevel=error)
   fi
 }
 
