@@ -8,7 +8,7 @@ use crate::error::RegtestError;
 pub use crate::lnd::NodeProfile;
 use crate::lnd::{num_field, str_field, Lncli, Lnd, LndRecord};
 use crate::miner::Miner;
-use crate::process::{free_ports, port_in_use, wait_for};
+use crate::process::{free_ports, port_in_use, stop_strays, wait_for};
 use bitcoin::{Address, Amount};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -314,6 +314,7 @@ impl Network {
         tracing::warn!(dir = %opts.dir.display(), "the network there is stopped or never finished starting; starting afresh");
         old.on_drop = OnDrop::Stop;
         drop(old);
+        stop_strays(&opts.dir, Duration::from_secs(20));
         std::fs::remove_dir_all(&opts.dir).map_err(RegtestError::io("cannot remove", &opts.dir))?;
         let mut net = Network::create(opts, bins)?;
         net.start_kind = StartKind::Recreated;
@@ -895,6 +896,7 @@ impl Network {
             n.daemon.stop(Duration::from_secs(20));
         }
         self.btcd.daemon.stop(Duration::from_secs(10));
+        stop_strays(&self.dir, Duration::from_secs(20));
     }
 }
 

@@ -288,3 +288,39 @@ pub fn run_client(
     }
     Ok(String::from_utf8_lossy(&out.stdout).to_string())
 }
+
+/// Stops every live process whose command line mentions `dir` (SIGTERM, then
+/// SIGKILL after `grace`). Catches a daemon that an interrupted `up` spawned
+/// in the instant before recording it; the directory paths are unique to one
+/// network, so nothing else matches.
+pub fn stop_strays(dir: &Path, grace: Duration) {
+    let needle = dir.to_string_lossy().to_string();
+    // Only the daemons: the command that runs this (`switchyard regtest up
+    // --dir …`) mentions the directory too.
+    let daemons = |pids: Vec<u32>| -> Vec<u32> {
+        pids.into_iter()
+            .filter(|p| {
+                let cmd = std::fs::read(format!("/proc/{p}/cmdline")).unwrap_or_default();
+                let exe = cmd.split(|b| *b == 0).next().unwrap_or_default();
+                let base = exe.rsplit(|b| *b == b'/').next().unwrap_or_default();
+                base == b"lnd" || base == b"btcd"
+            })
+            .collect()
+    };
+    let strays = daemons(live_pids_mentioning(&needle));
+    if strays.is_empty() {
+        return;
+    }
+    tracing::warn!(count = strays.len(), dir = %needle, "stopping untracked daemons");
+    let pid = |p: u32| Pid::from_raw(i32::try_from(p).unwrap_or(i32::MAX));
+    for p in &strays {
+        let _ = kill(pid(*p), Signal::SIGTERM);
+    }
+    let deadline = Instant::now() + grace;
+    while Instant::now() < deadline && !daemons(live_pids_mentioning(&needle)).is_empty() {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for p in daemons(live_pids_mentioning(&needle)) {
+        let _ = kill(pid(p), Signal::SIGKILL);
+    }
+}
