@@ -8,7 +8,7 @@
 
 use crate::keychain::KeychainError;
 use crate::keys::{AddressError, DeriveError, MnemonicError, PathError};
-use crate::node::NodeError;
+use crate::node::{NodeError, PaymentFailure};
 use crate::store::StoreError;
 use crate::wallet::WalletError;
 use serde::{Deserialize, Serialize};
@@ -81,6 +81,24 @@ pub enum ErrorCode {
     InvalidLndconnect,
     /// Another error from the node.
     NodeRpc,
+    /// Not enough on-chain funds.
+    InsufficientFunds,
+    /// Not enough outbound channel balance.
+    InsufficientBalance,
+    /// A peer could not be reached.
+    PeerUnreachable,
+    /// No such channel.
+    ChannelNotFound,
+    /// No route for a payment.
+    NoRoute,
+    /// The invoice was already paid.
+    AlreadyPaid,
+    /// A payment failed for another reason.
+    PaymentFailed,
+    /// Not a BOLT 11 invoice.
+    InvalidInvoice,
+    /// The invoice has expired.
+    InvoiceExpired,
     /// Anything else.
     Internal,
 }
@@ -196,6 +214,24 @@ impl From<NodeError> for ApiError {
             NodeError::File { .. } => (ErrorCode::InvalidRequest, None),
             NodeError::NotConfigured => (ErrorCode::NodeNotConfigured, None),
             NodeError::Rpc { detail } => (ErrorCode::NodeRpc, Some(detail.clone())),
+            NodeError::InsufficientFunds { detail } => {
+                (ErrorCode::InsufficientFunds, Some(detail.clone()))
+            }
+            NodeError::PeerUnreachable { detail, .. } => {
+                (ErrorCode::PeerUnreachable, Some(detail.clone()))
+            }
+            NodeError::BadRequest { .. } => (ErrorCode::InvalidRequest, None),
+            NodeError::ChannelNotFound { .. } => (ErrorCode::ChannelNotFound, None),
+            NodeError::PaymentFailed { reason, detail } => (
+                match reason {
+                    PaymentFailure::NoRoute => ErrorCode::NoRoute,
+                    PaymentFailure::InsufficientBalance => ErrorCode::InsufficientBalance,
+                    PaymentFailure::AlreadyPaid => ErrorCode::AlreadyPaid,
+                    _ => ErrorCode::PaymentFailed,
+                },
+                (!detail.is_empty()).then(|| detail.clone()),
+            ),
+            NodeError::Invoice(i) => (i.code(), None),
             NodeError::Internal { detail } => (ErrorCode::Internal, Some(detail.clone())),
         };
         ApiError {

@@ -60,6 +60,11 @@ pending_channels: number,
  */
 peers: number, 
 /**
+ * Live events: "live" (every stream subscribed), "reconnecting", or
+ * none when events are not followed (CLI).
+ */
+events: string | null, 
+/**
  * Why it is disconnected.
  */
 error: ApiError | null, };

@@ -74,6 +74,12 @@ type Http = hyper_util::client::legacy::Client<
 pub type Svc = InterceptedService<Http, MacaroonHeader>;
 /// LND's main service.
 pub type Lightning = lnrpc::lightning_client::LightningClient<Svc>;
+/// routerrpc.Router (payments).
+pub type Router = fedimint_tonic_lnd::routerrpc::router_client::RouterClient<Svc>;
+/// walletrpc.WalletKit (fee bumps, UTXOs).
+pub type WalletKit = fedimint_tonic_lnd::walletrpc::wallet_kit_client::WalletKitClient<Svc>;
+/// invoicesrpc.Invoices (hold invoices).
+pub type Invoices = fedimint_tonic_lnd::invoicesrpc::invoices_client::InvoicesClient<Svc>;
 
 /// Accepts exactly one certificate: the node's own.
 #[derive(Debug)]
@@ -129,6 +135,14 @@ impl ServerCertVerifier for PinnedCert {
 pub struct LndClient {
     /// lnrpc.Lightning.
     pub lightning: Lightning,
+    /// routerrpc.Router.
+    pub router: Router,
+    /// walletrpc.WalletKit.
+    pub wallet_kit: WalletKit,
+    /// invoicesrpc.Invoices.
+    pub invoices: Invoices,
+    /// The raw service with the node's address, for calls the vendored protos lack.
+    pub(crate) grpc: tonic::client::Grpc<Svc>,
     target: NodeTarget,
 }
 
@@ -178,9 +192,19 @@ impl LndClient {
                 detail: e.to_string(),
             }
         })?;
+        // The graph of mainnet is ~100 MB as one DescribeGraph answer.
+        const MAX_MESSAGE: usize = 256 * 1024 * 1024;
         Ok(LndClient {
-            lightning: lnrpc::lightning_client::LightningClient::with_origin(svc, uri)
-                .max_decoding_message_size(256 * 1024 * 1024),
+            lightning: lnrpc::lightning_client::LightningClient::with_origin(
+                svc.clone(),
+                uri.clone(),
+            )
+            .max_decoding_message_size(MAX_MESSAGE),
+            router: Router::with_origin(svc.clone(), uri.clone())
+                .max_decoding_message_size(MAX_MESSAGE),
+            wallet_kit: WalletKit::with_origin(svc.clone(), uri.clone()),
+            invoices: Invoices::with_origin(svc.clone(), uri.clone()),
+            grpc: tonic::client::Grpc::with_origin(svc, uri),
             target,
         })
     }
@@ -193,14 +217,28 @@ impl LndClient {
     /// `GetInfo`, with a timeout, errors mapped to what the user can do.
     pub async fn get_info(&self) -> Result<lnrpc::GetInfoResponse, NodeError> {
         let mut c = self.lightning.clone();
-        let call = c.get_info(lnrpc::GetInfoRequest {});
-        match tokio::time::timeout(CALL_TIMEOUT, call).await {
+        self.call(CALL_TIMEOUT, c.get_info(lnrpc::GetInfoRequest {}))
+            .await
+    }
+
+    /// Awaits one call with a time limit and maps its error.
+    pub async fn call<T>(
+        &self,
+        limit: Duration,
+        call: impl std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+    ) -> Result<T, NodeError> {
+        match tokio::time::timeout(limit, call).await {
             Ok(Ok(resp)) => Ok(resp.into_inner()),
             Ok(Err(status)) => Err(NodeError::from_status(&status, &self.target)),
             Err(_) => Err(NodeError::Unreachable {
                 endpoint: self.target.endpoint(),
-                detail: format!("no answer within {} s", CALL_TIMEOUT.as_secs()),
+                detail: format!("no answer within {} s", limit.as_secs()),
             }),
         }
+    }
+
+    /// Maps a status from a stream (after it was opened) like a call's.
+    pub fn status_error(&self, status: &tonic::Status) -> NodeError {
+        NodeError::from_status(status, &self.target)
     }
 }

@@ -72,6 +72,43 @@ pub enum NodeError {
     /// No node is set up.
     #[error("No node is set up yet.")]
     NotConfigured,
+    /// Not enough on-chain funds in the node's wallet.
+    #[error("The node's wallet does not have enough confirmed bitcoin for this (fees included). Receive more on-chain funds, wait for confirmations, or choose a smaller amount.")]
+    InsufficientFunds {
+        /// LND's words.
+        detail: String,
+    },
+    /// A peer could not be reached or refused us.
+    #[error("Could not reach the peer {peer}. Check its address (pubkey@host:port) and that it is online.")]
+    PeerUnreachable {
+        /// The peer's key (and address, if given).
+        peer: String,
+        /// LND's words.
+        detail: String,
+    },
+    /// The request is not acceptable (bad field, below a limit…).
+    #[error("{message}")]
+    BadRequest {
+        /// What is wrong and how to fix it, as a sentence.
+        message: String,
+    },
+    /// No such channel on this node.
+    #[error("This node has no channel {channel}.")]
+    ChannelNotFound {
+        /// The channel point or id given.
+        channel: String,
+    },
+    /// A payment did not go through.
+    #[error("{}", .reason.sentence())]
+    PaymentFailed {
+        /// Why.
+        reason: PaymentFailure,
+        /// LND's words, if any.
+        detail: String,
+    },
+    /// An invoice that cannot be paid as it is.
+    #[error(transparent)]
+    Invoice(#[from] super::invoice::InvoiceError),
     /// Anything else LND said.
     #[error("The node answered with an error: {detail}")]
     Rpc {
@@ -84,6 +121,86 @@ pub enum NodeError {
         /// What.
         detail: String,
     },
+}
+
+/// Why a payment failed, from LND's failure reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum PaymentFailure {
+    /// No route with enough capacity within the fee limit.
+    NoRoute,
+    /// Our channels cannot send that much.
+    InsufficientBalance,
+    /// The recipient rejected the payment (unknown invoice, wrong amount, already paid).
+    IncorrectPaymentDetails,
+    /// Tried until the time limit.
+    Timeout,
+    /// Already paid (or being paid) from this node.
+    AlreadyPaid,
+    /// Cancelled.
+    Canceled,
+    /// Something else.
+    Error,
+}
+
+impl PaymentFailure {
+    /// The sentence the user sees.
+    pub fn sentence(self) -> &'static str {
+        match self {
+            PaymentFailure::NoRoute => "No route to the recipient was found within the fee limit. Raise the fee limit, or open a channel closer to the recipient.",
+            PaymentFailure::InsufficientBalance => "Your channels do not have enough outbound balance for this payment (plus fees). Open a channel or move funds into one.",
+            PaymentFailure::IncorrectPaymentDetails => "The recipient rejected the payment: the invoice is unknown to them, expired, or for another amount. Ask for a new invoice.",
+            PaymentFailure::Timeout => "The payment timed out before a route succeeded. Nothing was paid; try again or raise the fee limit.",
+            PaymentFailure::AlreadyPaid => "This invoice was already paid (or a payment for it is in flight) from this node.",
+            PaymentFailure::Canceled => "The payment was cancelled.",
+            PaymentFailure::Error => "The payment failed inside the node. See the details, then try again.",
+        }
+    }
+}
+
+/// Turns LND's free-text refusals of an operation into errors a user can act on.
+pub(crate) fn classify_rpc(e: NodeError, peer: Option<&str>) -> NodeError {
+    let NodeError::Rpc { detail } = e else {
+        return e;
+    };
+    let lower = detail.to_lowercase();
+    if lower.contains("insufficient funds")
+        || lower.contains("not enough witness outputs")
+        || lower.contains("not enough funds")
+        || lower.contains("insufficient balance")
+    {
+        return NodeError::InsufficientFunds { detail };
+    }
+    if let Some(peer) = peer {
+        if lower.contains("is not online")
+            || lower.contains("dial")
+            || lower.contains("unable to connect")
+            || lower.contains("connection refused")
+            || lower.contains("no such host")
+            || lower.contains("timeout")
+        {
+            return NodeError::PeerUnreachable {
+                peer: peer.to_string(),
+                detail,
+            };
+        }
+    }
+    if lower.contains("below min chan size") || lower.contains("exceeds maximum chan size") {
+        return NodeError::BadRequest {
+            message: format!("The node refused the channel size: {}.", detail.trim()),
+        };
+    }
+    if lower.contains("already paid") || lower.contains("payment is in transition") {
+        return NodeError::PaymentFailed {
+            reason: PaymentFailure::AlreadyPaid,
+            detail,
+        };
+    }
+    if lower.contains("unable to find channel") || lower.contains("channel not found") {
+        return NodeError::ChannelNotFound { channel: detail };
+    }
+    NodeError::Rpc { detail }
 }
 
 fn chain(e: &(dyn std::error::Error + 'static)) -> String {
@@ -135,7 +252,14 @@ impl NodeError {
                 detail: full,
             };
         }
+        // A status the node sent carries its response headers; one our
+        // transport made up (connection refused, reset) carries none. Only
+        // the latter means the node is unreachable: LND's own refusals
+        // ("already connected to peer", "dial tcp …: connection refused" for
+        // a peer) mention connections too.
+        let from_node = !status.metadata().is_empty();
         match status.code() {
+            _ if from_node => NodeError::Rpc { detail: full },
             tonic::Code::Unavailable | tonic::Code::DeadlineExceeded | tonic::Code::Unknown
                 if lower.contains("connect")
                     || lower.contains("transport")

@@ -4,12 +4,19 @@
 //! errors a user can act on: unreachable, certificate mismatch, macaroon
 //! rejected, wallet locked, wrong network, LND too old.
 
+pub mod backups;
+pub mod channels;
 pub mod client;
 pub mod error;
+pub mod events;
+mod extra;
+pub mod invoice;
 pub mod lndconnect;
+pub mod onchain;
+pub mod payments;
 pub mod service;
 
 pub use client::{LndClient, NodeTarget};
-pub use error::NodeError;
+pub use error::{NodeError, PaymentFailure};
 pub use lndconnect::{parse_lndconnect, LndConnect, LndConnectError};
 pub use service::{NodeService, NodeSource, NodeState, NodeStatus};

@@ -8,10 +8,12 @@
 
 use super::client::{LndClient, NodeTarget};
 use super::error::NodeError;
+use super::events::{StreamKind, StreamState};
 use super::lndconnect::{parse_lndconnect, pem_to_der};
 use crate::api::ApiError;
 use crate::network::Network;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::sync::Mutex;
@@ -184,6 +186,9 @@ pub struct NodeStatus {
     pub pending_channels: u32,
     /// Connected peers.
     pub peers: u32,
+    /// Live events: "live" (every stream subscribed), "reconnecting", or
+    /// none when events are not followed (CLI).
+    pub events: Option<String>,
     /// Why it is disconnected.
     pub error: Option<ApiError>,
 }
@@ -204,6 +209,7 @@ impl NodeStatus {
             active_channels: 0,
             pending_channels: 0,
             peers: 0,
+            events: None,
             error: None,
         }
     }
@@ -219,6 +225,7 @@ fn major_minor(version: &str) -> Option<(u32, u32)> {
 pub struct NodeService {
     source: Option<NodeSource>,
     client: Mutex<Option<LndClient>>,
+    streams: std::sync::Mutex<BTreeMap<StreamKind, StreamState>>,
 }
 
 impl NodeService {
@@ -227,7 +234,33 @@ impl NodeService {
         NodeService {
             source,
             client: Mutex::new(None),
+            streams: std::sync::Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// The network the profile is for.
+    pub fn network(&self) -> Option<Network> {
+        self.source.as_ref().map(NodeSource::network)
+    }
+
+    /// Drops the cached connection; the next call builds a new one.
+    pub async fn reset_client(&self) {
+        *self.client.lock().await = None;
+    }
+
+    /// Records a live-event stream's state (events.rs).
+    pub(crate) fn set_stream_state(&self, kind: StreamKind, state: StreamState) {
+        if let Ok(mut g) = self.streams.lock() {
+            g.insert(kind, state);
+        }
+    }
+
+    /// Each live-event stream's state (empty: events not started).
+    pub fn stream_states(&self) -> Vec<(StreamKind, StreamState)> {
+        self.streams
+            .lock()
+            .map(|g| g.iter().map(|(k, v)| (*k, v.clone())).collect())
+            .unwrap_or_default()
     }
 
     /// The profile in use.
@@ -285,6 +318,11 @@ impl NodeService {
             return NodeStatus::empty(NodeState::NotConfigured);
         };
         let mut s = NodeStatus::empty(NodeState::Disconnected);
+        let streams = self.stream_states();
+        if !streams.is_empty() {
+            let live = streams.iter().all(|(_, st)| *st == StreamState::Live);
+            s.events = Some(if live { "live" } else { "reconnecting" }.to_string());
+        }
         s.profile = Some(source.name().to_string());
         s.network = Some(source.network());
         if let Ok(t) = source.target() {

@@ -1,0 +1,276 @@
+//! BOLT 11 invoices as the user pastes them: decoded with `lightning-invoice`,
+//! checked against the wallet's network and the clock before anything is
+//! paid, and shown field by field.
+
+use crate::api::ErrorCode;
+use crate::network::Network;
+use lightning_invoice::{Bolt11Invoice, Bolt11InvoiceDescriptionRef, Currency};
+use serde::{Deserialize, Serialize};
+use std::str::FromStr;
+use std::time::{SystemTime, UNIX_EPOCH};
+use ts_rs::TS;
+
+/// Why an invoice cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvoiceError {
+    /// Nothing pasted.
+    #[error("Paste a Lightning invoice (it starts with lnbc, lntb, lntbs or lnbcrt).")]
+    Empty,
+    /// Not bech32 / not an invoice.
+    #[error("This is not a valid Lightning invoice ({reason}). Copy it again, whole, from the recipient.")]
+    Malformed {
+        /// What the decoder found wrong.
+        reason: String,
+    },
+    /// For another network.
+    #[error("This invoice is for {invoice}, but the node is on {node}.")]
+    WrongNetwork {
+        /// The invoice's network.
+        invoice: &'static str,
+        /// The node's network.
+        node: &'static str,
+    },
+    /// Past its expiry.
+    #[error("This invoice expired {ago}. Ask the recipient for a new one.")]
+    Expired {
+        /// "3 minutes ago".
+        ago: String,
+    },
+    /// No amount in the invoice and none given.
+    #[error("This invoice has no amount; enter how much to pay.")]
+    AmountMissing,
+    /// An amount given for an invoice that fixes it.
+    #[error("This invoice asks for exactly {invoice_msat} msat; the amount cannot be changed.")]
+    AmountFixed {
+        /// The invoice's amount.
+        invoice_msat: u64,
+    },
+}
+
+impl InvoiceError {
+    /// The IPC code.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            InvoiceError::Empty | InvoiceError::Malformed { .. } => ErrorCode::InvalidInvoice,
+            InvoiceError::WrongNetwork { .. } => ErrorCode::WrongNetwork,
+            InvoiceError::Expired { .. } => ErrorCode::InvoiceExpired,
+            InvoiceError::AmountMissing | InvoiceError::AmountFixed { .. } => {
+                ErrorCode::InvalidRequest
+            }
+        }
+    }
+}
+
+/// An invoice, decoded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct DecodedInvoice {
+    /// The invoice as given (trimmed, without `lightning:`).
+    pub payment_request: String,
+    /// Network it is for.
+    pub network: Network,
+    /// Amount asked, msat (none: the payer chooses).
+    #[ts(type = "number | null")]
+    pub amount_msat: Option<u64>,
+    /// Payment hash (hex).
+    pub payment_hash: String,
+    /// Recipient's node key (hex).
+    pub payee: String,
+    /// Description, if given directly.
+    pub description: Option<String>,
+    /// Hash of the description, if given that way (hex).
+    pub description_hash: Option<String>,
+    /// Unix seconds when created.
+    #[ts(type = "number")]
+    pub created_at: u64,
+    /// Unix seconds when it expires.
+    #[ts(type = "number")]
+    pub expires_at: u64,
+    /// Already expired.
+    pub expired: bool,
+    /// Final hop's CLTV delta.
+    #[ts(type = "number")]
+    pub min_final_cltv_expiry_delta: u64,
+    /// Private route hints it carries.
+    pub route_hints: u32,
+}
+
+fn network_of(c: &Currency) -> Option<Network> {
+    match c {
+        Currency::Bitcoin => Some(Network::Bitcoin),
+        Currency::BitcoinTestnet => Some(Network::Testnet),
+        Currency::Signet => Some(Network::Signet),
+        Currency::Regtest => Some(Network::Regtest),
+        Currency::Simnet => None,
+    }
+}
+
+fn ago(secs: u64) -> String {
+    match secs {
+        0..=119 => format!("{secs} seconds ago"),
+        120..=7199 => format!("{} minutes ago", secs / 60),
+        7200..=172_799 => format!("{} hours ago", secs / 3600),
+        _ => format!("{} days ago", secs / 86_400),
+    }
+}
+
+/// Decodes `text` (tolerates whitespace, upper case and a `lightning:` prefix)
+/// and checks it is for `network`. Expiry is reported, not refused: use
+/// [`DecodedInvoice::payable`] before paying.
+pub fn decode_invoice(text: &str, network: Network) -> Result<DecodedInvoice, InvoiceError> {
+    let mut s: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    if s.is_empty() {
+        return Err(InvoiceError::Empty);
+    }
+    s.make_ascii_lowercase();
+    if let Some(rest) = s.strip_prefix("lightning:") {
+        s = rest.to_string();
+    }
+    let inv = Bolt11Invoice::from_str(&s).map_err(|e| InvoiceError::Malformed {
+        reason: e.to_string(),
+    })?;
+    let inv_net = network_of(&inv.currency()).ok_or(InvoiceError::WrongNetwork {
+        invoice: "simnet",
+        node: network.as_str(),
+    })?;
+    if inv_net != network {
+        return Err(InvoiceError::WrongNetwork {
+            invoice: inv_net.as_str(),
+            node: network.as_str(),
+        });
+    }
+    let (description, description_hash) = match inv.description() {
+        Bolt11InvoiceDescriptionRef::Direct(d) => (Some(d.to_string()), None),
+        Bolt11InvoiceDescriptionRef::Hash(h) => (None, Some(h.0.to_string())),
+    };
+    let created_at = inv.duration_since_epoch().as_secs();
+    let expires_at = created_at.saturating_add(inv.expiry_time().as_secs());
+    Ok(DecodedInvoice {
+        payment_request: s.clone(),
+        network: inv_net,
+        amount_msat: inv.amount_milli_satoshis(),
+        payment_hash: inv.payment_hash().to_string(),
+        payee: inv.get_payee_pub_key().to_string(),
+        description,
+        description_hash,
+        created_at,
+        expires_at,
+        expired: now_secs() >= expires_at,
+        min_final_cltv_expiry_delta: inv.min_final_cltv_expiry_delta(),
+        route_hints: u32::try_from(inv.route_hints().len()).unwrap_or(u32::MAX),
+    })
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+impl DecodedInvoice {
+    /// Checks it can be paid now with `amount_msat` (needed only when the
+    /// invoice has none); returns the amount to pay.
+    pub fn payable(&self, amount_msat: Option<u64>) -> Result<u64, InvoiceError> {
+        let now = now_secs();
+        if now >= self.expires_at {
+            return Err(InvoiceError::Expired {
+                ago: ago(now - self.expires_at),
+            });
+        }
+        match (self.amount_msat, amount_msat) {
+            (Some(a), None) => Ok(a),
+            (Some(a), Some(b)) if a == b => Ok(a),
+            (Some(a), Some(_)) => Err(InvoiceError::AmountFixed { invoice_msat: a }),
+            (None, Some(b)) if b > 0 => Ok(b),
+            (None, _) => Err(InvoiceError::AmountMissing),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    // BOLT 11 test vector: "Please make a donation of any amount using
+    // payment_hash 0001020304050607080900010203040506070809000102030405060708090102
+    // to me @03e7156ae33b0a208d0744199163177e909e80176e55d97a2f221ede0f934dd9ad".
+    const DONATION: &str = "lnbc1pvjluezsp5zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zygspp5qqqsyqcyq5rqwzqfqqqsyqcyq5rqwzqfqqqsyqcyq5rqwzqfqypqdpl2pkx2ctnv5sxxmmwwd5kgetjypeh2ursdae8g6twvus8g6rfwvs8qun0dfjkxaq9qrsgq357wnc5r2ueh7ck6q93dj32dlqnls087fxdwk8qakdyafkq3yap9us6v52vjjsrvywa6rt52cm9r9zqt8r2t7mlcwspyetp5h2tztugp9lfyql";
+    // "1 cup coffee" for 2500 µBTC, expiring in 60 s.
+    const COFFEE: &str = "lnbc2500u1pvjluezsp5zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zygspp5qqqsyqcyq5rqwzqfqqqsyqcyq5rqwzqfqqqsyqcyq5rqwzqfqypqdq5xysxxatsyp3k7enxv4jsxqzpu9qrsgquk0rl77nj30yxdy8j9vdx85fkpmdla2087ne0xh8nhedh8w27kyke0lp53ut353s06fv3qfegext0eh0ymjpf39tuven09sam30g4vgpfna3rh";
+
+    #[test]
+    fn bolt11_vectors_decode() {
+        let d = decode_invoice(DONATION, Network::Bitcoin).unwrap();
+        assert_eq!(d.amount_msat, None);
+        assert_eq!(
+            d.payment_hash,
+            "0001020304050607080900010203040506070809000102030405060708090102"
+        );
+        assert_eq!(
+            d.payee,
+            "03e7156ae33b0a208d0744199163177e909e80176e55d97a2f221ede0f934dd9ad"
+        );
+        assert_eq!(
+            d.description.as_deref(),
+            Some("Please consider supporting this project")
+        );
+        assert_eq!(d.created_at, 1_496_314_658);
+        assert!(d.expired);
+
+        let c = decode_invoice(
+            &format!("  LIGHTNING:{}\n", COFFEE.to_uppercase()),
+            Network::Bitcoin,
+        )
+        .unwrap();
+        assert_eq!(c.amount_msat, Some(250_000_000));
+        assert_eq!(c.description.as_deref(), Some("1 cup coffee"));
+        assert_eq!(c.expires_at - c.created_at, 60);
+    }
+
+    #[test]
+    fn bad_invoices_have_specific_errors() {
+        assert_eq!(
+            decode_invoice("  ", Network::Regtest),
+            Err(InvoiceError::Empty)
+        );
+        assert!(matches!(
+            decode_invoice("lnbc1notaninvoice", Network::Bitcoin),
+            Err(InvoiceError::Malformed { .. })
+        ));
+        // One character changed: the checksum fails.
+        let broken = COFFEE.replacen("2500u", "2600u", 1);
+        assert!(matches!(
+            decode_invoice(&broken, Network::Bitcoin),
+            Err(InvoiceError::Malformed { .. })
+        ));
+        assert_eq!(
+            decode_invoice(COFFEE, Network::Regtest),
+            Err(InvoiceError::WrongNetwork {
+                invoice: "bitcoin",
+                node: "regtest"
+            })
+        );
+        let c = decode_invoice(COFFEE, Network::Bitcoin).unwrap();
+        assert!(matches!(c.payable(None), Err(InvoiceError::Expired { .. })));
+    }
+
+    #[test]
+    fn amounts_are_checked() {
+        let mut d = decode_invoice(DONATION, Network::Bitcoin).unwrap();
+        d.expires_at = u64::MAX;
+        assert_eq!(d.payable(None), Err(InvoiceError::AmountMissing));
+        assert_eq!(d.payable(Some(0)), Err(InvoiceError::AmountMissing));
+        assert_eq!(d.payable(Some(5_000)), Ok(5_000));
+        let mut c = decode_invoice(COFFEE, Network::Bitcoin).unwrap();
+        c.expires_at = u64::MAX;
+        assert_eq!(c.payable(None), Ok(250_000_000));
+        assert_eq!(
+            c.payable(Some(1)),
+            Err(InvoiceError::AmountFixed {
+                invoice_msat: 250_000_000
+            })
+        );
+    }
+}

@@ -1,0 +1,196 @@
+//! On-chain funds of the node's wallet: receive addresses, sends (with the
+//! address checked against the node's network), and the transaction list.
+
+use super::channels::FeeChoice;
+use super::client::CALL_TIMEOUT;
+use super::error::{classify_rpc, NodeError};
+use super::service::NodeService;
+use crate::network::Network;
+use fedimint_tonic_lnd::lnrpc;
+use serde::{Deserialize, Serialize};
+use std::str::FromStr;
+use ts_rs::TS;
+
+/// Kind of receive address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum AddressKind {
+    /// Native SegWit v0 (bc1q…).
+    P2wkh,
+    /// Taproot (bc1p…).
+    P2tr,
+}
+
+/// Send bitcoin on chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct SendCoinsRequest {
+    /// Destination address.
+    pub address: String,
+    /// Amount, sats (ignored with `send_all`).
+    #[ts(type = "number")]
+    #[serde(default)]
+    pub amount_sat: u64,
+    /// Sweep the whole wallet.
+    #[serde(default)]
+    pub send_all: bool,
+    /// Fee.
+    #[serde(default)]
+    pub fee: Option<FeeChoice>,
+}
+
+/// A wallet transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct OnchainTx {
+    /// Transaction id.
+    pub txid: String,
+    /// Net change of the wallet, sats (negative: spent).
+    #[ts(type = "number")]
+    pub amount_sat: i64,
+    /// Fee paid by us, sats.
+    #[ts(type = "number")]
+    pub fee_sat: u64,
+    /// Confirmations.
+    pub confirmations: u32,
+    /// Block height (0: unconfirmed).
+    pub block_height: u32,
+    /// Unix seconds.
+    #[ts(type = "number")]
+    pub time: u64,
+    /// LND's label ("0:openchannel:…", "0:closechannel:…", "external"…).
+    pub label: String,
+}
+
+/// Checks `address` is a valid address for `network`.
+pub fn check_address(address: &str, network: Network) -> Result<bitcoin::Address, NodeError> {
+    let a = address.trim();
+    let unchecked = bitcoin::Address::from_str(a).map_err(|e| NodeError::BadRequest {
+        message: format!("\"{a}\" is not a bitcoin address ({e})."),
+    })?;
+    if !unchecked.is_valid_for_network(network.to_bitcoin()) {
+        return Err(NodeError::BadRequest {
+            message: format!(
+                "This address is for another network; the node is on {}. Check you copied the right address.",
+                network.as_str()
+            ),
+        });
+    }
+    Ok(unchecked.assume_checked())
+}
+
+impl NodeService {
+    /// A fresh receive address from the node's wallet.
+    pub async fn new_address(&self, kind: AddressKind) -> Result<String, NodeError> {
+        let c = self.client().await?;
+        let mut ln = c.lightning.clone();
+        let t = match kind {
+            AddressKind::P2wkh => lnrpc::AddressType::WitnessPubkeyHash,
+            AddressKind::P2tr => lnrpc::AddressType::TaprootPubkey,
+        };
+        let r = c
+            .call(
+                CALL_TIMEOUT,
+                ln.new_address(lnrpc::NewAddressRequest {
+                    r#type: t as i32,
+                    account: String::new(),
+                }),
+            )
+            .await?;
+        Ok(r.address)
+    }
+
+    /// Sends on chain; returns the txid.
+    pub async fn send_coins(&self, req: &SendCoinsRequest) -> Result<String, NodeError> {
+        let network = self.network().ok_or(NodeError::NotConfigured)?;
+        let addr = check_address(&req.address, network)?;
+        if !req.send_all && req.amount_sat == 0 {
+            return Err(NodeError::BadRequest {
+                message: "Enter an amount in sats, or choose to send everything.".into(),
+            });
+        }
+        let (target_conf, sat_per_vbyte) = match req.fee {
+            Some(FeeChoice::TargetBlocks(n)) => (i32::try_from(n).unwrap_or(i32::MAX), 0),
+            Some(FeeChoice::SatPerVbyte(r)) => (0, r),
+            None => (6, 0),
+        };
+        let c = self.client().await?;
+        let mut ln = c.lightning.clone();
+        let r = c
+            .call(
+                CALL_TIMEOUT,
+                ln.send_coins(lnrpc::SendCoinsRequest {
+                    addr: addr.to_string(),
+                    amount: if req.send_all {
+                        0
+                    } else {
+                        i64::try_from(req.amount_sat).unwrap_or(i64::MAX)
+                    },
+                    send_all: req.send_all,
+                    target_conf,
+                    sat_per_vbyte,
+                    ..Default::default()
+                }),
+            )
+            .await
+            .map_err(|e| classify_rpc(e, None))?;
+        tracing::info!(txid = %r.txid, "on-chain send");
+        Ok(r.txid)
+    }
+
+    /// The wallet's transactions, newest first.
+    pub async fn transactions(&self) -> Result<Vec<OnchainTx>, NodeError> {
+        let c = self.client().await?;
+        let mut ln = c.lightning.clone();
+        let r = c
+            .call(
+                CALL_TIMEOUT,
+                ln.get_transactions(lnrpc::GetTransactionsRequest {
+                    start_height: 0,
+                    end_height: -1,
+                    ..Default::default()
+                }),
+            )
+            .await?;
+        let mut out: Vec<OnchainTx> = r
+            .transactions
+            .into_iter()
+            .map(|t| OnchainTx {
+                txid: t.tx_hash,
+                amount_sat: t.amount,
+                fee_sat: u64::try_from(t.total_fees).unwrap_or(0),
+                confirmations: u32::try_from(t.num_confirmations).unwrap_or(0),
+                block_height: u32::try_from(t.block_height).unwrap_or(0),
+                time: u64::try_from(t.time_stamp).unwrap_or(0),
+                label: t.label,
+            })
+            .collect();
+        out.sort_by_key(|t| std::cmp::Reverse((t.confirmations == 0, t.time)));
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_checked_against_the_network() {
+        // BIP84 vector's first address (mainnet), and the same script on regtest.
+        let main = "bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu";
+        let spk = check_address(main, Network::Bitcoin)
+            .unwrap()
+            .script_pubkey();
+        let reg = bitcoin::Address::from_script(&spk, bitcoin::Network::Regtest)
+            .unwrap()
+            .to_string();
+        assert!(reg.starts_with("bcrt1q"));
+        assert!(check_address(main, Network::Bitcoin).is_ok());
+        assert!(check_address(&reg, Network::Regtest).is_ok());
+        let e = check_address(main, Network::Regtest).unwrap_err();
+        assert!(e.to_string().contains("another network"), "{e}");
+        assert!(check_address("bc1qnotanaddress", Network::Bitcoin).is_err());
+    }
+}
