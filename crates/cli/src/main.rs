@@ -4,6 +4,7 @@
 //! output; on failure it prints `{"error": {code, message, detail}}` on stdout
 //! and exits with status 1.
 
+mod lightning;
 mod regtest;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -29,6 +30,8 @@ struct Cli {
     /// Print JSON instead of text.
     #[arg(long, global = true)]
     json: bool,
+    #[command(flatten)]
+    node: lightning::NodeArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -50,6 +53,8 @@ enum Command {
     /// A local regtest Lightning network (btcd + LND) for testing.
     #[command(subcommand)]
     Regtest(regtest::RegtestCmd),
+    #[command(flatten)]
+    Lightning(lightning::LightningCmd),
 }
 
 #[derive(Subcommand)]
@@ -152,21 +157,9 @@ enum NodeCmd {
     /// Connect and report alias, network, height and channels, or exactly why not.
     /// Default node: alice of the regtest network in DATA_DIR/regtest.
     Status {
-        /// Read an lndconnect:// URI from standard input.
-        #[arg(long, conflicts_with = "grpc_host")]
+        /// Read an lndconnect:// URI from standard input (instead of --node or --grpc-host).
+        #[arg(long)]
         lndconnect_stdin: bool,
-        /// host:port of LND's gRPC interface (with --tls-cert and --macaroon).
-        #[arg(long, requires_all = ["tls_cert", "macaroon"])]
-        grpc_host: Option<String>,
-        /// LND's tls.cert.
-        #[arg(long)]
-        tls_cert: Option<PathBuf>,
-        /// A macaroon file (admin.macaroon or one with info:read).
-        #[arg(long)]
-        macaroon: Option<PathBuf>,
-        /// The network the node must be on.
-        #[arg(long, default_value = "regtest")]
-        network: Network,
     },
 }
 
@@ -272,13 +265,13 @@ fn main() -> ExitCode {
 }
 
 /// Prints a line to stdout; a closed pipe (`switchyard … | head`) is not an error.
-fn print_out(s: &str) {
+pub(crate) fn print_out(s: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stdout().lock(), "{s}");
 }
 
 /// A command's output in both forms.
-struct Output {
+pub(crate) struct Output {
     text: String,
     json: String,
 }
@@ -311,13 +304,7 @@ async fn run(cli: Cli) -> Result<Output, ApiError> {
                 "The keychain works.".into(),
             )
         }
-        Command::Node(NodeCmd::Status {
-            lndconnect_stdin,
-            grpc_host,
-            tls_cert,
-            macaroon,
-            network,
-        }) => {
+        Command::Node(NodeCmd::Status { lndconnect_stdin }) => {
             use switchyard_core::node::{NodeService, NodeSource, NodeState};
             let source = if lndconnect_stdin {
                 let mut uri = zeroize::Zeroizing::new(String::new());
@@ -330,20 +317,10 @@ async fn run(cli: Cli) -> Result<Output, ApiError> {
                 Some(NodeSource::LndConnect {
                     name: "lndconnect".into(),
                     uri: zeroize::Zeroizing::new(uri.trim().to_string()),
-                    network,
-                })
-            } else if let (Some(grpc_host), Some(tls_cert_path), Some(macaroon_path)) =
-                (grpc_host, tls_cert, macaroon)
-            {
-                Some(NodeSource::Files {
-                    name: grpc_host.clone(),
-                    grpc_host,
-                    tls_cert_path,
-                    macaroon_path,
-                    network,
+                    network: cli.node.network(),
                 })
             } else {
-                NodeSource::regtest_default(&data_dir)
+                cli.node.source(&data_dir)
             };
             let status = NodeService::new(source).status().await;
             match (status.state, &status.error) {
@@ -377,6 +354,7 @@ async fn run(cli: Cli) -> Result<Output, ApiError> {
                 .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?
                 .and_then(|(value, text)| out(&value, text))
         }
+        Command::Lightning(cmd) => lightning::run(cmd, &cli.node, &data_dir).await,
         Command::Wallet(cmd) => {
             let ctx = Context::open(&data_dir).await?;
             wallet_cmd(&ctx, cmd).await

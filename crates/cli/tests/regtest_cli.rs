@@ -41,8 +41,11 @@ impl Drop for Down {
 
 #[test]
 fn regtest_commands_end_to_end() {
-    let dir = std::env::temp_dir().join(format!("switchyard-cli-regtest-{}", std::process::id()));
+    // The network lives where the app looks for it: DATA_DIR/regtest.
+    let data = std::env::temp_dir().join(format!("switchyard-cli-regtest-{}", std::process::id()));
+    let dir = data.join("regtest");
     let d = dir.to_str().unwrap();
+    let data_s = data.to_str().unwrap();
     let _down = Down(d.to_string());
     let (ok, up) = cli(&["regtest", "up", "--dir", d], &[]);
     assert!(ok, "{up}");
@@ -84,10 +87,66 @@ fn regtest_commands_end_to_end() {
     let (ok, bad) = cli(&["regtest", "pay", "alice", "carol", "0", "--dir", d], &[]);
     assert!(!ok && bad["error"]["code"] == "invalid_request");
 
+    // Node commands on the network's nodes (--node picks one; default alice).
+    let node = |args: &[&str]| {
+        let mut a = vec!["--data-dir", data_s];
+        a.extend_from_slice(args);
+        cli(&a, &[])
+    };
+    let (ok, bal) = node(&["balance"]);
+    assert!(
+        ok && bal["onchain_confirmed_sat"].as_u64().unwrap() > 100_000_000,
+        "{bal}"
+    );
+    let (ok, list) = node(&["channel", "list"]);
+    assert!(ok, "{list}");
+    let active = list["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["state"] == "active")
+        .count();
+    assert_eq!(active, 2, "{list}");
+    let (ok, inv) = node(&[
+        "--node", "carol", "invoice", "create", "2100", "--memo", "cli",
+    ]);
+    assert!(ok, "{inv}");
+    let pr = inv["payment_request"].as_str().unwrap();
+    let (ok, preview) = node(&["invoice", "decode", pr]);
+    assert!(ok && preview["amount_msat"] == 2_100_000, "{preview}");
+    let (ok, paid) = node(&["pay", pr, "--fee-limit-sat", "20"]);
+    assert!(ok && paid["status"] == "succeeded", "{paid}");
+    let (ok, again) = node(&["pay", pr]);
+    assert!(!ok && again["error"]["code"] == "already_paid", "{again}");
+    let (ok, garbage) = node(&["pay", "lnbcrt1garbage"]);
+    assert!(
+        !ok && garbage["error"]["code"] == "invalid_invoice",
+        "{garbage}"
+    );
+    let (ok, hist) = node(&["payments"]);
+    assert!(
+        ok && hist
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["payment_hash"] == inv["payment_hash"])
+    );
+    let (ok, addr) = node(&["--node", "bob", "onchain", "address", "--kind", "p2tr"]);
+    assert!(
+        ok && addr["address"].as_str().unwrap().starts_with("bcrt1p"),
+        "{addr}"
+    );
+    let (ok, nobody) = node(&["--node", "dave", "balance"]);
+    assert!(
+        !ok && nobody["error"]["code"] == "node_not_configured",
+        "{nobody}"
+    );
+
     let (ok, _) = cli(&["regtest", "down", "--dir", d, "--purge"], &[]);
     assert!(ok);
     assert!(running_pids(d).is_empty(), "down leaves no process behind");
     assert!(!dir.exists());
+    let _ = std::fs::remove_dir_all(&data);
 
     let (ok, none) = cli(&["regtest", "status", "--dir", d], &[]);
     assert!(

@@ -113,6 +113,11 @@ impl NodeSource {
 
     /// alice of the regtest network in `DATA_DIR/regtest`, if one was started there.
     pub fn regtest_default(data_dir: &Path) -> Option<NodeSource> {
+        NodeSource::regtest_named(data_dir, None)
+    }
+
+    /// A node of the regtest network in `DATA_DIR/regtest` by name (none: the first).
+    pub fn regtest_named(data_dir: &Path, name: Option<&str>) -> Option<NodeSource> {
         #[derive(Deserialize)]
         struct Profile {
             name: String,
@@ -122,7 +127,10 @@ impl NodeSource {
         }
         let text = std::fs::read_to_string(data_dir.join("regtest").join("profiles.json")).ok()?;
         let profiles: Vec<Profile> = serde_json::from_str(&text).ok()?;
-        let p = profiles.into_iter().next()?;
+        let p = match name {
+            Some(n) => profiles.into_iter().find(|p| p.name == n)?,
+            None => profiles.into_iter().next()?,
+        };
         Some(NodeSource::Files {
             name: p.name,
             grpc_host: p.grpc_host,

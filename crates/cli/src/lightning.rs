@@ -1,0 +1,601 @@
+//! Node operations from the command line: balances, channels, invoices and
+//! payments, on-chain funds, channel backups, live events. Each mirrors a
+//! screen of the app; `--node NAME` picks a node of the regtest network in
+//! the data directory (default: the first, alice), or `--grpc-host`,
+//! `--tls-cert`, `--macaroon` point at any LND.
+
+use crate::{out, Output};
+use clap::{Args, Subcommand};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use switchyard_core::node::channels::{
+    ChannelState, CloseChannelRequest, FeeChoice, OpenChannelRequest, PolicyUpdate,
+};
+use switchyard_core::node::events::EventHub;
+use switchyard_core::node::onchain::{AddressKind, SendCoinsRequest};
+use switchyard_core::node::payments::{
+    CreateInvoiceRequest, KeysendRequest, PayInvoiceRequest, PaymentRecord,
+};
+use switchyard_core::node::{NodeService, NodeSource};
+use switchyard_core::{ApiError, ErrorCode, Network};
+
+/// Which node.
+#[derive(Args, Clone)]
+pub struct NodeArgs {
+    /// A node of the regtest network in DATA_DIR/regtest, by name (default: the first).
+    #[arg(long, global = true, value_name = "NAME")]
+    node: Option<String>,
+    /// host:port of LND's gRPC interface (with --tls-cert and --macaroon).
+    #[arg(long, global = true, requires_all = ["tls_cert", "macaroon"])]
+    grpc_host: Option<String>,
+    /// LND's tls.cert.
+    #[arg(long, global = true)]
+    tls_cert: Option<PathBuf>,
+    /// A macaroon file.
+    #[arg(long, global = true)]
+    macaroon: Option<PathBuf>,
+    /// The network the node must be on.
+    #[arg(long, global = true, default_value = "regtest")]
+    network: Network,
+}
+
+impl NodeArgs {
+    /// The network given.
+    pub fn network(&self) -> Network {
+        self.network
+    }
+
+    /// The node these options name, if any.
+    pub fn source(&self, data_dir: &Path) -> Option<NodeSource> {
+        match (&self.grpc_host, &self.tls_cert, &self.macaroon) {
+            (Some(h), Some(c), Some(m)) => Some(NodeSource::Files {
+                name: h.clone(),
+                grpc_host: h.clone(),
+                tls_cert_path: c.clone(),
+                macaroon_path: m.clone(),
+                network: self.network,
+            }),
+            _ => NodeSource::regtest_named(data_dir, self.node.as_deref()),
+        }
+    }
+
+    fn service(&self, data_dir: &Path) -> Result<Arc<NodeService>, ApiError> {
+        let Some(source) = self.source(data_dir) else {
+            return Err(ApiError::new(
+                ErrorCode::NodeNotConfigured,
+                match &self.node {
+                    Some(n) => format!("No regtest node named \"{n}\" in {}.", data_dir.join("regtest").display()),
+                    None => "No node is set up: start the regtest network (`switchyard regtest up`) or pass --grpc-host, --tls-cert and --macaroon.".into(),
+                },
+            ));
+        };
+        Ok(Arc::new(NodeService::new(Some(source))))
+    }
+}
+
+fn fee(target_blocks: Option<u32>, sat_per_vbyte: Option<u64>) -> Option<FeeChoice> {
+    match (target_blocks, sat_per_vbyte) {
+        (_, Some(r)) => Some(FeeChoice::SatPerVbyte(r)),
+        (Some(n), None) => Some(FeeChoice::TargetBlocks(n)),
+        _ => None,
+    }
+}
+
+/// Channel commands.
+#[derive(Subcommand)]
+pub enum ChannelCmd {
+    /// Every channel: active, inactive, opening (with confirmations), closing, closed.
+    List,
+    /// Open a channel (connects to the peer first if an address is given).
+    Open {
+        /// pubkey@host:port, or pubkey of a connected peer.
+        peer: String,
+        /// Channel size, sats.
+        amount_sat: u64,
+        /// Give this many sats to the peer at open.
+        #[arg(long, default_value_t = 0)]
+        push_sat: u64,
+        /// Do not announce the channel.
+        #[arg(long)]
+        private: bool,
+        /// Funding fee rate.
+        #[arg(long, conflicts_with = "target_blocks")]
+        sat_per_vbyte: Option<u64>,
+        /// Or confirm within this many blocks.
+        #[arg(long)]
+        target_blocks: Option<u32>,
+        /// Smallest HTLC accepted, msat.
+        #[arg(long)]
+        min_htlc_msat: Option<u64>,
+        /// Spend exactly this coin (txid:vout); repeat for several.
+        #[arg(long = "utxo")]
+        utxos: Vec<String>,
+    },
+    /// Close a channel cooperatively, or force-close it (funds time-locked).
+    Close {
+        /// txid:index of the channel.
+        channel_point: String,
+        /// Force-close without the peer.
+        #[arg(long)]
+        force: bool,
+        /// Closing fee rate (cooperative).
+        #[arg(long, conflicts_with = "target_blocks")]
+        sat_per_vbyte: Option<u64>,
+        /// Or confirm within this many blocks.
+        #[arg(long)]
+        target_blocks: Option<u32>,
+        /// Pay our side to this address (cooperative).
+        #[arg(long)]
+        address: Option<String>,
+    },
+    /// Set the forwarding policy of one channel (or all with --all).
+    Policy {
+        /// txid:index of the channel.
+        #[arg(required_unless_present = "all")]
+        channel_point: Option<String>,
+        /// Every channel.
+        #[arg(long)]
+        all: bool,
+        /// Base fee, msat.
+        #[arg(long)]
+        base_fee_msat: u64,
+        /// Proportional fee, ppm.
+        #[arg(long)]
+        fee_rate_ppm: u32,
+        /// CLTV delta, blocks.
+        #[arg(long, default_value_t = 80)]
+        time_lock_delta: u32,
+        /// Smallest HTLC, msat.
+        #[arg(long)]
+        min_htlc_msat: Option<u64>,
+        /// Largest HTLC, msat.
+        #[arg(long)]
+        max_htlc_msat: Option<u64>,
+    },
+}
+
+/// Invoice commands.
+#[derive(Subcommand)]
+pub enum InvoiceCmd {
+    /// Create an invoice.
+    Create {
+        /// Amount, sats (omit for "any amount").
+        amount_sat: Option<u64>,
+        /// Memo shown to the payer.
+        #[arg(long, default_value = "")]
+        memo: String,
+        /// Seconds until it expires.
+        #[arg(long)]
+        expiry: Option<u64>,
+        /// Include hints to private channels.
+        #[arg(long)]
+        private: bool,
+    },
+    /// Decode an invoice and show what paying it would cost.
+    Decode {
+        /// The invoice.
+        invoice: String,
+        /// Amount, sats, for invoices without one.
+        #[arg(long)]
+        amount_sat: Option<u64>,
+    },
+}
+
+/// On-chain commands.
+#[derive(Subcommand)]
+pub enum OnchainCmd {
+    /// A new receive address.
+    Address {
+        /// p2wkh (bc1q…) or p2tr (bc1p…).
+        #[arg(long, default_value = "p2wkh")]
+        kind: String,
+    },
+    /// Send bitcoin.
+    Send {
+        /// Destination address.
+        address: String,
+        /// Amount, sats.
+        #[arg(required_unless_present = "all")]
+        amount_sat: Option<u64>,
+        /// Send everything.
+        #[arg(long)]
+        all: bool,
+        /// Fee rate.
+        #[arg(long, conflicts_with = "target_blocks")]
+        sat_per_vbyte: Option<u64>,
+        /// Or confirm within this many blocks.
+        #[arg(long)]
+        target_blocks: Option<u32>,
+    },
+    /// The wallet's transactions.
+    Txs,
+}
+
+/// Backup commands.
+#[derive(Subcommand)]
+pub enum BackupCmd {
+    /// Write the node's current multi-channel backup to a file.
+    Export {
+        /// Where.
+        file: PathBuf,
+    },
+    /// Check a backup file with the node.
+    Verify {
+        /// The file.
+        file: PathBuf,
+    },
+    /// Restore channels from a backup: every channel in it is force-closed by the peer.
+    Restore {
+        /// The file.
+        file: PathBuf,
+        /// I understand restoring force-closes the channels.
+        #[arg(long)]
+        yes_force_close: bool,
+    },
+}
+
+/// The top-level node commands.
+#[derive(Subcommand)]
+pub enum LightningCmd {
+    /// On-chain and channel balances.
+    Balance,
+    /// Channels.
+    #[command(subcommand)]
+    Channel(ChannelCmd),
+    /// Invoices.
+    #[command(subcommand)]
+    Invoice(InvoiceCmd),
+    /// Pay a BOLT 11 invoice.
+    Pay {
+        /// The invoice.
+        invoice: String,
+        /// Amount, sats, for invoices without one.
+        #[arg(long)]
+        amount_sat: Option<u64>,
+        /// Most to pay in fees, sats (default: 1%, at least 10).
+        #[arg(long)]
+        fee_limit_sat: Option<u64>,
+    },
+    /// Send to a node key without an invoice.
+    Keysend {
+        /// Recipient node key.
+        destination: String,
+        /// Amount, sats.
+        amount_sat: u64,
+        /// Most to pay in fees, sats.
+        #[arg(long)]
+        fee_limit_sat: Option<u64>,
+    },
+    /// Payments and invoices, newest first.
+    Payments {
+        /// At most this many of each.
+        #[arg(long, default_value_t = 100)]
+        limit: u64,
+    },
+    /// On-chain funds.
+    #[command(subcommand)]
+    Onchain(OnchainCmd),
+    /// Static channel backups.
+    #[command(subcommand)]
+    Backup(BackupCmd),
+    /// Follow live events, one JSON object per line, until interrupted or --count.
+    Events {
+        /// Stop after this many events.
+        #[arg(long)]
+        count: Option<u64>,
+    },
+}
+
+fn sats(v: u64) -> String {
+    let s = v.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    format!("{out} sats")
+}
+
+fn payment_line(p: &PaymentRecord) -> String {
+    format!(
+        "{:?} {:?} {} msat fee {} msat {} {}",
+        p.direction,
+        p.status,
+        p.amount_msat,
+        p.fee_msat,
+        p.payment_hash,
+        p.memo.as_deref().unwrap_or("")
+    )
+}
+
+/// Runs one node command.
+pub async fn run(cmd: LightningCmd, node: &NodeArgs, data_dir: &Path) -> Result<Output, ApiError> {
+    let svc = node.service(data_dir)?;
+    match cmd {
+        LightningCmd::Balance => {
+            let b = svc.balances().await?;
+            let text = format!(
+                "on-chain   {} confirmed, {} unconfirmed, {} locked\nlightning  {} local, {} remote, {} opening, {} in flight\nclosing    {}",
+                sats(b.onchain_confirmed_sat), sats(b.onchain_unconfirmed_sat), sats(b.onchain_locked_sat),
+                sats(b.lightning_local_sat), sats(b.lightning_remote_sat), sats(b.pending_open_local_sat),
+                sats(b.unsettled_local_sat), sats(b.limbo_sat)
+            );
+            out(&b, text)
+        }
+        LightningCmd::Channel(ChannelCmd::List) => {
+            let l = svc.list_channels().await?;
+            let mut text = String::new();
+            for c in &l.channels {
+                let extra = match c.state {
+                    ChannelState::Opening => format!(
+                        " ({} of {} confirmations)",
+                        c.confirmations.unwrap_or(0),
+                        c.confirmations_needed
+                            .map(|n| n.to_string())
+                            .unwrap_or_else(|| "?".into())
+                    ),
+                    ChannelState::ForceClosing => {
+                        format!(
+                            " (funds mature in {} blocks)",
+                            c.blocks_til_maturity.unwrap_or(0)
+                        )
+                    }
+                    _ => String::new(),
+                };
+                let _ = writeln!(
+                    text,
+                    "{:<13} {:<10} {} local {} / capacity {}  {}{}",
+                    format!("{:?}", c.state).to_lowercase(),
+                    c.peer_alias
+                        .as_deref()
+                        .unwrap_or(&c.peer_pubkey[..12.min(c.peer_pubkey.len())]),
+                    c.channel_point,
+                    sats(c.local_sat),
+                    sats(c.capacity_sat),
+                    c.scid.as_deref().unwrap_or(""),
+                    extra
+                );
+            }
+            out(&l, text.trim_end().to_string())
+        }
+        LightningCmd::Channel(ChannelCmd::Open {
+            peer,
+            amount_sat,
+            push_sat,
+            private,
+            sat_per_vbyte,
+            target_blocks,
+            min_htlc_msat,
+            utxos,
+        }) => {
+            let r = svc
+                .open_channel(&OpenChannelRequest {
+                    peer,
+                    amount_sat,
+                    push_sat,
+                    private,
+                    fee: fee(target_blocks, sat_per_vbyte),
+                    min_htlc_msat,
+                    utxos,
+                })
+                .await?;
+            let text = format!(
+                "Opening channel {} (funding transaction published; waiting for confirmations).",
+                r.channel_point
+            );
+            out(&r, text)
+        }
+        LightningCmd::Channel(ChannelCmd::Close {
+            channel_point,
+            force,
+            sat_per_vbyte,
+            target_blocks,
+            address,
+        }) => {
+            let r = svc
+                .close_channel(&CloseChannelRequest {
+                    channel_point,
+                    force,
+                    fee: fee(target_blocks, sat_per_vbyte),
+                    delivery_address: address,
+                })
+                .await?;
+            let text = format!(
+                "Closing {}: closing transaction {}.",
+                r.channel_point, r.closing_txid
+            );
+            out(&r, text)
+        }
+        LightningCmd::Channel(ChannelCmd::Policy {
+            channel_point,
+            all,
+            base_fee_msat,
+            fee_rate_ppm,
+            time_lock_delta,
+            min_htlc_msat,
+            max_htlc_msat,
+        }) => {
+            let req = PolicyUpdate {
+                channel_point: if all { None } else { channel_point },
+                base_fee_msat,
+                fee_rate_ppm,
+                time_lock_delta,
+                min_htlc_msat,
+                max_htlc_msat,
+            };
+            svc.update_policy(&req).await?;
+            out(&req, "Policy updated.".into())
+        }
+        LightningCmd::Invoice(InvoiceCmd::Create {
+            amount_sat,
+            memo,
+            expiry,
+            private,
+        }) => {
+            let r = svc
+                .create_invoice(&CreateInvoiceRequest {
+                    amount_msat: amount_sat.map(|s| s.saturating_mul(1000)),
+                    memo,
+                    expiry_secs: expiry,
+                    private_hints: private,
+                })
+                .await?;
+            let text = r.payment_request.clone();
+            out(&r, text)
+        }
+        LightningCmd::Invoice(InvoiceCmd::Decode {
+            invoice,
+            amount_sat,
+        }) => {
+            let p = svc
+                .preview_payment(&invoice, amount_sat.map(|s| s.saturating_mul(1000)))
+                .await?;
+            let text = format!(
+                "amount   {} msat\npayee    {}\nmemo     {}\nexpires  {} (unix)\nfee      {} msat over {} hop(s), time lock to block {}",
+                p.amount_msat,
+                p.invoice.payee,
+                p.invoice.description.as_deref().unwrap_or(""),
+                p.invoice.expires_at,
+                p.fee_msat,
+                p.hops.len(),
+                p.total_time_lock
+            );
+            out(&p, text)
+        }
+        LightningCmd::Pay {
+            invoice,
+            amount_sat,
+            fee_limit_sat,
+        } => {
+            let r = svc
+                .pay_invoice(&PayInvoiceRequest {
+                    invoice,
+                    amount_msat: amount_sat.map(|s| s.saturating_mul(1000)),
+                    fee_limit_sat,
+                    timeout_secs: None,
+                })
+                .await?;
+            let text = format!(
+                "Paid {} msat (fee {} msat). Preimage {}.",
+                r.amount_msat,
+                r.fee_msat,
+                r.preimage.as_deref().unwrap_or("?")
+            );
+            out(&r, text)
+        }
+        LightningCmd::Keysend {
+            destination,
+            amount_sat,
+            fee_limit_sat,
+        } => {
+            let r = svc
+                .keysend(&KeysendRequest {
+                    destination,
+                    amount_sat,
+                    fee_limit_sat,
+                })
+                .await?;
+            let text = format!("Sent {} msat (fee {} msat).", r.amount_msat, r.fee_msat);
+            out(&r, text)
+        }
+        LightningCmd::Payments { limit } => {
+            let h = svc.payment_history(limit).await?;
+            let text = h.iter().map(payment_line).collect::<Vec<_>>().join("\n");
+            out(&h, text)
+        }
+        LightningCmd::Onchain(OnchainCmd::Address { kind }) => {
+            let k = match kind.as_str() {
+                "p2wkh" => AddressKind::P2wkh,
+                "p2tr" => AddressKind::P2tr,
+                other => {
+                    return Err(ApiError::new(
+                        ErrorCode::InvalidRequest,
+                        format!("Unknown address kind \"{other}\": use p2wkh or p2tr."),
+                    ))
+                }
+            };
+            let a = svc.new_address(k).await?;
+            out(&serde_json::json!({ "address": a }), a.clone())
+        }
+        LightningCmd::Onchain(OnchainCmd::Send {
+            address,
+            amount_sat,
+            all,
+            sat_per_vbyte,
+            target_blocks,
+        }) => {
+            let txid = svc
+                .send_coins(&SendCoinsRequest {
+                    address,
+                    amount_sat: amount_sat.unwrap_or(0),
+                    send_all: all,
+                    fee: fee(target_blocks, sat_per_vbyte),
+                })
+                .await?;
+            out(
+                &serde_json::json!({ "txid": txid }),
+                format!("Sent: {txid}"),
+            )
+        }
+        LightningCmd::Onchain(OnchainCmd::Txs) => {
+            let t = svc.transactions().await?;
+            let text = t
+                .iter()
+                .map(|t| {
+                    format!(
+                        "{} {:>14} sats  {} conf  {}",
+                        t.txid, t.amount_sat, t.confirmations, t.label
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            out(&t, text)
+        }
+        LightningCmd::Backup(BackupCmd::Export { file }) => {
+            let s = svc.export_backup(&file).await?;
+            let text = format!(
+                "Saved {} ({} channels, {} bytes).",
+                s.path,
+                s.channel_points.len(),
+                s.bytes
+            );
+            out(&s, text)
+        }
+        LightningCmd::Backup(BackupCmd::Verify { file }) => {
+            let s = svc.verify_backup(&file).await?;
+            let text = format!(
+                "Valid backup of {} channel(s): {}",
+                s.channel_points.len(),
+                s.channel_points.join(", ")
+            );
+            out(&s, text)
+        }
+        LightningCmd::Backup(BackupCmd::Restore {
+            file,
+            yes_force_close,
+        }) => {
+            let n = svc.restore_backup(&file, yes_force_close).await?;
+            out(
+                &serde_json::json!({ "restored": n }),
+                format!("Restored {n} channel(s); the peers will force-close them."),
+            )
+        }
+        LightningCmd::Events { count } => {
+            let hub = EventHub::start(svc.clone(), Some(data_dir.join("backups")), (0, 0));
+            let mut rx = hub.subscribe();
+            let mut seen = 0u64;
+            while count.is_none_or(|c| seen < c) {
+                let Some(e) = rx.recv().await else { break };
+                crate::print_out(&serde_json::to_string(&e).unwrap_or_default());
+                seen += 1;
+            }
+            out(
+                &serde_json::json!({ "events": seen, "dropped": rx.dropped() }),
+                format!("{seen} event(s)."),
+            )
+        }
+    }
+}
