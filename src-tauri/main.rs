@@ -60,6 +60,30 @@ fn unix_ms() -> u128 {
         .unwrap_or(0)
 }
 
+/// Follows the node's live events and forwards each to the UI as a
+/// `node-event`. The hub lives as long as the app.
+fn start_events(
+    app: tauri::AppHandle,
+    node: std::sync::Arc<switchyard_core::node::NodeService>,
+    backups: PathBuf,
+) {
+    use tauri::Emitter;
+    tauri::async_runtime::spawn(async move {
+        let dir = node
+            .source()
+            .map(|s| backups.join(s.name()))
+            .unwrap_or(backups);
+        let hub = switchyard_core::node::events::EventHub::start(node, Some(dir), (0, 0));
+        let mut rx = hub.subscribe();
+        while let Some(event) = rx.recv().await {
+            if let Err(e) = app.emit("node-event", &event) {
+                tracing::warn!(error = %e, "could not forward a node event");
+            }
+        }
+        drop(hub);
+    });
+}
+
 fn main() {
     let started_unix_ms = unix_ms();
     // WebKitGTK's accelerated compositing loads a GL stack into the web
@@ -95,8 +119,20 @@ fn main() {
         bench_report: args.bench_report,
         started_unix_ms,
     };
+    let events_for = state
+        .ctx
+        .as_ref()
+        .ok()
+        .filter(|c| c.node.source().is_some())
+        .map(|c| (c.node.clone(), c.data_dir.join("backups")));
     let result = tauri::Builder::default()
         .manage(state)
+        .setup(move |app| {
+            if let Some((node, backups)) = events_for {
+                start_events(app.handle().clone(), node, backups);
+            }
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![
             commands::app::app_status,
             commands::app::first_paint,
@@ -110,6 +146,20 @@ fn main() {
             commands::wallet::verify_address,
             commands::wallet::reveal_words,
             commands::wallet::delete_wallet,
+            commands::node::balances,
+            commands::node::list_channels,
+            commands::node::open_channel,
+            commands::node::close_channel,
+            commands::node::update_policy,
+            commands::node::create_invoice,
+            commands::node::preview_payment,
+            commands::node::pay_invoice,
+            commands::node::keysend,
+            commands::node::payment_history,
+            commands::node::new_address,
+            commands::node::send_coins,
+            commands::node::transactions,
+            commands::node::export_backup,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

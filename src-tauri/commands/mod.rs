@@ -2,4 +2,5 @@
 //! error to `ApiError`; names match the core methods.
 
 pub mod app;
+pub mod node;
 pub mod wallet;

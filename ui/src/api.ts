@@ -15,6 +15,22 @@ import type { WalletDetail } from "./bindings/WalletDetail";
 import type { WalletSummary } from "./bindings/WalletSummary";
 import type { WordCheck } from "./bindings/WordCheck";
 import type { WordCount } from "./bindings/WordCount";
+import type { AddressKind } from "./bindings/AddressKind";
+import type { BackupSummary } from "./bindings/BackupSummary";
+import type { Balances } from "./bindings/Balances";
+import type { ChannelList } from "./bindings/ChannelList";
+import type { CloseChannelRequest } from "./bindings/CloseChannelRequest";
+import type { ClosingChannel } from "./bindings/ClosingChannel";
+import type { CreateInvoiceRequest } from "./bindings/CreateInvoiceRequest";
+import type { CreatedInvoice } from "./bindings/CreatedInvoice";
+import type { OnchainTx } from "./bindings/OnchainTx";
+import type { OpenChannelRequest } from "./bindings/OpenChannelRequest";
+import type { OpenedChannel } from "./bindings/OpenedChannel";
+import type { PayInvoiceRequest } from "./bindings/PayInvoiceRequest";
+import type { PaymentPreview } from "./bindings/PaymentPreview";
+import type { PaymentRecord } from "./bindings/PaymentRecord";
+import type { PolicyUpdate } from "./bindings/PolicyUpdate";
+import type { SendCoinsRequest } from "./bindings/SendCoinsRequest";
 
 export function isApiError(e: unknown): e is ApiError {
   return typeof e === "object" && e !== null && "code" in e && "message" in e;
@@ -47,4 +63,18 @@ export const api = {
   verifyAddress: (id: string, address: string) => call<AddressOwnership>("verify_address", { id, address }),
   revealWords: (id: string, confirmation: string) => call<RevealedWords>("reveal_words", { id, confirmation }),
   deleteWallet: (id: string) => call<null>("delete_wallet", { id }),
+  balances: () => call<Balances>("balances"),
+  listChannels: () => call<ChannelList>("list_channels"),
+  openChannel: (req: OpenChannelRequest) => call<OpenedChannel>("open_channel", { req }),
+  closeChannel: (req: CloseChannelRequest) => call<ClosingChannel>("close_channel", { req }),
+  updatePolicy: (req: PolicyUpdate) => call<null>("update_policy", { req }),
+  createInvoice: (req: CreateInvoiceRequest) => call<CreatedInvoice>("create_invoice", { req }),
+  previewPayment: (invoice: string, amountMsat: number | null) =>
+    call<PaymentPreview>("preview_payment", { invoice, amountMsat }),
+  payInvoice: (req: PayInvoiceRequest) => call<PaymentRecord>("pay_invoice", { req }),
+  paymentHistory: () => call<PaymentRecord[]>("payment_history"),
+  newAddress: (kind: AddressKind) => call<string>("new_address", { kind }),
+  sendCoins: (req: SendCoinsRequest) => call<string>("send_coins", { req }),
+  transactions: () => call<OnchainTx[]>("transactions"),
+  exportBackup: () => call<BackupSummary>("export_backup"),
 };

@@ -3,9 +3,12 @@
 import { api } from "./api";
 import type { WalletSummary } from "./bindings/WalletSummary";
 import { h } from "./dom";
-import { onRender, showError, state } from "./state";
+import { navigate, onRender, showError, state } from "./state";
 import { errorBanner, header } from "./views/chrome";
 import { createFlow, restoreFlow } from "./views/setup";
+import { listen } from "@tauri-apps/api/event";
+import type { NodeEvent } from "./bindings/NodeEvent";
+import { channelsView, dashboardView, onchainView, paymentsView, reloadNodeView } from "./views/node";
 import { walletView } from "./views/wallet";
 import { welcome } from "./views/welcome";
 
@@ -28,18 +31,44 @@ function screen(): HTMLElement {
     case "create": return createFlow();
     case "restore": return restoreFlow();
     case "wallet": return walletView(state.route.id);
+    case "dashboard": return dashboardView();
+    case "channels": return channelsView();
+    case "payments": return paymentsView();
+    case "onchain": return onchainView();
   }
+}
+
+const NODE_TABS: { name: "dashboard" | "channels" | "payments" | "onchain"; label: string }[] = [
+  { name: "dashboard", label: "Dashboard" },
+  { name: "channels", label: "Channels" },
+  { name: "payments", label: "Payments" },
+  { name: "onchain", label: "On-chain" },
+];
+
+/** Sections: the wallet (keys) and the node's screens. */
+function nav(): HTMLElement {
+  const walletRoute = (): void => {
+    if (state.wallets.length) navigate({ name: "wallet", id: state.wallets[0].id });
+    else navigate({ name: "welcome" });
+  };
+  const on = (n: string) => state.route.name === n || (n === "wallet" && ["wallet", "welcome", "create", "restore"].includes(state.route.name));
+  return h("nav", { class: "sections" },
+    h("button", { class: `section ${on("wallet") ? "on" : ""}`, "data-testid": "nav-wallet", onclick: walletRoute }, "Wallet"),
+    h("span", { class: "section-sep" }),
+    ...NODE_TABS.map((t) => h("button", { class: `section ${on(t.name) ? "on" : ""}`, "data-testid": `nav-${t.name}`, onclick: () => navigate({ name: t.name }) }, t.label)));
 }
 
 // Stable slots: re-rendering the header (e.g. on every node poll) never
 // detaches the screen, so focus and half-typed input survive.
 const headerSlot = h("div", { class: "header-slot" });
+const navSlot = h("div", { class: "header-slot" });
 const bannerSlot = h("div", {});
 const screenSlot = h("div", {});
-app.append(headerSlot, h("main", {}, bannerSlot, screenSlot));
+app.append(headerSlot, navSlot, h("main", {}, bannerSlot, screenSlot));
 
 function render(): void {
   headerSlot.replaceChildren(header());
+  navSlot.replaceChildren(nav());
   bannerSlot.replaceChildren(...(state.error ? [errorBanner(state.error)] : []));
   const key = routeKey();
   if (!mounted || mounted.key !== key) {
@@ -62,14 +91,32 @@ async function start(): Promise<void> {
   } catch (e) {
     showError(e as never);
   }
+  await followEvents();
   await pollNode();
+}
+
+/** Live events from the node: the mounted node screen reloads (debounced). */
+async function followEvents(): Promise<void> {
+  let pending: number | undefined;
+  try {
+    await listen<NodeEvent>("node-event", (e) => {
+      if (e.payload.kind === "stream") return; // the header's poll shows stream state
+      window.clearTimeout(pending);
+      pending = window.setTimeout(reloadNodeView, 250);
+    });
+  } catch (e) {
+    console.warn("live events unavailable", e);
+  }
 }
 
 /** Re-reads the node's state every few seconds: the header always says how it stands. */
 async function pollNode(): Promise<void> {
   try {
+    const before = state.node?.block_height;
     state.node = await api.nodeStatus();
     render();
+    // A new block moves confirmations and time locks along.
+    if (before !== undefined && before !== state.node.block_height) reloadNodeView();
   } catch {
     /* the status call itself reports failures inside NodeStatus */
   }

@@ -10,7 +10,11 @@ export type Route =
   | { name: "welcome" }
   | { name: "create" }
   | { name: "restore" }
-  | { name: "wallet"; id: string };
+  | { name: "wallet"; id: string }
+  | { name: "dashboard" }
+  | { name: "channels" }
+  | { name: "payments" }
+  | { name: "onchain" };
 
 export const state: {
   route: Route;

@@ -3,4 +3,4 @@
 /**
  * How to pay the on-chain fee.
  */
-export type FeeChoice = { "target_blocks": number } | { "sat_per_vbyte": bigint };
+export type FeeChoice = { "target_blocks": number } | { "sat_per_vbyte": number };

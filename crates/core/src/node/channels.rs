@@ -158,7 +158,7 @@ pub enum FeeChoice {
     /// Let LND estimate for a confirmation within this many blocks.
     TargetBlocks(u32),
     /// A fixed rate.
-    SatPerVbyte(u64),
+    SatPerVbyte(#[ts(type = "number")] u64),
 }
 
 impl FeeChoice {

@@ -1,0 +1,124 @@
+// End to end in the real window against the real regtest network: the
+// dashboard's balances; open a channel from alice to carol, see it pending,
+// mine a block (CLI), see it active without a refresh; pay an invoice from
+// carol after checking its fee; a malformed invoice is refused in words;
+// close the channel. Screenshots land in $E2E_ARTIFACTS.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Session, startDriver } from "./webdriver.mjs";
+
+const APP = process.env.SWITCHYARD_APP;
+const CLI = process.env.SWITCHYARD_CLI;
+const ARTIFACTS = resolve(process.env.E2E_ARTIFACTS ?? "artifacts/e2e");
+assert.ok(APP && CLI, "SWITCHYARD_APP and SWITCHYARD_CLI must name the built binaries");
+
+let driver;
+let dataDir;
+
+before(async () => {
+  driver = await startDriver();
+  dataDir = mkdtempSync(join(tmpdir(), "switchyard-e2e-node-"));
+});
+
+after(() => {
+  driver?.stop();
+  if (dataDir) {
+    execFileSync(CLI, ["regtest", "down", "--dir", join(dataDir, "regtest"), "--purge"]);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+const cli = (...args) => JSON.parse(execFileSync(CLI, ["--json", "--data-dir", dataDir, ...args]).toString());
+const points = () => new Set(cli("channel", "list").channels.map((c) => c.channel_point));
+
+test("open, watch, pay and close a channel in the window", async () => {
+  const up = cli("regtest", "up");
+  const carol = up.profiles.find((p) => p.name === "carol");
+  const s = await Session.start(driver.base, APP, ["--data-dir", dataDir], ARTIFACTS);
+  try {
+    await s.until("node connected", async () => (await (await s.find("[data-testid=node-status]")).attr("data-state")) === "connected");
+
+    // Dashboard: balances with their unit.
+    await s.click("[data-testid=nav-dashboard]");
+    const onchain = await s.until("balances", async () => {
+      const t = await s.text("[data-testid=balance-onchain]");
+      return t.endsWith("sats") ? t : null;
+    });
+    assert.match(onchain, /^[\d,]+ sats$/);
+    assert.match(await s.text("[data-testid=balance-local]"), /^[\d,]+ sats$/);
+    await s.screenshot("10-dashboard");
+
+    // Open alice → carol.
+    await s.click("[data-testid=nav-channels]");
+    await s.until("two active channels", async () => (await s.findAll("[data-testid=channel-row][data-state=active]")).length === 2);
+    const before = points();
+    await s.type("[data-testid=open-peer]", carol.p2p_uri);
+    await s.type("[data-testid=open-amount]", "400000");
+    await s.type("[data-testid=open-fee]", "2");
+    await s.click("[data-testid=open-submit]");
+    await s.until("open result", async () => (await s.text("[data-testid=open-result]")).includes("Funding transaction published"), 60_000);
+    const point = [...points()].find((p) => !before.has(p));
+    assert.ok(point, "a new channel point");
+    const row = `[data-testid=channel-row][data-point="${point}"]`;
+    const pending = await s.until("pending row", async () => {
+      const el = await s.find(row);
+      return (await el.attr("data-state")) === "opening" ? el.text() : null;
+    });
+    assert.match(pending, /carol/);
+    assert.match(pending, /0 of 1 confirmation/);
+    assert.match(pending, /400,000 sats/);
+    await s.screenshot("11-channel-opening");
+
+    // One block: active, without touching the window.
+    cli("regtest", "mine", "1");
+    await s.until("channel active", async () => (await (await s.find(row)).attr("data-state")) === "active", 60_000);
+    await s.screenshot("12-channel-active");
+
+    // Pay an invoice from carol: check it (amount, memo, fee), then pay.
+    const inv = cli("--node", "carol", "invoice", "create", "1500", "--memo", "e2e coffee");
+    await s.click("[data-testid=nav-payments]");
+    await s.type("[data-testid=pay-invoice]", "lnbcrt1notaninvoice");
+    await s.click("[data-testid=pay-check]");
+    const banner = await s.find("[data-testid=error-banner]");
+    assert.equal(await banner.attr("data-code"), "invalid_invoice");
+    assert.match(await banner.text(), /not a valid Lightning invoice/);
+    await s.screenshot("13-bad-invoice");
+    await s.type("[data-testid=pay-invoice]", inv.payment_request);
+    await s.click("[data-testid=pay-check]");
+    const preview = await s.until("preview", async () => {
+      const t = await s.text("[data-testid=pay-preview]");
+      return t.includes("1,500 sats") ? t : null;
+    });
+    assert.match(preview, /e2e coffee/);
+    assert.match(preview, /Estimated fee/);
+    await s.screenshot("14-pay-preview");
+    await s.click("[data-testid=pay-submit]");
+    await s.until("paid", async () => (await s.text("[data-testid=pay-result]")).startsWith("Paid 1,500 sats"), 60_000);
+    const paidRow = `[data-testid=payment-row][data-hash="${inv.payment_hash}"]`;
+    await s.until("history row", async () => (await (await s.find(paidRow)).attr("data-status")) === "succeeded");
+    await s.screenshot("15-paid");
+
+    // Close it cooperatively: closing, then gone from the open list after a block.
+    await s.click("[data-testid=nav-channels]");
+    await s.click(`${row} [data-testid=close-channel]`);
+    await s.type(`${row} [data-testid=close-fee]`, "2");
+    await s.screenshot("16-close-dialog");
+    await s.click(`${row} [data-testid=close-confirm]`);
+    await s.until("closing", async () => (await (await s.find(row)).attr("data-state")) === "closing", 60_000);
+    await s.screenshot("17-channel-closing");
+    cli("regtest", "mine", "1");
+    await s.until("closed", async () => (await s.findAll(row)).length === 0, 60_000);
+    assert.ok(cli("channel", "list").channels.some((c) => c.channel_point === point && c.state === "closed"));
+    await s.screenshot("18-channel-closed");
+  } catch (e) {
+    await s.screenshot("99-node-failure").catch(() => undefined);
+    throw e;
+  } finally {
+    await s.end();
+  }
+});

@@ -1,0 +1,346 @@
+// The node's screens: Dashboard, Channels, Payments, On-chain. Each view
+// loads through the API and reloads itself when the node reports an event
+// (see main.ts: node-event), so channels move from "opening" to "active"
+// without a refresh.
+
+import { api } from "../api";
+import type { ApiError } from "../bindings/ApiError";
+import type { ChannelInfo } from "../bindings/ChannelInfo";
+import type { FeeChoice } from "../bindings/FeeChoice";
+import type { PaymentPreview } from "../bindings/PaymentPreview";
+import { append, field, h } from "../dom";
+import { rerender, showError, state } from "../state";
+
+/** "1,234,567 sats" */
+export function sats(n: number): string {
+  return `${Math.trunc(n).toLocaleString("en-US")} sats`;
+}
+
+/** msat shown as sats, with the msat kept when it is not a whole sat. */
+export function msat(n: number): string {
+  if (n % 1000 === 0) return sats(n / 1000);
+  return `${(n / 1000).toLocaleString("en-US", { maximumFractionDigits: 3 })} sats (${n.toLocaleString("en-US")} msat)`;
+}
+
+function when(unix: number | null): string {
+  if (!unix) return "—";
+  return new Date(unix * 1000).toLocaleString();
+}
+
+function short(s: string, n = 10): string {
+  return s.length > 2 * n ? `${s.slice(0, n)}…${s.slice(-6)}` : s;
+}
+
+/** Reload hook for the mounted node view (called on node events). */
+let reload: (() => void) | null = null;
+export function reloadNodeView(): void {
+  reload?.();
+}
+
+/**
+ * A node screen: `fixed` parts (forms) are built once, so what the user
+ * types survives; the data part below them is (re)loaded by `load` on
+ * events, except while a dialog inside it is open.
+ */
+function view(cls: string, title: string, lead: string, fixed: HTMLElement[], load: (root: HTMLElement) => Promise<void>): HTMLElement {
+  const body = h("div", {}, h("p", { class: "hint" }, "Loading…"));
+  const none = noNode();
+  const root = h("section", { class: `node-view ${cls}` }, h("div", { class: "title-row" }, h("h1", {}, title)), h("p", { class: "lead" }, lead),
+    ...(none ? [none] : [...fixed, body]));
+  if (none) return root;
+  let busy = false;
+  const run = () => {
+    if (busy || body.querySelector(".close-box")) return;
+    busy = true;
+    load(body).catch((e: ApiError) => {
+      body.replaceChildren(h("div", { class: "card" }, h("p", { class: "hint bad" }, e.message)));
+    }).finally(() => { busy = false; });
+  };
+  reload = run;
+  run();
+  return root;
+}
+
+function noNode(): HTMLElement | null {
+  if (state.node && state.node.state === "not_configured") {
+    return h("div", { class: "card" }, h("h3", {}, "No node is set up"),
+      h("p", { class: "hint" }, "Start the local regtest network with scripts/run.sh (it connects to its node alice), or see the README for pointing Switchyard at your own LND."));
+  }
+  return null;
+}
+
+/** A form action: disables the button while it runs, shows errors in the banner. */
+function action(btn: HTMLButtonElement, label: string, fn: () => Promise<void>): void {
+  btn.addEventListener("click", () => {
+    if (state.error) { state.error = null; rerender(); }
+    btn.disabled = true;
+    const old = btn.textContent;
+    btn.textContent = label;
+    fn().catch((e: ApiError) => showError(e)).finally(() => { btn.disabled = false; btn.textContent = old; });
+  });
+}
+
+function num(input: HTMLInputElement): number | null {
+  const v = input.value.replace(/[,_\s]/g, "");
+  if (v === "") return null;
+  const n = Number(v);
+  return Number.isFinite(n) && n >= 0 ? Math.trunc(n) : NaN;
+}
+
+function badRequest(message: string): ApiError {
+  return { code: "invalid_request", message, detail: null };
+}
+
+function feeChoice(rate: HTMLInputElement): FeeChoice | null {
+  const r = num(rate);
+  if (r === null) return null;
+  if (Number.isNaN(r) || r < 1) throw badRequest("The fee rate must be a whole number of sat/vB, at least 1.");
+  return { sat_per_vbyte: r };
+}
+
+// ---------------------------------------------------------------- Dashboard
+
+export function dashboardView(): HTMLElement {
+  const backupOut = h("p", { class: "hint", "data-testid": "backup-result" });
+  const exportBtn = h("button", { class: "secondary", "data-testid": "export-backup" }, "Export channel backup");
+  action(exportBtn, "Exporting…", async () => {
+    const s = await api.exportBackup();
+    backupOut.textContent = `Saved ${s.channel_points.length} channel(s) to ${s.path}`;
+  });
+  const backupCard = h("div", { class: "card" }, h("h3", {}, "Channel backup"),
+    h("p", { class: "hint" }, "LND's static channel backup is saved to the data folder each time a channel opens or closes. With it and your node's seed, funds in channels can be recovered (the peers force-close)."),
+    exportBtn, backupOut);
+  const nodeCard = h("div", { class: "card" });
+  const stats = h("div", { class: "stats" });
+  return view("dashboard", "Dashboard", "Your node's funds and connection at a glance.", [stats, h("div", { class: "columns" }, nodeCard, backupCard)], async (body) => {
+    const b = await api.balances();
+    body.replaceChildren();
+    const n = state.node;
+    const stat = (label: string, value: string, sub: string, testid: string) =>
+      h("div", { class: "card stat" }, h("div", { class: "stat-label" }, label), h("div", { class: "stat-value", "data-testid": testid }, value), h("div", { class: "hint" }, sub));
+    stats.replaceChildren(
+      stat("On-chain", sats(b.onchain_confirmed_sat), b.onchain_unconfirmed_sat ? `+ ${sats(b.onchain_unconfirmed_sat)} unconfirmed` : "confirmed", "balance-onchain"),
+      stat("Lightning: can send", sats(b.lightning_local_sat), b.unsettled_local_sat ? `${sats(b.unsettled_local_sat)} in flight` : "in open channels", "balance-local"),
+      stat("Lightning: can receive", sats(b.lightning_remote_sat), "inbound capacity", "balance-remote"),
+      stat("Pending", sats(b.pending_open_local_sat + b.limbo_sat), `${sats(b.pending_open_local_sat)} opening · ${sats(b.limbo_sat)} closing`, "balance-pending"),
+    );
+    nodeCard.replaceChildren(h("h3", {}, "Node"),
+      kv("Alias", n?.alias ?? "—"), kv("Public key", n?.pubkey ?? "—"), kv("Endpoint", n?.endpoint ?? "—"),
+      kv("LND", n?.version ?? "—"), kv("Block height", n?.block_height?.toLocaleString() ?? "—"),
+      kv("Live events", n?.events === "live" ? "Live" : n?.events === "reconnecting" ? "Reconnecting…" : "—"));
+  });
+}
+
+function kv(k: string, v: string): HTMLElement {
+  return h("div", { class: "kv" }, h("span", { class: "k" }, k), h("code", { class: "v" }, v));
+}
+
+// ---------------------------------------------------------------- Channels
+
+const STATE_LABEL: Record<string, string> = {
+  active: "Active", inactive: "Inactive (peer offline)", opening: "Opening", closing: "Closing", force_closing: "Force closing", closed: "Closed",
+};
+
+export function channelsView(): HTMLElement {
+  return view("channels", "Channels", "Open channels to peers, watch them confirm, set their fees, close them.", [openForm()], async (body) => {
+    const list = await api.listChannels();
+    const live = list.channels.filter((c) => c.state !== "closed");
+    const closed = list.channels.filter((c) => c.state === "closed");
+    const table = h("table", { class: "grid", "data-testid": "channel-table" },
+      h("thead", {}, h("tr", {}, ...["Peer", "State", "Capacity", "Balance (ours / theirs)", "Fees (ours · theirs)", "Channel", ""].map((t) => h("th", {}, t)))),
+      h("tbody", {}, ...live.map((c) => channelRow(c))));
+    body.replaceChildren();
+    append(body,
+      h("div", { class: "card" }, h("div", { class: "card-head" }, h("h3", {}, `Channels (${live.length})`), h("span", { class: "hint" }, `at block ${list.block_height.toLocaleString()}`)),
+        live.length ? table : h("p", { class: "hint" }, "No channels yet. Open one above.")),
+      closed.length ? h("details", { class: "card" }, h("summary", {}, `Closed channels (${closed.length})`),
+        h("table", { class: "grid" }, h("tbody", {}, ...closed.map((c) => h("tr", {},
+          h("td", {}, c.peer_alias ?? short(c.peer_pubkey)), h("td", {}, c.close_type ?? "closed"), h("td", {}, sats(c.capacity_sat)),
+          h("td", {}, `${sats(c.local_sat)} settled to us`), h("td", {}, h("code", {}, short(c.closing_txid ?? "", 8)))))))) : null,
+    );
+  });
+}
+
+function channelRow(c: ChannelInfo): HTMLElement {
+  let stateCell: HTMLElement;
+  if (c.state === "opening") {
+    const got = c.confirmations ?? 0;
+    const need = c.confirmations_needed ?? null;
+    stateCell = h("div", {}, h("span", { class: "badge opening" }, "Opening"),
+      h("div", { class: "progress", title: "Confirmations of the funding transaction" },
+        h("div", { class: "bar", style: `width:${need ? Math.min(100, (100 * got) / need) : 0}%` })),
+      h("div", { class: "hint" }, need ? `${got} of ${need} confirmation${need === 1 ? "" : "s"}` : "waiting for confirmations"));
+  } else if (c.state === "force_closing") {
+    stateCell = h("div", {}, h("span", { class: "badge closing" }, "Force closing"),
+      h("div", { class: "hint" }, (c.blocks_til_maturity ?? 0) > 0 ? `funds return in ${c.blocks_til_maturity} blocks` : "sweeping funds"));
+  } else {
+    stateCell = h("span", { class: `badge ${c.state}` }, STATE_LABEL[c.state]);
+  }
+  const total = c.local_sat + c.remote_sat || 1;
+  const balance = h("div", {}, h("div", { class: "balance-bar" }, h("div", { class: "ours", style: `width:${(100 * c.local_sat) / total}%` })),
+    h("div", { class: "hint" }, `${sats(c.local_sat)} / ${sats(c.remote_sat)}`));
+  const fee = (p: ChannelInfo["local_policy"]) => p ? `${p.base_fee_msat.toLocaleString("en-US")} msat + ${p.fee_rate_ppm} ppm` : "—";
+  const closeBtn = ["active", "inactive"].includes(c.state)
+    ? h("button", { class: "ghost small", "data-testid": "close-channel", onclick: (ev: Event) => openCloseDialog(ev.currentTarget as HTMLElement, c) }, "Close…")
+    : null;
+  return h("tr", { "data-testid": "channel-row", "data-state": c.state, "data-point": c.channel_point },
+    h("td", {}, h("div", { class: "peer" }, c.peer_alias ?? short(c.peer_pubkey)), h("div", { class: "hint" }, `${c.private ? "private · " : ""}${c.initiator ? "opened by you" : "opened by peer"}`)),
+    h("td", {}, stateCell),
+    h("td", {}, sats(c.capacity_sat)),
+    h("td", {}, balance),
+    h("td", { class: "hint" }, fee(c.local_policy), h("br", {}), fee(c.remote_policy)),
+    h("td", {}, h("code", { title: c.channel_point }, c.scid ?? short(c.channel_point, 8)), c.age_blocks !== null ? h("div", { class: "hint" }, `${c.age_blocks} blocks old`) : null),
+    h("td", {}, closeBtn),
+  );
+}
+
+function openCloseDialog(anchor: HTMLElement, c: ChannelInfo): void {
+  const cell = anchor.parentElement as HTMLElement;
+  const rate = h("input", { type: "text", placeholder: "auto", inputmode: "numeric", "data-testid": "close-fee" });
+  const force = h("input", { type: "checkbox", "data-testid": "close-force" });
+  const warn = h("p", { class: "hint bad", hidden: true },
+    "Force close: your side is locked by a time lock (up to two weeks on mainnet) before it returns to your wallet, and the fee is fixed. Use it only if the peer is gone.");
+  force.addEventListener("change", () => { warn.hidden = !force.checked; rate.disabled = force.checked; });
+  const go = h("button", { class: "danger small", "data-testid": "close-confirm" }, "Close channel");
+  const cancel = h("button", { class: "ghost small", onclick: () => cell.replaceChildren(anchor) }, "Cancel");
+  action(go, "Closing…", async () => {
+    await api.closeChannel({ channel_point: c.channel_point, force: force.checked, fee: force.checked ? null : feeChoice(rate), delivery_address: null });
+    cell.replaceChildren(h("span", { class: "hint" }, "Closing…"));
+    reloadNodeView();
+  });
+  cell.replaceChildren(h("div", { class: "close-box" },
+    field("Fee rate (sat/vB)", rate), h("label", { class: "check" }, force, "Force close (peer unreachable)"), warn, h("div", { class: "inline" }, go, cancel)));
+}
+
+function openForm(): HTMLElement {
+  const peer = h("input", { type: "text", placeholder: "pubkey@host:port", "data-testid": "open-peer" });
+  const amount = h("input", { type: "text", placeholder: "e.g. 500000", inputmode: "numeric", "data-testid": "open-amount" });
+  const push = h("input", { type: "text", placeholder: "0", inputmode: "numeric", "data-testid": "open-push" });
+  const rate = h("input", { type: "text", placeholder: "auto", inputmode: "numeric", "data-testid": "open-fee" });
+  const priv = h("input", { type: "checkbox", "data-testid": "open-private" });
+  const result = h("p", { class: "hint", "data-testid": "open-result" });
+  const btn = h("button", { class: "primary", "data-testid": "open-submit" }, "Open channel");
+  action(btn, "Opening…", async () => {
+    const amt = num(amount);
+    if (amt === null || Number.isNaN(amt) || amt <= 0) throw badRequest("Enter the channel size in sats, e.g. 500000.");
+    const p = num(push) ?? 0;
+    if (Number.isNaN(p)) throw badRequest("The amount given to the peer must be a whole number of sats.");
+    const r = await api.openChannel({ peer: peer.value.trim(), amount_sat: amt, push_sat: p, private: priv.checked, fee: feeChoice(rate), min_htlc_msat: null, utxos: [] });
+    result.textContent = `Funding transaction published: ${r.channel_point}. The channel is usable after its confirmations.`;
+    reloadNodeView();
+  });
+  return h("details", { class: "card", open: true, "data-testid": "open-form" }, h("summary", {}, h("strong", {}, "Open a channel")),
+    h("div", { class: "form-row" },
+      field("Peer", peer, "Node key and address; the key alone if already connected."),
+      field("Size (sats)", amount), field("Give to peer (sats)", push), field("Fee rate (sat/vB)", rate)),
+    h("div", { class: "inline" }, h("label", { class: "check" }, priv, "Private (not announced)"), btn), result);
+}
+
+// ---------------------------------------------------------------- Payments
+
+export function paymentsView(): HTMLElement {
+  return view("payments", "Payments", "Pay invoices, request payments, and see both in one history.", [h("div", { class: "columns" }, payCard(), receiveCard())], async (body) => {
+    const history = await api.paymentHistory();
+    const rows = history.map((p) => h("tr", { "data-testid": "payment-row", "data-hash": p.payment_hash, "data-status": p.status },
+      h("td", {}, p.direction === "sent" ? "↑ Sent" : "↓ Received"),
+      h("td", {}, h("span", { class: `badge ${p.status}` }, p.status.replace("_", " "))),
+      h("td", { class: "amount" }, msat(p.amount_msat)),
+      h("td", {}, p.direction === "sent" ? msat(p.fee_msat) : "—"),
+      h("td", {}, p.memo ?? (p.keysend ? "keysend" : "")),
+      h("td", { class: "hint" }, when(p.settled_at ?? p.created_at))));
+    body.replaceChildren(
+      h("div", { class: "card" }, h("h3", {}, "History"),
+        history.length ? h("table", { class: "grid", "data-testid": "payment-table" },
+          h("thead", {}, h("tr", {}, ...["", "Status", "Amount", "Fee", "Memo", "When"].map((t) => h("th", {}, t)))), h("tbody", {}, ...rows))
+          : h("p", { class: "hint" }, "No payments yet.")),
+    );
+  });
+}
+
+function payCard(): HTMLElement {
+  const invoice = h("textarea", { rows: 3, placeholder: "lnbc… / lnbcrt…", "data-testid": "pay-invoice" });
+  const amount = h("input", { type: "text", placeholder: "only for invoices without an amount", "data-testid": "pay-amount" });
+  const limit = h("input", { type: "text", "data-testid": "pay-fee-limit" });
+  const previewBox = h("div", { "data-testid": "pay-preview" });
+  const result = h("p", { class: "hint", "data-testid": "pay-result" });
+  const check = h("button", { class: "secondary", "data-testid": "pay-check" }, "Check invoice");
+  const pay = h("button", { class: "primary", "data-testid": "pay-submit", disabled: true }, "Pay");
+  let preview: PaymentPreview | null = null;
+  const amountMsat = () => { const a = num(amount); return a === null || Number.isNaN(a) ? null : a * 1000; };
+  invoice.addEventListener("input", () => { pay.disabled = true; previewBox.replaceChildren(); });
+  action(check, "Checking…", async () => {
+    preview = await api.previewPayment(invoice.value, amountMsat());
+    const i = preview.invoice;
+    limit.value = String(preview.suggested_fee_limit_sat);
+    previewBox.replaceChildren(h("div", { class: "preview" },
+      kv("Amount", msat(preview.amount_msat)), kv("Memo", i.description ?? "(none)"),
+      kv("Estimated fee", `${msat(preview.fee_msat)} over ${preview.hops.length} hop${preview.hops.length === 1 ? "" : "s"}`),
+      kv("Expires", when(i.expires_at)), kv("Recipient", i.payee)));
+    pay.disabled = false;
+  });
+  action(pay, "Paying…", async () => {
+    const l = num(limit);
+    const r = await api.payInvoice({ invoice: invoice.value, amount_msat: preview?.invoice.amount_msat ? null : amountMsat(), fee_limit_sat: l === null || Number.isNaN(l) ? null : l, timeout_secs: 60 });
+    result.textContent = `Paid ${msat(r.amount_msat)} with a fee of ${msat(r.fee_msat)}.`;
+    pay.disabled = true;
+    invoice.value = "";
+    previewBox.replaceChildren();
+    reloadNodeView();
+  });
+  return h("div", { class: "card" }, h("h3", {}, "Pay"), field("Invoice", invoice), field("Amount (sats)", amount),
+    h("div", { class: "inline" }, check), previewBox, field("Fee limit (sats)", limit, "The most you pay in routing fees; the payment fails rather than pay more."),
+    h("div", { class: "inline" }, pay), result);
+}
+
+function receiveCard(): HTMLElement {
+  const amount = h("input", { type: "text", placeholder: "empty: any amount", "data-testid": "recv-amount" });
+  const memo = h("input", { type: "text", placeholder: "What it is for", "data-testid": "recv-memo" });
+  const out = h("div", {});
+  const btn = h("button", { class: "primary", "data-testid": "recv-submit" }, "Create invoice");
+  action(btn, "Creating…", async () => {
+    const a = num(amount);
+    if (Number.isNaN(a)) throw badRequest("The amount must be a whole number of sats.");
+    const r = await api.createInvoice({ amount_msat: a === null ? null : a * 1000, memo: memo.value, expiry_secs: null, private_hints: false });
+    out.replaceChildren(kv("Invoice (give this to the payer)", r.payment_request));
+    out.querySelector("code")?.setAttribute("data-testid", "recv-invoice");
+  });
+  return h("div", { class: "card" }, h("h3", {}, "Receive"), field("Amount (sats)", amount), field("Memo", memo), h("div", { class: "inline" }, btn), out);
+}
+
+// ---------------------------------------------------------------- On-chain
+
+export function onchainView(): HTMLElement {
+  const addrOut = h("div", {});
+  const newAddr = h("button", { class: "secondary", "data-testid": "new-address" }, "New receive address");
+  action(newAddr, "…", async () => { addrOut.replaceChildren(kv("Receive address", await api.newAddress("p2wkh"))); });
+  const to = h("input", { type: "text", placeholder: "bc1… / bcrt1…", "data-testid": "send-address" });
+  const amount = h("input", { type: "text", "data-testid": "send-amount" });
+  const rate = h("input", { type: "text", placeholder: "auto (6 blocks)", "data-testid": "send-fee" });
+  const sent = h("p", { class: "hint", "data-testid": "send-result" });
+  const available = h("p", { class: "hint" });
+  const send = h("button", { class: "primary", "data-testid": "send-submit" }, "Send");
+  action(send, "Sending…", async () => {
+    const a = num(amount);
+    if (a === null || Number.isNaN(a) || a <= 0) throw badRequest("Enter the amount in sats.");
+    const txid = await api.sendCoins({ address: to.value, amount_sat: a, send_all: false, fee: feeChoice(rate) });
+    sent.textContent = `Sent in transaction ${txid}.`;
+    reloadNodeView();
+  });
+  const forms = h("div", { class: "columns" },
+    h("div", { class: "card" }, h("h3", {}, "Send"), available, field("Address", to), field("Amount (sats)", amount), field("Fee rate (sat/vB)", rate), send, sent),
+    h("div", { class: "card" }, h("h3", {}, "Receive"), newAddr, addrOut));
+  return view("onchain", "On-chain", "Bitcoin in your node's wallet: receive, send, and every transaction.", [forms], async (body) => {
+    const [b, txs] = await Promise.all([api.balances(), api.transactions()]);
+    available.textContent = `Available: ${sats(b.onchain_confirmed_sat)}`;
+    body.replaceChildren(
+      h("div", { class: "card" }, h("h3", {}, "Transactions"),
+        h("table", { class: "grid" }, h("thead", {}, h("tr", {}, ...["Amount", "Fee", "Confirmations", "Kind", "Transaction"].map((t) => h("th", {}, t)))),
+          h("tbody", {}, ...txs.slice(0, 100).map((t) => h("tr", {},
+            h("td", { class: t.amount_sat < 0 ? "amount out" : "amount in" }, `${t.amount_sat < 0 ? "−" : "+"}${sats(Math.abs(t.amount_sat))}`),
+            h("td", {}, t.fee_sat ? sats(t.fee_sat) : "—"),
+            h("td", {}, t.confirmations ? t.confirmations.toLocaleString() : h("span", { class: "badge opening" }, "unconfirmed")),
+            h("td", { class: "hint" }, t.label.replace(/^0:/, "") || "—"),
+            h("td", {}, h("code", { title: t.txid }, short(t.txid, 8)))))))),
+    );
+  });
+}
