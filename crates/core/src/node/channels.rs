@@ -2,11 +2,13 @@
 //! close (cooperative or forced), fee policies, balances.
 
 use super::client::{LndClient, CALL_TIMEOUT};
+use super::convert::{non_negative as sat, point_string, txid_from_bytes};
 use super::error::{classify_rpc, NodeError};
 use super::service::NodeService;
 use fedimint_tonic_lnd::lnrpc;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::str::FromStr;
 use std::time::Duration;
 use ts_rs::TS;
 
@@ -162,7 +164,7 @@ pub enum FeeChoice {
 }
 
 impl FeeChoice {
-    fn parts(choice: Option<FeeChoice>) -> (i32, u64) {
+    pub(crate) fn parts(choice: Option<FeeChoice>) -> (i32, u64) {
         match choice {
             Some(FeeChoice::TargetBlocks(n)) => (i32::try_from(n).unwrap_or(i32::MAX), 0),
             Some(FeeChoice::SatPerVbyte(r)) => (0, r),
@@ -287,20 +289,6 @@ fn channel_point_msg(s: &str) -> Result<lnrpc::ChannelPoint, NodeError> {
     })
 }
 
-/// LND returns funding txids as bytes in internal (reversed) order.
-fn txid_from_bytes(b: &[u8]) -> String {
-    b.iter().rev().map(|x| format!("{x:02x}")).collect()
-}
-
-fn point_string(cp: &lnrpc::ChannelPoint) -> String {
-    let txid = match &cp.funding_txid {
-        Some(lnrpc::channel_point::FundingTxid::FundingTxidStr(s)) => s.clone(),
-        Some(lnrpc::channel_point::FundingTxid::FundingTxidBytes(b)) => txid_from_bytes(b),
-        None => String::new(),
-    };
-    format!("{txid}:{}", cp.output_index)
-}
-
 /// A node key in hex, checked.
 pub(crate) fn parse_pubkey(s: &str) -> Result<Vec<u8>, NodeError> {
     let s = s.trim();
@@ -314,12 +302,6 @@ pub(crate) fn parse_pubkey(s: &str) -> Result<Vec<u8>, NodeError> {
         return Err(bad());
     }
     Ok(key.serialize().to_vec())
-}
-
-use std::str::FromStr;
-
-fn sat(v: i64) -> u64 {
-    u64::try_from(v).unwrap_or(0)
 }
 
 fn policy(p: &lnrpc::RoutingPolicy) -> ChannelPolicy {
@@ -720,12 +702,23 @@ impl NodeService {
             delivery_address: req.delivery_address.clone().unwrap_or_default(),
             ..Default::default()
         };
+        // LND's refusal, or "no such channel" for a point it does not know.
+        let refused = |e: NodeError| match classify_rpc(e, None) {
+            NodeError::Rpc { detail }
+                if detail.contains("not found") || detail.contains("unable to find") =>
+            {
+                NodeError::ChannelNotFound {
+                    channel: req.channel_point.clone(),
+                }
+            }
+            other => other,
+        };
         let mut ln = c.lightning.clone();
         let mut stream = c
             // The headers come with the first update, after the peers agree.
             .call(NEGOTIATION_TIMEOUT, ln.close_channel(msg))
             .await
-            .map_err(|e| classify_rpc(e, None))?;
+            .map_err(refused)?;
         let first = tokio::time::timeout(NEGOTIATION_TIMEOUT, stream.message()).await;
         let update = match first {
             Err(_) => {
@@ -734,19 +727,7 @@ impl NodeService {
                     detail: "the peer did not agree on a closing transaction in time".into(),
                 })
             }
-            Ok(Err(status)) => {
-                let e = classify_rpc(c.status_error(&status), None);
-                return Err(match e {
-                    NodeError::Rpc { detail }
-                        if detail.contains("not found") || detail.contains("unable to find") =>
-                    {
-                        NodeError::ChannelNotFound {
-                            channel: req.channel_point.clone(),
-                        }
-                    }
-                    other => other,
-                });
-            }
+            Ok(Err(status)) => return Err(refused(c.status_error(&status))),
             Ok(Ok(None)) => {
                 return Err(NodeError::Rpc {
                     detail: "the node ended the close without an answer".into(),
@@ -888,10 +869,5 @@ mod tests {
         assert_eq!(parse_pubkey(key).unwrap().len(), 33);
         assert!(parse_pubkey("03e7").is_err());
         assert!(parse_pubkey(&format!("04{}", &key[2..])).is_err());
-    }
-
-    #[test]
-    fn txid_bytes_are_reversed() {
-        assert_eq!(txid_from_bytes(&[1, 2, 3]), "030201");
     }
 }

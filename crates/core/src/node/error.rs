@@ -197,9 +197,6 @@ pub(crate) fn classify_rpc(e: NodeError, peer: Option<&str>) -> NodeError {
             detail,
         };
     }
-    if lower.contains("unable to find channel") || lower.contains("channel not found") {
-        return NodeError::ChannelNotFound { channel: detail };
-    }
     NodeError::Rpc { detail }
 }
 

@@ -12,7 +12,8 @@
 
 use super::backups::save_backup_file;
 use super::client::LndClient;
-use super::payments::{invoice_record, now_secs, PaymentStatus};
+use super::convert::{now_secs, point_string, txid_from_bytes};
+use super::payments::{invoice_record, PaymentStatus};
 use super::service::NodeService;
 use fedimint_tonic_lnd::tonic;
 use fedimint_tonic_lnd::tonic::codec::Streaming;
@@ -430,16 +431,7 @@ async fn run_kind(kind: StreamKind, sh: Arc<Shared>) {
 
 fn channel_event(m: lnrpc::ChannelEventUpdate) -> NodeEvent {
     use lnrpc::channel_event_update::Channel as C;
-    let point = |cp: &lnrpc::ChannelPoint| {
-        let txid = match &cp.funding_txid {
-            Some(lnrpc::channel_point::FundingTxid::FundingTxidStr(s)) => s.clone(),
-            Some(lnrpc::channel_point::FundingTxid::FundingTxidBytes(b)) => {
-                b.iter().rev().map(|x| format!("{x:02x}")).collect()
-            }
-            None => String::new(),
-        };
-        Some(format!("{txid}:{}", cp.output_index))
-    };
+    let point = |cp: &lnrpc::ChannelPoint| Some(point_string(cp));
     let (update, channel_point) = match &m.channel {
         Some(C::OpenChannel(c)) => ("open", Some(c.channel_point.clone())),
         Some(C::ClosedChannel(c)) => ("closed", Some(c.channel_point.clone())),
@@ -447,15 +439,7 @@ fn channel_event(m: lnrpc::ChannelEventUpdate) -> NodeEvent {
         Some(C::InactiveChannel(cp)) => ("inactive", point(cp)),
         Some(C::PendingOpenChannel(p)) => (
             "pending_open",
-            Some(format!(
-                "{}:{}",
-                p.txid
-                    .iter()
-                    .rev()
-                    .map(|x| format!("{x:02x}"))
-                    .collect::<String>(),
-                p.output_index
-            )),
+            Some(format!("{}:{}", txid_from_bytes(&p.txid), p.output_index)),
         ),
         Some(C::FullyResolvedChannel(cp)) => ("fully_resolved", point(cp)),
         Some(C::ChannelFundingTimeout(cp)) => ("funding_timeout", point(cp)),

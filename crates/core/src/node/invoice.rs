@@ -2,12 +2,12 @@
 //! checked against the wallet's network and the clock before anything is
 //! paid, and shown field by field.
 
+use super::convert::now_secs;
 use crate::api::ErrorCode;
 use crate::network::Network;
 use lightning_invoice::{Bolt11Invoice, Bolt11InvoiceDescriptionRef, Currency};
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
-use std::time::{SystemTime, UNIX_EPOCH};
 use ts_rs::TS;
 
 /// Why an invoice cannot be used.
@@ -159,13 +159,6 @@ pub fn decode_invoice(text: &str, network: Network) -> Result<DecodedInvoice, In
         min_final_cltv_expiry_delta: inv.min_final_cltv_expiry_delta(),
         route_hints: u32::try_from(inv.route_hints().len()).unwrap_or(u32::MAX),
     })
-}
-
-fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }
 
 impl DecodedInvoice {

@@ -7,6 +7,7 @@
 pub mod backups;
 pub mod channels;
 pub mod client;
+mod convert;
 pub mod error;
 pub mod events;
 mod extra;

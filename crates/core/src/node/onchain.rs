@@ -110,11 +110,9 @@ impl NodeService {
                 message: "Enter an amount in sats, or choose to send everything.".into(),
             });
         }
-        let (target_conf, sat_per_vbyte) = match req.fee {
-            Some(FeeChoice::TargetBlocks(n)) => (i32::try_from(n).unwrap_or(i32::MAX), 0),
-            Some(FeeChoice::SatPerVbyte(r)) => (0, r),
-            None => (6, 0),
-        };
+        // Default: confirm within 6 blocks.
+        let (target_conf, sat_per_vbyte) =
+            FeeChoice::parts(Some(req.fee.unwrap_or(FeeChoice::TargetBlocks(6))));
         let c = self.client().await?;
         let mut ln = c.lightning.clone();
         let r = c

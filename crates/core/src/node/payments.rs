@@ -3,6 +3,7 @@
 
 use super::channels::parse_pubkey;
 use super::client::{LndClient, CALL_TIMEOUT};
+use super::convert::{hex, non_negative as u, now_secs};
 use super::error::{classify_rpc, NodeError, PaymentFailure};
 use super::invoice::{decode_invoice, DecodedInvoice};
 use super::service::NodeService;
@@ -184,14 +185,6 @@ fn failure_of(reason: i32) -> PaymentFailure {
     }
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn u(v: i64) -> u64 {
-    u64::try_from(v).unwrap_or(0)
-}
-
 fn payment_record(p: &lnrpc::Payment, network: crate::network::Network) -> PaymentRecord {
     use lnrpc::payment::PaymentStatus as S;
     let status = match S::try_from(p.status) {
@@ -258,13 +251,6 @@ pub(crate) fn invoice_record(i: &lnrpc::Invoice, now: u64) -> PaymentRecord {
         settled_at: (paid && i.settle_date > 0).then(|| u(i.settle_date)),
         keysend: i.is_keysend,
     }
-}
-
-pub(crate) fn now_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }
 
 impl NodeService {
