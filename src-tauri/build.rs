@@ -32,6 +32,18 @@ fn main() {
                 "send_coins",
                 "transactions",
                 "export_backup",
+                "list_profiles",
+                "add_profile",
+                "switch_profile",
+                "remove_profile",
+                "init_node",
+                "unlock_node",
+                "bump_fee",
+                "export_history",
+                "verify_backup",
+                "restore_backup",
+                "list_utxos",
+                "open_channels_batch",
             ])),
     )
     .unwrap_or_else(|e| panic!("tauri build step failed: {e:#}"));

@@ -20,6 +20,8 @@ pub struct AppState {
     pub bench_report: Option<PathBuf>,
     /// Unix milliseconds at process start.
     pub started_unix_ms: u128,
+    /// The live-event forwarder.
+    pub events: Events,
 }
 
 impl AppState {
@@ -61,27 +63,44 @@ fn unix_ms() -> u128 {
 }
 
 /// Follows the node's live events and forwards each to the UI as a
-/// `node-event`. The hub lives as long as the app.
-fn start_events(
-    app: tauri::AppHandle,
-    node: std::sync::Arc<switchyard_core::node::NodeService>,
-    backups: PathBuf,
-) {
-    use tauri::Emitter;
-    tauri::async_runtime::spawn(async move {
-        let dir = node
-            .source()
-            .map(|s| backups.join(s.name()))
-            .unwrap_or(backups);
-        let hub = switchyard_core::node::events::EventHub::start(node, Some(dir), (0, 0));
-        let mut rx = hub.subscribe();
-        while let Some(event) = rx.recv().await {
-            if let Err(e) = app.emit("node-event", &event) {
-                tracing::warn!(error = %e, "could not forward a node event");
-            }
+/// `node-event`; restarted when the user switches to another node profile.
+#[derive(Default)]
+pub struct Events {
+    task: std::sync::Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
+}
+
+impl Events {
+    /// (Re)starts following `node`'s events; channel backups are saved to
+    /// `backups/<profile name>`. Stops the previous node's streams first.
+    pub fn restart(
+        &self,
+        app: tauri::AppHandle,
+        node: std::sync::Arc<switchyard_core::node::NodeService>,
+        backups: PathBuf,
+    ) {
+        use tauri::Emitter;
+        let Ok(mut task) = self.task.lock() else {
+            return;
+        };
+        if let Some(old) = task.take() {
+            // Dropping the hub inside the task stops its streams.
+            old.abort();
         }
-        drop(hub);
-    });
+        let Some(source) = node.source() else {
+            return;
+        };
+        let dir = backups.join(&source.name);
+        *task = Some(tauri::async_runtime::spawn(async move {
+            let hub = switchyard_core::node::events::EventHub::start(node, Some(dir), (0, 0));
+            let mut rx = hub.subscribe();
+            while let Some(event) = rx.recv().await {
+                if let Err(e) = app.emit("node-event", &event) {
+                    tracing::warn!(error = %e, "could not forward a node event");
+                }
+            }
+            drop(hub);
+        }));
+    }
 }
 
 fn main() {
@@ -118,18 +137,19 @@ fn main() {
         ctx,
         bench_report: args.bench_report,
         started_unix_ms,
+        events: Events::default(),
     };
-    let events_for = state
-        .ctx
-        .as_ref()
-        .ok()
-        .filter(|c| c.node.source().is_some())
-        .map(|c| (c.node.clone(), c.data_dir.join("backups")));
     let result = tauri::Builder::default()
         .manage(state)
         .setup(move |app| {
-            if let Some((node, backups)) = events_for {
-                start_events(app.handle().clone(), node, backups);
+            use tauri::Manager;
+            let state = app.state::<AppState>();
+            if let Ok(c) = state.ctx() {
+                state.events.restart(
+                    app.handle().clone(),
+                    c.node.clone(),
+                    c.data_dir.join("backups"),
+                );
             }
             Ok(())
         })
@@ -137,6 +157,12 @@ fn main() {
             commands::app::app_status,
             commands::app::first_paint,
             commands::app::node_status,
+            commands::profiles::list_profiles,
+            commands::profiles::add_profile,
+            commands::profiles::switch_profile,
+            commands::profiles::remove_profile,
+            commands::profiles::init_node,
+            commands::profiles::unlock_node,
             commands::wallet::generate_mnemonic,
             commands::wallet::check_words,
             commands::wallet::create_wallet,
@@ -160,6 +186,12 @@ fn main() {
             commands::node::send_coins,
             commands::node::transactions,
             commands::node::export_backup,
+            commands::node::verify_backup,
+            commands::node::restore_backup,
+            commands::node::list_utxos,
+            commands::node::open_channels_batch,
+            commands::node::bump_fee,
+            commands::node::export_history,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

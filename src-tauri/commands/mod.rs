@@ -3,4 +3,5 @@
 
 pub mod app;
 pub mod node;
+pub mod profiles;
 pub mod wallet;

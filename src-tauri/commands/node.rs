@@ -3,10 +3,11 @@
 use crate::AppState;
 use switchyard_core::node::backups::BackupSummary;
 use switchyard_core::node::channels::{
-    Balances, ChannelList, CloseChannelRequest, ClosingChannel, OpenChannelRequest, OpenedChannel,
-    PolicyUpdate,
+    Balances, ChannelList, CloseChannelRequest, ClosingChannel, FeeChoice, OpenChannelRequest,
+    OpenedChannel, PolicyUpdate,
 };
-use switchyard_core::node::onchain::{AddressKind, OnchainTx, SendCoinsRequest};
+use switchyard_core::node::history::{write_history_csv, HistoryExport};
+use switchyard_core::node::onchain::{AddressKind, BumpedFee, OnchainTx, SendCoinsRequest, Utxo};
 use switchyard_core::node::payments::{
     CreateInvoiceRequest, CreatedInvoice, KeysendRequest, PayInvoiceRequest, PaymentPreview,
     PaymentRecord,
@@ -33,6 +34,16 @@ pub async fn open_channel(
     req: OpenChannelRequest,
 ) -> Result<OpenedChannel, ApiError> {
     Ok(state.ctx()?.node.open_channel(&req).await?)
+}
+
+/// Opens channels to several peers in one funding transaction.
+#[tauri::command]
+pub async fn open_channels_batch(
+    state: State<'_, AppState>,
+    reqs: Vec<OpenChannelRequest>,
+    fee: Option<FeeChoice>,
+) -> Result<Vec<OpenedChannel>, ApiError> {
+    Ok(state.ctx()?.node.open_channels_batch(&reqs, fee).await?)
 }
 
 /// Closes a channel.
@@ -128,4 +139,59 @@ pub async fn export_backup(state: State<'_, AppState>) -> Result<BackupSummary, 
     let name = format!("channel-{}.backup", crate::unix_ms() / 1000);
     let path = ctx.data_dir.join("backups").join("exports").join(name);
     Ok(ctx.node.export_backup(&path).await?)
+}
+
+/// Has the node check a channel backup file.
+#[tauri::command]
+pub async fn verify_backup(
+    state: State<'_, AppState>,
+    path: String,
+) -> Result<BackupSummary, ApiError> {
+    Ok(state
+        .ctx()?
+        .node
+        .verify_backup(std::path::Path::new(path.trim()))
+        .await?)
+}
+
+/// Restores channels from a backup file (force-closes them; guarded).
+#[tauri::command]
+pub async fn restore_backup(
+    state: State<'_, AppState>,
+    path: String,
+    confirmed: bool,
+) -> Result<u32, ApiError> {
+    Ok(state
+        .ctx()?
+        .node
+        .restore_backup(std::path::Path::new(path.trim()), confirmed)
+        .await?)
+}
+
+/// The node wallet's coins, for coin control.
+#[tauri::command]
+pub async fn list_utxos(state: State<'_, AppState>) -> Result<Vec<Utxo>, ApiError> {
+    Ok(state.ctx()?.node.list_utxos().await?)
+}
+
+/// Speeds up an unconfirmed transaction (a channel's funding) with CPFP.
+#[tauri::command]
+pub async fn bump_fee(
+    state: State<'_, AppState>,
+    txid: String,
+    fee: FeeChoice,
+) -> Result<BumpedFee, ApiError> {
+    Ok(state.ctx()?.node.bump_fee(&txid, fee).await?)
+}
+
+/// Writes the whole history as CSV into DATA_DIR/exports.
+#[tauri::command]
+pub async fn export_history(state: State<'_, AppState>) -> Result<HistoryExport, ApiError> {
+    let ctx = state.ctx()?;
+    let rows = ctx.node.history().await?;
+    let path = ctx
+        .data_dir
+        .join("exports")
+        .join(format!("history-{}.csv", crate::unix_ms() / 1000));
+    Ok(write_history_csv(&path, &rows)?)
 }

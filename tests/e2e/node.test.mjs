@@ -2,7 +2,9 @@
 // dashboard's balances; open a channel from alice to carol, see it pending,
 // mine a block (CLI), see it active without a refresh; pay an invoice from
 // carol after checking its fee; a malformed invoice is refused in words;
-// close the channel. Screenshots land in $E2E_ARTIFACTS.
+// set its fees; close the channel; coins and the CSV history; node profiles:
+// add one from an lndconnect link and switch the app to it. Screenshots land
+// in $E2E_ARTIFACTS.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -103,18 +105,62 @@ test("open, watch, pay and close a channel in the window", async () => {
     await s.until("history row", async () => (await (await s.find(paidRow)).attr("data-status")) === "succeeded");
     await s.screenshot("15-paid");
 
-    // Close it cooperatively: closing, then gone from the open list after a block.
+    // Its fees, as the graph sees them.
     await s.click("[data-testid=nav-channels]");
+    await s.click(`${row} [data-testid=channel-fees]`);
+    const dialog = `[data-testid=channel-dialog][data-point="${point}"]`;
+    await s.type(`${dialog} [data-testid=policy-base]`, "2000");
+    await s.type(`${dialog} [data-testid=policy-ppm]`, "150");
+    await s.screenshot("16-fees-dialog");
+    await s.click(`${dialog} [data-testid=policy-save]`);
+    await s.until("new fees shown", async () => (await (await s.find(row)).text()).includes("2,000 msat + 150 ppm"), 30_000);
+
+    // Close it cooperatively: closing, then gone from the open list after a block.
     await s.click(`${row} [data-testid=close-channel]`);
-    await s.type(`${row} [data-testid=close-fee]`, "2");
-    await s.screenshot("16-close-dialog");
-    await s.click(`${row} [data-testid=close-confirm]`);
+    await s.type(`${dialog} [data-testid=close-fee]`, "2");
+    await s.screenshot("17-close-dialog");
+    await s.click(`${dialog} [data-testid=close-confirm]`);
     await s.until("closing", async () => (await (await s.find(row)).attr("data-state")) === "closing", 60_000);
-    await s.screenshot("17-channel-closing");
+    await s.screenshot("18-channel-closing");
     cli("regtest", "mine", "1");
     await s.until("closed", async () => (await s.findAll(row)).length === 0, 60_000);
     assert.ok(cli("channel", "list").channels.some((c) => c.channel_point === point && c.state === "closed"));
-    await s.screenshot("18-channel-closed");
+    await s.screenshot("19-channel-closed");
+
+    // On-chain: the wallet's coins, and the accounting export.
+    await s.click("[data-testid=nav-onchain]");
+    await s.until("coins", async () => (await s.findAll("[data-testid=coin-table] tbody tr")).length > 0);
+    await s.click("[data-testid=export-history]");
+    const exported = await s.until("history exported", async () => {
+      const t = await s.text("[data-testid=history-result]");
+      return t.startsWith("Saved") ? t : null;
+    });
+    assert.match(exported, /channel open/);
+    assert.match(exported, /payment sent/);
+    await s.screenshot("20-onchain-coins-history");
+
+    // Nodes: the network's nodes, alice in use; add bob from his lndconnect
+    // link, switch the whole app to him, and back.
+    await s.click("[data-testid=nav-profiles]");
+    await s.until("three profiles", async () => (await s.findAll("[data-testid=profile-row]")).length === 3);
+    assert.equal(await (await s.find("[data-testid=profile-row][data-name=alice]")).attr("data-active"), "true");
+    await s.click("[data-testid=profile-add-form] summary");
+    await s.type("[data-testid=profile-name]", "bob (link)");
+    await s.type("[data-testid=profile-lndconnect]", "lndconnect://127.0.0.1:1?cert=broken");
+    await s.click("[data-testid=profile-add]");
+    const linkErr = await s.find("[data-testid=error-banner]");
+    assert.equal(await linkErr.attr("data-code"), "invalid_lndconnect");
+    await s.screenshot("21-nodes-bad-link");
+    const bob = up.profiles.find((p) => p.name === "bob");
+    await s.type("[data-testid=profile-lndconnect]", bob.lndconnect);
+    await s.click("[data-testid=profile-add]");
+    const bobRow = '[data-testid=profile-row][data-name="bob (link)"]';
+    await s.click(`${bobRow} [data-testid=profile-use]`);
+    await s.until("header shows bob", async () => (await s.text("[data-testid=node-status]")).startsWith("bob ·"), 30_000);
+    assert.equal(await (await s.find(bobRow)).attr("data-active"), "true");
+    await s.screenshot("22-nodes-switched");
+    await s.click("[data-testid=profile-row][data-name=alice] [data-testid=profile-use]");
+    await s.until("header shows alice", async () => (await s.text("[data-testid=node-status]")).startsWith("alice ·"), 30_000);
   } catch (e) {
     await s.screenshot("99-node-failure").catch(() => undefined);
     throw e;

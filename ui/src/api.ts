@@ -31,6 +31,14 @@ import type { PaymentPreview } from "./bindings/PaymentPreview";
 import type { PaymentRecord } from "./bindings/PaymentRecord";
 import type { PolicyUpdate } from "./bindings/PolicyUpdate";
 import type { SendCoinsRequest } from "./bindings/SendCoinsRequest";
+import type { BumpedFee } from "./bindings/BumpedFee";
+import type { FeeChoice } from "./bindings/FeeChoice";
+import type { HistoryExport } from "./bindings/HistoryExport";
+import type { InitNodeRequest } from "./bindings/InitNodeRequest";
+import type { KeysendRequest } from "./bindings/KeysendRequest";
+import type { NewProfile } from "./bindings/NewProfile";
+import type { ProfileInfo } from "./bindings/ProfileInfo";
+import type { Utxo } from "./bindings/Utxo";
 
 export function isApiError(e: unknown): e is ApiError {
   return typeof e === "object" && e !== null && "code" in e && "message" in e;
@@ -77,4 +85,17 @@ export const api = {
   sendCoins: (req: SendCoinsRequest) => call<string>("send_coins", { req }),
   transactions: () => call<OnchainTx[]>("transactions"),
   exportBackup: () => call<BackupSummary>("export_backup"),
+  verifyBackup: (path: string) => call<BackupSummary>("verify_backup", { path }),
+  restoreBackup: (path: string, confirmed: boolean) => call<number>("restore_backup", { path, confirmed }),
+  listUtxos: () => call<Utxo[]>("list_utxos"),
+  bumpFee: (txid: string, fee: FeeChoice) => call<BumpedFee>("bump_fee", { txid, fee }),
+  openChannelsBatch: (reqs: OpenChannelRequest[], fee: FeeChoice | null) => call<OpenedChannel[]>("open_channels_batch", { reqs, fee }),
+  keysend: (req: KeysendRequest) => call<PaymentRecord>("keysend", { req }),
+  exportHistory: () => call<HistoryExport>("export_history"),
+  listProfiles: () => call<ProfileInfo[]>("list_profiles"),
+  addProfile: (profile: NewProfile) => call<ProfileInfo>("add_profile", { profile }),
+  switchProfile: (id: string) => call<ProfileInfo>("switch_profile", { id }),
+  removeProfile: (id: string) => call<ProfileInfo>("remove_profile", { id }),
+  initNode: (request: InitNodeRequest) => call<ProfileInfo>("init_node", { request }),
+  unlockNode: (id: string, password: string, remember: boolean) => call<ProfileInfo>("unlock_node", { id, password, remember }),
 };

@@ -9,6 +9,7 @@ import { createFlow, restoreFlow } from "./views/setup";
 import { listen } from "@tauri-apps/api/event";
 import type { NodeEvent } from "./bindings/NodeEvent";
 import { channelsView, dashboardView, onchainView, paymentsView, reloadNodeView } from "./views/node";
+import { profilesView } from "./views/profiles";
 import { walletView } from "./views/wallet";
 import { welcome } from "./views/welcome";
 
@@ -35,14 +36,16 @@ function screen(): HTMLElement {
     case "channels": return channelsView();
     case "payments": return paymentsView();
     case "onchain": return onchainView();
+    case "profiles": return profilesView();
   }
 }
 
-const NODE_TABS: { name: "dashboard" | "channels" | "payments" | "onchain"; label: string }[] = [
+const NODE_TABS: { name: "dashboard" | "channels" | "payments" | "onchain" | "profiles"; label: string }[] = [
   { name: "dashboard", label: "Dashboard" },
   { name: "channels", label: "Channels" },
   { name: "payments", label: "Payments" },
   { name: "onchain", label: "On-chain" },
+  { name: "profiles", label: "Nodes" },
 ];
 
 /** Sections: the wallet (keys) and the node's screens. */

@@ -14,7 +14,8 @@ export type Route =
   | { name: "dashboard" }
   | { name: "channels" }
   | { name: "payments" }
-  | { name: "onchain" };
+  | { name: "onchain" }
+  | { name: "profiles" };
 
 export const state: {
   route: Route;

@@ -13,20 +13,22 @@ use switchyard_core::node::channels::{
     ChannelState, CloseChannelRequest, FeeChoice, OpenChannelRequest, PolicyUpdate,
 };
 use switchyard_core::node::events::EventHub;
+use switchyard_core::node::history::write_history_csv;
 use switchyard_core::node::onchain::{AddressKind, SendCoinsRequest};
 use switchyard_core::node::payments::{
     CreateInvoiceRequest, KeysendRequest, PayInvoiceRequest, PaymentRecord,
 };
 use switchyard_core::node::{NodeService, NodeSource};
-use switchyard_core::{ApiError, ErrorCode, Network};
+use switchyard_core::{ApiError, Context, ErrorCode, Network};
 
 /// Which node.
 #[derive(Args, Clone)]
 pub struct NodeArgs {
-    /// A node of the regtest network in DATA_DIR/regtest, by name (default: the first).
+    /// A node profile by name or id (`switchyard node profiles`; regtest nodes by
+    /// name: alice, bob…). Default: the profile in use.
     #[arg(long, global = true, value_name = "NAME")]
     node: Option<String>,
-    /// host:port of LND's gRPC interface (with --tls-cert and --macaroon).
+    /// host:port of LND's gRPC interface (with --tls-cert and --macaroon), instead of a profile.
     #[arg(long, global = true, requires_all = ["tls_cert", "macaroon"])]
     grpc_host: Option<String>,
     /// LND's tls.cert.
@@ -35,7 +37,7 @@ pub struct NodeArgs {
     /// A macaroon file.
     #[arg(long, global = true)]
     macaroon: Option<PathBuf>,
-    /// The network the node must be on.
+    /// The network the node must be on (with --grpc-host or --lndconnect-stdin).
     #[arg(long, global = true, default_value = "regtest")]
     network: Network,
 }
@@ -46,28 +48,29 @@ impl NodeArgs {
         self.network
     }
 
-    /// The node these options name, if any.
-    pub fn source(&self, data_dir: &Path) -> Option<NodeSource> {
-        match (&self.grpc_host, &self.tls_cert, &self.macaroon) {
-            (Some(h), Some(c), Some(m)) => Some(NodeSource::Files {
-                name: h.clone(),
-                grpc_host: h.clone(),
-                tls_cert_path: c.clone(),
-                macaroon_path: m.clone(),
-                network: self.network,
-            }),
-            _ => NodeSource::regtest_named(data_dir, self.node.as_deref()),
+    /// The node these options name: --grpc-host…, else --node, else the profile in use.
+    pub async fn source(&self, ctx: &Context) -> Result<Option<NodeSource>, ApiError> {
+        if let (Some(h), Some(c), Some(m)) = (&self.grpc_host, &self.tls_cert, &self.macaroon) {
+            return Ok(Some(NodeSource::files(
+                h.clone(),
+                h.clone(),
+                c.clone(),
+                m.clone(),
+                self.network,
+            )));
         }
+        Ok(match &self.node {
+            Some(n) => Some(ctx.profiles.source(n).await?),
+            None => ctx.profiles.active_source().await?,
+        })
     }
 
-    fn service(&self, data_dir: &Path) -> Result<Arc<NodeService>, ApiError> {
-        let Some(source) = self.source(data_dir) else {
+    async fn service(&self, data_dir: &Path) -> Result<Arc<NodeService>, ApiError> {
+        let ctx = Context::open(data_dir).await?;
+        let Some(source) = self.source(&ctx).await? else {
             return Err(ApiError::new(
                 ErrorCode::NodeNotConfigured,
-                match &self.node {
-                    Some(n) => format!("No regtest node named \"{n}\" in {}.", data_dir.join("regtest").display()),
-                    None => "No node is set up: start the regtest network (`switchyard regtest up`) or pass --grpc-host, --tls-cert and --macaroon.".into(),
-                },
+                "No node is set up: start the regtest network (`switchyard regtest up`), add a profile (`switchyard node add`), or pass --grpc-host, --tls-cert and --macaroon.",
             ));
         };
         Ok(Arc::new(NodeService::new(Some(source))))
@@ -111,6 +114,36 @@ pub enum ChannelCmd {
         /// Spend exactly this coin (txid:vout); repeat for several.
         #[arg(long = "utxo")]
         utxos: Vec<String>,
+    },
+    /// Open channels to several peers in one funding transaction.
+    OpenBatch {
+        /// pubkey@host:port=AMOUNT_SAT, once per channel (at least two).
+        #[arg(long = "channel", required = true, num_args = 1)]
+        channels: Vec<String>,
+        /// Do not announce the channels.
+        #[arg(long)]
+        private: bool,
+        /// Funding fee rate.
+        #[arg(long, conflicts_with = "target_blocks")]
+        sat_per_vbyte: Option<u64>,
+        /// Or confirm within this many blocks.
+        #[arg(long)]
+        target_blocks: Option<u32>,
+    },
+    /// Speed up an opening channel's funding transaction (CPFP on our change).
+    Bump {
+        /// txid:index of the opening channel.
+        channel_point: String,
+        /// New fee rate for the child transaction.
+        #[arg(
+            long,
+            conflicts_with = "target_blocks",
+            required_unless_present = "target_blocks"
+        )]
+        sat_per_vbyte: Option<u64>,
+        /// Or confirm within this many blocks.
+        #[arg(long)]
+        target_blocks: Option<u32>,
     },
     /// Close a channel cooperatively, or force-close it (funds time-locked).
     Close {
@@ -210,6 +243,23 @@ pub enum OnchainCmd {
     },
     /// The wallet's transactions.
     Txs,
+    /// The wallet's coins (for --utxo when opening a channel).
+    Utxos,
+    /// Speed up an unconfirmed transaction of ours (CPFP on our change).
+    Bump {
+        /// The transaction id.
+        txid: String,
+        /// New fee rate for the child transaction.
+        #[arg(
+            long,
+            conflicts_with = "target_blocks",
+            required_unless_present = "target_blocks"
+        )]
+        sat_per_vbyte: Option<u64>,
+        /// Or confirm within this many blocks.
+        #[arg(long)]
+        target_blocks: Option<u32>,
+    },
 }
 
 /// Backup commands.
@@ -279,6 +329,13 @@ pub enum LightningCmd {
     /// Static channel backups.
     #[command(subcommand)]
     Backup(BackupCmd),
+    /// Everything that moved the node's money (channel opens/closes, on-chain,
+    /// payments, invoices), oldest first; --csv writes it for accounting.
+    History {
+        /// Write CSV to this file.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+    },
     /// Follow live events, one JSON object per line, until interrupted or --count.
     Events {
         /// Stop after this many events.
@@ -313,7 +370,7 @@ fn payment_line(p: &PaymentRecord) -> String {
 
 /// Runs one node command.
 pub async fn run(cmd: LightningCmd, node: &NodeArgs, data_dir: &Path) -> Result<Output, ApiError> {
-    let svc = node.service(data_dir)?;
+    let svc = node.service(data_dir).await?;
     match cmd {
         LightningCmd::Balance => {
             let b = svc.balances().await?;
@@ -553,6 +610,118 @@ pub async fn run(cmd: LightningCmd, node: &NodeArgs, data_dir: &Path) -> Result<
                 .collect::<Vec<_>>()
                 .join("\n");
             out(&t, text)
+        }
+        LightningCmd::Onchain(OnchainCmd::Utxos) => {
+            let u = svc.list_utxos().await?;
+            let text = u
+                .iter()
+                .map(|u| {
+                    format!(
+                        "{} {:>14} sats  {} conf  {}",
+                        u.outpoint,
+                        sats(u.amount_sat),
+                        u.confirmations,
+                        u.address
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            out(&u, text)
+        }
+        LightningCmd::Onchain(OnchainCmd::Bump {
+            txid,
+            sat_per_vbyte,
+            target_blocks,
+        })
+        | LightningCmd::Channel(ChannelCmd::Bump {
+            channel_point: txid,
+            sat_per_vbyte,
+            target_blocks,
+        }) => {
+            let txid = txid.split(':').next().unwrap_or_default().to_string();
+            let Some(choice) = fee(target_blocks, sat_per_vbyte) else {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidRequest,
+                    "Give --sat-per-vbyte or --target-blocks.",
+                ));
+            };
+            let b = svc.bump_fee(&txid, choice).await?;
+            let text = format!(
+                "Fee bump requested: a child transaction spends {} ({}).",
+                b.outpoint, b.status
+            );
+            out(&b, text)
+        }
+        LightningCmd::Channel(ChannelCmd::OpenBatch {
+            channels,
+            private,
+            sat_per_vbyte,
+            target_blocks,
+        }) => {
+            let mut reqs = Vec::new();
+            for c in &channels {
+                let (peer, amount) = c.rsplit_once('=').ok_or_else(|| {
+                    ApiError::new(
+                        ErrorCode::InvalidRequest,
+                        format!("\"{c}\" is not PEER=AMOUNT_SAT (pubkey@host:port=100000)."),
+                    )
+                })?;
+                let amount_sat: u64 = amount.trim().parse().map_err(|_| {
+                    ApiError::new(
+                        ErrorCode::InvalidRequest,
+                        format!("The amount in \"{c}\" is not a number of sats."),
+                    )
+                })?;
+                reqs.push(OpenChannelRequest {
+                    peer: peer.trim().to_string(),
+                    amount_sat,
+                    push_sat: 0,
+                    private,
+                    fee: None,
+                    min_htlc_msat: None,
+                    utxos: Vec::new(),
+                });
+            }
+            let r = svc
+                .open_channels_batch(&reqs, fee(target_blocks, sat_per_vbyte))
+                .await?;
+            let text = format!(
+                "Opening {} channels in one transaction: {}",
+                r.len(),
+                r.iter()
+                    .map(|o| o.channel_point.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            out(&r, text)
+        }
+        LightningCmd::History { csv } => {
+            let rows = svc.history().await?;
+            match csv {
+                Some(path) => {
+                    let e = write_history_csv(&path, &rows)?;
+                    let text = format!("Wrote {} row(s) to {}.", e.rows, e.path);
+                    out(&e, text)
+                }
+                None => {
+                    let text = rows
+                        .iter()
+                        .map(|r| {
+                            format!(
+                                "{} {:<16} {:>16} msat  fee {:>10} msat  {} {}",
+                                r.time,
+                                r.kind.as_str(),
+                                r.amount_msat,
+                                r.fee_msat,
+                                r.reference,
+                                r.description
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                    out(&rows, text)
+                }
+            }
         }
         LightningCmd::Backup(BackupCmd::Export { file }) => {
             let s = svc.export_backup(&file).await?;

@@ -5,6 +5,7 @@
 //! and exits with status 1.
 
 mod lightning;
+mod node;
 mod regtest;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -49,7 +50,7 @@ enum Command {
     Keychain(KeychainCmd),
     /// The LND node.
     #[command(subcommand)]
-    Node(NodeCmd),
+    Node(node::NodeCmd),
     /// A local regtest Lightning network (btcd + LND) for testing.
     #[command(subcommand)]
     Regtest(regtest::RegtestCmd),
@@ -150,17 +151,6 @@ struct NewWalletArgs {
     /// Read a BIP39 passphrase from standard input (after the words, for restore).
     #[arg(long)]
     passphrase_stdin: bool,
-}
-
-#[derive(Subcommand)]
-enum NodeCmd {
-    /// Connect and report alias, network, height and channels, or exactly why not.
-    /// Default node: alice of the regtest network in DATA_DIR/regtest.
-    Status {
-        /// Read an lndconnect:// URI from standard input (instead of --node or --grpc-host).
-        #[arg(long)]
-        lndconnect_stdin: bool,
-    },
 }
 
 #[derive(Subcommand)]
@@ -304,49 +294,7 @@ async fn run(cli: Cli) -> Result<Output, ApiError> {
                 "The keychain works.".into(),
             )
         }
-        Command::Node(NodeCmd::Status { lndconnect_stdin }) => {
-            use switchyard_core::node::{NodeService, NodeSource, NodeState};
-            let source = if lndconnect_stdin {
-                let mut uri = zeroize::Zeroizing::new(String::new());
-                std::io::stdin().read_to_string(&mut uri).map_err(|e| {
-                    ApiError::new(
-                        ErrorCode::InvalidRequest,
-                        format!("Could not read standard input: {e}"),
-                    )
-                })?;
-                Some(NodeSource::LndConnect {
-                    name: "lndconnect".into(),
-                    uri: zeroize::Zeroizing::new(uri.trim().to_string()),
-                    network: cli.node.network(),
-                })
-            } else {
-                cli.node.source(&data_dir)
-            };
-            let status = NodeService::new(source).status().await;
-            match (status.state, &status.error) {
-                (NodeState::Connected, _) => {
-                    let text = format!(
-                        "Connected to {} ({}) at {}: LND {}, {}, block {}{}, {} active channel(s), {} pending, {} peer(s).",
-                        status.alias.as_deref().unwrap_or("?"),
-                        status.profile.as_deref().unwrap_or("?"),
-                        status.endpoint.as_deref().unwrap_or("?"),
-                        status.version.as_deref().unwrap_or("?"),
-                        status.network.map(|n| n.to_string()).unwrap_or_default(),
-                        status.block_height.unwrap_or(0),
-                        if status.synced_to_chain { "" } else { " (syncing)" },
-                        status.active_channels,
-                        status.pending_channels,
-                        status.peers
-                    );
-                    out(&status, text)
-                }
-                (_, Some(e)) => Err(e.clone()),
-                _ => Err(ApiError::new(
-                    ErrorCode::NodeNotConfigured,
-                    "No node is set up: start the regtest network (`switchyard regtest up`) or pass --grpc-host, --tls-cert and --macaroon.",
-                )),
-            }
-        }
+        Command::Node(cmd) => node::run(cmd, &cli.node, &data_dir).await,
         Command::Regtest(cmd) => {
             let default_dir = data_dir.join("regtest");
             tokio::task::spawn_blocking(move || regtest::run(cmd, default_dir))

@@ -23,6 +23,27 @@ fn cli(args: &[&str], envs: &[(&str, &str)]) -> (bool, Value) {
     (out.status.success(), v)
 }
 
+fn cli_stdin(args: &[&str], input: &str) -> (bool, Value) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .arg("--json")
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let v = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    (out.status.success(), v)
+}
+
 fn running_pids(dir: &str) -> Vec<u32> {
     switchyard_regtest::process::live_pids_mentioning(dir)
 }
@@ -138,9 +159,86 @@ fn regtest_commands_end_to_end() {
     );
     let (ok, nobody) = node(&["--node", "dave", "balance"]);
     assert!(
-        !ok && nobody["error"]["code"] == "node_not_configured",
+        !ok && nobody["error"]["code"] == "profile_not_found",
         "{nobody}"
     );
+
+    // Profiles: the network's nodes are listed, alice in use; a profile
+    // added from bob's lndconnect link (macaroon into the keychain) becomes
+    // the default for every command once chosen.
+    let (ok, profiles) = node(&["node", "profiles"]);
+    assert!(ok, "{profiles}");
+    let names: Vec<&str> = profiles
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["alice", "bob", "carol"]);
+    assert_eq!(profiles[0]["active"], true);
+    let link = up["profiles"][1]["lndconnect"].as_str().unwrap();
+    let (ok, added) = cli_stdin(
+        &[
+            "--data-dir",
+            data_s,
+            "node",
+            "add",
+            "bob link",
+            "--lndconnect-stdin",
+        ],
+        link,
+    );
+    assert!(ok && added["kind"] == "stored", "{added}");
+    let (ok, bad_link) = cli_stdin(
+        &[
+            "--data-dir",
+            data_s,
+            "node",
+            "add",
+            "junk",
+            "--lndconnect-stdin",
+        ],
+        "lndconnect://host:99999?macaroon=00",
+    );
+    assert!(
+        !ok && bad_link["error"]["code"] == "invalid_lndconnect",
+        "{bad_link}"
+    );
+    let (ok, _) = node(&["node", "use", "bob link"]);
+    assert!(ok);
+    let (ok, st) = node(&["node", "status"]);
+    assert!(
+        ok && st["alias"] == "bob" && st["profile"] == "bob link",
+        "{st}"
+    );
+    let (ok, refused) = node(&["node", "remove", "bob link"]);
+    assert!(
+        !ok && refused["error"]["code"] == "not_confirmed",
+        "{refused}"
+    );
+    let (ok, _) = node(&["node", "remove", "bob link", "--yes"]);
+    assert!(ok);
+    let (ok, st) = node(&["node", "status"]);
+    assert!(
+        ok && st["alias"] == "alice",
+        "back to the first regtest node: {st}"
+    );
+
+    // Coins, batch-open input checks, and the accounting export.
+    let (ok, coins) = node(&["onchain", "utxos"]);
+    assert!(ok && !coins.as_array().unwrap().is_empty(), "{coins}");
+    let (ok, batch) = node(&["channel", "open-batch", "--channel", "nonsense"]);
+    assert!(
+        !ok && batch["error"]["code"] == "invalid_request",
+        "{batch}"
+    );
+    let csv = data.join("history.csv");
+    let (ok, export) = node(&["history", "--csv", csv.to_str().unwrap()]);
+    assert!(ok && export["rows"].as_u64().unwrap() > 0, "{export}");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.starts_with("time_utc,unix_time,kind,"));
+    assert!(text.contains(",payment_sent,"), "{text}");
+    assert!(text.contains(",channel_open,"), "{text}");
 
     let (ok, _) = cli(&["regtest", "down", "--dir", d, "--purge"], &[]);
     assert!(ok);

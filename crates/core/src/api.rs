@@ -8,7 +8,7 @@
 
 use crate::keychain::KeychainError;
 use crate::keys::{AddressError, DeriveError, MnemonicError, PathError};
-use crate::node::{NodeError, PaymentFailure};
+use crate::node::{NodeError, PaymentFailure, ProfileError};
 use crate::store::StoreError;
 use crate::wallet::WalletError;
 use serde::{Deserialize, Serialize};
@@ -73,6 +73,10 @@ pub enum ErrorCode {
     MacaroonRejected,
     /// The node's wallet is locked.
     WalletLocked,
+    /// The node has no wallet yet.
+    NodeNoWallet,
+    /// No node profile by that name or id.
+    ProfileNotFound,
     /// LND is starting.
     NodeStarting,
     /// LND is too old.
@@ -208,6 +212,7 @@ impl From<NodeError> for ApiError {
             }
             NodeError::WalletLocked => (ErrorCode::WalletLocked, None),
             NodeError::Starting => (ErrorCode::NodeStarting, None),
+            NodeError::NoWallet => (ErrorCode::NodeNoWallet, None),
             NodeError::WrongNetwork { .. } => (ErrorCode::WrongNetwork, None),
             NodeError::TooOld { .. } => (ErrorCode::NodeTooOld, None),
             NodeError::LndConnect(_) => (ErrorCode::InvalidLndconnect, None),
@@ -238,6 +243,37 @@ impl From<NodeError> for ApiError {
             code,
             message: e.to_string(),
             detail,
+        }
+    }
+}
+
+impl From<ProfileError> for ApiError {
+    fn from(e: ProfileError) -> Self {
+        match e {
+            ProfileError::Node(n) => n.into(),
+            ProfileError::Wallet(w) => w.into(),
+            ProfileError::Keychain(k) => k.into(),
+            ProfileError::Store(s) => s.into(),
+            ProfileError::NotFound { .. } => {
+                ApiError::new(ErrorCode::ProfileNotFound, e.to_string())
+            }
+            ProfileError::BadName
+            | ProfileError::NameTaken { .. }
+            | ProfileError::BuiltIn { .. } => ApiError::new(ErrorCode::InvalidName, e.to_string()),
+            ProfileError::MacaroonMissing { .. } => {
+                ApiError::new(ErrorCode::MacaroonRejected, e.to_string())
+            }
+            ProfileError::AlreadyInitialised { .. } => {
+                ApiError::new(ErrorCode::InvalidRequest, e.to_string())
+            }
+            ProfileError::NetworkMismatch { .. } => {
+                ApiError::new(ErrorCode::WrongNetwork, e.to_string())
+            }
+            ProfileError::Task(ref d) => ApiError::with_detail(
+                ErrorCode::Internal,
+                "An internal error stopped the operation; nothing was changed.",
+                d.clone(),
+            ),
         }
     }
 }

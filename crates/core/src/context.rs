@@ -10,7 +10,7 @@
 
 use crate::api::ApiError;
 use crate::keychain::{OsKeychain, DEFAULT_SERVICE};
-use crate::node::{NodeService, NodeSource};
+use crate::node::{NodeService, ProfileService};
 use crate::store::Store;
 use crate::wallet::WalletService;
 use std::path::{Path, PathBuf};
@@ -48,7 +48,9 @@ pub struct Context {
     pub keychain: OsKeychain,
     /// Wallets.
     pub wallets: WalletService,
-    /// The LND node (the local regtest alice until profiles are stored).
+    /// Node profiles.
+    pub profiles: ProfileService,
+    /// The LND node of the profile in use.
     pub node: Arc<NodeService>,
 }
 
@@ -57,11 +59,22 @@ impl Context {
     pub async fn open(data_dir: &Path) -> Result<Context, ApiError> {
         let store = Store::open_in(data_dir).await?;
         let keychain = OsKeychain::new(keychain_service());
+        let profiles = ProfileService::new(store.clone(), Arc::new(keychain.clone()), data_dir);
+        let source = match profiles.active_source().await {
+            Ok(s) => s,
+            Err(e) => {
+                // The app still opens; the header shows no node and the
+                // profiles screen shows the profile and can switch.
+                tracing::warn!(error = %e, "the node profile in use could not be loaded");
+                None
+            }
+        };
         Ok(Context {
             data_dir: data_dir.to_path_buf(),
             wallets: WalletService::new(store, Arc::new(keychain.clone())),
             keychain,
-            node: Arc::new(NodeService::new(NodeSource::regtest_default(data_dir))),
+            profiles,
+            node: Arc::new(NodeService::new(source)),
         })
     }
 }

@@ -125,6 +125,11 @@ impl Store {
         })
     }
 
+    /// The pool, for modules that keep their own tables (profiles).
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 use std::sync::Arc;
 use ts_rs::TS;
+use zeroize::Zeroizing;
 
 /// Longest wallet name we accept, in characters.
 pub const MAX_NAME_CHARS: usize = 64;
@@ -595,6 +596,19 @@ impl WalletService {
         Ok(RevealedWords {
             words: words.expose_secret().to_string(),
         })
+    }
+
+    /// The wallet's BIP32 master private key (`xprv…`/`tprv…`), to hand to
+    /// LND's `InitWallet` so the node's on-chain wallet derives from the same
+    /// words. Only for that: the string is a secret and is zeroized on drop.
+    pub async fn master_xprv(&self, id: &str) -> Result<(Network, Zeroizing<String>), WalletError> {
+        let row = self.row(id).await?;
+        let (words, passphrase) = self.read_secret(&row).await?;
+        let mnemonic = parse_mnemonic(&words)?;
+        let seed = seed_from(&mnemonic, &passphrase);
+        let master = master_key(&seed, row.network);
+        tracing::info!(wallet = %row.id, "master key handed to a node for InitWallet");
+        Ok((row.network, Zeroizing::new(master.to_string())))
     }
 
     /// Deletes a wallet: its keychain entry and its rows, both or neither.

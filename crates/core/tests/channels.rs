@@ -11,6 +11,7 @@ use switchyard_core::node::channels::{
     ChannelState, CloseChannelRequest, FeeChoice, OpenChannelRequest, PolicyUpdate,
 };
 use switchyard_core::node::events::{EventHub, EventReceiver, NodeEvent, StreamState};
+use switchyard_core::node::history::{write_history_csv, HistoryKind};
 use switchyard_core::node::onchain::{AddressKind, SendCoinsRequest};
 use switchyard_core::node::payments::{
     CreateInvoiceRequest, Direction, KeysendRequest, PayInvoiceRequest, PaymentStatus,
@@ -21,13 +22,13 @@ use switchyard_regtest::network::NetworkOptions;
 
 fn service(net: &switchyard_regtest::Network, name: &str) -> Arc<NodeService> {
     let p = net.node(name).unwrap().profile().unwrap();
-    Arc::new(NodeService::new(Some(NodeSource::Files {
-        name: name.into(),
-        grpc_host: p.grpc_host,
-        tls_cert_path: p.tls_cert_path,
-        macaroon_path: p.macaroon_path,
-        network: Network::Regtest,
-    })))
+    Arc::new(NodeService::new(Some(NodeSource::files(
+        name,
+        p.grpc_host,
+        p.tls_cert_path,
+        p.macaroon_path,
+        Network::Regtest,
+    ))))
 }
 
 /// Polls `f` until it returns `Some`, for at most `secs`.
@@ -189,6 +190,30 @@ async fn channels_payments_backups_and_events() {
     assert_eq!(pending.confirmations, Some(0));
     assert_eq!(pending.confirmations_needed, Some(1));
     assert_eq!(pending.peer_alias.as_deref(), Some("carol"));
+
+    // Coin control sees the funding transaction's change, unconfirmed; CPFP
+    // speeds the funding up: LND's sweeper spends that change at once.
+    let coins = alice.list_utxos().await.unwrap();
+    let change = coins
+        .iter()
+        .find(|u| u.outpoint.starts_with(&opened.funding_txid))
+        .expect("funding change among the coins");
+    assert_eq!(change.confirmations, 0);
+    let bumped = alice
+        .bump_fee(&opened.funding_txid, FeeChoice::SatPerVbyte(25))
+        .await
+        .unwrap();
+    assert_eq!(bumped.outpoint, change.outpoint);
+    eventually(30, "child transaction spends the change", || async {
+        let coins = alice.list_utxos().await.ok()?;
+        (!coins.iter().any(|u| u.outpoint == bumped.outpoint)).then_some(())
+    })
+    .await;
+    let e = alice
+        .bump_fee(&"cd".repeat(32), FeeChoice::SatPerVbyte(25))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("cannot be sped up"), "{e}");
     mine(&mut net, 1);
     next_event(&mut events, 60, "channel open", |e| match e {
         NodeEvent::Channel {
@@ -469,6 +494,18 @@ async fn channels_payments_backups_and_events() {
     assert!(matches!(e, NodeError::InsufficientFunds { .. }), "{e:?}");
     let txs = alice.transactions().await.unwrap();
     assert!(txs.iter().any(|t| t.txid == txid && t.confirmations == 0));
+    let send_txid = txid.clone();
+    let e = alice
+        .bump_fee(&txid, FeeChoice::SatPerVbyte(1))
+        .await
+        .map(|b| b.outpoint);
+    // Either bumped (there was change) or refused with a reason: never silent.
+    if let Err(e) = e {
+        assert!(
+            matches!(e, NodeError::BadRequest { .. } | NodeError::Rpc { .. }),
+            "{e:?}"
+        );
+    }
 
     // Backups: export, verify, and the guards on restore.
     let file = backups.path().join("export").join("alice.backup");
@@ -667,6 +704,48 @@ async fn channels_payments_backups_and_events() {
         matches!(e, NodeError::ChannelNotFound { .. } | NodeError::Rpc { .. }),
         "{e:?}"
     );
+
+    // Accounting: one history tells opens, closes, sends and payments apart.
+    let rows = alice.history().await.unwrap();
+    let has = |kind: HistoryKind, reference: &str| {
+        rows.iter()
+            .any(|r| r.kind == kind && r.reference == reference)
+    };
+    assert!(
+        has(HistoryKind::ChannelOpen, &opened.funding_txid),
+        "{rows:#?}"
+    );
+    assert!(
+        has(HistoryKind::ChannelClose, &closing.closing_txid),
+        "{rows:#?}"
+    );
+    assert!(has(HistoryKind::OnchainSend, &send_txid), "{rows:#?}");
+    assert!(has(HistoryKind::PaymentSent, &inv.payment_hash));
+    assert!(has(HistoryKind::PaymentReceived, &mine_inv.payment_hash));
+    let open_row = rows
+        .iter()
+        .find(|r| r.reference == opened.funding_txid)
+        .unwrap();
+    assert_eq!(open_row.description, cp);
+    assert!(open_row.amount_msat <= -500_000_000 && open_row.fee_msat > 0);
+    let csv_path = backups.path().join("history.csv");
+    let export = write_history_csv(&csv_path, &rows).unwrap();
+    assert_eq!(export.rows as usize, rows.len());
+    let csv = std::fs::read_to_string(&csv_path).unwrap();
+    assert_eq!(csv.lines().count(), rows.len() + 1);
+    for kind in [
+        "channel_open",
+        "channel_close",
+        "onchain_send",
+        "payment_sent",
+        "payment_received",
+    ] {
+        assert!(
+            csv.contains(&format!(",{kind},")),
+            "{kind} missing from\n{csv}"
+        );
+    }
+
     drop(hub);
     drop(net);
 }

@@ -5,10 +5,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is how a test reports
 
-use switchyard_core::node::{NodeError, NodeService, NodeSource, NodeState};
-use switchyard_core::{ErrorCode, Network};
+use switchyard_core::node::{
+    NewProfile, NodeError, NodeService, NodeSource, NodeState, ProfileKind,
+};
+use switchyard_core::{ApiError, ErrorCode, Network};
 use switchyard_regtest::network::NetworkOptions;
-use zeroize::Zeroizing;
 
 fn files(
     net: &switchyard_regtest::Network,
@@ -18,13 +19,13 @@ fn files(
     network: Network,
 ) -> NodeSource {
     let p = |n: &str| net.node(n).unwrap().profile().unwrap();
-    NodeSource::Files {
-        name: format!("{host_of}/{cert_of}/{mac_of}"),
-        grpc_host: p(host_of).grpc_host,
-        tls_cert_path: p(cert_of).tls_cert_path,
-        macaroon_path: p(mac_of).macaroon_path,
+    NodeSource::files(
+        format!("{host_of}/{cert_of}/{mac_of}"),
+        p(host_of).grpc_host,
+        p(cert_of).tls_cert_path,
+        p(mac_of).macaroon_path,
         network,
-    }
+    )
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -60,11 +61,9 @@ async fn connection_status_and_every_failure_mode() {
 
     // The same node through its lndconnect URI (certificate and macaroon inline).
     let uri = net.node("alice").unwrap().profile().unwrap().lndconnect;
-    let via_uri = NodeService::new(Some(NodeSource::LndConnect {
-        name: "uri".into(),
-        uri: Zeroizing::new(uri),
-        network: Network::Regtest,
-    }));
+    let via_uri = NodeService::new(Some(
+        NodeSource::lndconnect("uri", &uri, Network::Regtest).unwrap(),
+    ));
     assert_eq!(via_uri.status().await.state, NodeState::Connected);
 
     // Bob's macaroon on alice: rejected, and said so.
@@ -99,16 +98,136 @@ async fn connection_status_and_every_failure_mode() {
         .unwrap()
         .port();
     let p = net.node("alice").unwrap().profile().unwrap();
-    let nobody = NodeService::new(Some(NodeSource::Files {
-        name: "nobody".into(),
-        grpc_host: format!("127.0.0.1:{free}"),
-        tls_cert_path: p.tls_cert_path.clone(),
-        macaroon_path: p.macaroon_path.clone(),
-        network: Network::Regtest,
-    }));
+    let nobody = NodeService::new(Some(NodeSource::files(
+        "nobody",
+        format!("127.0.0.1:{free}"),
+        p.tls_cert_path.clone(),
+        p.macaroon_path.clone(),
+        Network::Regtest,
+    )));
     let s = nobody.status().await;
     assert_eq!(s.state, NodeState::Disconnected);
     assert_eq!(s.error.unwrap().code, ErrorCode::NodeUnreachable);
+
+    // A profile with two endpoints, the first dead: fails over to the second.
+    let mut cluster = NodeSource::files(
+        "cluster",
+        format!("127.0.0.1:{free}"),
+        p.tls_cert_path.clone(),
+        p.macaroon_path.clone(),
+        Network::Regtest,
+    );
+    cluster.endpoints.push(p.grpc_host.clone());
+    let svc = NodeService::new(Some(cluster.clone()));
+    let s = svc.status().await;
+    assert_eq!(s.state, NodeState::Connected, "{:?}", s.error);
+    assert_eq!(s.endpoint.as_deref(), Some(p.grpc_host.as_str()));
+    // Both dead: unreachable, naming both.
+    cluster.endpoints[1] = format!("127.0.0.1:{free}");
+    cluster.endpoints.dedup();
+    cluster.endpoints.push("127.0.0.1:1".into());
+    let s = NodeService::new(Some(cluster)).status().await;
+    let e = s.error.unwrap();
+    assert_eq!(e.code, ErrorCode::NodeUnreachable);
+    assert!(e.message.contains("127.0.0.1:1"), "{}", e.message);
+
+    // Stored profiles: added from an lndconnect link (macaroon into the
+    // keychain), listed beside the regtest nodes, switched at run time.
+    let data = tempfile::tempdir().unwrap();
+    let ctx = switchyard_core::Context::open(data.path()).await.unwrap();
+    let bob = net.node("bob").unwrap().profile().unwrap();
+    let added = ctx
+        .profiles
+        .add(NewProfile::Lndconnect {
+            name: "bob via link".into(),
+            uri: bob.lndconnect.clone(),
+            network: Network::Regtest,
+            extra_endpoints: vec![],
+        })
+        .await
+        .unwrap();
+    assert_eq!(added.kind, ProfileKind::Stored);
+    let e = ctx
+        .profiles
+        .add(NewProfile::Lndconnect {
+            name: "bob via link".into(),
+            uri: bob.lndconnect.clone(),
+            network: Network::Regtest,
+            extra_endpoints: vec![],
+        })
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("already exists"), "{e}");
+    let e = ctx
+        .profiles
+        .add(NewProfile::Lndconnect {
+            name: "broken".into(),
+            uri: "lndconnect://127.0.0.1:10009?cert=abc".into(),
+            network: Network::Regtest,
+            extra_endpoints: vec![],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(ApiError::from(e).code, ErrorCode::InvalidLndconnect);
+    let e = ctx
+        .profiles
+        .add(NewProfile::Files {
+            name: "no files".into(),
+            endpoints: vec![p.grpc_host.clone()],
+            tls_cert_path: "/nonexistent/tls.cert".into(),
+            macaroon_path: "/nonexistent/admin.macaroon".into(),
+            network: Network::Regtest,
+        })
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("/nonexistent/tls.cert"), "{e}");
+    let files = ctx
+        .profiles
+        .add(NewProfile::Files {
+            name: "alice files".into(),
+            endpoints: vec![p.grpc_host.clone()],
+            tls_cert_path: p.tls_cert_path.display().to_string(),
+            macaroon_path: p.macaroon_path.display().to_string(),
+            network: Network::Regtest,
+        })
+        .await
+        .unwrap();
+    assert_eq!(files.kind, ProfileKind::Files);
+    let macaroon = std::fs::read(&bob.macaroon_path).unwrap();
+    for f in ["switchyard.db", "switchyard.db-wal"] {
+        let bytes = std::fs::read(data.path().join(f)).unwrap_or_default();
+        assert!(!bytes
+            .windows(macaroon.len())
+            .any(|w| w == macaroon.as_slice()));
+        let hex: String = macaroon.iter().map(|b| format!("{b:02x}")).collect();
+        assert!(!String::from_utf8_lossy(&bytes).contains(&hex[..40]));
+    }
+
+    // No regtest network in this data dir and none chosen: the first listed is in use.
+    let first = ctx.profiles.list().await.unwrap()[0].clone();
+    assert!(first.active);
+    assert_eq!(
+        ctx.profiles.active_id().await.unwrap().as_deref(),
+        Some(first.id.as_str())
+    );
+    let (_, src) = ctx.profiles.activate("alice files").await.unwrap();
+    ctx.node.switch(Some(src)).await;
+    assert_eq!(ctx.node.status().await.alias.as_deref(), Some("alice"));
+    let (_, src) = ctx.profiles.activate(&added.id).await.unwrap();
+    ctx.node.switch(Some(src)).await;
+    let s = ctx.node.status().await;
+    assert_eq!(s.alias.as_deref(), Some("bob"), "{:?}", s.error);
+    assert_eq!(s.profile.as_deref(), Some("bob via link"));
+    let listed = ctx.profiles.list().await.unwrap();
+    assert_eq!(listed.iter().filter(|p| p.active).count(), 1);
+    assert!(listed.iter().any(|p| p.active && p.id == added.id));
+    // The choice survives a restart of the app.
+    let reopened = switchyard_core::Context::open(data.path()).await.unwrap();
+    assert_eq!(reopened.node.status().await.alias.as_deref(), Some("bob"));
+    for id in [&added.id, &files.id] {
+        ctx.profiles.remove(id).await.unwrap();
+    }
+    assert!(ctx.profiles.list().await.unwrap().is_empty());
 
     // The node goes away and comes back: the same service reconnects.
     tokio::task::block_in_place(|| net.stop_node("alice")).unwrap();

@@ -2,7 +2,9 @@
 //!
 //! Nodes run with `--noseedbackup`: LND creates a wallet with its built-in
 //! password and unlocks it on every start, so a node restarts unattended.
-//! (The wallet app initialises real wallets from its own seed instead.)
+//! (The wallet app initialises real wallets from its own seed instead: a
+//! node started with [`Lnd::start_without_wallet`] waits for `InitWallet`,
+//! and asks for its password on every start.)
 
 use crate::btcd::{Btcd, RPC_PASS, RPC_USER};
 use crate::error::RegtestError;
@@ -33,6 +35,13 @@ pub struct LndRecord {
     pub btcd_rpc_port: u16,
     /// btcd's RPC certificate.
     pub btcd_cert: PathBuf,
+    /// Started with `--noseedbackup` (a wallet LND makes and unlocks itself).
+    #[serde(default = "yes")]
+    pub noseedbackup: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A running LND node.
@@ -52,6 +61,7 @@ pub struct Lnd {
     pub p2p_port: u16,
     btcd_rpc_port: u16,
     btcd_cert: PathBuf,
+    noseedbackup: bool,
     lncli: PathBuf,
 }
 
@@ -76,7 +86,7 @@ pub struct NodeProfile {
 
 impl Lnd {
     fn args(&self) -> Vec<String> {
-        vec![
+        let mut args = vec![
             format!("--lnddir={}", self.dir.display()),
             format!("--alias={}", self.name),
             "--bitcoin.regtest".into(),
@@ -89,7 +99,6 @@ impl Lnd {
             format!("--restlisten=127.0.0.1:{}", self.rest_port),
             format!("--listen=127.0.0.1:{}", self.p2p_port),
             format!("--externalip=127.0.0.1:{}", self.p2p_port),
-            "--noseedbackup".into(),
             "--nobootstrap".into(),
             "--accept-keysend".into(),
             "--protocol.wumbo-channels".into(),
@@ -101,7 +110,11 @@ impl Lnd {
             // Several channels with one peer open in the same block.
             "--maxpendingchannels=10".into(),
             "--debuglevel=info".into(),
-        ]
+        ];
+        if self.noseedbackup {
+            args.push("--noseedbackup".into());
+        }
+        args
     }
 
     /// Starts a node in `dir` against `btcd` and waits until it is synced.
@@ -124,8 +137,49 @@ impl Lnd {
                 p2p_port: ports[2],
                 btcd_rpc_port: btcd.rpc_port,
                 btcd_cert: btcd.cert(),
+                noseedbackup: true,
             },
         )
+    }
+
+    /// Starts a node without a wallet: it waits for `InitWallet` (no
+    /// `--noseedbackup`), then for `UnlockWallet` on every later start.
+    /// Returns once its gRPC port is open; not part of any network.
+    pub fn start_without_wallet(
+        lnd: &Path,
+        lncli: &Path,
+        name: &str,
+        dir: &Path,
+        ports: [u16; 3],
+        btcd: &Btcd,
+    ) -> Result<Lnd, RegtestError> {
+        let mut me = Lnd::start_with(
+            lnd,
+            lncli,
+            LndSettings {
+                name: name.to_string(),
+                dir: dir.to_path_buf(),
+                rpc_port: ports[0],
+                rest_port: ports[1],
+                p2p_port: ports[2],
+                btcd_rpc_port: btcd.rpc_port,
+                btcd_cert: btcd.cert(),
+                noseedbackup: false,
+            },
+        )?;
+        me.wait_rpc_port(Duration::from_secs(60))?;
+        Ok(me)
+    }
+
+    /// Waits until the gRPC port accepts connections and the TLS certificate exists.
+    pub fn wait_rpc_port(&mut self, timeout: Duration) -> Result<(), RegtestError> {
+        let what = format!("{} to open its gRPC port", self.name);
+        let port = self.rpc_port;
+        let cert = self.tls_cert();
+        wait_for(&what, timeout, &mut [&mut self.daemon], || {
+            (cert.exists() && std::net::TcpStream::connect(("127.0.0.1", port)).is_ok())
+                .then_some(())
+        })
     }
 
     /// Restarts a stopped node with its recorded settings.
@@ -156,6 +210,7 @@ impl Lnd {
             p2p_port: s.p2p_port,
             btcd_rpc_port: s.btcd_rpc_port,
             btcd_cert: s.btcd_cert,
+            noseedbackup: s.noseedbackup,
             lncli: lncli.to_path_buf(),
         }
     }
@@ -193,6 +248,7 @@ impl Lnd {
             p2p_port: self.p2p_port,
             btcd_rpc_port: self.btcd_rpc_port,
             btcd_cert: self.btcd_cert.clone(),
+            noseedbackup: self.noseedbackup,
         }
     }
 
@@ -268,6 +324,7 @@ struct LndSettings {
     p2p_port: u16,
     btcd_rpc_port: u16,
     btcd_cert: PathBuf,
+    noseedbackup: bool,
 }
 
 impl From<&LndRecord> for LndSettings {
@@ -280,6 +337,7 @@ impl From<&LndRecord> for LndSettings {
             p2p_port: r.p2p_port,
             btcd_rpc_port: r.btcd_rpc_port,
             btcd_cert: r.btcd_cert.clone(),
+            noseedbackup: r.noseedbackup,
         }
     }
 }

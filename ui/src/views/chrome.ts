@@ -59,8 +59,9 @@ function nodePill(): HTMLElement {
       `${n.alias ?? n.profile} · block ${n.block_height?.toLocaleString() ?? "?"} · ${n.active_channels} channel${n.active_channels === 1 ? "" : "s"}`,
       n.synced_to_chain ? null : " · syncing");
   }
-  return h("span", { class: "pill bad", "data-testid": "node-status", "data-state": n.state, title: n.error?.message ?? "" },
-    h("span", { class: "dot" }), `${n.profile ?? "Node"}: can't connect`);
+  const locked = n.error?.code === "wallet_locked";
+  return h("button", { class: "pill bad", "data-testid": "node-status", "data-state": n.state, title: n.error?.message ?? "", onclick: () => navigate({ name: "profiles" }) },
+    h("span", { class: "dot" }), `${n.profile ?? "Node"}: ${locked ? "wallet locked — unlock" : "can't connect"}`);
 }
 
 export function errorBanner(e: ApiError): HTMLElement {

@@ -9,7 +9,9 @@ import type { ChannelInfo } from "../bindings/ChannelInfo";
 import type { FeeChoice } from "../bindings/FeeChoice";
 import type { PaymentPreview } from "../bindings/PaymentPreview";
 import { append, field, h } from "../dom";
-import { rerender, showError, state } from "../state";
+import { navigate, rerender, showError, state } from "../state";
+import type { PolicyUpdate } from "../bindings/PolicyUpdate";
+import type { Utxo } from "../bindings/Utxo";
 
 /** "1,234,567 sats" */
 export function sats(n: number): string {
@@ -22,12 +24,12 @@ export function msat(n: number): string {
   return `${(n / 1000).toLocaleString("en-US", { maximumFractionDigits: 3 })} sats (${n.toLocaleString("en-US")} msat)`;
 }
 
-function when(unix: number | null): string {
+export function when(unix: number | null): string {
   if (!unix) return "—";
   return new Date(unix * 1000).toLocaleString();
 }
 
-function short(s: string, n = 10): string {
+export function short(s: string, n = 10): string {
   return s.length > 2 * n ? `${s.slice(0, n)}…${s.slice(-6)}` : s;
 }
 
@@ -42,11 +44,13 @@ export function reloadNodeView(): void {
  * types survives; the data part below them is (re)loaded by `load` on
  * events, except while a dialog inside it is open.
  */
-function view(cls: string, title: string, lead: string, fixed: HTMLElement[], load: (root: HTMLElement) => Promise<void>): HTMLElement {
+export function view(cls: string, title: string, lead: string, fixed: HTMLElement[], load: (root: HTMLElement) => Promise<void>,
+  opts: { always?: boolean; dataFirst?: boolean } = {}): HTMLElement {
   const body = h("div", {}, h("p", { class: "hint" }, "Loading…"));
-  const none = noNode();
+  const none = opts.always ? null : noNode();
+  const parts = opts.dataFirst ? [body, ...fixed] : [...fixed, body];
   const root = h("section", { class: `node-view ${cls}` }, h("div", { class: "title-row" }, h("h1", {}, title)), h("p", { class: "lead" }, lead),
-    ...(none ? [none] : [...fixed, body]));
+    ...(none ? [none] : parts));
   if (none) return root;
   let busy = false;
   const run = () => {
@@ -64,13 +68,14 @@ function view(cls: string, title: string, lead: string, fixed: HTMLElement[], lo
 function noNode(): HTMLElement | null {
   if (state.node && state.node.state === "not_configured") {
     return h("div", { class: "card" }, h("h3", {}, "No node is set up"),
-      h("p", { class: "hint" }, "Start the local regtest network with scripts/run.sh (it connects to its node alice), or see the README for pointing Switchyard at your own LND."));
+      h("p", { class: "hint" }, "Add your LND on the Nodes screen (an lndconnect link, or its certificate and macaroon files), or start the local regtest network with scripts/run.sh."),
+      h("button", { class: "secondary", onclick: () => navigate({ name: "profiles" }) }, "Go to Nodes"));
   }
   return null;
 }
 
 /** A form action: disables the button while it runs, shows errors in the banner. */
-function action(btn: HTMLButtonElement, label: string, fn: () => Promise<void>): void {
+export function action(btn: HTMLButtonElement, label: string, fn: () => Promise<void>): void {
   btn.addEventListener("click", () => {
     if (state.error) { state.error = null; rerender(); }
     btn.disabled = true;
@@ -80,18 +85,18 @@ function action(btn: HTMLButtonElement, label: string, fn: () => Promise<void>):
   });
 }
 
-function num(input: HTMLInputElement): number | null {
+export function num(input: HTMLInputElement): number | null {
   const v = input.value.replace(/[,_\s]/g, "");
   if (v === "") return null;
   const n = Number(v);
   return Number.isFinite(n) && n >= 0 ? Math.trunc(n) : NaN;
 }
 
-function badRequest(message: string): ApiError {
+export function badRequest(message: string): ApiError {
   return { code: "invalid_request", message, detail: null };
 }
 
-function feeChoice(rate: HTMLInputElement): FeeChoice | null {
+export function feeChoice(rate: HTMLInputElement): FeeChoice | null {
   const r = num(rate);
   if (r === null) return null;
   if (Number.isNaN(r) || r < 1) throw badRequest("The fee rate must be a whole number of sat/vB, at least 1.");
@@ -107,9 +112,25 @@ export function dashboardView(): HTMLElement {
     const s = await api.exportBackup();
     backupOut.textContent = `Saved ${s.channel_points.length} channel(s) to ${s.path}`;
   });
+  const path = h("input", { type: "text", placeholder: "/path/to/channel.backup", "data-testid": "backup-path" });
+  const verifyBtn = h("button", { class: "secondary", "data-testid": "verify-backup" }, "Verify");
+  action(verifyBtn, "Verifying…", async () => {
+    if (!path.value.trim()) throw badRequest("Enter the path of a backup file (exports are in the data folder's backups/exports).");
+    const s = await api.verifyBackup(path.value);
+    backupOut.textContent = `Valid: this node can read it; it holds ${s.channel_points.length} channel(s).`;
+  });
+  const sure = h("input", { type: "checkbox", "data-testid": "restore-confirm" });
+  const restoreBtn = h("button", { class: "danger", "data-testid": "restore-backup" }, "Restore…");
+  action(restoreBtn, "Restoring…", async () => {
+    if (!path.value.trim()) throw badRequest("Enter the path of the backup to restore.");
+    const n = await api.restoreBackup(path.value, sure.checked);
+    backupOut.textContent = `Restored ${n} channel(s): the peers will force-close them and the funds return on chain after their time locks.`;
+  });
   const backupCard = h("div", { class: "card" }, h("h3", {}, "Channel backup"),
     h("p", { class: "hint" }, "LND's static channel backup is saved to the data folder each time a channel opens or closes. With it and your node's seed, funds in channels can be recovered (the peers force-close)."),
-    exportBtn, backupOut);
+    exportBtn, field("Backup file", path), h("div", { class: "inline" }, verifyBtn, restoreBtn),
+    h("label", { class: "check" }, sure, "I understand: restoring force-closes every channel in the backup. Only for a node that lost its channel state."),
+    backupOut);
   const nodeCard = h("div", { class: "card" });
   const stats = h("div", { class: "stats" });
   return view("dashboard", "Dashboard", "Your node's funds and connection at a glance.", [stats, h("div", { class: "columns" }, nodeCard, backupCard)], async (body) => {
@@ -131,7 +152,7 @@ export function dashboardView(): HTMLElement {
   });
 }
 
-function kv(k: string, v: string): HTMLElement {
+export function kv(k: string, v: string): HTMLElement {
   return h("div", { class: "kv" }, h("span", { class: "k" }, k), h("code", { class: "v" }, v));
 }
 
@@ -142,7 +163,7 @@ const STATE_LABEL: Record<string, string> = {
 };
 
 export function channelsView(): HTMLElement {
-  return view("channels", "Channels", "Open channels to peers, watch them confirm, set their fees, close them.", [openForm()], async (body) => {
+  return view("channels", "Channels", "Open channels to peers, watch them confirm, set their fees, close them.", [openForm(), h("div", { class: "columns" }, batchCard(), allFeesCard())], async (body) => {
     const list = await api.listChannels();
     const live = list.channels.filter((c) => c.state !== "closed");
     const closed = list.channels.filter((c) => c.state === "closed");
@@ -183,33 +204,134 @@ function channelRow(c: ChannelInfo): HTMLElement {
   const closeBtn = ["active", "inactive"].includes(c.state)
     ? h("button", { class: "ghost small", "data-testid": "close-channel", onclick: (ev: Event) => openCloseDialog(ev.currentTarget as HTMLElement, c) }, "Close…")
     : null;
+  const feesBtn = c.state === "active"
+    ? h("button", { class: "ghost small", "data-testid": "channel-fees", onclick: (ev: Event) => openPolicyDialog(ev.currentTarget as HTMLElement, c) }, "Fees…")
+    : null;
+  const bumpBtn = c.state === "opening" && c.initiator
+    ? h("button", { class: "ghost small", "data-testid": "bump-channel", onclick: (ev: Event) => openBumpDialog(ev.currentTarget as HTMLElement, c) }, "Speed up…")
+    : null;
   return h("tr", { "data-testid": "channel-row", "data-state": c.state, "data-point": c.channel_point },
     h("td", {}, h("div", { class: "peer" }, c.peer_alias ?? short(c.peer_pubkey)), h("div", { class: "hint" }, `${c.private ? "private · " : ""}${c.initiator ? "opened by you" : "opened by peer"}`)),
     h("td", {}, stateCell),
     h("td", {}, sats(c.capacity_sat)),
     h("td", {}, balance),
-    h("td", { class: "hint" }, fee(c.local_policy), h("br", {}), fee(c.remote_policy)),
+    h("td", { class: "hint fees" }, h("div", { title: "Ours: what others pay to route through us to the peer" }, fee(c.local_policy)), h("div", { title: "The peer's: what we pay to route through the peer" }, fee(c.remote_policy))),
     h("td", {}, h("code", { title: c.channel_point }, c.scid ?? short(c.channel_point, 8)), c.age_blocks !== null ? h("div", { class: "hint" }, `${c.age_blocks} blocks old`) : null),
-    h("td", {}, closeBtn),
+    h("td", { class: "row-actions" }, feesBtn, closeBtn, bumpBtn),
   );
 }
 
+function policyFields(p: ChannelInfo["local_policy"]) {
+  const base = h("input", { type: "text", value: String(p?.base_fee_msat ?? 1000), inputmode: "numeric", "data-testid": "policy-base" });
+  const ppm = h("input", { type: "text", value: String(p?.fee_rate_ppm ?? 1), inputmode: "numeric", "data-testid": "policy-ppm" });
+  const delta = h("input", { type: "text", value: String(p?.time_lock_delta ?? 80), inputmode: "numeric", "data-testid": "policy-delta" });
+  const min = h("input", { type: "text", value: p ? String(p.min_htlc_msat) : "", placeholder: "unchanged", inputmode: "numeric", "data-testid": "policy-min" });
+  const max = h("input", { type: "text", value: p ? String(p.max_htlc_msat) : "", placeholder: "unchanged", inputmode: "numeric", "data-testid": "policy-max" });
+  const read = (channel_point: string | null): PolicyUpdate => {
+    const need = (i: HTMLInputElement, what: string) => { const v = num(i); if (v === null || Number.isNaN(v)) throw badRequest(`${what} must be a whole number.`); return v; };
+    const opt = (i: HTMLInputElement, what: string) => { const v = num(i); if (Number.isNaN(v)) throw badRequest(`${what} must be a whole number.`); return v; };
+    return { channel_point, base_fee_msat: need(base, "The base fee (msat)"), fee_rate_ppm: need(ppm, "The fee rate (ppm)"), time_lock_delta: need(delta, "The time lock delta (blocks)"),
+      min_htlc_msat: opt(min, "The smallest HTLC (msat)"), max_htlc_msat: opt(max, "The largest HTLC (msat)") };
+  };
+  const fields = h("div", { class: "form-row" }, field("Base fee (msat)", base), field("Fee rate (ppm)", ppm), field("Time lock delta (blocks)", delta),
+    field("Min HTLC (msat)", min), field("Max HTLC (msat)", max));
+  return { fields, read };
+}
+
+function openPolicyDialog(anchor: HTMLElement, c: ChannelInfo): void {
+  const f = policyFields(c.local_policy);
+  const go = h("button", { class: "primary small", "data-testid": "policy-save" }, "Save fees");
+  const cancel = h("button", { class: "ghost small", onclick: () => done() }, "Cancel");
+  action(go, "Saving…", async () => {
+    await api.updatePolicy(f.read(c.channel_point));
+    done();
+    reloadNodeView();
+  });
+  const done = rowDialog(anchor, c, h("h4", {}, `Fees for routing through ${c.peer_alias ?? short(c.peer_pubkey)}`),
+    h("p", { class: "hint" }, "What others pay to send through this channel towards the peer; the graph shows it once LND announces it."), f.fields, h("div", { class: "inline" }, go, cancel));
+}
+
+function openBumpDialog(anchor: HTMLElement, c: ChannelInfo): void {
+  const rate = h("input", { type: "text", placeholder: "e.g. 20", inputmode: "numeric", "data-testid": "bump-fee" });
+  const go = h("button", { class: "primary small", "data-testid": "bump-confirm" }, "Speed up");
+  const cancel = h("button", { class: "ghost small", onclick: () => done() }, "Cancel");
+  const out = h("p", { class: "hint", "data-testid": "bump-result" });
+  action(go, "Bumping…", async () => {
+    const fee = feeChoice(rate);
+    if (!fee) throw badRequest("Enter the new fee rate in sat/vB.");
+    const r = await api.bumpFee(c.channel_point.split(":")[0], fee);
+    out.textContent = `A child transaction now spends ${short(r.outpoint, 8)} at the higher rate; it confirms together with the funding.`;
+    go.hidden = true;
+    cancel.textContent = "Done";
+  });
+  const done = rowDialog(anchor, c, h("h4", {}, "Speed up the funding transaction"),
+    h("p", { class: "hint" }, "Child pays for parent: your change from the funding transaction is spent at a higher fee rate, so miners take both."),
+    h("div", { class: "form-row" }, field("New fee rate (sat/vB)", rate)), h("div", { class: "inline" }, go, cancel), out);
+}
+
+function allFeesCard(): HTMLElement {
+  const f = policyFields(null);
+  const out = h("p", { class: "hint", "data-testid": "policy-all-result" });
+  const go = h("button", { class: "secondary", "data-testid": "policy-all-save" }, "Apply to all channels");
+  action(go, "Saving…", async () => {
+    await api.updatePolicy(f.read(null));
+    out.textContent = "Fees set on every channel.";
+    setTimeout(reloadNodeView, 1500);
+  });
+  return h("details", { class: "card", "data-testid": "policy-all" }, h("summary", {}, h("strong", {}, "Fees for all channels")), f.fields, h("div", { class: "inline" }, go), out);
+}
+
+function batchCard(): HTMLElement {
+  const lines = h("textarea", { rows: 3, placeholder: "pubkey@host:port=500000\npubkey@host:port=250000", "data-testid": "batch-lines" });
+  const rate = h("input", { type: "text", placeholder: "auto", inputmode: "numeric", "data-testid": "batch-fee" });
+  const out = h("p", { class: "hint", "data-testid": "batch-result" });
+  const go = h("button", { class: "primary", "data-testid": "batch-submit" }, "Open all in one transaction");
+  action(go, "Opening…", async () => {
+    const reqs = lines.value.split("\n").map((l) => l.trim()).filter(Boolean).map((l) => {
+      const i = l.lastIndexOf("=");
+      const amt = i > 0 ? Number(l.slice(i + 1).replace(/[,_\s]/g, "")) : NaN;
+      if (!Number.isInteger(amt) || amt <= 0) throw badRequest(`“${l}” is not PEER=SIZE_IN_SATS.`);
+      return { peer: l.slice(0, i).trim(), amount_sat: amt, push_sat: 0, private: false, fee: null, min_htlc_msat: null, utxos: [] };
+    });
+    const r = await api.openChannelsBatch(reqs, feeChoice(rate));
+    out.textContent = `Opening ${r.length} channels in transaction ${short(r[0]?.funding_txid ?? "", 8)}.`;
+    reloadNodeView();
+  });
+  return h("details", { class: "card", "data-testid": "batch-form" }, h("summary", {}, h("strong", {}, "Open several channels in one transaction")),
+    field("Channels", lines, "One per line: peer=size in sats. One funding transaction saves fees."), field("Fee rate (sat/vB)", rate), h("div", { class: "inline" }, go), out);
+}
+
+/**
+ * Opens a dialog for channel `c` in a full-width row under its table row
+ * (one per channel); returns a function that closes it. While it is open the
+ * view does not reload (see `view`).
+ */
+function rowDialog(anchor: HTMLElement, c: ChannelInfo, ...content: HTMLElement[]): () => void {
+  const row = anchor.closest("tr") as HTMLTableRowElement;
+  const next = row.nextElementSibling;
+  if (next?.getAttribute("data-testid") === "channel-dialog") next.remove();
+  const cols = row.children.length;
+  const dialog = h("tr", { class: "dialog-row", "data-testid": "channel-dialog", "data-point": c.channel_point },
+    h("td", { colspan: cols }, h("div", { class: "close-box" }, ...content)));
+  row.after(dialog);
+  return () => dialog.remove();
+}
+
 function openCloseDialog(anchor: HTMLElement, c: ChannelInfo): void {
-  const cell = anchor.parentElement as HTMLElement;
   const rate = h("input", { type: "text", placeholder: "auto", inputmode: "numeric", "data-testid": "close-fee" });
   const force = h("input", { type: "checkbox", "data-testid": "close-force" });
   const warn = h("p", { class: "hint bad", hidden: true },
     "Force close: your side is locked by a time lock (up to two weeks on mainnet) before it returns to your wallet, and the fee is fixed. Use it only if the peer is gone.");
   force.addEventListener("change", () => { warn.hidden = !force.checked; rate.disabled = force.checked; });
   const go = h("button", { class: "danger small", "data-testid": "close-confirm" }, "Close channel");
-  const cancel = h("button", { class: "ghost small", onclick: () => cell.replaceChildren(anchor) }, "Cancel");
+  const cancel = h("button", { class: "ghost small", onclick: () => done() }, "Cancel");
   action(go, "Closing…", async () => {
     await api.closeChannel({ channel_point: c.channel_point, force: force.checked, fee: force.checked ? null : feeChoice(rate), delivery_address: null });
-    cell.replaceChildren(h("span", { class: "hint" }, "Closing…"));
+    done();
     reloadNodeView();
   });
-  cell.replaceChildren(h("div", { class: "close-box" },
-    field("Fee rate (sat/vB)", rate), h("label", { class: "check" }, force, "Force close (peer unreachable)"), warn, h("div", { class: "inline" }, go, cancel)));
+  const done = rowDialog(anchor, c, h("h4", {}, `Close the channel with ${c.peer_alias ?? short(c.peer_pubkey)}`),
+    h("div", { class: "form-row" }, field("Fee rate (sat/vB)", rate)), h("label", { class: "check" }, force, "Force close (peer unreachable)"), warn, h("div", { class: "inline" }, go, cancel));
 }
 
 function openForm(): HTMLElement {
@@ -219,13 +341,24 @@ function openForm(): HTMLElement {
   const rate = h("input", { type: "text", placeholder: "auto", inputmode: "numeric", "data-testid": "open-fee" });
   const priv = h("input", { type: "checkbox", "data-testid": "open-private" });
   const result = h("p", { class: "hint", "data-testid": "open-result" });
+  const coins = h("div", { class: "coins", "data-testid": "open-coins" });
+  const coinBox = h("details", {}, h("summary", {}, "Choose coins (coin control)"), coins);
+  coinBox.addEventListener("toggle", () => {
+    if (!coinBox.open) return;
+    api.listUtxos().then((list: Utxo[]) => {
+      coins.replaceChildren(...(list.length ? list.map((u) => h("label", { class: "check" }, h("input", { type: "checkbox", value: u.outpoint }),
+        `${sats(u.amount_sat)} · ${u.confirmations ? `${u.confirmations} conf` : "unconfirmed"} · `, h("code", {}, short(u.outpoint, 8))))
+        : [h("p", { class: "hint" }, "No coins in the node's wallet.")]));
+    }).catch((e: ApiError) => coins.replaceChildren(h("p", { class: "hint bad" }, e.message)));
+  });
   const btn = h("button", { class: "primary", "data-testid": "open-submit" }, "Open channel");
   action(btn, "Opening…", async () => {
     const amt = num(amount);
     if (amt === null || Number.isNaN(amt) || amt <= 0) throw badRequest("Enter the channel size in sats, e.g. 500000.");
     const p = num(push) ?? 0;
     if (Number.isNaN(p)) throw badRequest("The amount given to the peer must be a whole number of sats.");
-    const r = await api.openChannel({ peer: peer.value.trim(), amount_sat: amt, push_sat: p, private: priv.checked, fee: feeChoice(rate), min_htlc_msat: null, utxos: [] });
+    const utxos = Array.from(coins.querySelectorAll<HTMLInputElement>("input[type=checkbox]:checked")).map((c) => c.value);
+    const r = await api.openChannel({ peer: peer.value.trim(), amount_sat: amt, push_sat: p, private: priv.checked, fee: feeChoice(rate), min_htlc_msat: null, utxos });
     result.textContent = `Funding transaction published: ${r.channel_point}. The channel is usable after its confirmations.`;
     reloadNodeView();
   });
@@ -233,13 +366,14 @@ function openForm(): HTMLElement {
     h("div", { class: "form-row" },
       field("Peer", peer, "Node key and address; the key alone if already connected."),
       field("Size (sats)", amount), field("Give to peer (sats)", push), field("Fee rate (sat/vB)", rate)),
+    coinBox, h("p", { class: "hint" }, "No coins chosen: LND picks them."),
     h("div", { class: "inline" }, h("label", { class: "check" }, priv, "Private (not announced)"), btn), result);
 }
 
 // ---------------------------------------------------------------- Payments
 
 export function paymentsView(): HTMLElement {
-  return view("payments", "Payments", "Pay invoices, request payments, and see both in one history.", [h("div", { class: "columns" }, payCard(), receiveCard())], async (body) => {
+  return view("payments", "Payments", "Pay invoices, request payments, and see both in one history.", [h("div", { class: "columns" }, payCard(), h("div", {}, receiveCard(), keysendCard()))], async (body) => {
     const history = await api.paymentHistory();
     const rows = history.map((p) => h("tr", { "data-testid": "payment-row", "data-hash": p.payment_hash, "data-status": p.status },
       h("td", {}, p.direction === "sent" ? "↑ Sent" : "↓ Received"),
@@ -307,6 +441,25 @@ function receiveCard(): HTMLElement {
   return h("div", { class: "card" }, h("h3", {}, "Receive"), field("Amount (sats)", amount), field("Memo", memo), h("div", { class: "inline" }, btn), out);
 }
 
+function keysendCard(): HTMLElement {
+  const dest = h("input", { type: "text", placeholder: "node public key (66 hex characters)", "data-testid": "keysend-dest" });
+  const amount = h("input", { type: "text", inputmode: "numeric", "data-testid": "keysend-amount" });
+  const limit = h("input", { type: "text", placeholder: "1%, at least 10", inputmode: "numeric", "data-testid": "keysend-fee-limit" });
+  const out = h("p", { class: "hint", "data-testid": "keysend-result" });
+  const btn = h("button", { class: "secondary", "data-testid": "keysend-submit" }, "Send");
+  action(btn, "Sending…", async () => {
+    const a = num(amount);
+    if (a === null || Number.isNaN(a) || a <= 0) throw badRequest("Enter the amount in sats.");
+    const l = num(limit);
+    if (Number.isNaN(l)) throw badRequest("The fee limit must be a whole number of sats.");
+    const r = await api.keysend({ destination: dest.value.trim(), amount_sat: a, fee_limit_sat: l });
+    out.textContent = `Sent ${msat(r.amount_msat)} with a fee of ${msat(r.fee_msat)}.`;
+    reloadNodeView();
+  });
+  return h("div", { class: "card" }, h("h3", {}, "Keysend"), h("p", { class: "hint" }, "Pay a node directly, without an invoice (the node must accept keysend)."),
+    field("Recipient", dest), h("div", { class: "form-row" }, field("Amount (sats)", amount), field("Fee limit (sats)", limit)), h("div", { class: "inline" }, btn), out);
+}
+
 // ---------------------------------------------------------------- On-chain
 
 export function onchainView(): HTMLElement {
@@ -329,8 +482,18 @@ export function onchainView(): HTMLElement {
   const forms = h("div", { class: "columns" },
     h("div", { class: "card" }, h("h3", {}, "Send"), available, field("Address", to), field("Amount (sats)", amount), field("Fee rate (sat/vB)", rate), send, sent),
     h("div", { class: "card" }, h("h3", {}, "Receive"), newAddr, addrOut));
-  return view("onchain", "On-chain", "Bitcoin in your node's wallet: receive, send, and every transaction.", [forms], async (body) => {
-    const [b, txs] = await Promise.all([api.balances(), api.transactions()]);
+  const historyOut = h("p", { class: "hint", "data-testid": "history-result" });
+  const historyBtn = h("button", { class: "secondary", "data-testid": "export-history" }, "Export history (CSV)");
+  action(historyBtn, "Exporting…", async () => {
+    const e = await api.exportHistory();
+    const parts = Object.entries(e.by_kind).map(([k, n]) => `${n} ${k.replace("_", " ")}`).join(", ");
+    historyOut.textContent = `Saved ${e.rows} rows to ${e.path}${parts ? ` (${parts})` : ""}.`;
+  });
+  const historyCard = h("div", { class: "card" }, h("h3", {}, "Accounting"),
+    h("p", { class: "hint" }, "Every channel open and close, on-chain send and receive, fee bump, payment and paid invoice, with amounts and fees in sats and msat."),
+    historyBtn, historyOut);
+  return view("onchain", "On-chain", "Bitcoin in your node's wallet: receive, send, and every transaction.", [forms, historyCard], async (body) => {
+    const [b, txs, coins] = await Promise.all([api.balances(), api.transactions(), api.listUtxos()]);
     available.textContent = `Available: ${sats(b.onchain_confirmed_sat)}`;
     body.replaceChildren(
       h("div", { class: "card" }, h("h3", {}, "Transactions"),
@@ -341,6 +504,14 @@ export function onchainView(): HTMLElement {
             h("td", {}, t.confirmations ? t.confirmations.toLocaleString() : h("span", { class: "badge opening" }, "unconfirmed")),
             h("td", { class: "hint" }, t.label.replace(/^0:/, "") || "—"),
             h("td", {}, h("code", { title: t.txid }, short(t.txid, 8)))))))),
+      h("div", { class: "card" }, h("h3", {}, `Coins (${coins.length})`),
+        coins.length ? h("table", { class: "grid", "data-testid": "coin-table" }, h("thead", {}, h("tr", {}, ...["Amount", "Confirmations", "Address", "Coin"].map((t) => h("th", {}, t)))),
+          h("tbody", {}, ...coins.map((u) => h("tr", {},
+            h("td", { class: "amount" }, sats(u.amount_sat)),
+            h("td", {}, u.confirmations ? u.confirmations.toLocaleString() : h("span", { class: "badge opening" }, "unconfirmed")),
+            h("td", {}, h("code", {}, short(u.address, 10))),
+            h("td", {}, h("code", { title: u.outpoint }, short(u.outpoint, 8)))))))
+          : h("p", { class: "hint" }, "No coins.")),
     );
   });
 }

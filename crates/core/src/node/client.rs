@@ -45,10 +45,15 @@ impl std::fmt::Debug for NodeTarget {
 impl NodeTarget {
     /// `host:port` as users write it.
     pub fn endpoint(&self) -> String {
-        if self.host.contains(':') {
-            format!("[{}]:{}", self.host, self.port)
+        NodeTarget::format_endpoint(&self.host, self.port)
+    }
+
+    /// `host:port`, with IPv6 hosts in brackets.
+    pub fn format_endpoint(host: &str, port: u16) -> String {
+        if host.contains(':') {
+            format!("[{host}]:{port}")
         } else {
-            format!("{}:{}", self.host, self.port)
+            format!("{host}:{port}")
         }
     }
 }
@@ -59,6 +64,10 @@ pub struct MacaroonHeader(Arc<Zeroizing<String>>);
 
 impl tonic::service::Interceptor for MacaroonHeader {
     fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        if self.0.is_empty() {
+            // No macaroon yet (WalletUnlocker and State need none).
+            return Ok(req);
+        }
         let value = tonic::metadata::MetadataValue::try_from(self.0.as_str())
             .map_err(|_| tonic::Status::internal("macaroon is not valid header text"))?;
         req.metadata_mut().insert("macaroon", value);

@@ -39,6 +39,9 @@ pub enum NodeError {
     /// The node's wallet is locked.
     #[error("The node's wallet is locked. Unlock it to continue.")]
     WalletLocked,
+    /// LND runs but has no wallet yet.
+    #[error("This node has no wallet yet. Initialise it from one of your Switchyard wallets (Node profiles → Initialise a new LND), or create its wallet with lncli.")]
+    NoWallet,
     /// LND is starting up.
     #[error("LND is still starting up; try again in a moment.")]
     Starting,
@@ -238,7 +241,11 @@ impl NodeError {
         if lower.contains("wallet locked") || lower.contains("unknown service lnrpc.lightning") {
             return NodeError::WalletLocked;
         }
+        if lower.contains("wallet not created") {
+            return NodeError::NoWallet;
+        }
         if lower.contains("in the process of starting")
+            || lower.contains("waiting to start")
             || lower.contains("server is still starting")
         {
             return NodeError::Starting;

@@ -11,13 +11,19 @@ mod convert;
 pub mod error;
 pub mod events;
 mod extra;
+pub mod history;
 pub mod invoice;
 pub mod lndconnect;
 pub mod onchain;
 pub mod payments;
+pub mod profiles;
 pub mod service;
+pub mod unlocker;
 
 pub use client::{LndClient, NodeTarget};
 pub use error::{NodeError, PaymentFailure};
 pub use lndconnect::{parse_lndconnect, LndConnect, LndConnectError};
-pub use service::{NodeService, NodeSource, NodeState, NodeStatus};
+pub use profiles::{
+    InitNodeRequest, NewProfile, ProfileError, ProfileInfo, ProfileKind, ProfileService,
+};
+pub use service::{Credentials, NodeService, NodeSource, NodeState, NodeStatus};

@@ -6,7 +6,7 @@ use super::client::CALL_TIMEOUT;
 use super::error::{classify_rpc, NodeError};
 use super::service::NodeService;
 use crate::network::Network;
-use fedimint_tonic_lnd::lnrpc;
+use fedimint_tonic_lnd::{lnrpc, walletrpc};
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 use ts_rs::TS;
@@ -61,6 +61,46 @@ pub struct OnchainTx {
     pub time: u64,
     /// LND's label ("0:openchannel:…", "0:closechannel:…", "external"…).
     pub label: String,
+}
+
+/// A coin of the node's wallet (for coin control).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Utxo {
+    /// `txid:vout`.
+    pub outpoint: String,
+    /// The address it pays.
+    pub address: String,
+    /// Value, sats.
+    #[ts(type = "number")]
+    pub amount_sat: u64,
+    /// Confirmations (0: unconfirmed).
+    pub confirmations: u32,
+}
+
+/// An account of the node's on-chain wallet, as LND derives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct NodeAccount {
+    /// "default", or an imported account's name.
+    pub name: String,
+    /// "p2wkh", "np2wkh", "p2tr", …
+    pub address_type: String,
+    /// BIP32 path from the master key, e.g. `m/84'/0'/0'` (LND uses coin
+    /// type 0 on every network for its default accounts).
+    pub derivation_path: String,
+    /// The account's extended public key (as LND encodes it).
+    pub extended_public_key: String,
+}
+
+/// The result of a fee bump (CPFP).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct BumpedFee {
+    /// The coin of ours that the child transaction spends.
+    pub outpoint: String,
+    /// LND's answer.
+    pub status: String,
 }
 
 /// Checks `address` is a valid address for `network`.
@@ -135,6 +175,113 @@ impl NodeService {
             .map_err(|e| classify_rpc(e, None))?;
         tracing::info!(txid = %r.txid, "on-chain send");
         Ok(r.txid)
+    }
+
+    /// The accounts of the node's on-chain wallet (paths and xpubs).
+    pub async fn wallet_accounts(&self) -> Result<Vec<NodeAccount>, NodeError> {
+        let c = self.client().await?;
+        let mut wk = c.wallet_kit.clone();
+        let r = c
+            .call(
+                CALL_TIMEOUT,
+                wk.list_accounts(walletrpc::ListAccountsRequest::default()),
+            )
+            .await?;
+        Ok(r.accounts
+            .into_iter()
+            .map(|a| NodeAccount {
+                address_type: match walletrpc::AddressType::try_from(a.address_type) {
+                    Ok(walletrpc::AddressType::WitnessPubkeyHash) => "p2wkh",
+                    Ok(walletrpc::AddressType::NestedWitnessPubkeyHash) => "np2wkh",
+                    Ok(walletrpc::AddressType::HybridNestedWitnessPubkeyHash) => "np2wkh-hybrid",
+                    Ok(walletrpc::AddressType::TaprootPubkey) => "p2tr",
+                    _ => "unknown",
+                }
+                .to_string(),
+                name: a.name,
+                derivation_path: a.derivation_path,
+                extended_public_key: a.extended_public_key,
+            })
+            .collect())
+    }
+
+    /// The wallet's coins, confirmed and not, largest first.
+    pub async fn list_utxos(&self) -> Result<Vec<Utxo>, NodeError> {
+        let c = self.client().await?;
+        let mut wk = c.wallet_kit.clone();
+        let r = c
+            .call(
+                CALL_TIMEOUT,
+                wk.list_unspent(walletrpc::ListUnspentRequest {
+                    min_confs: 0,
+                    max_confs: i32::MAX,
+                    ..Default::default()
+                }),
+            )
+            .await?;
+        let mut out: Vec<Utxo> = r
+            .utxos
+            .into_iter()
+            .filter_map(|u| {
+                let op = u.outpoint?;
+                Some(Utxo {
+                    outpoint: format!("{}:{}", op.txid_str, op.output_index),
+                    address: u.address,
+                    amount_sat: u64::try_from(u.amount_sat).unwrap_or(0),
+                    confirmations: u32::try_from(u.confirmations).unwrap_or(0),
+                })
+            })
+            .collect();
+        out.sort_by_key(|u| std::cmp::Reverse(u.amount_sat));
+        Ok(out)
+    }
+
+    /// Speeds up an unconfirmed transaction of ours (a channel's funding
+    /// transaction, a send) by child-pays-for-parent: LND's sweeper spends our
+    /// change output of `txid` at a higher fee rate right away.
+    pub async fn bump_fee(&self, txid: &str, fee: FeeChoice) -> Result<BumpedFee, NodeError> {
+        let txid = txid.trim();
+        let coins = self.list_utxos().await?;
+        let mine: Vec<&Utxo> = coins
+            .iter()
+            .filter(|u| u.outpoint.split(':').next() == Some(txid))
+            .collect();
+        let Some(coin) = mine.iter().copied().max_by_key(|u| u.amount_sat) else {
+            return Err(NodeError::BadRequest {
+                message: "This transaction has no unspent output of this wallet (no change), so it cannot be sped up with CPFP; wait for it to confirm.".into(),
+            });
+        };
+        if coin.confirmations > 0 {
+            return Err(NodeError::BadRequest {
+                message: "This transaction is already confirmed; nothing to speed up.".into(),
+            });
+        }
+        let (target_conf, sat_per_vbyte) = FeeChoice::parts(Some(fee));
+        let (t, idx) = coin.outpoint.rsplit_once(':').unwrap_or((txid, "0"));
+        let c = self.client().await?;
+        let mut wk = c.wallet_kit.clone();
+        let r = c
+            .call(
+                CALL_TIMEOUT,
+                wk.bump_fee(walletrpc::BumpFeeRequest {
+                    outpoint: Some(lnrpc::OutPoint {
+                        txid_str: t.to_string(),
+                        output_index: idx.parse().unwrap_or(0),
+                        ..Default::default()
+                    }),
+                    target_conf: u32::try_from(target_conf).unwrap_or(0),
+                    sat_per_vbyte,
+                    immediate: true,
+                    ..Default::default()
+                }),
+            )
+            .await
+            .map_err(|e| classify_rpc(e, None))?;
+        tracing::info!(outpoint = %coin.outpoint, "fee bump (CPFP) requested");
+        Ok(BumpedFee {
+            outpoint: coin.outpoint.clone(),
+            status: r.status,
+        })
     }
 
     /// The wallet's transactions, newest first.

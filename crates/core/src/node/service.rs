@@ -1,10 +1,12 @@
 //! The node the app talks to, and its status for the header.
 //!
-//! Until node profiles are stored (with macaroons in the keychain), the one
-//! node is the local regtest network's alice, read from
-//! `DATA_DIR/regtest/profiles.json` (written by `switchyard regtest up`), or a
-//! target given on the CLI. Each status check reuses the connection, and
-//! builds a new one after a failure.
+//! A [`NodeSource`] says where a node is (one or more gRPC endpoints of the
+//! same node: an LND cluster's members) and how to log in (certificate and
+//! macaroon files read at each connect, or both held in memory after being
+//! read from a stored profile and the keychain). [`NodeService`] keeps one
+//! connection to the source in use, fails over between endpoints, unlocks
+//! the node's wallet when it has the password, and can be switched to another
+//! source (profiles.rs) at run time.
 
 use super::client::{LndClient, NodeTarget};
 use super::error::NodeError;
@@ -12,66 +14,122 @@ use super::events::{StreamKind, StreamState};
 use super::lndconnect::{parse_lndconnect, pem_to_der};
 use crate::api::ApiError;
 use crate::network::Network;
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use tokio::sync::Mutex;
 use ts_rs::TS;
 use zeroize::Zeroizing;
 
-/// Where to find a node's address and credentials.
-#[derive(Debug, Clone)]
-pub enum NodeSource {
+/// How to log in to a node.
+#[derive(Clone)]
+pub enum Credentials {
     /// Files on disk, read at each (re)connect: LND rewrites them on renewal.
     Files {
-        /// Display name ("alice").
-        name: String,
-        /// host:port of gRPC.
-        grpc_host: String,
         /// PEM certificate.
         tls_cert_path: PathBuf,
         /// Macaroon file.
         macaroon_path: PathBuf,
-        /// The network the node must be on.
-        network: Network,
     },
-    /// An lndconnect URI.
-    LndConnect {
-        /// Display name.
-        name: String,
-        /// The URI (holds the macaroon; never logged).
-        uri: Zeroizing<String>,
-        /// The network the node must be on.
-        network: Network,
+    /// Held in memory (from an lndconnect URI, or a stored profile's keychain entry).
+    Inline {
+        /// The node's certificate, DER.
+        cert_der: Vec<u8>,
+        /// The macaroon.
+        macaroon: Arc<Zeroizing<Vec<u8>>>,
     },
 }
 
+/// Where to find a node and how to log in. `Debug` shows no secret.
+#[derive(Clone)]
+pub struct NodeSource {
+    /// Display name ("alice", "home node").
+    pub name: String,
+    /// The network the node must be on.
+    pub network: Network,
+    /// host:port of each gRPC endpoint of the node, preferred first.
+    pub endpoints: Vec<String>,
+    /// Certificate and macaroon.
+    pub credentials: Credentials,
+    /// The node's wallet password, to unlock it when LND starts locked.
+    pub unlock_password: Option<Arc<SecretString>>,
+}
+
+impl std::fmt::Debug for NodeSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeSource")
+            .field("name", &self.name)
+            .field("network", &self.network)
+            .field("endpoints", &self.endpoints)
+            .finish_non_exhaustive()
+    }
+}
+
 impl NodeSource {
+    /// A node whose certificate and macaroon are files.
+    pub fn files(
+        name: impl Into<String>,
+        grpc_host: impl Into<String>,
+        tls_cert_path: impl Into<PathBuf>,
+        macaroon_path: impl Into<PathBuf>,
+        network: Network,
+    ) -> NodeSource {
+        NodeSource {
+            name: name.into(),
+            network,
+            endpoints: vec![grpc_host.into()],
+            credentials: Credentials::Files {
+                tls_cert_path: tls_cert_path.into(),
+                macaroon_path: macaroon_path.into(),
+            },
+            unlock_password: None,
+        }
+    }
+
+    /// A node from an lndconnect URI (never logged).
+    pub fn lndconnect(
+        name: impl Into<String>,
+        uri: &str,
+        network: Network,
+    ) -> Result<NodeSource, NodeError> {
+        let c = parse_lndconnect(uri)?;
+        let endpoint = NodeTarget::format_endpoint(&c.host, c.port);
+        let cert_der = c.cert_der.ok_or_else(|| NodeError::Tls {
+            endpoint: endpoint.clone(),
+            detail: "the lndconnect link has no certificate; nodes with CA-signed certificates are not supported yet".into(),
+        })?;
+        Ok(NodeSource {
+            name: name.into(),
+            network,
+            endpoints: vec![endpoint],
+            credentials: Credentials::Inline {
+                cert_der,
+                macaroon: Arc::new(c.macaroon),
+            },
+            unlock_password: None,
+        })
+    }
+
     /// The profile's display name.
     pub fn name(&self) -> &str {
-        match self {
-            NodeSource::Files { name, .. } | NodeSource::LndConnect { name, .. } => name,
-        }
+        &self.name
     }
 
     /// The network the node must be on.
     pub fn network(&self) -> Network {
-        match self {
-            NodeSource::Files { network, .. } | NodeSource::LndConnect { network, .. } => *network,
-        }
+        self.network
     }
 
-    /// Reads what is needed to connect.
-    pub fn target(&self) -> Result<NodeTarget, NodeError> {
-        match self {
-            NodeSource::Files {
-                grpc_host,
+    /// What is needed to connect to each endpoint, preferred first.
+    pub fn targets(&self) -> Result<Vec<NodeTarget>, NodeError> {
+        let (cert_der, macaroon) = match &self.credentials {
+            Credentials::Files {
                 tls_cert_path,
                 macaroon_path,
-                ..
             } => {
-                let (host, port) = split_host_port(grpc_host)?;
                 let pem = std::fs::read_to_string(tls_cert_path).map_err(|e| NodeError::File {
                     what: "the TLS certificate",
                     path: tls_cert_path.display().to_string(),
@@ -88,27 +146,28 @@ impl NodeSource {
                         path: macaroon_path.display().to_string(),
                         detail: e.to_string(),
                     })?);
+                (cert_der, Arc::new(macaroon))
+            }
+            Credentials::Inline { cert_der, macaroon } => (cert_der.clone(), macaroon.clone()),
+        };
+        if self.endpoints.is_empty() {
+            return Err(NodeError::Unreachable {
+                endpoint: self.name.clone(),
+                detail: "the profile lists no endpoint".into(),
+            });
+        }
+        self.endpoints
+            .iter()
+            .map(|e| {
+                let (host, port) = split_host_port(e)?;
                 Ok(NodeTarget {
                     host,
                     port,
-                    cert_der,
-                    macaroon: Arc::new(macaroon),
+                    cert_der: cert_der.clone(),
+                    macaroon: macaroon.clone(),
                 })
-            }
-            NodeSource::LndConnect { uri, .. } => {
-                let c = parse_lndconnect(uri)?;
-                let cert_der = c.cert_der.ok_or_else(|| NodeError::Tls {
-                    endpoint: format!("{}:{}", c.host, c.port),
-                    detail: "the lndconnect link has no certificate; nodes with CA-signed certificates are not supported yet".into(),
-                })?;
-                Ok(NodeTarget {
-                    host: c.host,
-                    port: c.port,
-                    cert_der,
-                    macaroon: Arc::new(c.macaroon),
-                })
-            }
-        }
+            })
+            .collect()
     }
 
     /// alice of the regtest network in `DATA_DIR/regtest`, if one was started there.
@@ -116,8 +175,8 @@ impl NodeSource {
         NodeSource::regtest_named(data_dir, None)
     }
 
-    /// A node of the regtest network in `DATA_DIR/regtest` by name (none: the first).
-    pub fn regtest_named(data_dir: &Path, name: Option<&str>) -> Option<NodeSource> {
+    /// The nodes of the regtest network in `DATA_DIR/regtest` (empty: none started there).
+    pub fn regtest_all(data_dir: &Path) -> Vec<NodeSource> {
         #[derive(Deserialize)]
         struct Profile {
             name: String,
@@ -125,19 +184,32 @@ impl NodeSource {
             tls_cert_path: PathBuf,
             macaroon_path: PathBuf,
         }
-        let text = std::fs::read_to_string(data_dir.join("regtest").join("profiles.json")).ok()?;
-        let profiles: Vec<Profile> = serde_json::from_str(&text).ok()?;
-        let p = match name {
-            Some(n) => profiles.into_iter().find(|p| p.name == n)?,
-            None => profiles.into_iter().next()?,
+        let Ok(text) = std::fs::read_to_string(data_dir.join("regtest").join("profiles.json"))
+        else {
+            return Vec::new();
         };
-        Some(NodeSource::Files {
-            name: p.name,
-            grpc_host: p.grpc_host,
-            tls_cert_path: p.tls_cert_path,
-            macaroon_path: p.macaroon_path,
-            network: Network::Regtest,
-        })
+        let profiles: Vec<Profile> = serde_json::from_str(&text).unwrap_or_default();
+        profiles
+            .into_iter()
+            .map(|p| {
+                NodeSource::files(
+                    p.name,
+                    p.grpc_host,
+                    p.tls_cert_path,
+                    p.macaroon_path,
+                    Network::Regtest,
+                )
+            })
+            .collect()
+    }
+
+    /// A node of the regtest network in `DATA_DIR/regtest` by name (none: the first).
+    pub fn regtest_named(data_dir: &Path, name: Option<&str>) -> Option<NodeSource> {
+        let all = NodeSource::regtest_all(data_dir);
+        match name {
+            Some(n) => all.into_iter().find(|p| p.name == n),
+            None => all.into_iter().next(),
+        }
     }
 }
 
@@ -229,10 +301,23 @@ fn major_minor(version: &str) -> Option<(u32, u32)> {
     Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
 }
 
+/// Whether trying the next endpoint of a profile could help.
+fn endpoint_failure(e: &NodeError) -> bool {
+    matches!(
+        e,
+        NodeError::Unreachable { .. }
+            | NodeError::Tls { .. }
+            | NodeError::TlsMismatch { .. }
+            | NodeError::Starting
+    )
+}
+
 /// The node connection.
 pub struct NodeService {
-    source: Option<NodeSource>,
+    source: std::sync::RwLock<Option<Arc<NodeSource>>>,
     client: Mutex<Option<LndClient>>,
+    /// Index of the endpoint that answered last (tried first next time).
+    preferred: AtomicUsize,
     streams: std::sync::Mutex<BTreeMap<StreamKind, StreamState>>,
 }
 
@@ -240,15 +325,31 @@ impl NodeService {
     /// A service for `source` (none: not configured).
     pub fn new(source: Option<NodeSource>) -> NodeService {
         NodeService {
-            source,
+            source: std::sync::RwLock::new(source.map(Arc::new)),
             client: Mutex::new(None),
+            preferred: AtomicUsize::new(0),
             streams: std::sync::Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// Uses another node from now on (none: no node). The connection is
+    /// rebuilt at the next call; live events must be restarted by the owner
+    /// of the event hub.
+    pub async fn switch(&self, source: Option<NodeSource>) {
+        let mut guard = self.client.lock().await;
+        if let Ok(mut s) = self.source.write() {
+            *s = source.map(Arc::new);
+        }
+        *guard = None;
+        self.preferred.store(0, Ordering::SeqCst);
+        if let Ok(mut g) = self.streams.lock() {
+            g.clear();
         }
     }
 
     /// The network the profile is for.
     pub fn network(&self) -> Option<Network> {
-        self.source.as_ref().map(NodeSource::network)
+        self.source().map(|s| s.network)
     }
 
     /// Drops the cached connection; the next call builds a new one.
@@ -272,33 +373,89 @@ impl NodeService {
     }
 
     /// The profile in use.
-    pub fn source(&self) -> Option<&NodeSource> {
-        self.source.as_ref()
+    pub fn source(&self) -> Option<Arc<NodeSource>> {
+        self.source.read().ok().and_then(|g| g.clone())
     }
 
-    /// A connected client (the cached one, or a new one).
+    /// A connected client (the cached one, or a new one). With several
+    /// endpoints, each is probed in turn, starting with the one that
+    /// answered last; the first that is up (and not waiting to become the
+    /// cluster's leader) is used.
     pub async fn client(&self) -> Result<LndClient, NodeError> {
-        let source = self.source.as_ref().ok_or(NodeError::NotConfigured)?;
         let mut guard = self.client.lock().await;
+        let source = self.source().ok_or(NodeError::NotConfigured)?;
         if let Some(c) = guard.as_ref() {
             return Ok(c.clone());
         }
-        let client = LndClient::new(source.target()?)?;
+        let targets = source.targets()?;
+        let client = if targets.len() == 1 {
+            let Some(t) = targets.into_iter().next() else {
+                return Err(NodeError::NotConfigured);
+            };
+            LndClient::new(t)?
+        } else {
+            self.first_answering(targets).await?
+        };
         *guard = Some(client.clone());
         Ok(client)
     }
 
+    async fn first_answering(&self, targets: Vec<NodeTarget>) -> Result<LndClient, NodeError> {
+        let n = targets.len();
+        let start = self.preferred.load(Ordering::SeqCst) % n;
+        let mut failures = Vec::new();
+        let mut first_error = None;
+        for i in (0..n).map(|k| (start + k) % n) {
+            let client = LndClient::new(targets[i].clone())?;
+            match client.get_info().await {
+                Err(e) if endpoint_failure(&e) => {
+                    tracing::info!(endpoint = %targets[i].endpoint(), error = %e, "endpoint down; trying the next");
+                    failures.push(format!("{}: {e}", targets[i].endpoint()));
+                    first_error.get_or_insert(e);
+                }
+                // Up (other errors, such as a locked wallet, are the node's, not the endpoint's).
+                _ => {
+                    if i != start {
+                        tracing::warn!(endpoint = %targets[i].endpoint(), "failed over to another endpoint");
+                    }
+                    self.preferred.store(i, Ordering::SeqCst);
+                    return Ok(client);
+                }
+            }
+        }
+        Err(match first_error {
+            Some(NodeError::Starting) | None => NodeError::Starting,
+            Some(_) => NodeError::Unreachable {
+                endpoint: targets
+                    .iter()
+                    .map(NodeTarget::endpoint)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                detail: failures.join("; "),
+            },
+        })
+    }
+
     /// Checks the node: reachable, right macaroon, right network, new enough.
+    /// A locked wallet is unlocked if the profile holds its password.
     pub async fn check(&self) -> Result<fedimint_tonic_lnd::lnrpc::GetInfoResponse, NodeError> {
-        let source = self.source.as_ref().ok_or(NodeError::NotConfigured)?;
+        let source = self.source().ok_or(NodeError::NotConfigured)?;
         let client = self.client().await?;
-        let result = client.get_info().await.and_then(|info| {
+        let mut info = client.get_info().await;
+        if let (Err(NodeError::WalletLocked), Some(password)) = (&info, &source.unlock_password) {
+            tracing::info!(profile = %source.name, "the node's wallet is locked; unlocking it");
+            info = match super::unlocker::unlock(&client, password).await {
+                Ok(()) => super::unlocker::wait_ready(&client).await,
+                Err(e) => Err(e),
+            };
+        }
+        let result = info.and_then(|info| {
             let actual = info
                 .chains
                 .first()
                 .map(|c| c.network.clone())
                 .unwrap_or_default();
-            let expected = source.network();
+            let expected = source.network;
             let same = match expected {
                 Network::Bitcoin => actual == "mainnet",
                 other => actual == other.as_str(),
@@ -320,9 +477,22 @@ impl NodeService {
         result
     }
 
+    /// The endpoint in use (or the preferred one when not connected).
+    async fn endpoint(&self, source: &NodeSource) -> Option<String> {
+        if let Some(c) = self.client.lock().await.as_ref() {
+            return Some(c.target().endpoint());
+        }
+        let i = self.preferred.load(Ordering::SeqCst);
+        source
+            .endpoints
+            .get(i)
+            .or(source.endpoints.first())
+            .cloned()
+    }
+
     /// The header's view of the node.
     pub async fn status(&self) -> NodeStatus {
-        let Some(source) = &self.source else {
+        let Some(source) = self.source() else {
             return NodeStatus::empty(NodeState::NotConfigured);
         };
         let mut s = NodeStatus::empty(NodeState::Disconnected);
@@ -331,11 +501,8 @@ impl NodeService {
             let live = streams.iter().all(|(_, st)| *st == StreamState::Live);
             s.events = Some(if live { "live" } else { "reconnecting" }.to_string());
         }
-        s.profile = Some(source.name().to_string());
-        s.network = Some(source.network());
-        if let Ok(t) = source.target() {
-            s.endpoint = Some(t.endpoint());
-        }
+        s.profile = Some(source.name.clone());
+        s.network = Some(source.network);
         match self.check().await {
             Ok(info) => {
                 s.state = NodeState::Connected;
@@ -350,10 +517,11 @@ impl NodeService {
                 s.peers = info.num_peers;
             }
             Err(e) => {
-                tracing::warn!(profile = %source.name(), error = %e, "node check failed");
+                tracing::warn!(profile = %source.name, error = %e, "node check failed");
                 s.error = Some(e.into());
             }
         }
+        s.endpoint = self.endpoint(&source).await;
         s
     }
 }

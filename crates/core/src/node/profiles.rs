@@ -1,0 +1,839 @@
+//! Node profiles: the nodes a user has set up, which one is in use, and
+//! initialising a fresh LND from a Switchyard wallet's seed.
+//!
+//! Three kinds, one list:
+//! - **stored**: from an lndconnect URI (or made by [`ProfileService::init_node`]):
+//!   endpoints and the TLS certificate in SQLite, the macaroon (and, for a
+//!   node we initialised, its wallet password) in the OS keychain;
+//! - **files**: endpoints in SQLite, the certificate and macaroon read from
+//!   LND's own files at each connect (a local node that renews them);
+//! - **regtest**: the nodes of the local regtest network in
+//!   `DATA_DIR/regtest` (read from its `profiles.json`, never stored; ids
+//!   `regtest:<name>`).
+//!
+//! The profile in use is the `node.active_profile` setting; when it is unset
+//! or names a profile that is gone, the regtest network's first node is used
+//! if one runs there.
+
+use super::client::{LndClient, NodeTarget};
+use super::error::NodeError;
+use super::lndconnect::pem_to_der;
+use super::service::{Credentials, NodeSource};
+use super::unlocker::{self, WalletState};
+use crate::keychain::{KeychainError, SecretStore};
+use crate::network::Network;
+use crate::store::{Store, StoreError};
+use crate::wallet::{WalletError, WalletService};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use ts_rs::TS;
+use zeroize::Zeroizing;
+
+/// The setting naming the profile in use.
+pub const ACTIVE_PROFILE_SETTING: &str = "node.active_profile";
+/// Ids of the regtest network's nodes start with this.
+pub const REGTEST_PREFIX: &str = "regtest:";
+const MAX_NAME_CHARS: usize = 64;
+
+/// Why a profile could not be added, found or used.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    /// No profile by that name or id.
+    #[error("There is no node profile named \"{name}\". `switchyard node profiles` lists them.")]
+    NotFound {
+        /// What was asked for.
+        name: String,
+    },
+    /// Bad or empty name.
+    #[error("A profile name has 1 to 64 characters.")]
+    BadName,
+    /// The name is taken.
+    #[error("A node profile named \"{name}\" already exists; choose another name.")]
+    NameTaken {
+        /// The name.
+        name: String,
+    },
+    /// Regtest profiles come and go with the network.
+    #[error("\"{name}\" belongs to the local regtest network; it goes away with the network and cannot be removed here.")]
+    BuiltIn {
+        /// The name.
+        name: String,
+    },
+    /// The macaroon of a stored profile is missing from the keychain.
+    #[error("The macaroon of node profile \"{name}\" is missing from the system keychain. Add the profile again from its lndconnect link.")]
+    MacaroonMissing {
+        /// The profile.
+        name: String,
+    },
+    /// A node that already has a wallet cannot be initialised.
+    #[error("The node at {endpoint} already has a wallet ({state}). Only a fresh LND, started without a wallet, can be initialised from your words.")]
+    AlreadyInitialised {
+        /// host:port.
+        endpoint: String,
+        /// What LND said it is doing.
+        state: String,
+    },
+    /// The wallet's network is not the profile's.
+    #[error("The wallet \"{wallet}\" is for {wallet_network}, but the node is on {network}; choose a wallet of the node's network.")]
+    NetworkMismatch {
+        /// The wallet's name.
+        wallet: String,
+        /// Its network.
+        wallet_network: Network,
+        /// The profile's network.
+        network: Network,
+    },
+    /// The node.
+    #[error(transparent)]
+    Node(#[from] NodeError),
+    /// The wallet.
+    #[error(transparent)]
+    Wallet(#[from] WalletError),
+    /// The keychain.
+    #[error(transparent)]
+    Keychain(#[from] KeychainError),
+    /// The database.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A background task failed.
+    #[error("internal task failed: {0}")]
+    Task(String),
+}
+
+impl From<sqlx::Error> for ProfileError {
+    fn from(e: sqlx::Error) -> Self {
+        ProfileError::Store(StoreError::from(e))
+    }
+}
+
+/// How a profile finds its credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ProfileKind {
+    /// A node of the local regtest network.
+    Regtest,
+    /// Certificate and macaroon files on disk.
+    Files,
+    /// Certificate in the database, macaroon in the keychain.
+    Stored,
+}
+
+/// A node profile as the UI and the CLI list it. No secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ProfileInfo {
+    /// Stable id (`p_…`, or `regtest:<name>`).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// The node's network.
+    pub network: Network,
+    /// Where the credentials come from.
+    pub kind: ProfileKind,
+    /// host:port of each endpoint, preferred first.
+    pub endpoints: Vec<String>,
+    /// Certificate file (files, regtest).
+    pub tls_cert_path: Option<String>,
+    /// Macaroon file (files, regtest).
+    pub macaroon_path: Option<String>,
+    /// The Switchyard wallet whose words the node's wallet derives from.
+    pub wallet_id: Option<String>,
+    /// The keychain holds the node's wallet password (unlocked on start-up).
+    pub auto_unlock: bool,
+    /// In use.
+    pub active: bool,
+    /// Unix seconds (0 for regtest nodes).
+    #[ts(type = "number")]
+    pub created_at: i64,
+}
+
+/// A profile to add.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[ts(export)]
+pub enum NewProfile {
+    /// From an lndconnect link (the macaroon goes to the keychain).
+    Lndconnect {
+        /// Display name.
+        name: String,
+        /// The link.
+        uri: String,
+        /// The node's network.
+        network: Network,
+        /// More endpoints of the same node (cluster members), host:port.
+        #[serde(default)]
+        extra_endpoints: Vec<String>,
+    },
+    /// From LND's certificate and macaroon files.
+    Files {
+        /// Display name.
+        name: String,
+        /// host:port of each endpoint, preferred first.
+        endpoints: Vec<String>,
+        /// tls.cert.
+        tls_cert_path: String,
+        /// A macaroon file.
+        macaroon_path: String,
+        /// The node's network.
+        network: Network,
+    },
+}
+
+/// Initialise a fresh LND's wallet from a Switchyard wallet's seed.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct InitNodeRequest {
+    /// The new profile's name.
+    pub name: String,
+    /// host:port of the node's gRPC interface.
+    pub endpoint: String,
+    /// The node's tls.cert (PEM file).
+    pub tls_cert_path: String,
+    /// The Switchyard wallet (id or name) whose words the node will use.
+    pub wallet: String,
+    /// Scan the chain from the start for funds the words already hold
+    /// (a restored seed); otherwise the node starts from now.
+    pub rescan: bool,
+}
+
+/// Profiles over the database and the keychain.
+#[derive(Clone)]
+pub struct ProfileService {
+    store: Store,
+    keychain: Arc<dyn SecretStore>,
+    data_dir: PathBuf,
+}
+
+fn macaroon_entry(id: &str) -> String {
+    format!("profile/{id}/macaroon")
+}
+
+fn password_entry(id: &str) -> String {
+    format!("profile/{id}/wallet-password")
+}
+
+fn new_profile_id() -> String {
+    format!("p_{:016x}", rand::random::<u64>())
+}
+
+fn to_hex(bytes: &[u8]) -> Zeroizing<String> {
+    let mut s = Zeroizing::new(String::with_capacity(bytes.len() * 2));
+    for b in bytes {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+fn from_hex(s: &str) -> Option<Zeroizing<Vec<u8>>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    let mut out = Zeroizing::new(Vec::with_capacity(s.len() / 2));
+    for i in (0..s.len()).step_by(2) {
+        out.push(u8::from_str_radix(s.get(i..i + 2)?, 16).ok()?);
+    }
+    Some(out)
+}
+
+/// Checks and normalises host:port endpoints.
+fn check_endpoints(endpoints: &[String]) -> Result<Vec<String>, ProfileError> {
+    let mut out = Vec::new();
+    for e in endpoints.iter().map(|e| e.trim()).filter(|e| !e.is_empty()) {
+        let bad = || {
+            ProfileError::Node(NodeError::BadRequest {
+                message: format!(
+                    "\"{e}\" is not an endpoint: write host:port, for example 127.0.0.1:10009."
+                ),
+            })
+        };
+        let (host, port) = e.rsplit_once(':').ok_or_else(bad)?;
+        let port: u16 = port.parse().map_err(|_| bad())?;
+        let host = host.trim_matches(['[', ']']);
+        if host.is_empty() || port == 0 {
+            return Err(bad());
+        }
+        let norm = NodeTarget::format_endpoint(host, port);
+        if !out.contains(&norm) {
+            out.push(norm);
+        }
+    }
+    if out.is_empty() {
+        return Err(ProfileError::Node(NodeError::BadRequest {
+            message: "Give at least one endpoint (host:port of LND's gRPC interface).".into(),
+        }));
+    }
+    Ok(out)
+}
+
+fn now_unix() -> i64 {
+    i64::try_from(super::convert::now_secs()).unwrap_or(i64::MAX)
+}
+
+struct Row_ {
+    info: ProfileInfo,
+    cert_der: Option<Vec<u8>>,
+}
+
+impl ProfileService {
+    /// Profiles in `store`, secrets in `keychain`, regtest nodes from `data_dir/regtest`.
+    pub fn new(store: Store, keychain: Arc<dyn SecretStore>, data_dir: &Path) -> ProfileService {
+        ProfileService {
+            store,
+            keychain,
+            data_dir: data_dir.to_path_buf(),
+        }
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn SecretStore) -> Result<T, KeychainError> + Send + 'static,
+    ) -> Result<T, ProfileError> {
+        let kc = Arc::clone(&self.keychain);
+        tokio::task::spawn_blocking(move || f(kc.as_ref()))
+            .await
+            .map_err(|e| ProfileError::Task(e.to_string()))?
+            .map_err(ProfileError::from)
+    }
+
+    async fn stored(&self) -> Result<Vec<Row_>, ProfileError> {
+        let rows = sqlx::query(
+            "SELECT id, name, network, kind, endpoints, tls_cert_path, macaroon_path, tls_cert_der, wallet_id, auto_unlock, created_at
+             FROM node_profiles ORDER BY created_at, name",
+        )
+        .fetch_all(self.store.pool())
+        .await?;
+        let corrupt = |d: String| StoreError::Corrupt { detail: d };
+        rows.iter()
+            .map(|r| {
+                let network: String = r.try_get("network")?;
+                let kind: String = r.try_get("kind")?;
+                let endpoints: String = r.try_get("endpoints")?;
+                Ok(Row_ {
+                    info: ProfileInfo {
+                        id: r.try_get("id")?,
+                        name: r.try_get("name")?,
+                        network: network
+                            .parse()
+                            .map_err(|e: crate::network::UnknownNetwork| corrupt(e.to_string()))?,
+                        kind: match kind.as_str() {
+                            "files" => ProfileKind::Files,
+                            "stored" => ProfileKind::Stored,
+                            other => return Err(corrupt(format!("profile kind {other}")).into()),
+                        },
+                        endpoints: serde_json::from_str(&endpoints)
+                            .map_err(|e| corrupt(format!("profile endpoints: {e}")))?,
+                        tls_cert_path: r.try_get("tls_cert_path")?,
+                        macaroon_path: r.try_get("macaroon_path")?,
+                        wallet_id: r.try_get("wallet_id")?,
+                        auto_unlock: r.try_get("auto_unlock")?,
+                        active: false,
+                        created_at: r.try_get("created_at")?,
+                    },
+                    cert_der: r.try_get("tls_cert_der")?,
+                })
+            })
+            .collect()
+    }
+
+    fn regtest(&self) -> Vec<(ProfileInfo, NodeSource)> {
+        NodeSource::regtest_all(&self.data_dir)
+            .into_iter()
+            .map(|src| {
+                let (cert, mac) = match &src.credentials {
+                    Credentials::Files {
+                        tls_cert_path,
+                        macaroon_path,
+                    } => (
+                        Some(tls_cert_path.display().to_string()),
+                        Some(macaroon_path.display().to_string()),
+                    ),
+                    Credentials::Inline { .. } => (None, None),
+                };
+                let info = ProfileInfo {
+                    id: format!("{REGTEST_PREFIX}{}", src.name),
+                    name: src.name.clone(),
+                    network: Network::Regtest,
+                    kind: ProfileKind::Regtest,
+                    endpoints: src.endpoints.clone(),
+                    tls_cert_path: cert,
+                    macaroon_path: mac,
+                    wallet_id: None,
+                    auto_unlock: false,
+                    active: false,
+                    created_at: 0,
+                };
+                (info, src)
+            })
+            .collect()
+    }
+
+    /// The id of the profile in use (None: no profile at all).
+    pub async fn active_id(&self) -> Result<Option<String>, ProfileError> {
+        let set = self.store.setting(ACTIVE_PROFILE_SETTING).await?;
+        let stored = self.stored().await?;
+        let regtest = self.regtest();
+        let exists = |id: &str| {
+            stored.iter().any(|r| r.info.id == id) || regtest.iter().any(|(i, _)| i.id == id)
+        };
+        Ok(match set {
+            Some(id) if exists(&id) => Some(id),
+            _ => regtest
+                .first()
+                .map(|(i, _)| i.id.clone())
+                .or_else(|| stored.first().map(|r| r.info.id.clone())),
+        })
+    }
+
+    /// Every profile: stored ones, then the regtest network's nodes.
+    pub async fn list(&self) -> Result<Vec<ProfileInfo>, ProfileError> {
+        let active = self.active_id().await?;
+        let mut all: Vec<ProfileInfo> = self.stored().await?.into_iter().map(|r| r.info).collect();
+        all.extend(self.regtest().into_iter().map(|(i, _)| i));
+        for p in &mut all {
+            p.active = active.as_deref() == Some(p.id.as_str());
+        }
+        Ok(all)
+    }
+
+    /// A profile by id, name or unique id prefix.
+    pub async fn resolve(&self, id_or_name: &str) -> Result<ProfileInfo, ProfileError> {
+        let all = self.list().await?;
+        if let Some(p) = all
+            .iter()
+            .find(|p| p.id == id_or_name || p.name == id_or_name)
+        {
+            return Ok(p.clone());
+        }
+        let mut by_prefix = all.iter().filter(|p| p.id.starts_with(id_or_name));
+        match (by_prefix.next(), by_prefix.next()) {
+            (Some(p), None) if !id_or_name.is_empty() => Ok(p.clone()),
+            _ => Err(ProfileError::NotFound {
+                name: id_or_name.to_string(),
+            }),
+        }
+    }
+
+    /// What is needed to connect to a profile (reads the keychain for stored ones).
+    pub async fn source(&self, id_or_name: &str) -> Result<NodeSource, ProfileError> {
+        let info = self.resolve(id_or_name).await?;
+        if info.kind == ProfileKind::Regtest {
+            return self
+                .regtest()
+                .into_iter()
+                .find(|(i, _)| i.id == info.id)
+                .map(|(_, s)| s)
+                .ok_or(ProfileError::NotFound { name: info.name });
+        }
+        let row = self
+            .stored()
+            .await?
+            .into_iter()
+            .find(|r| r.info.id == info.id)
+            .ok_or_else(|| ProfileError::NotFound {
+                name: info.name.clone(),
+            })?;
+        let credentials = match (info.kind, row.cert_der) {
+            (ProfileKind::Files, _) => Credentials::Files {
+                tls_cert_path: PathBuf::from(info.tls_cert_path.clone().unwrap_or_default()),
+                macaroon_path: PathBuf::from(info.macaroon_path.clone().unwrap_or_default()),
+            },
+            (_, cert_der) => {
+                let key = macaroon_entry(&info.id);
+                let mac = self.blocking(move |kc| kc.get(&key)).await?;
+                let macaroon = mac
+                    .and_then(|m| from_hex(m.expose_secret()))
+                    .ok_or_else(|| ProfileError::MacaroonMissing {
+                        name: info.name.clone(),
+                    })?;
+                Credentials::Inline {
+                    cert_der: cert_der.unwrap_or_default(),
+                    macaroon: Arc::new(macaroon),
+                }
+            }
+        };
+        let unlock_password = if info.auto_unlock {
+            let key = password_entry(&info.id);
+            self.blocking(move |kc| kc.get(&key)).await?.map(Arc::new)
+        } else {
+            None
+        };
+        Ok(NodeSource {
+            name: info.name,
+            network: info.network,
+            endpoints: info.endpoints,
+            credentials,
+            unlock_password,
+        })
+    }
+
+    /// The profile in use, ready to connect (None: no profile).
+    pub async fn active_source(&self) -> Result<Option<NodeSource>, ProfileError> {
+        match self.active_id().await? {
+            Some(id) => Ok(Some(self.source(&id).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Makes a profile the one in use; returns it, ready to connect.
+    pub async fn activate(
+        &self,
+        id_or_name: &str,
+    ) -> Result<(ProfileInfo, NodeSource), ProfileError> {
+        let info = self.resolve(id_or_name).await?;
+        let source = self.source(&info.id).await?;
+        self.store
+            .set_setting(ACTIVE_PROFILE_SETTING, &info.id)
+            .await?;
+        tracing::info!(profile = %info.id, "node profile switched");
+        Ok((
+            ProfileInfo {
+                active: true,
+                ..info
+            },
+            source,
+        ))
+    }
+
+    async fn check_new_name(&self, name: &str) -> Result<String, ProfileError> {
+        let name = name.trim().to_string();
+        if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+            return Err(ProfileError::BadName);
+        }
+        if self.list().await?.iter().any(|p| p.name == name) {
+            return Err(ProfileError::NameTaken { name });
+        }
+        Ok(name)
+    }
+
+    /// Adds a profile after checking what can be checked offline (the link
+    /// parses, the files exist and hold a certificate and a macaroon).
+    pub async fn add(&self, new: NewProfile) -> Result<ProfileInfo, ProfileError> {
+        match new {
+            NewProfile::Lndconnect {
+                name,
+                uri,
+                network,
+                extra_endpoints,
+            } => {
+                let uri = Zeroizing::new(uri);
+                let name = self.check_new_name(&name).await?;
+                let src = NodeSource::lndconnect(name.clone(), &uri, network)?;
+                let Credentials::Inline { cert_der, macaroon } = src.credentials else {
+                    return Err(ProfileError::Task(
+                        "lndconnect gave file credentials".into(),
+                    ));
+                };
+                let mut endpoints = src.endpoints;
+                endpoints.extend(extra_endpoints);
+                let endpoints = check_endpoints(&endpoints)?;
+                self.insert_stored(
+                    new_profile_id(),
+                    &name,
+                    network,
+                    &endpoints,
+                    &cert_der,
+                    &macaroon,
+                    None,
+                    false,
+                )
+                .await
+            }
+            NewProfile::Files {
+                name,
+                endpoints,
+                tls_cert_path,
+                macaroon_path,
+                network,
+            } => {
+                let name = self.check_new_name(&name).await?;
+                let endpoints = check_endpoints(&endpoints)?;
+                let probe = NodeSource {
+                    name: name.clone(),
+                    network,
+                    endpoints: endpoints.clone(),
+                    credentials: Credentials::Files {
+                        tls_cert_path: PathBuf::from(&tls_cert_path),
+                        macaroon_path: PathBuf::from(&macaroon_path),
+                    },
+                    unlock_password: None,
+                };
+                probe.targets()?;
+                let info = ProfileInfo {
+                    id: new_profile_id(),
+                    name,
+                    network,
+                    kind: ProfileKind::Files,
+                    endpoints,
+                    tls_cert_path: Some(tls_cert_path),
+                    macaroon_path: Some(macaroon_path),
+                    wallet_id: None,
+                    auto_unlock: false,
+                    active: false,
+                    created_at: now_unix(),
+                };
+                let mut tx = self.store.begin().await?;
+                insert_row(&mut tx, &info, None).await?;
+                tx.commit().await.map_err(StoreError::from)?;
+                tracing::info!(profile = %info.id, "node profile added (files)");
+                Ok(info)
+            }
+        }
+    }
+
+    /// Inserts a stored profile: the row and its macaroon entry, both or neither.
+    #[allow(clippy::too_many_arguments)]
+    async fn insert_stored(
+        &self,
+        id: String,
+        name: &str,
+        network: Network,
+        endpoints: &[String],
+        cert_der: &[u8],
+        macaroon: &[u8],
+        wallet_id: Option<String>,
+        auto_unlock: bool,
+    ) -> Result<ProfileInfo, ProfileError> {
+        let info = ProfileInfo {
+            id: id.clone(),
+            name: name.to_string(),
+            network,
+            kind: ProfileKind::Stored,
+            endpoints: endpoints.to_vec(),
+            tls_cert_path: None,
+            macaroon_path: None,
+            wallet_id,
+            auto_unlock,
+            active: false,
+            created_at: now_unix(),
+        };
+        let mut tx = self.store.begin().await?;
+        insert_row(&mut tx, &info, Some(cert_der)).await?;
+        let mac_key = macaroon_entry(&id);
+        let secret = SecretString::from(to_hex(macaroon).to_string());
+        {
+            let key = mac_key.clone();
+            // On error the transaction is dropped, which rolls the row back.
+            self.blocking(move |kc| kc.put(&key, &secret)).await?;
+        }
+        if let Err(e) = tx.commit().await {
+            if let Err(cleanup) = self.blocking(move |kc| kc.delete(&mac_key)).await {
+                tracing::error!(profile = %id, error = %cleanup, "profile not committed and its macaroon entry could not be removed");
+            }
+            return Err(StoreError::from(e).into());
+        }
+        tracing::info!(profile = %id, "node profile added (stored)");
+        Ok(info)
+    }
+
+    async fn forget_secrets(&self, id: &str) {
+        for key in [macaroon_entry(id), password_entry(id)] {
+            let k = key.clone();
+            if let Err(e) = self.blocking(move |kc| kc.delete(&k)).await {
+                tracing::error!(entry = %key, error = %e, "could not remove a keychain entry");
+            }
+        }
+    }
+
+    /// Removes a stored profile and its keychain entries.
+    pub async fn remove(&self, id_or_name: &str) -> Result<ProfileInfo, ProfileError> {
+        let info = self.resolve(id_or_name).await?;
+        if info.kind == ProfileKind::Regtest {
+            return Err(ProfileError::BuiltIn { name: info.name });
+        }
+        let mut tx = self.store.begin().await?;
+        sqlx::query("DELETE FROM node_profiles WHERE id = ?")
+            .bind(&info.id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        // Rows first: a profile without its secrets is visible and fixable,
+        // secrets without a profile would be invisible.
+        self.forget_secrets(&info.id).await;
+        tracing::info!(profile = %info.id, "node profile removed");
+        Ok(info)
+    }
+
+    /// Unlocks a profile's node with `password` (a no-op if it is not
+    /// locked); with `remember`, keeps the password in the keychain so the
+    /// node is unlocked automatically from now on (stored and files profiles).
+    pub async fn unlock(
+        &self,
+        id_or_name: &str,
+        password: SecretString,
+        remember: bool,
+    ) -> Result<ProfileInfo, ProfileError> {
+        let info = self.resolve(id_or_name).await?;
+        let mut source = self.source(&info.id).await?;
+        source.unlock_password = Some(Arc::new(password.clone()));
+        super::service::NodeService::new(Some(source))
+            .check()
+            .await?;
+        if !remember || info.kind == ProfileKind::Regtest {
+            return Ok(info);
+        }
+        let key = password_entry(&info.id);
+        self.blocking(move |kc| kc.put(&key, &password)).await?;
+        sqlx::query("UPDATE node_profiles SET auto_unlock = 1 WHERE id = ?")
+            .bind(&info.id)
+            .execute(self.store.pool())
+            .await?;
+        Ok(ProfileInfo {
+            auto_unlock: true,
+            ..info
+        })
+    }
+
+    /// Initialises a fresh LND (started without a wallet, e.g. without
+    /// `--noseedbackup`) from a Switchyard wallet's seed: LND's
+    /// `InitWallet` with the BIP32 master key and a random wallet password.
+    /// The password and the admin macaroon LND returns go to the keychain;
+    /// the new profile unlocks the node whenever it starts locked.
+    pub async fn init_node(
+        &self,
+        wallets: &WalletService,
+        req: InitNodeRequest,
+    ) -> Result<ProfileInfo, ProfileError> {
+        let name = self.check_new_name(&req.name).await?;
+        let endpoint = check_endpoints(std::slice::from_ref(&req.endpoint))?
+            .into_iter()
+            .next()
+            .ok_or(ProfileError::BadName)?;
+        let wallet = wallets.resolve(&req.wallet).await?;
+        let pem = std::fs::read_to_string(&req.tls_cert_path).map_err(|e| NodeError::File {
+            what: "the TLS certificate",
+            path: req.tls_cert_path.clone(),
+            detail: e.to_string(),
+        })?;
+        let cert_der = pem_to_der(&pem).ok_or_else(|| NodeError::File {
+            what: "the TLS certificate",
+            path: req.tls_cert_path.clone(),
+            detail: "it is not a PEM certificate".into(),
+        })?;
+        let (host, port) = endpoint
+            .rsplit_once(':')
+            .and_then(|(h, p)| Some((h.trim_matches(['[', ']']).to_string(), p.parse().ok()?)))
+            .ok_or(ProfileError::BadName)?;
+        let client = LndClient::new(NodeTarget {
+            host,
+            port,
+            cert_der: cert_der.clone(),
+            macaroon: Arc::new(Zeroizing::new(Vec::new())),
+        })?;
+        let state = unlocker::wallet_state(&client).await?;
+        if state != WalletState::NonExisting {
+            return Err(ProfileError::AlreadyInitialised {
+                endpoint,
+                state: format!("{state:?}"),
+            });
+        }
+        let (network, xprv) = wallets.master_xprv(&wallet.id).await?;
+        let password = {
+            let bytes: [u8; 32] = rand::random();
+            SecretString::from(to_hex(&bytes).to_string())
+        };
+        // The password is in the keychain before LND holds it, so it is never lost.
+        let id = new_profile_id();
+        {
+            let key = password_entry(&id);
+            let pw = password.clone();
+            self.blocking(move |kc| kc.put(&key, &pw)).await?;
+        }
+        let macaroon = match unlocker::init_wallet(&client, &password, &xprv, req.rescan).await {
+            Ok(m) => m,
+            Err(e) => {
+                self.forget_secrets(&id).await;
+                return Err(e.into());
+            }
+        };
+        drop(xprv);
+        tracing::info!(wallet = %wallet.id, profile = %id, "LND wallet initialised from a Switchyard seed");
+        // LND now holds the password: keep its keychain entry whatever happens.
+        self.insert_stored(
+            id.clone(),
+            &name,
+            network,
+            &[endpoint],
+            &cert_der,
+            &macaroon,
+            Some(wallet.id.clone()),
+            true,
+        )
+        .await
+        .inspect_err(|e| {
+            tracing::error!(profile = %id, entry = %password_entry(&id), error = %e,
+                "the node was initialised but its profile could not be saved; the wallet password stays in the keychain");
+        })
+    }
+}
+
+async fn insert_row(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    p: &ProfileInfo,
+    cert_der: Option<&[u8]>,
+) -> Result<(), ProfileError> {
+    let endpoints =
+        serde_json::to_string(&p.endpoints).map_err(|e| ProfileError::Task(e.to_string()))?;
+    sqlx::query(
+        "INSERT INTO node_profiles (id, name, network, kind, endpoints, tls_cert_path, macaroon_path, tls_cert_der, wallet_id, auto_unlock, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&p.id)
+    .bind(&p.name)
+    .bind(p.network.as_str())
+    .bind(match p.kind {
+        ProfileKind::Files => "files",
+        _ => "stored",
+    })
+    .bind(endpoints)
+    .bind(&p.tls_cert_path)
+    .bind(&p.macaroon_path)
+    .bind(cert_der)
+    .bind(&p.wallet_id)
+    .bind(p.auto_unlock)
+    .bind(p.created_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_are_checked_and_normalised() {
+        let ok = check_endpoints(&[
+            " 127.0.0.1:10009 ".into(),
+            "[::1]:10009".into(),
+            "127.0.0.1:10009".into(),
+            String::new(),
+        ])
+        .unwrap_or_default();
+        assert_eq!(ok, vec!["127.0.0.1:10009", "[::1]:10009"]);
+        for bad in ["localhost", "host:port", ":10009", "h:0", "h:70000"] {
+            let e = check_endpoints(&[bad.into()]).err().map(|e| e.to_string());
+            assert!(
+                e.as_deref().is_some_and(|m| m.contains("host:port")),
+                "{bad}: {e:?}"
+            );
+        }
+        assert!(check_endpoints(&[]).is_err());
+    }
+
+    #[test]
+    fn hex_round_trip() {
+        let bytes = [0u8, 1, 0xab, 0xff];
+        let h = to_hex(&bytes);
+        assert_eq!(h.as_str(), "0001abff");
+        assert_eq!(
+            from_hex(&h).as_deref().map(|v| v.to_vec()),
+            Some(bytes.to_vec())
+        );
+        assert!(from_hex("abc").is_none());
+        assert!(from_hex("zz").is_none());
+    }
+}

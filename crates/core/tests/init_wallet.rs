@@ -1,0 +1,218 @@
+//! A fresh LND initialised from a Switchyard wallet's words (`InitWallet`
+//! with the BIP32 master key): the node's first BIP84 address is the one the
+//! words give, the wallet password lives in the keychain, and the node is
+//! unlocked automatically after it restarts. Real btcd, real LND, real
+//! keychain (Secret Service under scripts/with-keyring.sh), real SQLite.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is how a test reports
+
+use secrecy::SecretString;
+use std::time::Duration;
+use switchyard_core::keys::{derive_at_path, Chain, DeriveOptions, Purpose};
+use switchyard_core::node::onchain::AddressKind;
+use switchyard_core::node::{InitNodeRequest, NodeService, NodeState, ProfileError, ProfileKind};
+use switchyard_core::wallet::NewWallet;
+use switchyard_core::{Context, ErrorCode, Network};
+use switchyard_regtest::bins::Binaries;
+use switchyard_regtest::lnd::Lnd;
+use switchyard_regtest::network::NetworkOptions;
+use switchyard_regtest::process::free_ports;
+
+/// BIP84's test words (any valid words would do).
+const WORDS: &str =
+    "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+
+/// Stops the extra node however the test ends.
+struct Stop(Lnd);
+impl Drop for Stop {
+    fn drop(&mut self) {
+        self.0.daemon.stop(Duration::from_secs(20));
+    }
+}
+
+async fn connected(node: &NodeService) -> switchyard_core::node::NodeStatus {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let s = node.status().await;
+        if s.state == NodeState::Connected && s.synced_to_chain {
+            return s;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "node never became ready: {:?}",
+            s.error
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fresh_lnd_takes_our_seed_and_is_unlocked_on_restart() {
+    let net = tokio::task::spawn_blocking(|| {
+        switchyard_regtest::Network::up(NetworkOptions::temp("init-wallet"))
+    })
+    .await
+    .unwrap()
+    .expect("regtest up");
+    let bins = Binaries::locate().unwrap();
+    let dave_dir = net.dir().join("dave");
+    let ports = free_ports(3).unwrap();
+    let dave = Stop(
+        Lnd::start_without_wallet(
+            &bins.lnd,
+            &bins.lncli,
+            "dave",
+            &dave_dir,
+            [ports[0], ports[1], ports[2]],
+            &net.btcd,
+        )
+        .unwrap(),
+    );
+    let endpoint = format!("127.0.0.1:{}", ports[0]);
+    let cert = dave_dir.join("tls.cert").display().to_string();
+
+    let data = tempfile::tempdir().unwrap();
+    let ctx = Context::open(data.path()).await.unwrap();
+    let wallet = ctx
+        .wallets
+        .create(NewWallet {
+            name: "seed for dave".into(),
+            network: Network::Regtest,
+            words: SecretString::from(WORDS.to_string()),
+            passphrase: SecretString::from(String::new()),
+        })
+        .await
+        .unwrap();
+    let request = |name: &str, wallet: &str| InitNodeRequest {
+        name: name.into(),
+        endpoint: endpoint.clone(),
+        tls_cert_path: cert.clone(),
+        wallet: wallet.into(),
+        rescan: false,
+    };
+
+    // Bad input first: an unknown wallet; a certificate that is not one.
+    let e = ctx
+        .profiles
+        .init_node(&ctx.wallets, request("dave", "no such wallet"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ProfileError::Wallet(_)), "{e:?}");
+    let mut bad_cert = request("dave", &wallet.id);
+    bad_cert.tls_cert_path = data.path().join("missing.cert").display().to_string();
+    let e = ctx
+        .profiles
+        .init_node(&ctx.wallets, bad_cert)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("TLS certificate"), "{e}");
+
+    // Initialise: the profile is stored, its secrets are in the keychain.
+    let profile = ctx
+        .profiles
+        .init_node(&ctx.wallets, request("dave", &wallet.id))
+        .await
+        .unwrap();
+    assert_eq!(profile.kind, ProfileKind::Stored);
+    assert!(profile.auto_unlock);
+    assert_eq!(profile.wallet_id.as_deref(), Some(wallet.id.as_str()));
+
+    let (_, source) = ctx.profiles.activate("dave").await.unwrap();
+    ctx.node.switch(Some(source)).await;
+    let s = connected(&ctx.node).await;
+    assert_eq!(s.alias.as_deref(), Some("dave"));
+
+    // The node's first BIP84 address derives from the words. LND (btcwallet)
+    // puts its default BIP84 account at m/84'/0'/0' on every network, so
+    // that is the path it reports and the path we derive at.
+    let accounts = ctx.node.wallet_accounts().await.unwrap();
+    let bip84 = accounts
+        .iter()
+        .find(|a| a.name == "default" && a.address_type == "p2wkh")
+        .expect("LND's default BIP84 account");
+    assert_eq!(bip84.derivation_path, "m/84'/0'/0'");
+    let node_addr = ctx.node.new_address(AddressKind::P2wkh).await.unwrap();
+    let ours = derive_at_path(
+        &SecretString::from(WORDS.to_string()),
+        &SecretString::from(String::new()),
+        &format!("{}/0/0", bip84.derivation_path),
+        Network::Regtest,
+        DeriveOptions {
+            allow_nonstandard: true,
+        },
+    )
+    .unwrap();
+    assert_eq!(node_addr, ours.address);
+    // (The BIP84 mainnet vector's first address, bc1qcr8te4kr…, in regtest form.)
+    assert!(node_addr.starts_with("bcrt1qcr8te4kr609gcawutmrza0j4xv80jy8z"));
+    // Our own regtest account (coin type 1) is another account of the same words.
+    let ours_tn = ctx
+        .wallets
+        .addresses(&wallet.id, Purpose::Bip84, Chain::Receive, 0, 1)
+        .await
+        .unwrap();
+    assert_eq!(ours_tn[0].path, "m/84'/1'/0'/0/0");
+    assert_ne!(ours_tn[0].address, node_addr);
+
+    // No secret in the database file.
+    let db = std::fs::read(data.path().join("switchyard.db")).unwrap();
+    let wal = std::fs::read(data.path().join("switchyard.db-wal")).unwrap_or_default();
+    let mac = std::fs::read(dave_dir.join("data/chain/bitcoin/regtest/admin.macaroon")).unwrap();
+    let mac_hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+    for file in [&db, &wal] {
+        assert!(!file.windows(mac.len()).any(|w| w == mac.as_slice()));
+        let text = String::from_utf8_lossy(file);
+        assert!(!text.contains(&mac_hex[..40]));
+        assert!(!text.contains("abandon abandon"));
+    }
+
+    // A node that has a wallet cannot be initialised again.
+    let e = ctx
+        .profiles
+        .init_node(&ctx.wallets, request("dave again", &wallet.id))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ProfileError::AlreadyInitialised { .. }), "{e}");
+
+    // Restart: LND comes back locked, and the profile unlocks it.
+    let rec = {
+        let mut d = dave;
+        d.0.daemon.stop(Duration::from_secs(20));
+        let rec = d.0.record();
+        std::mem::forget(d);
+        rec
+    };
+    let mut restarted = Lnd::restart(&bins.lnd, &bins.lncli, &rec).unwrap();
+    restarted.wait_rpc_port(Duration::from_secs(60)).unwrap();
+    let _dave = Stop(restarted);
+    // Without the password: the node is locked, and the error says so.
+    let mut no_pw = ctx.profiles.source("dave").await.unwrap();
+    no_pw.unlock_password = None;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let locked = loop {
+        let s = NodeService::new(Some(no_pw.clone())).status().await;
+        match s.error.as_ref().map(|e| e.code) {
+            Some(ErrorCode::NodeUnreachable | ErrorCode::NodeStarting)
+                if tokio::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_millis(300)).await
+            }
+            _ => break s,
+        }
+    };
+    assert_eq!(locked.state, NodeState::Disconnected);
+    assert_eq!(locked.error.unwrap().code, ErrorCode::WalletLocked);
+    // With the profile as stored (password in the keychain): unlocked, connected.
+    let fresh = NodeService::new(Some(ctx.profiles.source("dave").await.unwrap()));
+    let s = connected(&fresh).await;
+    assert_eq!(s.alias.as_deref(), Some("dave"));
+
+    ctx.profiles.remove("dave").await.unwrap();
+    let e = ctx.profiles.source("dave").await.unwrap_err();
+    assert_eq!(
+        switchyard_core::ApiError::from(e).code,
+        ErrorCode::ProfileNotFound
+    );
+    ctx.wallets.delete(&wallet.id).await.unwrap();
+    drop(net);
+}
