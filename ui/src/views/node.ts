@@ -199,7 +199,8 @@ function channelRow(c: ChannelInfo): HTMLElement {
   }
   const total = c.local_sat + c.remote_sat || 1;
   const balance = h("div", {}, h("div", { class: "balance-bar" }, h("div", { class: "ours", style: `width:${(100 * c.local_sat) / total}%` })),
-    h("div", { class: "hint" }, `${sats(c.local_sat)} / ${sats(c.remote_sat)}`));
+    h("div", { class: "hint" }, `${sats(c.local_sat)} / ${sats(c.remote_sat)}`),
+    c.pending_htlcs ? h("div", { class: "hint", "data-testid": "pending-htlcs" }, h("span", { class: "spinner" }), ` ${c.pending_htlcs} payment${c.pending_htlcs === 1 ? "" : "s"} in flight · ${sats(c.unsettled_sat)}`) : null);
   const fee = (p: ChannelInfo["local_policy"]) => p ? `${p.base_fee_msat.toLocaleString("en-US")} msat + ${p.fee_rate_ppm} ppm` : "—";
   const closeBtn = ["active", "inactive"].includes(c.state)
     ? h("button", { class: "ghost small", "data-testid": "close-channel", onclick: (ev: Event) => openCloseDialog(ev.currentTarget as HTMLElement, c) }, "Close…")
