@@ -18,6 +18,7 @@
 
 pub mod api;
 pub mod context;
+pub mod graph;
 pub mod keychain;
 pub mod keys;
 pub mod network;

@@ -116,3 +116,24 @@ proptest! {
         }
     }
 }
+
+/// A describegraph file with one well-formed edge, to mutate.
+const GRAPH: &str = r#"{"edges":[{"channel_id":"869446205316579329","node1_pub":"02aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","node2_pub":"03bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb","capacity":"5000000","node1_policy":{"time_lock_delta":80,"min_htlc":"1000","fee_base_msat":"1000","fee_rate_milli_msat":"1","disabled":false,"max_htlc_msat":"4950000000","last_update":1700000000},"node2_policy":null}]}"#;
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn graph_file_parser_never_panics(
+        edits in prop::collection::vec((any::<usize>(), "[0-9a-z\"{}:,\\[\\] é-]"), 0..8),
+        arbitrary in prop::collection::vec(any::<u8>(), 0..300),
+    ) {
+        use switchyard_core::graph::import::parse_describegraph;
+        let mutated = mutate(GRAPH, &edits.iter().map(|(p, s)| (*p, s.chars().next().unwrap_or('x'))).collect::<Vec<_>>());
+        match parse_describegraph(mutated.as_bytes()) {
+            Ok(chans) => prop_assert!(chans.len() <= 1),
+            Err(e) => prop_assert!(!e.to_string().is_empty()),
+        }
+        let _ = parse_describegraph(&arbitrary);
+    }
+}

@@ -1,0 +1,18 @@
+//! The channel graph and our own router (route preview).
+//!
+//! - [`model`]: the compact in-memory graph with O(1) incremental updates;
+//! - [`router`]: backwards Dijkstra with exact LND fee and CLTV arithmetic,
+//!   risk and reliability terms, Yen's k alternatives;
+//! - [`mission`]: liquidity knowledge from payment outcomes and the success
+//!   probability model;
+//! - [`synth`]: a deterministic mainnet-like graph for benchmarks.
+
+pub mod import;
+pub mod mission;
+pub mod model;
+pub mod router;
+pub mod synth;
+
+pub use mission::MissionControl;
+pub use model::{ChannelSpec, Graph, GraphUpdate, NodeIdx, Policy, Pubkey};
+pub use router::{find_route, k_routes, Route, RouteError, RouteRequest, RouterConfig, Scratch};

@@ -1,0 +1,687 @@
+//! Our pathfinder: fee-sensitive, reliability-aware, pure (no I/O).
+//!
+//! ### Algorithm
+//! 1. Check the request: source and destination known and different,
+//!    amount > 0.
+//! 2. Label the destination with (cost 0, amount = the payment amount,
+//!    CLTV = the final CLTV delta, 0 hops) and push it on a min-heap.
+//! 3. Pop the cheapest node `v` (skip stale heap entries). If it is the
+//!    source, stop: its label chain is the cheapest route.
+//! 4. For every live edge `u → v` arriving at `v` (the channel `u` would
+//!    forward over), with `a` = the amount `v` must receive:
+//!    - the source pays no fee to itself: for `u = source` the hop costs only
+//!      the balance penalty and needs `a ≤` our local balance when known;
+//!    - otherwise `u` charges `fee = base + a·ppm/10⁶` (integer msat, exactly
+//!      LND's formula), adds its CLTV delta, and the edge is refused when:
+//!      disabled, no policy, `a` above capacity or `htlc_max`, `a` below
+//!      `htlc_min`, CLTV delta below [`RouterConfig::min_cltv_delta`], total
+//!      CLTV above [`RouterConfig::max_total_cltv`], more than
+//!      [`RouterConfig::max_hops`] hops, fees above the fee limit, or a
+//!      success probability of 0;
+//!    - `cost(u) = cost(v) + fee + risk + reliability` (see [`RouterConfig`]);
+//!      if lower than `u`'s label, relabel `u` (amount `a + fee`) and push it.
+//! 5. Heap empty before the source: no route; say which constraint refused
+//!    the most edges (and, when every channel into the destination is too
+//!    small, the largest one).
+//!
+//! Walking backwards is what makes amounts exact: when `u` is labelled, the
+//! amount it must forward (downstream fees included) is already known.
+//! [`k_routes`] adds alternatives with Yen's algorithm; [`build_route`] prices
+//! any path the same way (used by Yen, by tests, and to check routes).
+
+use super::mission::MissionControl;
+use super::model::{EdgeIdx, Graph, NodeIdx};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
+
+/// Weights and limits. Every term of the per-hop cost, in msat-equivalents:
+///
+/// `cost = fee`
+/// `     + amount_msat × cltv_delta × risk_factor_ppb / 10⁹`   (capital locked × time)
+/// `     + young_channel_penalty_msat × max(0, 1 − age_blocks / young_channel_blocks)`
+/// `     + probability_weight_msat × −ln(P(success))`           (mission control)
+/// `     + balance_penalty_msat × 10⁹ … / local_balance_msat`   (our own first hop only:
+///                                                             `balance_penalty_numerator / local_balance_msat`)
+#[derive(Debug, Clone, PartialEq)]
+pub struct RouterConfig {
+    /// Refuse hops whose CLTV delta is below this (default 20).
+    pub min_cltv_delta: u16,
+    /// Refuse routes whose total CLTV (final delta included) exceeds this (default 2016).
+    pub max_total_cltv: u32,
+    /// Refuse routes longer than this many hops (default 20).
+    pub max_hops: usize,
+    /// CLTV delta the recipient asks for (from the invoice; default 40).
+    pub final_cltv_delta: u32,
+    /// Most the payment may pay in fees, msat (None: no limit).
+    pub fee_limit_msat: Option<u64>,
+    /// Time-lock risk, parts per billion (LND's default risk factor: 15).
+    pub risk_factor_ppb: u64,
+    /// Penalty for a brand-new channel, msat, fading to 0 at `young_channel_blocks`.
+    pub young_channel_penalty_msat: f64,
+    /// Age at which a channel counts as established (default 4320 ≈ 30 days).
+    pub young_channel_blocks: u32,
+    /// Weight of the reliability term, msat per unit of −ln(P) (default 1000).
+    pub probability_weight_msat: f64,
+    /// Numerator of the first-hop balance penalty (default 10⁹ msat²).
+    pub balance_penalty_numerator: f64,
+    /// Chain height, for channel ages (0: ignore age).
+    pub current_height: u32,
+    /// Unix seconds, for mission control's fading.
+    pub now: u64,
+}
+
+impl Default for RouterConfig {
+    fn default() -> Self {
+        RouterConfig {
+            min_cltv_delta: 20,
+            max_total_cltv: 2016,
+            max_hops: 20,
+            final_cltv_delta: 40,
+            fee_limit_msat: None,
+            risk_factor_ppb: 15,
+            young_channel_penalty_msat: 100.0,
+            young_channel_blocks: 4320,
+            probability_weight_msat: 1000.0,
+            balance_penalty_numerator: 1e9,
+            current_height: 0,
+            now: 0,
+        }
+    }
+}
+
+impl RouterConfig {
+    /// Fees only: no risk, age, reliability or balance terms (for tests
+    /// against brute force, and to show the cheapest route).
+    pub fn fees_only() -> RouterConfig {
+        RouterConfig {
+            risk_factor_ppb: 0,
+            young_channel_penalty_msat: 0.0,
+            probability_weight_msat: 0.0,
+            balance_penalty_numerator: 0.0,
+            ..RouterConfig::default()
+        }
+    }
+}
+
+/// One route request.
+#[derive(Debug, Clone, Default)]
+pub struct RouteRequest {
+    /// The payer (our node).
+    pub source: NodeIdx,
+    /// The payee.
+    pub target: NodeIdx,
+    /// What the payee must receive, msat.
+    pub amount_msat: u64,
+    /// Our channels' spendable balances, msat, by channel number (known
+    /// exactly for our own node; unknown channels are assumed usable).
+    pub local_balance_msat: HashMap<u32, u64>,
+}
+
+/// One hop: the channel from `from` to `to`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RouteHop {
+    /// The directed edge.
+    pub edge: EdgeIdx,
+    /// Short channel id.
+    pub scid: u64,
+    /// The forwarding node (the payer for the first hop).
+    pub from: NodeIdx,
+    /// The receiving node.
+    pub to: NodeIdx,
+    /// Amount carried over this channel (what `to` receives), msat.
+    pub amount_msat: u64,
+    /// Fee `from` charges for forwarding it (0 for the payer), msat.
+    pub fee_msat: u64,
+    /// CLTV delta `from` adds (0 for the payer), blocks.
+    pub cltv_delta: u16,
+    /// Blocks of CLTV at `to` (the final delta plus deltas downstream of `to`).
+    pub cltv_at_to: u32,
+    /// Estimated probability that this hop passes the amount.
+    pub probability: f64,
+}
+
+/// A priced route.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Route {
+    /// Hops from the payer to the payee.
+    pub hops: Vec<RouteHop>,
+    /// What the payee receives, msat.
+    pub amount_msat: u64,
+    /// What the payer sends (amount + fees), msat.
+    pub total_amount_msat: u64,
+    /// Fees, msat.
+    pub fee_msat: u64,
+    /// Total CLTV delta (the payer's HTLC expiry minus the current height).
+    pub total_cltv: u32,
+    /// Estimated success probability (product over hops).
+    pub probability: f64,
+    /// The router's cost (fees plus penalties), msat-equivalents.
+    pub cost: f64,
+}
+
+impl Route {
+    /// The nodes along the route, payer first.
+    pub fn nodes(&self) -> Vec<NodeIdx> {
+        let mut v: Vec<NodeIdx> = self.hops.iter().map(|h| h.from).collect();
+        if let Some(last) = self.hops.last() {
+            v.push(last.to);
+        }
+        v
+    }
+}
+
+/// Why an edge was refused (counted to explain a missing route).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Refusal {
+    /// Channel smaller than the amount.
+    Capacity,
+    /// Amount above the channel's `htlc_max`.
+    HtlcMax,
+    /// Amount below the channel's `htlc_min`.
+    HtlcMin,
+    /// Disabled by its node, or no policy known.
+    Disabled,
+    /// CLTV delta below the minimum.
+    CltvDelta,
+    /// Total CLTV above the limit.
+    TotalCltv,
+    /// Too many hops.
+    Hops,
+    /// Fees above the limit.
+    FeeLimit,
+    /// Mission control says it cannot carry the amount.
+    Liquidity,
+    /// Our own channel's balance is too small.
+    LocalBalance,
+}
+
+impl Refusal {
+    fn words(self) -> &'static str {
+        match self {
+            Refusal::Capacity => "channels too small for the amount",
+            Refusal::HtlcMax => "channels whose largest HTLC is below the amount",
+            Refusal::HtlcMin => "channels whose smallest HTLC is above the amount",
+            Refusal::Disabled => "disabled channels",
+            Refusal::CltvDelta => "hops with a time-lock delta below the minimum",
+            Refusal::TotalCltv => "paths over the total time-lock limit",
+            Refusal::Hops => "paths over the hop limit",
+            Refusal::FeeLimit => "paths over the fee limit",
+            Refusal::Liquidity => "channels that recently failed to carry this much",
+            Refusal::LocalBalance => "of our channels without enough balance",
+        }
+    }
+}
+
+/// Why no route was found.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RouteError {
+    /// The payer is not in the graph.
+    #[error("Our node is not in the channel graph yet (it has no announced channels).")]
+    UnknownSource,
+    /// The payee is not in the graph.
+    #[error("The destination is not in the channel graph: no channel to it is known.")]
+    UnknownDestination,
+    /// Paying oneself without a circular route.
+    #[error("The destination is our own node.")]
+    SameNode,
+    /// Nothing to pay.
+    #[error("The amount must be more than 0.")]
+    ZeroAmount,
+    /// Every channel into the destination is smaller than the amount.
+    #[error("The amount, {amount_msat} msat, is more than any channel into the destination can carry (the largest takes {largest_msat} msat).")]
+    AmountTooLarge {
+        /// Asked.
+        amount_msat: u64,
+        /// The most one channel into the destination carries.
+        largest_msat: u64,
+    },
+    /// No route within the constraints.
+    #[error("No route for {amount_msat} msat within the limits: {}.", describe(.refused))]
+    NoRoute {
+        /// Asked.
+        amount_msat: u64,
+        /// Edges refused, by reason, most first.
+        refused: Vec<(Refusal, u32)>,
+    },
+}
+
+fn describe(refused: &[(Refusal, u32)]) -> String {
+    if refused.is_empty() {
+        return "the destination cannot be reached from our node".into();
+    }
+    refused
+        .iter()
+        .take(3)
+        .map(|(r, n)| format!("{n} {}", r.words()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[derive(Clone, Copy)]
+struct Label {
+    cost: f64,
+    amt: u64,
+    cltv: u32,
+    hops: u16,
+    next: EdgeIdx,
+    prob: f64,
+    stamp: u32,
+}
+
+/// Reusable search memory (labels for every node), so repeated queries do
+/// not allocate.
+#[derive(Default)]
+pub struct Scratch {
+    labels: Vec<Label>,
+    stamp: u32,
+    heap: BinaryHeap<(Reverse<u64>, NodeIdx)>,
+}
+
+impl Scratch {
+    /// Empty; grows to the graph on first use.
+    pub fn new() -> Scratch {
+        Scratch::default()
+    }
+
+    fn reset(&mut self, n: usize) {
+        if self.labels.len() < n {
+            self.labels.resize(
+                n,
+                Label {
+                    cost: f64::INFINITY,
+                    amt: 0,
+                    cltv: 0,
+                    hops: 0,
+                    next: u32::MAX,
+                    prob: 1.0,
+                    stamp: 0,
+                },
+            );
+        }
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            for l in &mut self.labels {
+                l.stamp = 0;
+            }
+            self.stamp = 1;
+        }
+        self.heap.clear();
+    }
+
+    #[inline]
+    fn cost(&self, n: NodeIdx) -> f64 {
+        let l = &self.labels[n as usize];
+        if l.stamp == self.stamp {
+            l.cost
+        } else {
+            f64::INFINITY
+        }
+    }
+}
+
+/// Extra bans for Yen's spur searches.
+#[derive(Default)]
+struct Bans {
+    edges: HashSet<EdgeIdx>,
+    nodes: HashSet<NodeIdx>,
+}
+
+struct Hop {
+    fee: u64,
+    cltv_add: u16,
+    cost: f64,
+    prob: f64,
+}
+
+/// Prices one hop `u → v` over `e` carrying `amt` (what `v` receives), or
+/// says why it is refused. `payer`: whether `u` is the payer.
+#[inline]
+#[allow(clippy::too_many_arguments)]
+fn price_hop(
+    g: &Graph,
+    e: EdgeIdx,
+    amt: u64,
+    payer: bool,
+    req: &RouteRequest,
+    cfg: &RouterConfig,
+    mc: &MissionControl,
+) -> Result<Hop, Refusal> {
+    let ch = g.edge_channel(e);
+    let cap_msat = ch.capacity_sat.saturating_mul(1000);
+    if amt > cap_msat {
+        return Err(Refusal::Capacity);
+    }
+    if payer {
+        // Our own channel: no fee; its balance is known exactly if given.
+        let mut cost = 0.0;
+        if let Some(&bal) = req.local_balance_msat.get(&(e >> 1)) {
+            if bal < amt {
+                return Err(Refusal::LocalBalance);
+            }
+            if cfg.balance_penalty_numerator > 0.0 {
+                cost = cfg.balance_penalty_numerator / bal.max(1) as f64;
+            }
+        }
+        return Ok(Hop {
+            fee: 0,
+            cltv_add: 0,
+            cost,
+            prob: 1.0,
+        });
+    }
+    let Some(p) = g.edge_policy(e) else {
+        return Err(Refusal::Disabled);
+    };
+    if p.disabled {
+        return Err(Refusal::Disabled);
+    }
+    if amt > p.htlc_max_msat {
+        return Err(Refusal::HtlcMax);
+    }
+    if amt < p.htlc_min_msat {
+        return Err(Refusal::HtlcMin);
+    }
+    if p.cltv_delta < cfg.min_cltv_delta {
+        return Err(Refusal::CltvDelta);
+    }
+    let fee = p.fee_msat(amt);
+    let prob = mc.probability(e, cap_msat, amt, cfg.now);
+    if prob <= 0.0 {
+        return Err(Refusal::Liquidity);
+    }
+    let mut cost = fee as f64;
+    if cfg.risk_factor_ppb > 0 {
+        cost += amt as f64 * f64::from(p.cltv_delta) * cfg.risk_factor_ppb as f64 / 1e9;
+    }
+    if cfg.young_channel_penalty_msat > 0.0 && cfg.current_height > 0 {
+        let age = cfg.current_height.saturating_sub(ch.block_height());
+        if age < cfg.young_channel_blocks {
+            cost += cfg.young_channel_penalty_msat
+                * (1.0 - f64::from(age) / f64::from(cfg.young_channel_blocks.max(1)));
+        }
+    }
+    if cfg.probability_weight_msat > 0.0 && prob < 1.0 {
+        cost += cfg.probability_weight_msat * -prob.ln();
+    }
+    Ok(Hop {
+        fee,
+        cltv_add: p.cltv_delta,
+        cost,
+        prob,
+    })
+}
+
+fn check_request(g: &Graph, req: &RouteRequest) -> Result<(), RouteError> {
+    let n = g.node_count() as u32;
+    if req.source >= n {
+        return Err(RouteError::UnknownSource);
+    }
+    if req.target >= n {
+        return Err(RouteError::UnknownDestination);
+    }
+    if req.source == req.target {
+        return Err(RouteError::SameNode);
+    }
+    if req.amount_msat == 0 {
+        return Err(RouteError::ZeroAmount);
+    }
+    Ok(())
+}
+
+/// The cheapest route (steps 1–5 of the module doc).
+pub fn find_route(
+    g: &Graph,
+    req: &RouteRequest,
+    cfg: &RouterConfig,
+    mc: &MissionControl,
+    scratch: &mut Scratch,
+) -> Result<Route, RouteError> {
+    check_request(g, req)?;
+    let edges = search(g, req, cfg, mc, scratch, req.source, &Bans::default())?;
+    build_route(g, &edges, req, cfg, mc)
+}
+
+/// Backwards Dijkstra from `req.target` until `stop` is settled; returns the
+/// edges from `stop` to the target. The payer (no fee) is `req.source`.
+fn search(
+    g: &Graph,
+    req: &RouteRequest,
+    cfg: &RouterConfig,
+    mc: &MissionControl,
+    s: &mut Scratch,
+    stop: NodeIdx,
+    bans: &Bans,
+) -> Result<Vec<EdgeIdx>, RouteError> {
+    s.reset(g.node_count());
+    let stamp = s.stamp;
+    let t = req.target as usize;
+    s.labels[t] = Label {
+        cost: 0.0,
+        amt: req.amount_msat,
+        cltv: cfg.final_cltv_delta,
+        hops: 0,
+        next: u32::MAX,
+        prob: 1.0,
+        stamp,
+    };
+    s.heap.push((Reverse(0f64.to_bits()), req.target));
+    let mut refused: HashMap<Refusal, u32> = HashMap::new();
+    let mut into_target = 0u32;
+    let mut largest_into_target = 0u64;
+    while let Some((Reverse(bits), v)) = s.heap.pop() {
+        let lv = s.labels[v as usize];
+        if f64::from_bits(bits) > lv.cost {
+            continue;
+        }
+        if v == stop {
+            let mut path = Vec::with_capacity(lv.hops as usize);
+            let mut n = v;
+            while n != req.target {
+                let e = s.labels[n as usize].next;
+                path.push(e);
+                n = g.edge_to(e);
+            }
+            return Ok(path);
+        }
+        for e in g.incoming(v) {
+            let ch = g.edge_channel(e);
+            if !ch.alive || bans.edges.contains(&e) {
+                continue;
+            }
+            let u = g.edge_from(e);
+            if !bans.nodes.is_empty() && bans.nodes.contains(&u) {
+                continue;
+            }
+            if v == req.target {
+                into_target += 1;
+                let cap = ch.capacity_sat.saturating_mul(1000);
+                let max = g.edge_policy(e).map_or(cap, |p| p.htlc_max_msat.min(cap));
+                largest_into_target = largest_into_target.max(max);
+            }
+            let payer = u == req.source;
+            let hop = match price_hop(g, e, lv.amt, payer, req, cfg, mc) {
+                Ok(h) => h,
+                Err(r) => {
+                    *refused.entry(r).or_default() += 1;
+                    continue;
+                }
+            };
+            let hops = lv.hops + 1;
+            if usize::from(hops) > cfg.max_hops {
+                *refused.entry(Refusal::Hops).or_default() += 1;
+                continue;
+            }
+            let cltv = lv.cltv + u32::from(hop.cltv_add);
+            if cltv > cfg.max_total_cltv {
+                *refused.entry(Refusal::TotalCltv).or_default() += 1;
+                continue;
+            }
+            let amt = lv.amt + hop.fee;
+            if let Some(limit) = cfg.fee_limit_msat {
+                if amt - req.amount_msat > limit {
+                    *refused.entry(Refusal::FeeLimit).or_default() += 1;
+                    continue;
+                }
+            }
+            let cost = lv.cost + hop.cost;
+            if cost < s.cost(u) {
+                s.labels[u as usize] = Label {
+                    cost,
+                    amt,
+                    cltv,
+                    hops,
+                    next: e,
+                    prob: lv.prob * hop.prob,
+                    stamp,
+                };
+                s.heap.push((Reverse(cost.to_bits()), u));
+            }
+        }
+    }
+    if into_target > 0 && largest_into_target < req.amount_msat {
+        return Err(RouteError::AmountTooLarge {
+            amount_msat: req.amount_msat,
+            largest_msat: largest_into_target,
+        });
+    }
+    let mut refused: Vec<(Refusal, u32)> = refused.into_iter().collect();
+    refused.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    Err(RouteError::NoRoute {
+        amount_msat: req.amount_msat,
+        refused,
+    })
+}
+
+/// Prices a path given as edges from the payer to the payee, checking every
+/// constraint the search checks.
+pub fn build_route(
+    g: &Graph,
+    edges: &[EdgeIdx],
+    req: &RouteRequest,
+    cfg: &RouterConfig,
+    mc: &MissionControl,
+) -> Result<Route, RouteError> {
+    let no = |r: Refusal| RouteError::NoRoute {
+        amount_msat: req.amount_msat,
+        refused: vec![(r, 1)],
+    };
+    if edges.is_empty() || edges.len() > cfg.max_hops {
+        return Err(no(Refusal::Hops));
+    }
+    let mut hops = Vec::with_capacity(edges.len());
+    let mut amt = req.amount_msat;
+    let mut cltv = cfg.final_cltv_delta;
+    let mut cost = 0.0;
+    let mut prob = 1.0;
+    for (i, &e) in edges.iter().enumerate().rev() {
+        if !g.edge_channel(e).alive {
+            return Err(no(Refusal::Disabled));
+        }
+        let from = g.edge_from(e);
+        let to = g.edge_to(e);
+        if i == 0 && from != req.source {
+            return Err(no(Refusal::Hops));
+        }
+        let h = price_hop(g, e, amt, i == 0, req, cfg, mc).map_err(no)?;
+        hops.push(RouteHop {
+            edge: e,
+            scid: g.edge_channel(e).scid,
+            from,
+            to,
+            amount_msat: amt,
+            fee_msat: h.fee,
+            cltv_delta: h.cltv_add,
+            cltv_at_to: cltv,
+            probability: h.prob,
+        });
+        cltv += u32::from(h.cltv_add);
+        if cltv > cfg.max_total_cltv {
+            return Err(no(Refusal::TotalCltv));
+        }
+        amt += h.fee;
+        cost += h.cost;
+        prob *= h.prob;
+    }
+    hops.reverse();
+    if hops.last().map(|h| h.to) != Some(req.target) {
+        return Err(no(Refusal::Hops));
+    }
+    let fee = amt - req.amount_msat;
+    if cfg.fee_limit_msat.is_some_and(|l| fee > l) {
+        return Err(no(Refusal::FeeLimit));
+    }
+    Ok(Route {
+        hops,
+        amount_msat: req.amount_msat,
+        total_amount_msat: amt,
+        fee_msat: fee,
+        total_cltv: cltv,
+        probability: prob,
+        cost,
+    })
+}
+
+/// Up to `k` loopless routes, cheapest first (Yen's algorithm over
+/// [`search`]): route `i+1` is the cheapest that leaves route `i` at some node
+/// (the spur) and never repeats an earlier route's prefix with the same next
+/// edge.
+pub fn k_routes(
+    g: &Graph,
+    req: &RouteRequest,
+    cfg: &RouterConfig,
+    mc: &MissionControl,
+    scratch: &mut Scratch,
+    k: usize,
+) -> Result<Vec<Route>, RouteError> {
+    let best = find_route(g, req, cfg, mc, scratch)?;
+    let mut found: Vec<Route> = vec![best];
+    let mut seen: HashSet<Vec<EdgeIdx>> = HashSet::new();
+    seen.insert(edges_of(&found[0]));
+    let mut candidates: Vec<Route> = Vec::new();
+    while found.len() < k {
+        let Some(prev) = found.last().cloned() else {
+            break;
+        };
+        let prev_edges = edges_of(&prev);
+        let prev_nodes = prev.nodes();
+        for i in 0..prev_edges.len() {
+            let spur = prev_nodes[i];
+            let root = &prev_edges[..i];
+            let mut bans = Bans::default();
+            for r in &found {
+                let re = edges_of(r);
+                if re.len() > i && re[..i] == *root {
+                    bans.edges.insert(re[i]);
+                }
+            }
+            for &n in &prev_nodes[..i] {
+                bans.nodes.insert(n);
+            }
+            let Ok(spur_path) = search(g, req, cfg, mc, scratch, spur, &bans) else {
+                continue;
+            };
+            let mut path = root.to_vec();
+            path.extend(spur_path);
+            if seen.contains(&path) {
+                continue;
+            }
+            if let Ok(r) = build_route(g, &path, req, cfg, mc) {
+                seen.insert(path);
+                candidates.push(r);
+            }
+        }
+        let Some((idx, _)) = candidates
+            .iter()
+            .enumerate()
+            .min_by(|a, b| a.1.cost.total_cmp(&b.1.cost))
+        else {
+            break;
+        };
+        found.push(candidates.swap_remove(idx));
+    }
+    Ok(found)
+}
+
+fn edges_of(r: &Route) -> Vec<EdgeIdx> {
+    r.hops.iter().map(|h| h.edge).collect()
+}

@@ -1,0 +1,450 @@
+//! The router, property-tested on random graphs:
+//! - every route it returns satisfies every constraint, checked here by an
+//!   independent re-computation of LND's fee and CLTV arithmetic;
+//! - with fees as the only cost, no cheaper valid route exists: brute force
+//!   over every simple path of small graphs agrees;
+//! - alternatives (Yen) are distinct, loopless, valid and in cost order;
+//! - a refusal names the constraint.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is how a test reports
+
+use proptest::prelude::*;
+use std::collections::HashMap;
+use switchyard_core::graph::model::{ChannelSpec, EdgeIdx, Graph, NodeIdx, Policy, Pubkey};
+use switchyard_core::graph::router::{build_route, Refusal};
+use switchyard_core::graph::{
+    find_route, k_routes, MissionControl, Route, RouteError, RouteRequest, RouterConfig, Scratch,
+};
+
+fn pk(i: usize) -> Pubkey {
+    let mut k = [0u8; 33];
+    k[0] = 2;
+    k[31] = (i >> 8) as u8;
+    k[32] = i as u8;
+    k
+}
+
+#[derive(Debug, Clone)]
+struct Ch {
+    a: usize,
+    b: usize,
+    cap: u64,
+    p1: Option<Policy>,
+    p2: Option<Policy>,
+}
+
+fn policy() -> impl Strategy<Value = Policy> {
+    (
+        prop_oneof![Just(0u32), Just(1000u32), 0u32..5000],
+        prop_oneof![Just(1u32), 0u32..3000],
+        prop_oneof![
+            Just(18u16),
+            Just(40u16),
+            Just(80u16),
+            Just(144u16),
+            10u16..200
+        ],
+        prop_oneof![Just(1u64), Just(1000u64), 1u64..50_000_000],
+        prop::bool::weighted(0.85),
+        prop::bool::weighted(0.08),
+        0u64..100,
+    )
+        .prop_map(|(base, ppm, cltv, min, max_full, disabled, frac)| Policy {
+            base_fee_msat: base,
+            fee_ppm: ppm,
+            cltv_delta: cltv,
+            htlc_min_msat: min,
+            // Filled in against the capacity below.
+            htlc_max_msat: if max_full { u64::MAX } else { frac },
+            disabled,
+            last_update: 0,
+        })
+}
+
+fn graph_strategy(
+    max_nodes: usize,
+    max_channels: usize,
+) -> impl Strategy<Value = (usize, Vec<Ch>)> {
+    (3usize..=max_nodes).prop_flat_map(move |n| {
+        let ch = (
+            0..n,
+            0..n,
+            20_000u64..20_000_000,
+            prop::option::weighted(0.95, policy()),
+            prop::option::weighted(0.95, policy()),
+        )
+            .prop_map(|(a, b, cap, p1, p2)| Ch { a, b, cap, p1, p2 });
+        (Just(n), prop::collection::vec(ch, 2..=max_channels))
+    })
+}
+
+fn build(n: usize, chans: &[Ch]) -> (Graph, Vec<NodeIdx>) {
+    let fix = |p: Option<Policy>, cap: u64| {
+        p.map(|mut p| {
+            let cap_msat = cap * 1000;
+            p.htlc_max_msat = if p.htlc_max_msat == u64::MAX {
+                cap_msat / 100 * 99
+            } else {
+                cap_msat * (p.htlc_max_msat + 1) / 100
+            };
+            p
+        })
+    };
+    let specs: Vec<ChannelSpec> = chans
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.a != c.b)
+        .map(|(i, c)| ChannelSpec {
+            scid: (700_000u64 << 40) | ((i as u64) << 16),
+            node1: pk(c.a),
+            node2: pk(c.b),
+            capacity_sat: c.cap,
+            policy1: fix(c.p1, c.cap),
+            policy2: fix(c.p2, c.cap),
+        })
+        .collect();
+    let g = Graph::from_channels(specs);
+    let idx = (0..n).map(|i| g.node(&pk(i)).unwrap_or(u32::MAX)).collect();
+    (g, idx)
+}
+
+/// Independent check of a route against the graph and the limits: LND's
+/// forwarding arithmetic recomputed from the policies.
+fn check_route(g: &Graph, r: &Route, req: &RouteRequest, cfg: &RouterConfig) {
+    assert!(!r.hops.is_empty() && r.hops.len() <= cfg.max_hops);
+    assert_eq!(r.hops[0].from, req.source);
+    assert_eq!(r.hops.last().unwrap().to, req.target);
+    let mut seen = std::collections::HashSet::new();
+    seen.insert(req.source);
+    for w in r.hops.windows(2) {
+        assert_eq!(w[0].to, w[1].from, "hops must chain");
+    }
+    let mut amt = req.amount_msat;
+    let mut cltv = cfg.final_cltv_delta;
+    for (i, h) in r.hops.iter().enumerate().rev() {
+        assert!(seen.insert(h.to), "loop at {}", h.to);
+        let ch = g.edge_channel(h.edge);
+        assert!(ch.alive);
+        assert_eq!(g.edge_from(h.edge), h.from);
+        assert_eq!(g.edge_to(h.edge), h.to);
+        assert_eq!(h.amount_msat, amt, "amount carried by hop {i}");
+        assert!(amt <= ch.capacity_sat * 1000, "capacity");
+        assert_eq!(h.cltv_at_to, cltv);
+        if i == 0 {
+            assert_eq!(h.fee_msat, 0, "the payer pays itself no fee");
+        } else {
+            let p = g
+                .edge_policy(h.edge)
+                .expect("a forwarding hop has a policy");
+            assert!(!p.disabled);
+            assert!(
+                amt >= p.htlc_min_msat && amt <= p.htlc_max_msat,
+                "htlc limits"
+            );
+            assert!(p.cltv_delta >= cfg.min_cltv_delta);
+            let fee = u64::from(p.base_fee_msat) + amt * u64::from(p.fee_ppm) / 1_000_000;
+            assert_eq!(h.fee_msat, fee, "fee as LND computes it");
+            amt += fee;
+            cltv += u32::from(p.cltv_delta);
+        }
+    }
+    assert_eq!(r.total_amount_msat, amt);
+    assert_eq!(r.fee_msat, amt - req.amount_msat);
+    assert_eq!(r.total_cltv, cltv);
+    assert!(cltv <= cfg.max_total_cltv);
+    if let Some(l) = cfg.fee_limit_msat {
+        assert!(r.fee_msat <= l);
+    }
+    assert!(r.probability > 0.0 && r.probability <= 1.0);
+}
+
+/// Every simple path from source to target, priced by `build_route`
+/// (which refuses invalid ones): the cheapest fee.
+fn brute_force(g: &Graph, req: &RouteRequest, cfg: &RouterConfig) -> Option<u64> {
+    let mc = MissionControl::new();
+    let mut best: Option<u64> = None;
+    let mut path: Vec<EdgeIdx> = Vec::new();
+    let mut on: Vec<bool> = vec![false; g.node_count()];
+    #[allow(clippy::too_many_arguments)]
+    fn dfs(
+        g: &Graph,
+        u: NodeIdx,
+        req: &RouteRequest,
+        cfg: &RouterConfig,
+        mc: &MissionControl,
+        path: &mut Vec<EdgeIdx>,
+        on: &mut Vec<bool>,
+        best: &mut Option<u64>,
+    ) {
+        if u == req.target {
+            if let Ok(r) = build_route(g, path, req, cfg, mc) {
+                *best = Some(best.map_or(r.fee_msat, |b| b.min(r.fee_msat)));
+            }
+            return;
+        }
+        if path.len() >= cfg.max_hops {
+            return;
+        }
+        on[u as usize] = true;
+        let out: Vec<EdgeIdx> = g.outgoing(u).collect();
+        for e in out {
+            let v = g.edge_to(e);
+            if !on[v as usize] {
+                path.push(e);
+                dfs(g, v, req, cfg, mc, path, on, best);
+                path.pop();
+            }
+        }
+        on[u as usize] = false;
+    }
+    dfs(g, req.source, req, cfg, &mc, &mut path, &mut on, &mut best);
+    best
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn routes_obey_every_constraint_and_fees_are_minimal(
+        (n, chans) in graph_strategy(8, 16),
+        s in 0usize..8,
+        t in 0usize..8,
+        amount_sat in prop_oneof![1u64..1000, 1000u64..5_000_000],
+        fee_limit in prop::option::of(0u64..200_000),
+    ) {
+        let (g, idx) = build(n, &chans);
+        let (s, t) = (idx[s % n], idx[t % n]);
+        prop_assume!(s != u32::MAX && t != u32::MAX && s != t);
+        let req = RouteRequest { source: s, target: t, amount_msat: amount_sat * 1000, ..Default::default() };
+        let mut scratch = Scratch::new();
+        let mc = MissionControl::new();
+
+        // Fees only: exactly the brute-force optimum, or both find nothing.
+        let cfg = RouterConfig { fee_limit_msat: fee_limit, ..RouterConfig::fees_only() };
+        let ours = find_route(&g, &req, &cfg, &mc, &mut scratch);
+        let best = brute_force(&g, &req, &cfg);
+        match (&ours, best) {
+            (Ok(r), Some(b)) => {
+                check_route(&g, r, &req, &cfg);
+                prop_assert_eq!(r.fee_msat, b, "cheaper route exists");
+            }
+            (Err(_), None) => {}
+            (Ok(r), None) => prop_assert!(false, "router found {:?} but brute force none", r),
+            (Err(e), Some(b)) => prop_assert!(false, "router failed ({}) but a route with fee {} exists", e, b),
+        }
+
+        // Default weights (risk, age, reliability): still valid routes, and
+        // Yen's alternatives are distinct, valid and in cost order.
+        let cfg = RouterConfig { fee_limit_msat: fee_limit, current_height: 800_000, ..RouterConfig::default() };
+        if let Ok(routes) = k_routes(&g, &req, &cfg, &mc, &mut scratch, 4) {
+            let mut seen = std::collections::HashSet::new();
+            for w in routes.windows(2) {
+                prop_assert!(w[0].cost <= w[1].cost + 1e-9);
+            }
+            for r in &routes {
+                check_route(&g, r, &req, &cfg);
+                let edges: Vec<EdgeIdx> = r.hops.iter().map(|h| h.edge).collect();
+                prop_assert!(seen.insert(edges), "duplicate alternative");
+            }
+        }
+    }
+}
+
+fn pol(base: u32, ppm: u32, cltv: u16) -> Policy {
+    Policy {
+        base_fee_msat: base,
+        fee_ppm: ppm,
+        cltv_delta: cltv,
+        htlc_min_msat: 1,
+        htlc_max_msat: 990_000_000,
+        disabled: false,
+        last_update: 0,
+    }
+}
+
+fn line(specs: &[(usize, usize, u64, Policy)]) -> (Graph, HashMap<usize, NodeIdx>) {
+    let g =
+        Graph::from_channels(
+            specs
+                .iter()
+                .enumerate()
+                .map(|(i, &(a, b, cap, p))| ChannelSpec {
+                    scid: (600_000u64 << 40) | ((i as u64) << 16),
+                    node1: pk(a),
+                    node2: pk(b),
+                    capacity_sat: cap,
+                    policy1: Some(p),
+                    policy2: Some(p),
+                }),
+        );
+    let idx = (0..10)
+        .filter_map(|i| g.node(&pk(i)).map(|n| (i, n)))
+        .collect();
+    (g, idx)
+}
+
+#[test]
+fn the_cheaper_longer_route_wins_and_amounts_include_downstream_fees() {
+    // 0 → 1 → 3 costs 1000 + 1000 ppm at node 1; 0 → 2 → 4 → 3 costs 10 + 10 at 2 and 4.
+    let (g, n) = line(&[
+        (0, 1, 1_000_000, pol(1000, 1000, 40)),
+        (1, 3, 1_000_000, pol(1000, 1000, 40)),
+        (0, 2, 1_000_000, pol(10, 1, 40)),
+        (2, 4, 1_000_000, pol(10, 1, 40)),
+        (4, 3, 1_000_000, pol(10, 1, 40)),
+    ]);
+    let req = RouteRequest {
+        source: n[&0],
+        target: n[&3],
+        amount_msat: 100_000_000,
+        ..Default::default()
+    };
+    let r = find_route(
+        &g,
+        &req,
+        &RouterConfig::fees_only(),
+        &MissionControl::new(),
+        &mut Scratch::new(),
+    )
+    .unwrap();
+    assert_eq!(r.nodes(), vec![n[&0], n[&2], n[&4], n[&3]]);
+    // Node 4 charges 10 + 100 = 110 on 100,000,000; node 2 charges 10 + 100 (on 100,000,110 → 100.00011 → 100) = 110.
+    assert_eq!(r.hops[2].amount_msat, 100_000_000);
+    assert_eq!(r.hops[1].amount_msat, 100_000_110);
+    assert_eq!(r.hops[1].fee_msat, 110);
+    assert_eq!(r.hops[0].amount_msat, 100_000_220);
+    assert_eq!(r.fee_msat, 220);
+    assert_eq!(r.total_cltv, 40 + 40 + 40);
+}
+
+#[test]
+fn refusals_say_which_constraint() {
+    let (g, n) = line(&[
+        (0, 1, 1_000_000, pol(1000, 1, 40)),
+        (1, 2, 50_000, pol(1000, 1, 40)),
+        (1, 3, 1_000_000, pol(1000, 1, 10)),
+        (3, 4, 1_000_000, pol(1000, 1, 40)),
+    ]);
+    let mc = MissionControl::new();
+    let mut s = Scratch::new();
+    let cfg = RouterConfig::default();
+    // Above every channel into the destination.
+    let req = RouteRequest {
+        source: n[&0],
+        target: n[&2],
+        amount_msat: 60_000_000,
+        ..Default::default()
+    };
+    let e = find_route(&g, &req, &cfg, &mc, &mut s).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            RouteError::AmountTooLarge {
+                largest_msat: 50_000_000,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(e
+        .to_string()
+        .contains("more than any channel into the destination"));
+    // Node 1's delta of 10 is below the minimum of 20.
+    let req = RouteRequest {
+        source: n[&0],
+        target: n[&4],
+        amount_msat: 1_000_000,
+        ..Default::default()
+    };
+    let e = find_route(&g, &req, &cfg, &mc, &mut s).unwrap_err();
+    match &e {
+        RouteError::NoRoute { refused, .. } => assert_eq!(refused[0].0, Refusal::CltvDelta),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        e.to_string().contains("time-lock delta below the minimum"),
+        "{e}"
+    );
+    // Allowed with a lower minimum; refused again by a fee limit below the fee.
+    let low = RouterConfig {
+        min_cltv_delta: 9,
+        ..RouterConfig::default()
+    };
+    assert!(find_route(&g, &req, &low, &mc, &mut s).is_ok());
+    let tight = RouterConfig {
+        min_cltv_delta: 9,
+        fee_limit_msat: Some(1000),
+        ..RouterConfig::default()
+    };
+    let e = find_route(&g, &req, &tight, &mc, &mut s).unwrap_err();
+    assert!(e.to_string().contains("over the fee limit"), "{e}");
+    // Total CLTV limit.
+    let short = RouterConfig {
+        min_cltv_delta: 9,
+        max_total_cltv: 60,
+        ..RouterConfig::default()
+    };
+    let e = find_route(&g, &req, &short, &mc, &mut s).unwrap_err();
+    assert!(e.to_string().contains("time-lock limit"), "{e}");
+    // Mission control: a failure at this amount on the last hop closes the only path.
+    let mut mc2 = MissionControl::new();
+    let last = g
+        .incoming(n[&4])
+        .find(|&e| g.edge_from(e) == n[&3])
+        .unwrap();
+    mc2.record_failure(last, 500_000, 0);
+    let e = find_route(&g, &req, &low, &mc2, &mut s).unwrap_err();
+    assert!(e.to_string().contains("recently failed"), "{e}");
+    // Unknown ends.
+    let bad = RouteRequest {
+        source: n[&0],
+        target: 999,
+        amount_msat: 1,
+        ..Default::default()
+    };
+    assert_eq!(
+        find_route(&g, &bad, &cfg, &mc, &mut s).unwrap_err(),
+        RouteError::UnknownDestination
+    );
+}
+
+#[test]
+fn our_balance_and_reliability_steer_the_choice() {
+    // Two equal-fee routes; our first channel on one of them lacks balance,
+    // then mission control has seen the other fail.
+    let (g, n) = line(&[
+        (0, 1, 1_000_000, pol(1000, 1, 40)),
+        (1, 3, 1_000_000, pol(1000, 1, 40)),
+        (0, 2, 1_000_000, pol(1000, 1, 40)),
+        (2, 3, 1_000_000, pol(1000, 1, 40)),
+    ]);
+    let ch01 = g.channel_by_scid(600_000u64 << 40).unwrap();
+    let mut req = RouteRequest {
+        source: n[&0],
+        target: n[&3],
+        amount_msat: 200_000_000,
+        ..Default::default()
+    };
+    req.local_balance_msat.insert(ch01, 100_000_000);
+    let mut s = Scratch::new();
+    let cfg = RouterConfig::default();
+    let r = find_route(&g, &req, &cfg, &MissionControl::new(), &mut s).unwrap();
+    assert_eq!(r.nodes()[1], n[&2]);
+    req.local_balance_msat.clear();
+    let mut mc = MissionControl::new();
+    let e23 = g
+        .incoming(n[&3])
+        .find(|&e| g.edge_from(e) == n[&2])
+        .unwrap();
+    mc.record_failure(e23, 300_000_000, 0);
+    let r = find_route(&g, &req, &cfg, &mc, &mut s).unwrap();
+    assert_eq!(
+        r.nodes()[1],
+        n[&1],
+        "steers away from the channel that failed"
+    );
+    assert!(r.probability > 0.7);
+    let both = k_routes(&g, &req, &cfg, &mc, &mut s, 3).unwrap();
+    assert_eq!(both.len(), 2);
+    assert!(both[1].probability < both[0].probability);
+}
