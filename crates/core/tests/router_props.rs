@@ -3,6 +3,7 @@
 //!   independent re-computation of LND's fee and CLTV arithmetic;
 //! - with fees as the only cost, no cheaper valid route exists: brute force
 //!   over every simple path of small graphs agrees;
+//! - with the default weights, the fee is at most 1% over that optimum;
 //! - alternatives (Yen) are distinct, loopless, valid and in cost order;
 //! - a refusal names the constraint.
 
@@ -233,9 +234,18 @@ proptest! {
             (Err(e), Some(b)) => prop_assert!(false, "router failed ({}) but a route with fee {} exists", e, b),
         }
 
-        // Default weights (risk, age, reliability): still valid routes, and
-        // Yen's alternatives are distinct, valid and in cost order.
+        // Default weights (risk, age, reliability): a route whenever one
+        // exists, paying at most 1% over the cheapest fee.
         let cfg = RouterConfig { fee_limit_msat: fee_limit, current_height: 800_000, ..RouterConfig::default() };
+        match (find_route(&g, &req, &cfg, &mc, &mut scratch), best) {
+            (Ok(r), Some(b)) => {
+                check_route(&g, &r, &req, &cfg);
+                prop_assert!(r.fee_msat <= b + b / 100, "fee {} over 1% above the cheapest {}", r.fee_msat, b);
+            }
+            (Err(_), None) => {}
+            (r, b) => prop_assert!(false, "default weights: {:?} vs brute force {:?}", r.map(|r| r.fee_msat), b),
+        }
+        // Yen's alternatives are distinct, valid and in cost order.
         if let Ok(routes) = k_routes(&g, &req, &cfg, &mc, &mut scratch, 4) {
             let mut seen = std::collections::HashSet::new();
             for w in routes.windows(2) {
