@@ -18,6 +18,7 @@ use switchyard_core::node::onchain::{AddressKind, SendCoinsRequest};
 use switchyard_core::node::payments::{
     CreateInvoiceRequest, KeysendRequest, PayInvoiceRequest, PaymentRecord,
 };
+use switchyard_core::node::routes::{PreviewRoute, RoutePreview, RoutePreviewRequest};
 use switchyard_core::node::{NodeService, NodeSource};
 use switchyard_core::{ApiError, Context, ErrorCode, Network};
 
@@ -329,6 +330,28 @@ pub enum LightningCmd {
     /// Static channel backups.
     #[command(subcommand)]
     Backup(BackupCmd),
+    /// Preview routes to a node or an invoice with our router, beside LND's
+    /// answer; --pay pays the invoice along the chosen route (SendToRouteV2).
+    Route {
+        /// Destination: node key (hex) or BOLT 11 invoice.
+        #[arg(long)]
+        to: String,
+        /// Amount, sats (for a node key or an invoice without amount).
+        #[arg(long)]
+        amt_sat: Option<u64>,
+        /// How many routes (best + alternatives).
+        #[arg(long, default_value_t = 3)]
+        routes: u32,
+        /// Most to pay in fees, sats.
+        #[arg(long)]
+        fee_limit_sat: Option<u64>,
+        /// Pay the invoice along route number --pick (1 = best).
+        #[arg(long)]
+        pay: bool,
+        /// Which route to pay.
+        #[arg(long, default_value_t = 1)]
+        pick: usize,
+    },
     /// Everything that moved the node's money (channel opens/closes, on-chain,
     /// payments, invoices), oldest first; --csv writes it for accounting.
     History {
@@ -354,6 +377,73 @@ fn sats(v: u64) -> String {
         out.push(c);
     }
     format!("{out} sats")
+}
+
+fn route_lines(text: &mut String, title: &str, r: &PreviewRoute) {
+    let _ = writeln!(
+        text,
+        "{title}: fee {} msat, {} hop(s), time lock {} blocks, success ~{:.0}%",
+        r.fee_msat,
+        r.hops.len(),
+        r.total_cltv,
+        r.probability * 100.0
+    );
+    for (i, h) in r.hops.iter().enumerate() {
+        let name = |alias: &Option<String>, key: &str| {
+            alias
+                .clone()
+                .unwrap_or_else(|| key.chars().take(12).collect())
+        };
+        let _ = writeln!(
+            text,
+            "  {}. {} → {}  {}  {} msat  fee {} msat  +{} blocks  p={:.2}",
+            i + 1,
+            name(&h.from_alias, &h.from),
+            name(&h.to_alias, &h.to),
+            h.scid,
+            h.amount_msat,
+            h.fee_msat,
+            h.cltv_delta,
+            h.probability
+        );
+    }
+}
+
+fn route_text(p: &RoutePreview) -> String {
+    let mut text = format!(
+        "To {} for {} msat (graph: {} nodes, {} channels)\n",
+        p.destination_alias
+            .clone()
+            .unwrap_or_else(|| p.destination.clone()),
+        p.amount_msat,
+        p.graph_nodes,
+        p.graph_channels
+    );
+    for (i, r) in p.routes.iter().enumerate() {
+        route_lines(
+            &mut text,
+            &format!(
+                "Route {} (ours{})",
+                i + 1,
+                if i == 0 { ", best" } else { "" }
+            ),
+            r,
+        );
+    }
+    if let Some(e) = &p.error {
+        let _ = writeln!(text, "Our router: {e}");
+    }
+    match (&p.lnd, &p.lnd_error) {
+        (Some(r), _) => route_lines(&mut text, "LND's QueryRoutes", r),
+        (None, Some(e)) => {
+            let _ = writeln!(text, "LND: {e}");
+        }
+        _ => {}
+    }
+    for d in &p.differences {
+        let _ = writeln!(text, "• {d}");
+    }
+    text
 }
 
 fn payment_line(p: &PaymentRecord) -> String {
@@ -694,6 +784,63 @@ pub async fn run(cmd: LightningCmd, node: &NodeArgs, data_dir: &Path) -> Result<
                     .join(", ")
             );
             out(&r, text)
+        }
+        LightningCmd::Route {
+            to,
+            amt_sat,
+            routes,
+            fee_limit_sat,
+            pay,
+            pick,
+        } => {
+            let ctx = Context::open(data_dir).await?;
+            ctx.node.switch(svc.source().map(|s| (*s).clone())).await;
+            let preview = ctx
+                .preview_route(&RoutePreviewRequest {
+                    to: to.clone(),
+                    amount_sat: amt_sat,
+                    routes: Some(routes),
+                    fee_limit_sat,
+                })
+                .await?;
+            let mut text = route_text(&preview);
+            if !pay {
+                return out(&preview, text);
+            }
+            if preview.payment_hash.is_none() {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidRequest,
+                    "--pay needs an invoice as --to (a node key has no payment hash).",
+                ));
+            }
+            let Some(route) = pick.checked_sub(1).and_then(|i| preview.routes.get(i)) else {
+                return Err(ApiError::new(
+                    ErrorCode::NoRoute,
+                    preview
+                        .error
+                        .clone()
+                        .unwrap_or_else(|| format!("There is no route number {pick}.")),
+                ));
+            };
+            let ids: Vec<u64> = route
+                .hops
+                .iter()
+                .filter_map(|h| h.chan_id.parse().ok())
+                .collect();
+            let payment = ctx.pay_along_route(&to, amt_sat, &ids).await?;
+            let _ = writeln!(
+                text,
+                "\n{}",
+                if payment.succeeded {
+                    format!("Paid along route {pick}; fee {} msat.", payment.fee_msat)
+                } else {
+                    payment.failure.clone().unwrap_or_default()
+                }
+            );
+            out(
+                &serde_json::json!({ "preview": preview, "payment": payment }),
+                text,
+            )
         }
         LightningCmd::History { csv } => {
             let rows = svc.history().await?;

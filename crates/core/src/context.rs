@@ -79,6 +79,40 @@ impl Context {
     }
 }
 
+/// How far back mission control looks: outcomes older than this have faded
+/// to nothing anyway (the half-life is an hour).
+pub const MISSION_MEMORY_SECS: u64 = 24 * 3600;
+
+impl Context {
+    /// Route preview with mission control from the database.
+    pub async fn preview_route(
+        &self,
+        req: &crate::node::routes::RoutePreviewRequest,
+    ) -> Result<crate::node::routes::RoutePreview, ApiError> {
+        let since = crate::node::convert::now_secs().saturating_sub(MISSION_MEMORY_SECS);
+        let outcomes = self.wallets.store().route_outcomes(since).await?;
+        Ok(self.node.preview_route(req, &outcomes).await?)
+    }
+
+    /// Pays an invoice along a previewed route; the outcome goes to mission control.
+    pub async fn pay_along_route(
+        &self,
+        invoice: &str,
+        amount_sat: Option<u64>,
+        chan_ids: &[u64],
+    ) -> Result<crate::node::routes::RoutePayment, ApiError> {
+        let (payment, outcomes) = self
+            .node
+            .pay_along_route(invoice, amount_sat, chan_ids)
+            .await?;
+        self.wallets
+            .store()
+            .record_route_outcomes(&outcomes)
+            .await?;
+        Ok(payment)
+    }
+}
+
 /// Whether the keychain works, and if not, why (a sentence for the user).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
 #[ts(export)]

@@ -356,12 +356,19 @@ async fn run_kind(kind: StreamKind, sh: Arc<Shared>) {
             run(
                 kind,
                 &sh,
-                |c| async move {
-                    let mut ln = c.lightning.clone();
-                    ln.subscribe_channel_graph(lnrpc::GraphTopologySubscription {})
-                        .await
+                |c| {
+                    // A (re)subscription: updates may have been missed, so
+                    // the route-preview graph is reloaded on next use.
+                    sh.node.invalidate_graph();
+                    async move {
+                        let mut ln = c.lightning.clone();
+                        ln.subscribe_channel_graph(lnrpc::GraphTopologySubscription {})
+                            .await
+                    }
                 },
-                |_, g: lnrpc::GraphTopologyUpdate| {
+                |sh, g: lnrpc::GraphTopologyUpdate| {
+                    sh.node
+                        .apply_graph_updates(&super::routes::updates_from_lnd(&g));
                     let n = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
                     vec![NodeEvent::Graph {
                         nodes: n(g.node_updates.len()),

@@ -7,7 +7,7 @@
 pub mod backups;
 pub mod channels;
 pub mod client;
-mod convert;
+pub(crate) mod convert;
 pub mod error;
 pub mod events;
 mod extra;
@@ -17,6 +17,7 @@ pub mod lndconnect;
 pub mod onchain;
 pub mod payments;
 pub mod profiles;
+pub mod routes;
 pub mod service;
 pub mod unlocker;
 

@@ -253,6 +253,31 @@ pub(crate) fn invoice_record(i: &lnrpc::Invoice, now: u64) -> PaymentRecord {
     }
 }
 
+/// An invoice's route hints in LND's form (none if it does not parse).
+pub(crate) fn route_hints_of(payment_request: &str) -> Vec<lnrpc::RouteHint> {
+    let parsed: Option<lightning_invoice::Bolt11Invoice> = payment_request.parse().ok();
+    parsed
+        .map(|p| {
+            p.route_hints()
+                .iter()
+                .map(|rh| lnrpc::RouteHint {
+                    hop_hints: rh
+                        .0
+                        .iter()
+                        .map(|h| lnrpc::HopHint {
+                            node_id: h.src_node_id.to_string(),
+                            chan_id: h.short_channel_id,
+                            fee_base_msat: h.fees.base_msat,
+                            fee_proportional_millionths: h.fees.proportional_millionths,
+                            cltv_expiry_delta: u32::from(h.cltv_expiry_delta),
+                        })
+                        .collect(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 impl NodeService {
     /// Creates an invoice on the node.
     pub async fn create_invoice(
@@ -329,27 +354,7 @@ impl NodeService {
         fee_limit_sat: u64,
     ) -> Result<lnrpc::Route, NodeError> {
         let mut ln = c.lightning.clone();
-        let parsed: Option<lightning_invoice::Bolt11Invoice> = inv.payment_request.parse().ok();
-        let route_hints = parsed
-            .map(|p| {
-                p.route_hints()
-                    .iter()
-                    .map(|rh| lnrpc::RouteHint {
-                        hop_hints: rh
-                            .0
-                            .iter()
-                            .map(|h| lnrpc::HopHint {
-                                node_id: h.src_node_id.to_string(),
-                                chan_id: h.short_channel_id,
-                                fee_base_msat: h.fees.base_msat,
-                                fee_proportional_millionths: h.fees.proportional_millionths,
-                                cltv_expiry_delta: u32::from(h.cltv_expiry_delta),
-                            })
-                            .collect(),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let route_hints = route_hints_of(&inv.payment_request);
         let msg = lnrpc::QueryRoutesRequest {
             pub_key: inv.payee.clone(),
             amt_msat: i64::try_from(amount_msat).unwrap_or(i64::MAX),

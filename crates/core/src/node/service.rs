@@ -319,6 +319,8 @@ pub struct NodeService {
     /// Index of the endpoint that answered last (tried first next time).
     preferred: AtomicUsize,
     streams: std::sync::Mutex<BTreeMap<StreamKind, StreamState>>,
+    /// The channel graph for route previews (routes.rs), loaded on first use.
+    pub(crate) graph: std::sync::Mutex<Option<crate::graph::Graph>>,
 }
 
 impl NodeService {
@@ -329,6 +331,7 @@ impl NodeService {
             client: Mutex::new(None),
             preferred: AtomicUsize::new(0),
             streams: std::sync::Mutex::new(BTreeMap::new()),
+            graph: std::sync::Mutex::new(None),
         }
     }
 
@@ -345,6 +348,7 @@ impl NodeService {
         if let Ok(mut g) = self.streams.lock() {
             g.clear();
         }
+        self.invalidate_graph();
     }
 
     /// The network the profile is for.

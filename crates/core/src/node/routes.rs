@@ -1,0 +1,798 @@
+//! Route preview on the node: the channel graph from LND (`DescribeGraph`,
+//! then kept current from the graph stream with O(1) updates), our router's
+//! best route and alternatives beside LND's `QueryRoutes` answer, and paying
+//! along a previewed route with `SendToRouteV2`.
+//!
+//! LND's route format, from ours (hop `i` goes from `from_i` to `to_i`):
+//! LND's hop `i` names `to_i`; its `amt_to_forward_msat` and `fee_msat` are
+//! what `to_i` forwards and charges on the *next* channel (for the last hop:
+//! the payment amount and 0); its `expiry` is the CLTV of the HTLC `to_i`
+//! sends on (for the last hop: height + the final delta). LND's inbound fees
+//! (0.18+) are not modelled: they are zero unless a node sets them.
+
+use super::client::{LndClient, CALL_TIMEOUT};
+use super::convert::{hex, non_negative};
+use super::error::NodeError;
+use super::invoice::DecodedInvoice;
+use super::service::NodeService;
+use crate::graph::mission::Outcome;
+use crate::graph::model::{ChannelSpec, GraphUpdate, Policy, Pubkey};
+use crate::graph::router::{build_route, k_routes, Route, RouteRequest, RouterConfig, Scratch};
+use crate::graph::{Graph, MissionControl};
+use fedimint_tonic_lnd::{lnrpc, routerrpc};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::time::Duration;
+use ts_rs::TS;
+
+/// Parses a 33-byte hex public key.
+pub fn parse_pubkey_hex(s: &str) -> Option<Pubkey> {
+    let s = s.trim();
+    if s.len() != 66 || !s.is_ascii() {
+        return None;
+    }
+    let mut out = [0u8; 33];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()?;
+    }
+    matches!(out[0], 2 | 3).then_some(out)
+}
+
+fn policy_of(p: &lnrpc::RoutingPolicy, capacity_sat: u64) -> Policy {
+    Policy {
+        base_fee_msat: u32::try_from(non_negative(p.fee_base_msat)).unwrap_or(u32::MAX),
+        fee_ppm: u32::try_from(non_negative(p.fee_rate_milli_msat)).unwrap_or(u32::MAX),
+        cltv_delta: u16::try_from(p.time_lock_delta).unwrap_or(u16::MAX),
+        htlc_min_msat: non_negative(p.min_htlc),
+        htlc_max_msat: if p.max_htlc_msat == 0 {
+            capacity_sat.saturating_mul(1000)
+        } else {
+            p.max_htlc_msat
+        },
+        disabled: p.disabled,
+        last_update: p.last_update,
+    }
+}
+
+/// The graph from a `DescribeGraph` answer.
+pub fn graph_from_lnd(g: &lnrpc::ChannelGraph) -> Graph {
+    let specs = g.edges.iter().filter_map(|e| {
+        let capacity_sat = non_negative(e.capacity);
+        Some(ChannelSpec {
+            scid: e.channel_id,
+            node1: parse_pubkey_hex(&e.node1_pub)?,
+            node2: parse_pubkey_hex(&e.node2_pub)?,
+            capacity_sat,
+            policy1: e.node1_policy.as_ref().map(|p| policy_of(p, capacity_sat)),
+            policy2: e.node2_policy.as_ref().map(|p| policy_of(p, capacity_sat)),
+        })
+    });
+    let mut graph = Graph::from_channels(specs);
+    for n in &g.nodes {
+        if let Some(pk) = parse_pubkey_hex(&n.pub_key) {
+            if !n.alias.is_empty() && graph.node(&pk).is_some() {
+                graph.apply(&GraphUpdate::Node {
+                    pubkey: pk,
+                    alias: n.alias.clone(),
+                });
+            }
+        }
+    }
+    graph
+}
+
+/// The updates in one `SubscribeChannelGraph` message.
+pub fn updates_from_lnd(u: &lnrpc::GraphTopologyUpdate) -> Vec<GraphUpdate> {
+    let mut out = Vec::new();
+    for n in &u.node_updates {
+        if let Some(pk) = parse_pubkey_hex(&n.identity_key) {
+            out.push(GraphUpdate::Node {
+                pubkey: pk,
+                alias: n.alias.clone(),
+            });
+        }
+    }
+    for c in &u.channel_updates {
+        let (Some(adv), Some(conn), Some(p)) = (
+            parse_pubkey_hex(&c.advertising_node),
+            parse_pubkey_hex(&c.connecting_node),
+            c.routing_policy.as_ref(),
+        ) else {
+            continue;
+        };
+        let capacity_sat = non_negative(c.capacity);
+        out.push(GraphUpdate::Policy {
+            scid: c.chan_id,
+            advertising: adv,
+            connecting: conn,
+            capacity_sat,
+            policy: policy_of(p, capacity_sat),
+        });
+    }
+    for c in &u.closed_chans {
+        out.push(GraphUpdate::Closed { scid: c.chan_id });
+    }
+    out
+}
+
+/// What to preview.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct RoutePreviewRequest {
+    /// A node key (hex) or a BOLT 11 invoice.
+    pub to: String,
+    /// Amount, sats (needed for a node key or an invoice without amount).
+    #[ts(type = "number | null")]
+    #[serde(default)]
+    pub amount_sat: Option<u64>,
+    /// How many routes (best plus alternatives), 1–10; default 3.
+    #[serde(default)]
+    pub routes: Option<u32>,
+    /// Most to pay in fees, sats.
+    #[ts(type = "number | null")]
+    #[serde(default)]
+    pub fee_limit_sat: Option<u64>,
+}
+
+/// One hop of a previewed route.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct PreviewHop {
+    /// Short channel id, `block x tx x output`.
+    pub scid: String,
+    /// LND's numeric channel id.
+    pub chan_id: String,
+    /// Forwarding node (our node for the first hop).
+    pub from: String,
+    /// Its alias.
+    pub from_alias: Option<String>,
+    /// Receiving node.
+    pub to: String,
+    /// Its alias.
+    pub to_alias: Option<String>,
+    /// Amount over this channel, msat.
+    #[ts(type = "number")]
+    pub amount_msat: u64,
+    /// Fee `from` charges, msat.
+    #[ts(type = "number")]
+    pub fee_msat: u64,
+    /// CLTV delta `from` adds, blocks.
+    pub cltv_delta: u16,
+    /// Estimated probability this hop passes the amount.
+    pub probability: f64,
+}
+
+/// A previewed route.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct PreviewRoute {
+    /// Hops from us to the destination.
+    pub hops: Vec<PreviewHop>,
+    /// Delivered, msat.
+    #[ts(type = "number")]
+    pub amount_msat: u64,
+    /// Sent (amount + fees), msat.
+    #[ts(type = "number")]
+    pub total_amount_msat: u64,
+    /// Fees, msat.
+    #[ts(type = "number")]
+    pub fee_msat: u64,
+    /// Total time lock, blocks.
+    pub total_cltv: u32,
+    /// Estimated success probability.
+    pub probability: f64,
+}
+
+/// The preview: ours beside LND's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct RoutePreview {
+    /// Destination key.
+    pub destination: String,
+    /// Its alias, if known.
+    pub destination_alias: Option<String>,
+    /// Amount delivered, msat.
+    #[ts(type = "number")]
+    pub amount_msat: u64,
+    /// Payment hash, when previewing an invoice (needed to pay).
+    pub payment_hash: Option<String>,
+    /// Our best route first, then alternatives.
+    pub routes: Vec<PreviewRoute>,
+    /// Why our router found none.
+    pub error: Option<String>,
+    /// LND's `QueryRoutes` answer for the same request.
+    pub lnd: Option<PreviewRoute>,
+    /// Why LND found none.
+    pub lnd_error: Option<String>,
+    /// How ours and LND's differ, in sentences.
+    pub differences: Vec<String>,
+    /// Graph size used.
+    pub graph_nodes: u32,
+    /// Graph size used.
+    pub graph_channels: u32,
+}
+
+/// The result of paying along a route.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct RoutePayment {
+    /// Paid.
+    pub succeeded: bool,
+    /// Proof of payment (hex), when paid.
+    pub preimage: Option<String>,
+    /// Fees paid, msat.
+    #[ts(type = "number")]
+    pub fee_msat: u64,
+    /// Why not, in words (which hop failed and how).
+    pub failure: Option<String>,
+    /// Hop index (0: our channel) whose node reported the failure.
+    pub failed_hop: Option<u32>,
+}
+
+/// A route rebuilt for paying: the route, each hop's (scid, direction,
+/// amount), and each hop's receiving node key.
+type BuiltRoute = (Route, Vec<(u64, u8, u64)>, Vec<String>);
+
+/// What paying taught mission control (to store).
+pub type Outcomes = Vec<Outcome>;
+
+fn alias(g: &Graph, n: u32) -> Option<String> {
+    g.alias(n).map(String::from)
+}
+
+fn preview_route(g: &Graph, r: &Route) -> PreviewRoute {
+    PreviewRoute {
+        hops: r
+            .hops
+            .iter()
+            .map(|h| PreviewHop {
+                scid: super::channels::scid_string(h.scid),
+                chan_id: h.scid.to_string(),
+                from: hex(g.pubkey(h.from)),
+                from_alias: alias(g, h.from),
+                to: hex(g.pubkey(h.to)),
+                to_alias: alias(g, h.to),
+                amount_msat: h.amount_msat,
+                fee_msat: h.fee_msat,
+                cltv_delta: h.cltv_delta,
+                probability: h.probability,
+            })
+            .collect(),
+        amount_msat: r.amount_msat,
+        total_amount_msat: r.total_amount_msat,
+        fee_msat: r.fee_msat,
+        total_cltv: r.total_cltv,
+        probability: r.probability,
+    }
+}
+
+/// Our route priced from an LND route's channels (or LND's own figures if
+/// our graph lacks a channel).
+fn lnd_preview(
+    g: &Graph,
+    lnd: &lnrpc::Route,
+    req: &RouteRequest,
+    cfg: &RouterConfig,
+    mc: &MissionControl,
+    our: u32,
+) -> PreviewRoute {
+    let edges: Option<Vec<u32>> = {
+        let mut from = our;
+        lnd.hops
+            .iter()
+            .map(|h| {
+                let to = g.node(&parse_pubkey_hex(&h.pub_key)?)?;
+                let c = g.channel_by_scid(h.chan_id)?;
+                let ch = g.channel(c);
+                let e = if ch.node1 == from && ch.node2 == to {
+                    2 * c
+                } else if ch.node2 == from && ch.node1 == to {
+                    2 * c + 1
+                } else {
+                    return None;
+                };
+                from = to;
+                Some(e)
+            })
+            .collect()
+    };
+    if let Some(r) = edges.and_then(|e| build_route(g, &e, req, cfg, mc).ok()) {
+        return preview_route(g, &r);
+    }
+    // Not priceable with our graph: LND's own numbers, probability unknown (0).
+    let mut from = hex(g.pubkey(our));
+    let mut hops = Vec::new();
+    let mut prev_fee = 0u64;
+    for (i, h) in lnd.hops.iter().enumerate() {
+        let to_idx = parse_pubkey_hex(&h.pub_key).and_then(|p| g.node(&p));
+        let amount = non_negative(h.amt_to_forward_msat) + non_negative(h.fee_msat);
+        hops.push(PreviewHop {
+            scid: super::channels::scid_string(h.chan_id),
+            chan_id: h.chan_id.to_string(),
+            from: from.clone(),
+            from_alias: None,
+            to: h.pub_key.clone(),
+            to_alias: to_idx.and_then(|n| alias(g, n)),
+            amount_msat: amount,
+            fee_msat: if i == 0 { 0 } else { prev_fee },
+            cltv_delta: 0,
+            probability: 0.0,
+        });
+        prev_fee = non_negative(h.fee_msat);
+        from = h.pub_key.clone();
+    }
+    PreviewRoute {
+        hops,
+        amount_msat: req.amount_msat,
+        total_amount_msat: non_negative(lnd.total_amt_msat),
+        fee_msat: non_negative(lnd.total_fees_msat),
+        total_cltv: 0,
+        probability: 0.0,
+    }
+}
+
+fn differences(ours: Option<&PreviewRoute>, lnd: Option<&PreviewRoute>) -> Vec<String> {
+    let (Some(o), Some(l)) = (ours, lnd) else {
+        return Vec::new();
+    };
+    let path = |r: &PreviewRoute| r.hops.iter().map(|h| h.chan_id.clone()).collect::<Vec<_>>();
+    let mut out = Vec::new();
+    if path(o) == path(l) {
+        out.push("Both routers chose the same route.".to_string());
+        return out;
+    }
+    out.push(format!(
+        "Different routes: ours has {} hop{}, LND's {}.",
+        o.hops.len(),
+        if o.hops.len() == 1 { "" } else { "s" },
+        l.hops.len()
+    ));
+    match o.fee_msat.cmp(&l.fee_msat) {
+        std::cmp::Ordering::Less => out.push(format!(
+            "Ours costs {} msat less in fees.",
+            l.fee_msat - o.fee_msat
+        )),
+        std::cmp::Ordering::Greater => out.push(format!(
+            "Ours costs {} msat more in fees.",
+            o.fee_msat - l.fee_msat
+        )),
+        std::cmp::Ordering::Equal => out.push("Same fee.".to_string()),
+    }
+    if l.probability > 0.0 && (o.probability - l.probability).abs() > 0.005 {
+        out.push(format!(
+            "Estimated success: ours {:.0}%, LND's {:.0}%.",
+            o.probability * 100.0,
+            l.probability * 100.0
+        ));
+    }
+    if l.total_cltv > 0 && o.total_cltv != l.total_cltv {
+        out.push(format!(
+            "Time lock: ours {} blocks, LND's {}.",
+            o.total_cltv, l.total_cltv
+        ));
+    }
+    out
+}
+
+impl NodeService {
+    /// The channel graph, loaded from LND on first use and kept current by
+    /// [`NodeService::apply_graph_updates`]; `f` runs on it under the lock.
+    pub async fn with_graph<T>(&self, f: impl FnOnce(&Graph) -> T) -> Result<T, NodeError> {
+        if let Ok(g) = self.graph.lock() {
+            if let Some(graph) = g.as_ref() {
+                return Ok(f(graph));
+            }
+        }
+        let c = self.client().await?;
+        let mut ln = c.lightning.clone();
+        let resp = c
+            .call(
+                Duration::from_secs(120),
+                ln.describe_graph(lnrpc::ChannelGraphRequest {
+                    include_unannounced: true,
+                }),
+            )
+            .await?;
+        let graph = graph_from_lnd(&resp);
+        tracing::info!(
+            nodes = graph.node_count(),
+            channels = graph.channel_count(),
+            "channel graph loaded"
+        );
+        let mut g = self.graph.lock().map_err(|_| NodeError::Internal {
+            detail: "graph lock poisoned".into(),
+        })?;
+        let out = f(&graph);
+        *g = Some(graph);
+        Ok(out)
+    }
+
+    /// Applies the graph stream's updates (O(1) each); no-op before the graph is loaded.
+    pub fn apply_graph_updates(&self, updates: &[GraphUpdate]) {
+        if let Ok(mut g) = self.graph.lock() {
+            if let Some(graph) = g.as_mut() {
+                for u in updates {
+                    graph.apply(u);
+                }
+                graph.compact_if_needed();
+            }
+        }
+    }
+
+    /// Forgets the graph (the next use reloads it; after a reconnect).
+    pub fn invalidate_graph(&self) {
+        if let Ok(mut g) = self.graph.lock() {
+            *g = None;
+        }
+    }
+
+    async fn route_inputs(
+        &self,
+        c: &LndClient,
+    ) -> Result<(Pubkey, u32, HashMap<u64, u64>), NodeError> {
+        let info = c.get_info().await?;
+        let me = parse_pubkey_hex(&info.identity_pubkey).ok_or_else(|| NodeError::Internal {
+            detail: "the node's key is not hex".into(),
+        })?;
+        let mut ln = c.lightning.clone();
+        let chans = c
+            .call(
+                CALL_TIMEOUT,
+                ln.list_channels(lnrpc::ListChannelsRequest::default()),
+            )
+            .await?;
+        let balances = chans
+            .channels
+            .iter()
+            .filter(|ch| ch.active)
+            .map(|ch| {
+                let reserve = ch
+                    .local_constraints
+                    .as_ref()
+                    .map_or(0, |k| k.chan_reserve_sat);
+                let spendable = non_negative(ch.local_balance).saturating_sub(reserve);
+                (ch.chan_id, spendable.saturating_mul(1000))
+            })
+            .collect();
+        Ok((me, info.block_height, balances))
+    }
+
+    /// Our routes and LND's for a node key or an invoice.
+    pub async fn preview_route(
+        &self,
+        req: &RoutePreviewRequest,
+        outcomes: &[Outcome],
+    ) -> Result<RoutePreview, NodeError> {
+        let network = self.network().ok_or(NodeError::NotConfigured)?;
+        let to = req.to.trim();
+        let (dest, amount_msat, final_cltv, invoice): (Pubkey, u64, u32, Option<DecodedInvoice>) =
+            match parse_pubkey_hex(to) {
+                Some(pk) => {
+                    let a =
+                        req.amount_sat
+                            .filter(|a| *a > 0)
+                            .ok_or_else(|| NodeError::BadRequest {
+                                message: "Enter the amount in sats to preview a route to a node."
+                                    .into(),
+                            })?;
+                    (pk, a.saturating_mul(1000), 40, None)
+                }
+                None => {
+                    let inv = super::invoice::decode_invoice(to, network)?;
+                    let amount = inv.payable(req.amount_sat.map(|a| a.saturating_mul(1000)))?;
+                    let pk = parse_pubkey_hex(&inv.payee).ok_or_else(|| NodeError::BadRequest {
+                        message: "The invoice's payee key is not valid.".into(),
+                    })?;
+                    let cltv = u32::try_from(inv.min_final_cltv_expiry_delta).unwrap_or(u32::MAX);
+                    (pk, amount, cltv, Some(inv))
+                }
+            };
+        let c = self.client().await?;
+        let (me, height, balances) = self.route_inputs(&c).await?;
+        let cfg = RouterConfig {
+            final_cltv_delta: final_cltv,
+            fee_limit_msat: req.fee_limit_sat.map(|s| s.saturating_mul(1000)),
+            current_height: height,
+            now: super::convert::now_secs(),
+            ..RouterConfig::default()
+        };
+        let k = req.routes.unwrap_or(3).clamp(1, 10) as usize;
+        let lnd = self
+            .lnd_query_routes(
+                &c,
+                &dest,
+                amount_msat,
+                final_cltv,
+                req.fee_limit_sat,
+                invoice.as_ref(),
+            )
+            .await;
+        let preview = self
+            .with_graph(|g| {
+                let mc = mission_from_outcomes(g, outcomes);
+                let mission = &mc;
+                let source = g.node(&me);
+                let target = g.node(&dest);
+                let local_balance_msat = balances
+                    .iter()
+                    .filter_map(|(scid, b)| Some((g.channel_by_scid(*scid)?, *b)))
+                    .collect();
+                let rreq = RouteRequest {
+                    source: source.unwrap_or(u32::MAX),
+                    target: target.unwrap_or(u32::MAX),
+                    amount_msat,
+                    local_balance_msat,
+                };
+                let mut scratch = Scratch::new();
+                let ours = k_routes(g, &rreq, &cfg, mission, &mut scratch, k);
+                let routes: Vec<PreviewRoute> = ours
+                    .as_ref()
+                    .map(|rs| rs.iter().map(|r| preview_route(g, r)).collect())
+                    .unwrap_or_default();
+                let (lnd_route, lnd_error) = match &lnd {
+                    Ok(r) => (
+                        source.map(|s| lnd_preview(g, r, &rreq, &cfg, mission, s)),
+                        None,
+                    ),
+                    Err(e) => (None, Some(e.to_string())),
+                };
+                RoutePreview {
+                    destination: hex(&dest),
+                    destination_alias: target.and_then(|t| alias(g, t)),
+                    amount_msat,
+                    payment_hash: invoice.as_ref().map(|i| i.payment_hash.clone()),
+                    differences: differences(routes.first(), lnd_route.as_ref()),
+                    routes,
+                    error: ours.err().map(|e| e.to_string()),
+                    lnd: lnd_route,
+                    lnd_error,
+                    graph_nodes: u32::try_from(g.node_count()).unwrap_or(u32::MAX),
+                    graph_channels: u32::try_from(g.channel_count()).unwrap_or(u32::MAX),
+                }
+            })
+            .await?;
+        Ok(preview)
+    }
+
+    async fn lnd_query_routes(
+        &self,
+        c: &LndClient,
+        dest: &Pubkey,
+        amount_msat: u64,
+        final_cltv: u32,
+        fee_limit_sat: Option<u64>,
+        invoice: Option<&DecodedInvoice>,
+    ) -> Result<lnrpc::Route, NodeError> {
+        let mut ln = c.lightning.clone();
+        let msg = lnrpc::QueryRoutesRequest {
+            pub_key: hex(dest),
+            amt_msat: i64::try_from(amount_msat).unwrap_or(i64::MAX),
+            final_cltv_delta: i32::try_from(final_cltv).unwrap_or(i32::MAX),
+            fee_limit: fee_limit_sat.map(|l| lnrpc::FeeLimit {
+                limit: Some(lnrpc::fee_limit::Limit::Fixed(
+                    i64::try_from(l).unwrap_or(i64::MAX),
+                )),
+            }),
+            use_mission_control: true,
+            route_hints: invoice
+                .map(|i| super::payments::route_hints_of(&i.payment_request))
+                .unwrap_or_default(),
+            ..Default::default()
+        };
+        let r = c.call(CALL_TIMEOUT, ln.query_routes(msg)).await?;
+        r.routes.into_iter().next().ok_or_else(|| NodeError::Rpc {
+            detail: "LND found no route".into(),
+        })
+    }
+
+    /// Pays `invoice` along the route through `chan_ids` (as previewed):
+    /// rebuilt and re-priced on the current graph, sent with `SendToRouteV2`.
+    /// Returns the outcome and what mission control should learn.
+    pub async fn pay_along_route(
+        &self,
+        invoice: &str,
+        amount_sat: Option<u64>,
+        chan_ids: &[u64],
+    ) -> Result<(RoutePayment, Outcomes), NodeError> {
+        let network = self.network().ok_or(NodeError::NotConfigured)?;
+        let inv = super::invoice::decode_invoice(invoice, network)?;
+        let amount_msat = inv.payable(amount_sat.map(|a| a.saturating_mul(1000)))?;
+        let parsed: lightning_invoice::Bolt11Invoice =
+            inv.payment_request
+                .parse()
+                .map_err(|_| NodeError::BadRequest {
+                    message: "The invoice could not be read again.".into(),
+                })?;
+        let dest = parse_pubkey_hex(&inv.payee).ok_or_else(|| NodeError::BadRequest {
+            message: "The invoice's payee key is not valid.".into(),
+        })?;
+        let c = self.client().await?;
+        let (me, height, balances) = self.route_inputs(&c).await?;
+        let cfg = RouterConfig {
+            final_cltv_delta: u32::try_from(inv.min_final_cltv_expiry_delta).unwrap_or(u32::MAX),
+            current_height: height,
+            ..RouterConfig::default()
+        };
+        let built = self
+            .with_graph(|g| -> Result<BuiltRoute, NodeError> {
+                let bad = |m: String| NodeError::BadRequest { message: m };
+                let source = g
+                    .node(&me)
+                    .ok_or_else(|| bad("Our node is not in the channel graph.".into()))?;
+                let target = g
+                    .node(&dest)
+                    .ok_or_else(|| bad("The payee is not in the channel graph.".into()))?;
+                let mut from = source;
+                let mut edges = Vec::new();
+                for id in chan_ids {
+                    let c = g.channel_by_scid(*id).ok_or_else(|| {
+                        bad(format!(
+                            "Channel {} is no longer in the graph; preview again.",
+                            super::channels::scid_string(*id)
+                        ))
+                    })?;
+                    let ch = g.channel(c);
+                    let e = if ch.node1 == from {
+                        2 * c
+                    } else if ch.node2 == from {
+                        2 * c + 1
+                    } else {
+                        return Err(bad(format!(
+                            "Channel {} does not continue the route.",
+                            super::channels::scid_string(*id)
+                        )));
+                    };
+                    from = g.edge_to(e);
+                    edges.push(e);
+                }
+                let rreq = RouteRequest {
+                    source,
+                    target,
+                    amount_msat,
+                    local_balance_msat: balances
+                        .iter()
+                        .filter_map(|(scid, b)| Some((g.channel_by_scid(*scid)?, *b)))
+                        .collect(),
+                };
+                let route = build_route(g, &edges, &rreq, &cfg, &MissionControl::new())
+                    .map_err(|e| bad(format!("This route no longer works: {e} Preview again.")))?;
+                let dirs = route
+                    .hops
+                    .iter()
+                    .map(|h| (h.scid, (h.edge & 1) as u8, h.amount_msat))
+                    .collect();
+                let keys = route.hops.iter().map(|h| hex(g.pubkey(h.to))).collect();
+                Ok((route, dirs, keys))
+            })
+            .await??;
+        let (route, dirs, keys) = built;
+        let n = route.hops.len();
+        let lnd_hops: Vec<lnrpc::Hop> = (0..n)
+            .map(|i| {
+                let next = route.hops.get(i + 1);
+                let last = i + 1 == n;
+                lnrpc::Hop {
+                    chan_id: route.hops[i].scid,
+                    expiry: height + next.map_or(route.hops[i].cltv_at_to, |h| h.cltv_at_to),
+                    amt_to_forward_msat: i64::try_from(
+                        next.map_or(route.amount_msat, |h| h.amount_msat),
+                    )
+                    .unwrap_or(i64::MAX),
+                    fee_msat: i64::try_from(next.map_or(0, |h| h.fee_msat)).unwrap_or(i64::MAX),
+                    pub_key: keys[i].clone(),
+                    mpp_record: last.then(|| lnrpc::MppRecord {
+                        payment_addr: parsed.payment_secret().0.to_vec(),
+                        total_amt_msat: i64::try_from(route.amount_msat).unwrap_or(i64::MAX),
+                    }),
+                    ..Default::default()
+                }
+            })
+            .collect();
+        let lnd_route = lnrpc::Route {
+            total_time_lock: height + route.total_cltv,
+            hops: lnd_hops,
+            total_fees_msat: i64::try_from(route.fee_msat).unwrap_or(i64::MAX),
+            total_amt_msat: i64::try_from(route.total_amount_msat).unwrap_or(i64::MAX),
+            ..Default::default()
+        };
+        let hash = parsed.payment_hash();
+        let mut router = c.router.clone();
+        let attempt = c
+            .call(
+                Duration::from_secs(90),
+                router.send_to_route_v2(routerrpc::SendToRouteRequest {
+                    payment_hash: AsRef::<[u8]>::as_ref(hash).to_vec(),
+                    route: Some(lnd_route),
+                    skip_temp_err: true,
+                    ..Default::default()
+                }),
+            )
+            .await
+            .map_err(|e| super::error::classify_rpc(e, None))?;
+        let now = super::convert::now_secs();
+        let succeeded = attempt.status == lnrpc::htlc_attempt::HtlcStatus::Succeeded as i32;
+        let mut outcomes = Vec::new();
+        let mut failure_text = None;
+        let mut failed_hop = None;
+        if succeeded {
+            for (scid, dir, amt) in &dirs {
+                outcomes.push(Outcome {
+                    scid: *scid,
+                    direction: *dir,
+                    amount_msat: *amt,
+                    success: true,
+                    at: now,
+                });
+            }
+        } else if let Some(f) = &attempt.failure {
+            // failure_source_index: 0 is us, i is the node at the end of hop i-1.
+            let idx = f.failure_source_index as usize;
+            let code = lnrpc::failure::FailureCode::try_from(f.code)
+                .map(|c| c.as_str_name().to_lowercase())
+                .unwrap_or_else(|_| format!("code {}", f.code));
+            failed_hop = u32::try_from(idx).ok();
+            // Hops before the failing node carried the payment.
+            for (scid, dir, amt) in dirs.iter().take(idx) {
+                outcomes.push(Outcome {
+                    scid: *scid,
+                    direction: *dir,
+                    amount_msat: *amt,
+                    success: true,
+                    at: now,
+                });
+            }
+            let liquidity = matches!(
+                lnrpc::failure::FailureCode::try_from(f.code),
+                Ok(lnrpc::failure::FailureCode::TemporaryChannelFailure)
+            );
+            if let (true, Some((scid, dir, amt))) = (liquidity, dirs.get(idx)) {
+                outcomes.push(Outcome {
+                    scid: *scid,
+                    direction: *dir,
+                    amount_msat: *amt,
+                    success: false,
+                    at: now,
+                });
+            }
+            let at = if idx == 0 {
+                "our node".to_string()
+            } else if idx >= n {
+                "the destination".to_string()
+            } else {
+                format!("hop {idx} ({})", super::channels::scid_string(dirs[idx].0))
+            };
+            failure_text = Some(format!(
+                "The payment failed at {at}: {}.",
+                code.replace('_', " ")
+            ));
+        } else {
+            failure_text = Some("The payment did not complete.".into());
+        }
+        Ok((
+            RoutePayment {
+                succeeded,
+                preimage: succeeded.then(|| hex(&attempt.preimage)),
+                fee_msat: route.fee_msat,
+                failure: failure_text,
+                failed_hop,
+            },
+            outcomes,
+        ))
+    }
+}
+
+/// Mission control from stored outcomes, mapped onto a graph's edges.
+pub fn mission_from_outcomes(g: &Graph, outcomes: &[Outcome]) -> MissionControl {
+    let mut mc = MissionControl::new();
+    for o in outcomes {
+        if let Some(c) = g.channel_by_scid(o.scid) {
+            let e = 2 * c + u32::from(o.direction & 1);
+            if o.success {
+                mc.record_success(e, o.amount_msat, o.at);
+            } else {
+                mc.record_failure(e, o.amount_msat, o.at);
+            }
+        }
+    }
+    mc
+}

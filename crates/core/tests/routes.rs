@@ -1,0 +1,250 @@
+//! Route preview on the real regtest network: the graph from LND, our
+//! routes beside LND's QueryRoutes answer, paying along our route with
+//! SendToRouteV2 (so our fee and CLTV arithmetic is exactly what LND
+//! forwards), mission control in SQLite, the graph kept current from LND's
+//! graph stream, and refusals that say which constraint failed.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is how a test reports
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use switchyard_core::node::channels::PolicyUpdate;
+use switchyard_core::node::events::EventHub;
+use switchyard_core::node::payments::CreateInvoiceRequest;
+use switchyard_core::node::routes::RoutePreviewRequest;
+use switchyard_core::node::{NodeService, NodeSource};
+use switchyard_core::{Context, Network};
+use switchyard_regtest::network::NetworkOptions;
+
+fn source(net: &switchyard_regtest::Network, name: &str) -> NodeSource {
+    let p = net.node(name).unwrap().profile().unwrap();
+    NodeSource::files(
+        name,
+        p.grpc_host,
+        p.tls_cert_path,
+        p.macaroon_path,
+        Network::Regtest,
+    )
+}
+
+async fn eventually<T, F, Fut>(secs: u64, what: &str, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn preview_pay_along_our_route_and_follow_the_graph() {
+    let net = tokio::task::spawn_blocking(|| {
+        switchyard_regtest::Network::up(NetworkOptions::temp("routes"))
+    })
+    .await
+    .unwrap()
+    .expect("regtest up");
+    let data = tempfile::tempdir().unwrap();
+    let ctx = Context::open(data.path()).await.unwrap();
+    ctx.node.switch(Some(source(&net, "alice"))).await;
+    let carol = Arc::new(NodeService::new(Some(source(&net, "carol"))));
+    let bob = Arc::new(NodeService::new(Some(source(&net, "bob"))));
+    let bob_key = net.node("bob").unwrap().pubkey().unwrap();
+    let carol_key = net.node("carol").unwrap().pubkey().unwrap();
+
+    // Alice → carol, 100,000 sats: direct over carol's channel (no fee), or via bob.
+    let inv = carol
+        .create_invoice(&CreateInvoiceRequest {
+            amount_msat: Some(100_000_000),
+            memo: "route test".into(),
+            expiry_secs: None,
+            private_hints: false,
+        })
+        .await
+        .unwrap();
+    let p = ctx
+        .preview_route(&RoutePreviewRequest {
+            to: inv.payment_request.clone(),
+            amount_sat: None,
+            routes: Some(3),
+            fee_limit_sat: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(p.destination, carol_key);
+    assert_eq!(p.destination_alias.as_deref(), Some("carol"));
+    assert_eq!(p.payment_hash.as_deref(), Some(inv.payment_hash.as_str()));
+    assert!(p.graph_nodes >= 3 && p.graph_channels >= 3, "{p:?}");
+    assert!(p.routes.len() >= 2, "{p:#?}");
+    let best = &p.routes[0];
+    assert_eq!(best.hops.len(), 1, "direct channel first: {best:#?}");
+    assert_eq!(best.fee_msat, 0);
+    let via_bob = p
+        .routes
+        .iter()
+        .find(|r| r.hops.len() == 2 && r.hops[0].to == bob_key)
+        .expect("the route via bob among the alternatives");
+    // Bob charges his policy (LND's defaults: 1,000 msat + 1 ppm) on what carol receives.
+    assert_eq!(via_bob.hops[1].amount_msat, 100_000_000);
+    assert_eq!(via_bob.hops[1].fee_msat, 1000 + 100);
+    assert_eq!(via_bob.hops[0].amount_msat, 100_001_100);
+    // The direct route's time lock is the invoice's final delta; bob adds his.
+    assert_eq!(
+        via_bob.total_cltv,
+        best.total_cltv + u32::from(via_bob.hops[1].cltv_delta)
+    );
+    // LND's answer for the same request, and how they compare.
+    let lnd = p.lnd.as_ref().expect("LND's QueryRoutes answer");
+    assert_eq!(lnd.amount_msat, 100_000_000);
+    assert!(!p.differences.is_empty());
+
+    // Pay along our route via bob (SendToRouteV2): it succeeds, so the amounts
+    // and time locks we computed are what LND forwards.
+    let ids: Vec<u64> = via_bob
+        .hops
+        .iter()
+        .map(|h| h.chan_id.parse().unwrap())
+        .collect();
+    let paid = ctx
+        .pay_along_route(&inv.payment_request, None, &ids)
+        .await
+        .unwrap();
+    assert!(paid.succeeded, "{paid:?}");
+    assert_eq!(paid.fee_msat, 1100);
+    assert_eq!(paid.preimage.as_ref().map(String::len), Some(64));
+    let history = carol.payment_history(10).await.unwrap();
+    assert!(history.iter().any(|h| h.payment_hash == inv.payment_hash
+        && h.status == switchyard_core::node::payments::PaymentStatus::Succeeded));
+    // Mission control remembers both hops carried the amount.
+    let learned = ctx.wallets.store().route_outcomes(0).await.unwrap();
+    assert_eq!(learned.len(), 2);
+    assert!(learned.iter().all(|o| o.success));
+    // Paying it again: refused by carol, reported in words, nothing learned wrongly.
+    let again = ctx.pay_along_route(&inv.payment_request, None, &ids).await;
+    match again {
+        Ok(r) => assert!(!r.succeeded && r.failure.is_some(), "{r:?}"),
+        Err(e) => assert!(!e.message.is_empty()),
+    }
+
+    // Bad input, each with its reason.
+    let unknown = format!("02{}", "11".repeat(32));
+    let p = ctx
+        .preview_route(&RoutePreviewRequest {
+            to: unknown,
+            amount_sat: Some(1000),
+            routes: None,
+            fee_limit_sat: None,
+        })
+        .await
+        .unwrap();
+    assert!(p.routes.is_empty());
+    assert!(
+        p.error
+            .as_deref()
+            .unwrap()
+            .contains("not in the channel graph"),
+        "{p:?}"
+    );
+    let p = ctx
+        .preview_route(&RoutePreviewRequest {
+            to: bob_key.clone(),
+            amount_sat: Some(40_000_000),
+            routes: None,
+            fee_limit_sat: None,
+        })
+        .await
+        .unwrap();
+    assert!(
+        p.error
+            .as_deref()
+            .unwrap()
+            .contains("more than any channel into the destination"),
+        "{p:?}"
+    );
+    let e = ctx
+        .preview_route(&RoutePreviewRequest {
+            to: "lnbcrt1garbage".into(),
+            amount_sat: None,
+            routes: None,
+            fee_limit_sat: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, switchyard_core::ErrorCode::InvalidInvoice);
+    let e = ctx
+        .preview_route(&RoutePreviewRequest {
+            to: bob_key.clone(),
+            amount_sat: None,
+            routes: None,
+            fee_limit_sat: None,
+        })
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("amount"), "{e:?}");
+
+    // The graph follows LND's stream: bob raises his fees; without reloading
+    // the graph, the next preview prices the route via bob with them.
+    let hub = EventHub::start(ctx.node.clone(), None, (0, 0));
+    eventually(20, "graph stream live", || async {
+        ctx.node
+            .stream_states()
+            .iter()
+            .any(|(k, s)| {
+                *k == switchyard_core::node::events::StreamKind::Graph
+                    && *s == switchyard_core::node::events::StreamState::Live
+            })
+            .then_some(())
+    })
+    .await;
+    // Load the graph now, so the change can only arrive through the stream.
+    let first = ctx
+        .preview_route(&RoutePreviewRequest {
+            to: carol_key.clone(),
+            amount_sat: Some(50_000),
+            routes: Some(2),
+            fee_limit_sat: None,
+        })
+        .await
+        .unwrap();
+    assert!(!first.routes.is_empty());
+    bob.update_policy(&PolicyUpdate {
+        channel_point: None,
+        base_fee_msat: 7000,
+        fee_rate_ppm: 300,
+        time_lock_delta: 60,
+        min_htlc_msat: None,
+        max_htlc_msat: None,
+    })
+    .await
+    .unwrap();
+    let fee = eventually(60, "bob's new fee in alice's graph", || async {
+        let p = ctx
+            .preview_route(&RoutePreviewRequest {
+                to: carol_key.clone(),
+                amount_sat: Some(50_000),
+                routes: Some(3),
+                fee_limit_sat: None,
+            })
+            .await
+            .ok()?;
+        let r = p
+            .routes
+            .iter()
+            .find(|r| r.hops.len() == 2 && r.hops[0].to == bob_key)?;
+        (r.hops[1].fee_msat != 1000 + 50).then_some((r.hops[1].fee_msat, r.hops[1].cltv_delta))
+    })
+    .await;
+    assert_eq!(fee, (7000 + 50_000_000 * 300 / 1_000_000, 60));
+    drop(hub);
+    drop(net);
+}
