@@ -44,6 +44,9 @@ fn main() {
                 "restore_backup",
                 "list_utxos",
                 "open_channels_batch",
+                "preview_route",
+                "pay_route",
+                "graph_neighbourhood",
             ])),
     )
     .unwrap_or_else(|e| panic!("tauri build step failed: {e:#}"));

@@ -190,6 +190,9 @@ fn main() {
             commands::node::restore_backup,
             commands::node::list_utxos,
             commands::node::open_channels_batch,
+            commands::node::preview_route,
+            commands::node::pay_route,
+            commands::node::graph_neighbourhood,
             commands::node::bump_fee,
             commands::node::export_history,
         ])

@@ -12,6 +12,9 @@ use switchyard_core::node::payments::{
     CreateInvoiceRequest, CreatedInvoice, KeysendRequest, PayInvoiceRequest, PaymentPreview,
     PaymentRecord,
 };
+use switchyard_core::node::routes::{
+    Neighbourhood, RoutePayment, RoutePreview, RoutePreviewRequest,
+};
 use switchyard_core::ApiError;
 use tauri::State;
 
@@ -194,4 +197,43 @@ pub async fn export_history(state: State<'_, AppState>) -> Result<HistoryExport,
         .join("exports")
         .join(format!("history-{}.csv", crate::unix_ms() / 1000));
     Ok(write_history_csv(&path, &rows)?)
+}
+
+/// Our routes and LND's to a node or an invoice.
+#[tauri::command]
+pub async fn preview_route(
+    state: State<'_, AppState>,
+    req: RoutePreviewRequest,
+) -> Result<RoutePreview, ApiError> {
+    state.ctx()?.preview_route(&req).await
+}
+
+/// Pays an invoice along a previewed route (its channel ids, in order).
+#[tauri::command]
+pub async fn pay_route(
+    state: State<'_, AppState>,
+    invoice: String,
+    amount_sat: Option<u64>,
+    chan_ids: Vec<String>,
+) -> Result<RoutePayment, ApiError> {
+    let ids = chan_ids
+        .iter()
+        .map(|c| c.parse::<u64>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| {
+            ApiError::new(
+                switchyard_core::ErrorCode::InvalidRequest,
+                "The route's channel ids are not numbers; preview again.",
+            )
+        })?;
+    state
+        .ctx()?
+        .pay_along_route(&invoice, amount_sat, &ids)
+        .await
+}
+
+/// Our node, its peers and their best-connected peers, for the graph picture.
+#[tauri::command]
+pub async fn graph_neighbourhood(state: State<'_, AppState>) -> Result<Neighbourhood, ApiError> {
+    Ok(state.ctx()?.node.neighbourhood().await?)
 }

@@ -2,7 +2,8 @@
 // dashboard's balances; open a channel from alice to carol, see it pending,
 // mine a block (CLI), see it active without a refresh; pay an invoice from
 // carol after checking its fee; a malformed invoice is refused in words;
-// set its fees; close the channel; coins and the CSV history; node profiles:
+// set its fees; close the channel; preview a route with our router beside
+// LND's and pay along it; coins and the CSV history; node profiles:
 // add one from an lndconnect link and switch the app to it. Screenshots land
 // in $E2E_ARTIFACTS.
 
@@ -127,6 +128,25 @@ test("open, watch, pay and close a channel in the window", async () => {
     assert.ok(cli("channel", "list").channels.some((c) => c.channel_point === point && c.state === "closed"));
     await s.screenshot("19-channel-closed");
 
+    // Routes: preview a payment to carol with our router beside LND's, see
+    // the neighbourhood picture, and pay along our best route.
+    const routeInv = cli("--node", "carol", "invoice", "create", "2500", "--memo", "route preview");
+    await s.click("[data-testid=nav-routes]");
+    await s.until("neighbourhood picture", async () => (await s.findAll("[data-testid=hood] circle")).length >= 3, 30_000);
+    await s.type("[data-testid=route-to]", routeInv.payment_request);
+    await s.click("[data-testid=route-preview]");
+    const bestFee = await s.until("our best route", async () => {
+      const t = await s.text("[data-testid=route-1-fee]");
+      return t.endsWith("sats") || t.endsWith("msat)") ? t : null;
+    }, 30_000);
+    assert.match(bestFee, /sats/);
+    assert.match(await s.text("[data-testid=route-lnd]"), /LND's QueryRoutes/);
+    assert.ok((await s.findAll("[data-testid=hood] line.hot")).length >= 1, "the best route is drawn on the picture");
+    await s.screenshot("20-route-preview");
+    await s.click("[data-testid=pay-route-1]");
+    await s.until("paid along our route", async () => (await s.text("[data-testid=pay-route-1-result]")).startsWith("Paid."), 60_000);
+    await s.screenshot("21-route-paid");
+
     // On-chain: the wallet's coins, and the accounting export.
     await s.click("[data-testid=nav-onchain]");
     await s.until("coins", async () => (await s.findAll("[data-testid=coin-table] tbody tr")).length > 0);
@@ -137,7 +157,7 @@ test("open, watch, pay and close a channel in the window", async () => {
     });
     assert.match(exported, /channel open/);
     assert.match(exported, /payment sent/);
-    await s.screenshot("20-onchain-coins-history");
+    await s.screenshot("22-onchain-coins-history");
 
     // Nodes: the network's nodes, alice in use; add bob from his lndconnect
     // link, switch the whole app to him, and back.
@@ -150,7 +170,7 @@ test("open, watch, pay and close a channel in the window", async () => {
     await s.click("[data-testid=profile-add]");
     const linkErr = await s.find("[data-testid=error-banner]");
     assert.equal(await linkErr.attr("data-code"), "invalid_lndconnect");
-    await s.screenshot("21-nodes-bad-link");
+    await s.screenshot("23-nodes-bad-link");
     const bob = up.profiles.find((p) => p.name === "bob");
     await s.type("[data-testid=profile-lndconnect]", bob.lndconnect);
     await s.click("[data-testid=profile-add]");
@@ -158,7 +178,7 @@ test("open, watch, pay and close a channel in the window", async () => {
     await s.click(`${bobRow} [data-testid=profile-use]`);
     await s.until("header shows bob", async () => (await s.text("[data-testid=node-status]")).startsWith("bob ·"), 30_000);
     assert.equal(await (await s.find(bobRow)).attr("data-active"), "true");
-    await s.screenshot("22-nodes-switched");
+    await s.screenshot("24-nodes-switched");
     await s.click("[data-testid=profile-row][data-name=alice] [data-testid=profile-use]");
     await s.until("header shows alice", async () => (await s.text("[data-testid=node-status]")).startsWith("alice ·"), 30_000);
   } catch (e) {

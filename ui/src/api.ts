@@ -39,6 +39,10 @@ import type { KeysendRequest } from "./bindings/KeysendRequest";
 import type { NewProfile } from "./bindings/NewProfile";
 import type { ProfileInfo } from "./bindings/ProfileInfo";
 import type { Utxo } from "./bindings/Utxo";
+import type { Neighbourhood } from "./bindings/Neighbourhood";
+import type { RoutePayment } from "./bindings/RoutePayment";
+import type { RoutePreview } from "./bindings/RoutePreview";
+import type { RoutePreviewRequest } from "./bindings/RoutePreviewRequest";
 
 export function isApiError(e: unknown): e is ApiError {
   return typeof e === "object" && e !== null && "code" in e && "message" in e;
@@ -92,6 +96,9 @@ export const api = {
   openChannelsBatch: (reqs: OpenChannelRequest[], fee: FeeChoice | null) => call<OpenedChannel[]>("open_channels_batch", { reqs, fee }),
   keysend: (req: KeysendRequest) => call<PaymentRecord>("keysend", { req }),
   exportHistory: () => call<HistoryExport>("export_history"),
+  previewRoute: (req: RoutePreviewRequest) => call<RoutePreview>("preview_route", { req }),
+  payRoute: (invoice: string, amountSat: number | null, chanIds: string[]) => call<RoutePayment>("pay_route", { invoice, amountSat, chanIds }),
+  graphNeighbourhood: () => call<Neighbourhood>("graph_neighbourhood"),
   listProfiles: () => call<ProfileInfo[]>("list_profiles"),
   addProfile: (profile: NewProfile) => call<ProfileInfo>("add_profile", { profile }),
   switchProfile: (id: string) => call<ProfileInfo>("switch_profile", { id }),

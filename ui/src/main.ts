@@ -10,6 +10,7 @@ import { listen } from "@tauri-apps/api/event";
 import type { NodeEvent } from "./bindings/NodeEvent";
 import { channelsView, dashboardView, onchainView, paymentsView, reloadNodeView } from "./views/node";
 import { profilesView } from "./views/profiles";
+import { routesView } from "./views/routes";
 import { walletView } from "./views/wallet";
 import { welcome } from "./views/welcome";
 
@@ -37,13 +38,15 @@ function screen(): HTMLElement {
     case "payments": return paymentsView();
     case "onchain": return onchainView();
     case "profiles": return profilesView();
+    case "routes": return routesView();
   }
 }
 
-const NODE_TABS: { name: "dashboard" | "channels" | "payments" | "onchain" | "profiles"; label: string }[] = [
+const NODE_TABS: { name: "dashboard" | "channels" | "payments" | "routes" | "onchain" | "profiles"; label: string }[] = [
   { name: "dashboard", label: "Dashboard" },
   { name: "channels", label: "Channels" },
   { name: "payments", label: "Payments" },
+  { name: "routes", label: "Routes" },
   { name: "onchain", label: "On-chain" },
   { name: "profiles", label: "Nodes" },
 ];

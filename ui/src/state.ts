@@ -15,7 +15,8 @@ export type Route =
   | { name: "channels" }
   | { name: "payments" }
   | { name: "onchain" }
-  | { name: "profiles" };
+  | { name: "profiles" }
+  | { name: "routes" };
 
 export const state: {
   route: Route;

@@ -781,6 +781,136 @@ impl NodeService {
     }
 }
 
+/// A node in the neighbourhood picture.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct HoodNode {
+    /// Key (hex).
+    pub key: String,
+    /// Alias.
+    pub alias: Option<String>,
+    /// 0: our node, 1: a peer, 2: a peer's peer.
+    pub ring: u8,
+    /// Channels it has in the whole graph.
+    pub channels: u32,
+}
+
+/// A channel in the neighbourhood picture.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct HoodEdge {
+    /// Index into `nodes`.
+    pub a: u32,
+    /// Index into `nodes`.
+    pub b: u32,
+    /// LND's channel id.
+    pub chan_id: String,
+    /// Capacity, sats.
+    #[ts(type = "number")]
+    pub capacity_sat: u64,
+}
+
+/// Our node, its peers and (some of) their peers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Neighbourhood {
+    /// Nodes, ours first.
+    pub nodes: Vec<HoodNode>,
+    /// Channels among them.
+    pub edges: Vec<HoodEdge>,
+    /// Peers' peers left out of the picture.
+    pub more: u32,
+}
+
+/// The neighbourhood of `me` in `g`: every peer, and up to `max_second`
+/// second-ring nodes (the best connected first).
+pub fn neighbourhood(g: &Graph, me: crate::graph::NodeIdx, max_second: usize) -> Neighbourhood {
+    use std::collections::BTreeMap;
+    let degree = |n: u32| u32::try_from(g.outgoing(n).count()).unwrap_or(u32::MAX);
+    let mut index: BTreeMap<u32, u32> = BTreeMap::new();
+    let mut nodes = vec![HoodNode {
+        key: hex(g.pubkey(me)),
+        alias: alias(g, me),
+        ring: 0,
+        channels: degree(me),
+    }];
+    index.insert(me, 0);
+    let peers: Vec<u32> = {
+        let mut v: Vec<u32> = g.outgoing(me).map(|e| g.edge_to(e)).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    for &p in &peers {
+        index.insert(p, nodes.len() as u32);
+        nodes.push(HoodNode {
+            key: hex(g.pubkey(p)),
+            alias: alias(g, p),
+            ring: 1,
+            channels: degree(p),
+        });
+    }
+    let mut second: Vec<u32> = peers
+        .iter()
+        .flat_map(|&p| g.outgoing(p).map(|e| g.edge_to(e)).collect::<Vec<_>>())
+        .filter(|n| !index.contains_key(n))
+        .collect();
+    second.sort_unstable();
+    second.dedup();
+    let total_second = second.len();
+    second.sort_by_key(|&n| std::cmp::Reverse(degree(n)));
+    second.truncate(max_second);
+    for &n in &second {
+        index.insert(n, nodes.len() as u32);
+        nodes.push(HoodNode {
+            key: hex(g.pubkey(n)),
+            alias: alias(g, n),
+            ring: 2,
+            channels: degree(n),
+        });
+    }
+    let mut edges = Vec::new();
+    for (&n, &i) in &index {
+        for e in g.outgoing(n) {
+            let to = g.edge_to(e);
+            if let Some(&j) = index.get(&to) {
+                if i < j {
+                    let ch = g.edge_channel(e);
+                    edges.push(HoodEdge {
+                        a: i,
+                        b: j,
+                        chan_id: ch.scid.to_string(),
+                        capacity_sat: ch.capacity_sat,
+                    });
+                }
+            }
+        }
+    }
+    Neighbourhood {
+        nodes,
+        edges,
+        more: u32::try_from(total_second - second.len()).unwrap_or(u32::MAX),
+    }
+}
+
+impl NodeService {
+    /// Our node's neighbourhood in the channel graph.
+    pub async fn neighbourhood(&self) -> Result<Neighbourhood, NodeError> {
+        let c = self.client().await?;
+        let info = c.get_info().await?;
+        let me = parse_pubkey_hex(&info.identity_pubkey).ok_or_else(|| NodeError::Internal {
+            detail: "the node's key is not hex".into(),
+        })?;
+        self.with_graph(|g| match g.node(&me) {
+            Some(n) => Ok(neighbourhood(g, n, 24)),
+            None => Err(NodeError::BadRequest {
+                message: "Our node is not in the channel graph yet (no announced channels).".into(),
+            }),
+        })
+        .await?
+    }
+}
+
 /// Mission control from stored outcomes, mapped onto a graph's edges.
 pub fn mission_from_outcomes(g: &Graph, outcomes: &[Outcome]) -> MissionControl {
     let mut mc = MissionControl::new();
