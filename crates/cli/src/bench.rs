@@ -55,6 +55,9 @@ pub struct RouteBenchArgs {
     /// A real snapshot instead: `lncli describegraph` JSON.
     #[arg(long)]
     pub graph: Option<PathBuf>,
+    /// Or a BOLT 7 gossip file (u16-length-prefixed messages).
+    #[arg(long, conflicts_with = "graph")]
+    pub gossip: Option<PathBuf>,
     /// Our reliability weight, msat per unit of −ln P (default: the router's).
     #[arg(long)]
     pub probability_weight: Option<f64>,
@@ -236,8 +239,17 @@ fn build_ldk(specs: &[ChannelSpec], now: u32) -> NetworkGraph<&'static NoLog> {
 /// Runs the benchmark.
 pub fn run(a: &RouteBenchArgs) -> Result<Output, ApiError> {
     let bad = |m: String| ApiError::new(ErrorCode::InvalidRequest, m);
-    let (specs, label, parse_ms) = match &a.graph {
-        Some(path) => {
+    let (specs, label, parse_ms) = match (&a.graph, &a.gossip) {
+        (None, Some(path)) => {
+            let bytes = std::fs::read(path)
+                .map_err(|e| bad(format!("Could not read {}: {e}", path.display())))?;
+            let t = Instant::now();
+            let imp = switchyard_core::graph::gossip::parse_gossip(&bytes)
+                .map_err(|e| bad(e.to_string()))?;
+            let ms = t.elapsed().as_secs_f64() * 1e3;
+            (imp.channels, path.display().to_string(), Some(ms))
+        }
+        (Some(path), _) => {
             let bytes = std::fs::read(path)
                 .map_err(|e| bad(format!("Could not read {}: {e}", path.display())))?;
             let t = Instant::now();
@@ -245,7 +257,7 @@ pub fn run(a: &RouteBenchArgs) -> Result<Output, ApiError> {
             let ms = t.elapsed().as_secs_f64() * 1e3;
             (specs, path.display().to_string(), Some(ms))
         }
-        None => {
+        (None, None) => {
             if a.nodes < 3 || a.channels < a.nodes {
                 return Err(bad(
                     "Use at least 3 nodes and as many channels as nodes.".into()

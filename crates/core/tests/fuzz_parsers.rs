@@ -137,3 +137,20 @@ proptest! {
         let _ = parse_describegraph(&arbitrary);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2048, ..ProptestConfig::default() })]
+
+    #[test]
+    fn wire_decoders_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..400), ty in prop_oneof![Just(16u16), Just(18), Just(19), Just(256), Just(257), Just(258), any::<u16>()]) {
+        use switchyard_core::graph::wire::{decode, encode, read_tlv_stream};
+        let mut msg = ty.to_be_bytes().to_vec();
+        msg.extend_from_slice(&bytes);
+        if let Ok(m) = decode(&msg) {
+            // What decodes re-encodes to something that decodes the same.
+            prop_assert_eq!(decode(&encode(&m)).ok(), Some(m));
+        }
+        let _ = read_tlv_stream(&bytes, |t| t % 3 == 0);
+        let _ = switchyard_core::graph::gossip::parse_gossip(&bytes);
+    }
+}

@@ -5,13 +5,17 @@
 //!   risk and reliability terms, Yen's k alternatives;
 //! - [`mission`]: liquidity knowledge from payment outcomes and the success
 //!   probability model;
-//! - [`synth`]: a deterministic mainnet-like graph for benchmarks.
+//! - [`synth`]: a deterministic mainnet-like graph for benchmarks;
+//! - [`import`], [`gossip`], [`wire`]: graph files (LND's describegraph JSON,
+//!   BOLT 7 gossip through our own BOLT 1/7 codec).
 
+pub mod gossip;
 pub mod import;
 pub mod mission;
 pub mod model;
 pub mod router;
 pub mod synth;
+pub mod wire;
 
 pub use mission::MissionControl;
 pub use model::{ChannelSpec, Graph, GraphUpdate, NodeIdx, Policy, Pubkey};
