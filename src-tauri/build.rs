@@ -47,6 +47,7 @@ fn main() {
                 "preview_route",
                 "pay_route",
                 "graph_neighbourhood",
+                "rebalance",
             ])),
     )
     .unwrap_or_else(|e| panic!("tauri build step failed: {e:#}"));

@@ -193,6 +193,7 @@ fn main() {
             commands::node::preview_route,
             commands::node::pay_route,
             commands::node::graph_neighbourhood,
+            commands::node::rebalance,
             commands::node::bump_fee,
             commands::node::export_history,
         ])

@@ -13,7 +13,8 @@ use switchyard_core::node::payments::{
     PaymentRecord,
 };
 use switchyard_core::node::routes::{
-    Neighbourhood, RoutePayment, RoutePreview, RoutePreviewRequest,
+    Neighbourhood, RebalanceRequest, RebalanceResult, RoutePayment, RoutePreview,
+    RoutePreviewRequest,
 };
 use switchyard_core::ApiError;
 use tauri::State;
@@ -236,4 +237,15 @@ pub async fn pay_route(
 #[tauri::command]
 pub async fn graph_neighbourhood(state: State<'_, AppState>) -> Result<Neighbourhood, ApiError> {
     Ok(state.ctx()?.node.neighbourhood().await?)
+}
+
+/// Moves liquidity between two of our channels (`dry_run`: the route and fee only).
+#[tauri::command]
+pub async fn rebalance(
+    state: State<'_, AppState>,
+    req: RebalanceRequest,
+    dry_run: bool,
+) -> Result<RebalanceResult, ApiError> {
+    let (route, payment) = state.ctx()?.rebalance(&req, dry_run).await?;
+    Ok(RebalanceResult { route, payment })
 }

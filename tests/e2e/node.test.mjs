@@ -146,6 +146,19 @@ test("open, watch, pay and close a channel in the window", async () => {
     await s.click("[data-testid=pay-route-1]");
     await s.until("paid along our route", async () => (await s.text("[data-testid=pay-route-1-result]")).startsWith("Paid."), 60_000);
     await s.screenshot("21-route-paid");
+    // Rebalance: out through the channel to bob, back in through carol's.
+    await s.click("[data-testid=rebal-form] summary");
+    await s.until("channels to choose", async () => (await s.findAll("[data-testid=rebal-in] option")).length >= 2);
+    const bobOpt = (await s.findAll("[data-testid=rebal-out] option")).length;
+    assert.ok(bobOpt >= 2);
+    const outText = await s.text("[data-testid=rebal-out]");
+    assert.match(outText, /bob/);
+    await s.type("[data-testid=rebal-amount]", "50000");
+    await s.click("[data-testid=rebal-preview]");
+    await s.until("rebalance route", async () => (await s.text("[data-testid=rebal-plan]")).includes("Circular route"), 30_000);
+    await s.click("[data-testid=rebal-go]");
+    await s.until("rebalanced", async () => (await s.text("[data-testid=rebal-result]")).startsWith("Moved 50,000 sats"), 60_000);
+    await s.screenshot("21b-rebalanced");
 
     // On-chain: the wallet's coins, and the accounting export.
     await s.click("[data-testid=nav-onchain]");

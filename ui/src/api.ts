@@ -41,6 +41,8 @@ import type { ProfileInfo } from "./bindings/ProfileInfo";
 import type { Utxo } from "./bindings/Utxo";
 import type { Neighbourhood } from "./bindings/Neighbourhood";
 import type { RoutePayment } from "./bindings/RoutePayment";
+import type { RebalanceRequest } from "./bindings/RebalanceRequest";
+import type { RebalanceResult } from "./bindings/RebalanceResult";
 import type { RoutePreview } from "./bindings/RoutePreview";
 import type { RoutePreviewRequest } from "./bindings/RoutePreviewRequest";
 
@@ -98,6 +100,7 @@ export const api = {
   exportHistory: () => call<HistoryExport>("export_history"),
   previewRoute: (req: RoutePreviewRequest) => call<RoutePreview>("preview_route", { req }),
   payRoute: (invoice: string, amountSat: number | null, chanIds: string[]) => call<RoutePayment>("pay_route", { invoice, amountSat, chanIds }),
+  rebalance: (req: RebalanceRequest, dryRun: boolean) => call<RebalanceResult>("rebalance", { req, dryRun }),
   graphNeighbourhood: () => call<Neighbourhood>("graph_neighbourhood"),
   listProfiles: () => call<ProfileInfo[]>("list_profiles"),
   addProfile: (profile: NewProfile) => call<ProfileInfo>("add_profile", { profile }),

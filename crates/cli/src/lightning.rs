@@ -18,7 +18,9 @@ use switchyard_core::node::onchain::{AddressKind, SendCoinsRequest};
 use switchyard_core::node::payments::{
     CreateInvoiceRequest, KeysendRequest, PayInvoiceRequest, PaymentRecord,
 };
-use switchyard_core::node::routes::{PreviewRoute, RoutePreview, RoutePreviewRequest};
+use switchyard_core::node::routes::{
+    PreviewRoute, RebalanceRequest, RoutePreview, RoutePreviewRequest,
+};
 use switchyard_core::node::{NodeService, NodeSource};
 use switchyard_core::{ApiError, Context, ErrorCode, Network};
 
@@ -351,6 +353,25 @@ pub enum LightningCmd {
         /// Which route to pay.
         #[arg(long, default_value_t = 1)]
         pick: usize,
+    },
+    /// Move liquidity from one of our channels to another: a payment to
+    /// ourselves out through --out and back in through --in.
+    Rebalance {
+        /// Channel to send out through (short channel id, e.g. 442x1x0).
+        #[arg(long = "out")]
+        out_channel: String,
+        /// Channel to come back in through.
+        #[arg(long = "in")]
+        in_channel: String,
+        /// Amount to move, sats.
+        #[arg(long)]
+        amt_sat: u64,
+        /// Most to pay in fees, sats.
+        #[arg(long, default_value_t = 10)]
+        max_fee_sat: u64,
+        /// Show the route and fee only.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Everything that moved the node's money (channel opens/closes, on-chain,
     /// payments, invoices), oldest first; --csv writes it for accounting.
@@ -841,6 +862,41 @@ pub async fn run(cmd: LightningCmd, node: &NodeArgs, data_dir: &Path) -> Result<
                 &serde_json::json!({ "preview": preview, "payment": payment }),
                 text,
             )
+        }
+        LightningCmd::Rebalance {
+            out_channel,
+            in_channel,
+            amt_sat,
+            max_fee_sat,
+            dry_run,
+        } => {
+            let ctx = Context::open(data_dir).await?;
+            ctx.node.switch(svc.source().map(|s| (*s).clone())).await;
+            let (plan, paid) = ctx
+                .rebalance(
+                    &RebalanceRequest {
+                        out_channel,
+                        in_channel,
+                        amount_sat: amt_sat,
+                        max_fee_sat,
+                    },
+                    dry_run,
+                )
+                .await?;
+            let mut text = String::new();
+            route_lines(&mut text, "Rebalance route", &plan);
+            if let Some(p) = &paid {
+                let _ = writeln!(
+                    text,
+                    "{}",
+                    if p.succeeded {
+                        format!("Moved {amt_sat} sats for a fee of {} msat.", p.fee_msat)
+                    } else {
+                        p.failure.clone().unwrap_or_default()
+                    }
+                );
+            }
+            out(&serde_json::json!({ "route": plan, "payment": paid }), text)
         }
         LightningCmd::History { csv } => {
             let rows = svc.history().await?;

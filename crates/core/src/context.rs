@@ -113,6 +113,31 @@ impl Context {
     }
 }
 
+impl Context {
+    /// Moves liquidity between two of our channels (mission control in and out).
+    pub async fn rebalance(
+        &self,
+        req: &crate::node::routes::RebalanceRequest,
+        dry_run: bool,
+    ) -> Result<
+        (
+            crate::node::routes::PreviewRoute,
+            Option<crate::node::routes::RoutePayment>,
+        ),
+        ApiError,
+    > {
+        let since = crate::node::convert::now_secs().saturating_sub(MISSION_MEMORY_SECS);
+        let outcomes = self.wallets.store().route_outcomes(since).await?;
+        let preview = self.node.preview_rebalance(req, &outcomes).await?;
+        if dry_run {
+            return Ok((preview, None));
+        }
+        let (payment, learned) = self.node.rebalance(req, &outcomes).await?;
+        self.wallets.store().record_route_outcomes(&learned).await?;
+        Ok((preview, Some(payment)))
+    }
+}
+
 /// Whether the keychain works, and if not, why (a sentence for the user).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
 #[ts(export)]

@@ -12,7 +12,7 @@ use std::time::Duration;
 use switchyard_core::node::channels::PolicyUpdate;
 use switchyard_core::node::events::EventHub;
 use switchyard_core::node::payments::CreateInvoiceRequest;
-use switchyard_core::node::routes::RoutePreviewRequest;
+use switchyard_core::node::routes::{RebalanceRequest, RoutePreviewRequest};
 use switchyard_core::node::{NodeService, NodeSource};
 use switchyard_core::{Context, Network};
 use switchyard_regtest::network::NetworkOptions;
@@ -135,6 +135,76 @@ async fn preview_pay_along_our_route_and_follow_the_graph() {
         Ok(r) => assert!(!r.succeeded && r.failure.is_some(), "{r:?}"),
         Err(e) => assert!(!e.message.is_empty()),
     }
+
+    // Circular rebalance: 100,000 sats out through alice→bob, round through
+    // bob and carol, back in through carol→alice, paid to ourselves.
+    let chans = ctx.node.list_channels().await.unwrap();
+    let find = |peer: &str| {
+        chans
+            .channels
+            .iter()
+            .find(|c| {
+                c.state == switchyard_core::node::channels::ChannelState::Active
+                    && c.peer_alias.as_deref() == Some(peer)
+            })
+            .cloned()
+            .unwrap()
+    };
+    let (to_bob, from_carol) = (find("bob"), find("carol"));
+    let req = RebalanceRequest {
+        out_channel: to_bob.scid.clone().unwrap(),
+        in_channel: from_carol.scid.clone().unwrap(),
+        amount_sat: 100_000,
+        max_fee_sat: 10,
+    };
+    let (plan, none) = ctx.rebalance(&req, true).await.unwrap();
+    assert!(none.is_none());
+    let nodes: Vec<String> = plan
+        .hops
+        .iter()
+        .map(|h| h.to_alias.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(nodes, ["bob", "carol", "alice"]);
+    // Bob and carol each charge 1,000 msat + 1 ppm.
+    assert_eq!(plan.fee_msat, (1000 + 100) + (1000 + 100));
+    let e = ctx
+        .rebalance(
+            &RebalanceRequest {
+                max_fee_sat: 1,
+                ..req.clone()
+            },
+            true,
+        )
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("fee limit"), "{e:?}");
+    let e = ctx
+        .rebalance(
+            &RebalanceRequest {
+                in_channel: req.out_channel.clone(),
+                ..req.clone()
+            },
+            true,
+        )
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("two different channels"), "{e:?}");
+    let (_, paid) = ctx.rebalance(&req, false).await.unwrap();
+    let paid = paid.unwrap();
+    assert!(paid.succeeded, "{paid:?}");
+    let after = ctx.node.list_channels().await.unwrap();
+    let local = |scid: &Option<String>| {
+        after
+            .channels
+            .iter()
+            .find(|c| &c.scid == scid)
+            .unwrap()
+            .local_sat
+    };
+    assert_eq!(local(&from_carol.scid), from_carol.local_sat + 100_000);
+    // Out: the amount plus 2,200 msat of fees (LND shows whole sats, rounded down).
+    let out = to_bob.local_sat - local(&to_bob.scid);
+    assert!((100_002..=100_003).contains(&out), "{out}");
 
     // Bad input, each with its reason.
     let unknown = format!("02{}", "11".repeat(32));

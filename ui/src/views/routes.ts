@@ -74,6 +74,52 @@ function routeCard(title: string, r: PreviewRoute, testid: string, pay: HTMLElem
     pay);
 }
 
+function rebalanceCard(): HTMLElement {
+  const out = h("select", { "data-testid": "rebal-out" });
+  const inn = h("select", { "data-testid": "rebal-in" });
+  const amount = h("input", { type: "text", inputmode: "numeric", placeholder: "e.g. 100000", "data-testid": "rebal-amount" });
+  const maxFee = h("input", { type: "text", inputmode: "numeric", value: "10", "data-testid": "rebal-fee" });
+  const plan = h("div", { "data-testid": "rebal-plan" });
+  const result = h("p", { class: "hint", "data-testid": "rebal-result" });
+  const fill = async () => {
+    const list = await api.listChannels();
+    const opts = list.channels.filter((c) => c.state === "active" && c.scid).map((c) =>
+      h("option", { value: c.scid ?? "" }, `${c.peer_alias ?? c.peer_pubkey.slice(0, 10)} · ${c.scid} · ours ${c.local_sat.toLocaleString("en-US")} / theirs ${c.remote_sat.toLocaleString("en-US")} sats`));
+    out.replaceChildren(...opts.map((o) => o.cloneNode(true)));
+    inn.replaceChildren(...opts);
+    if (inn.options.length > 1) inn.selectedIndex = 1;
+  };
+  const read = () => {
+    const a = num(amount);
+    const f = num(maxFee);
+    if (a === null || Number.isNaN(a) || a <= 0) throw badRequest("Enter the amount to move, in sats.");
+    if (f === null || Number.isNaN(f)) throw badRequest("Enter the most you will pay in fees, in sats.");
+    return { out_channel: out.value, in_channel: inn.value, amount_sat: a, max_fee_sat: f };
+  };
+  const previewBtn = h("button", { class: "secondary", "data-testid": "rebal-preview" }, "Preview");
+  const goBtn = h("button", { class: "primary", "data-testid": "rebal-go" }, "Rebalance");
+  action(previewBtn, "Finding a route…", async () => {
+    const r = await api.rebalance(read(), true);
+    plan.replaceChildren(routeCard("Circular route", r.route, "rebal-route", null, false));
+  });
+  action(goBtn, "Moving…", async () => {
+    const r = await api.rebalance(read(), false);
+    plan.replaceChildren(routeCard("Circular route", r.route, "rebal-route", null, false));
+    const p = r.payment;
+    result.textContent = p?.succeeded ? `Moved ${Number(amount.value.replace(/\D/g, "")).toLocaleString("en-US")} sats for a fee of ${msat(p.fee_msat)}.` : (p?.failure ?? "The rebalance failed.");
+    result.className = p?.succeeded ? "hint good" : "hint bad";
+    await fill();
+    reloadNodeView();
+  });
+  const card = h("details", { class: "card", "data-testid": "rebal-form" }, h("summary", {}, h("strong", {}, "Rebalance between your channels")),
+    h("p", { class: "hint" }, "Pay yourself: out through one channel, round the network, back in through another. Your total stays the same minus the fee; the liquidity moves."),
+    h("div", { class: "form-row" }, field("Out through", out), field("Back in through", inn)),
+    h("div", { class: "form-row" }, field("Amount (sats)", amount), field("Most fee (sats)", maxFee)),
+    h("div", { class: "inline" }, previewBtn, goBtn), plan, result);
+  card.addEventListener("toggle", () => { if (card.open) void fill(); });
+  return card;
+}
+
 export function routesView(): HTMLElement {
   const to = h("textarea", { rows: 2, placeholder: "lnbcrt… invoice, or a node key (02…/03…)", "data-testid": "route-to" });
   const amount = h("input", { type: "text", inputmode: "numeric", placeholder: "from the invoice", "data-testid": "route-amount" });
@@ -125,7 +171,7 @@ export function routesView(): HTMLElement {
   };
   const form = h("div", { class: "card" }, field("Pay to", to, "An invoice (its amount, payment hash and final time lock are used), or a node key with an amount."),
     h("div", { class: "form-row" }, field("Amount (sats)", amount), field("Routes", count)), h("div", { class: "inline" }, go));
-  return view("routes", "Routes", "See which way a payment would go and what it costs, with our router beside LND's; pay along the route you choose.", [h("div", { class: "columns" }, form, hoodBox), results], async () => {
+  return view("routes", "Routes", "See which way a payment would go and what it costs, with our router beside LND's; pay along the route you choose.", [h("div", { class: "columns" }, form, hoodBox), results, rebalanceCard()], async () => {
     hood = await api.graphNeighbourhood();
     drawHood(last);
   });

@@ -133,6 +133,8 @@ pub struct RouteRequest {
     /// Our channels' spendable balances, msat, by channel number (known
     /// exactly for our own node; unknown channels are assumed usable).
     pub local_balance_msat: HashMap<u32, u64>,
+    /// Leave through this channel only (a rebalance's outgoing channel).
+    pub first_hop: Option<u32>,
 }
 
 /// One hop: the channel from `from` to `to`.
@@ -544,6 +546,9 @@ fn search(
                 largest_into_target = largest_into_target.max(max);
             }
             let payer = u == req.source;
+            if payer && req.first_hop.is_some_and(|c| c != e >> 1) {
+                continue;
+            }
             let hop = match price_hop(g, e, lv.amt, payer, req, cfg, mc) {
                 Ok(h) => h,
                 Err(r) => {
@@ -664,6 +669,86 @@ pub fn build_route(
         probability: prob,
         cost,
     })
+}
+
+/// A circular route for a rebalance: out of our channel `out_channel`,
+/// through the network, back in over `in_channel` (its other end forwards the
+/// last hop), delivering `amount_msat` to ourselves. `cfg.final_cltv_delta` is
+/// our own invoice's.
+#[allow(clippy::too_many_arguments)]
+pub fn circular_route(
+    g: &Graph,
+    me: NodeIdx,
+    out_channel: u32,
+    in_channel: u32,
+    amount_msat: u64,
+    local_balance_msat: HashMap<u32, u64>,
+    cfg: &RouterConfig,
+    mc: &MissionControl,
+    scratch: &mut Scratch,
+) -> Result<Route, RouteError> {
+    let no = |r: Refusal| RouteError::NoRoute {
+        amount_msat,
+        refused: vec![(r, 1)],
+    };
+    if out_channel == in_channel {
+        return Err(RouteError::SameNode);
+    }
+    let ch_in = *g.channel(in_channel);
+    let ch_out = *g.channel(out_channel);
+    if !ch_in.alive
+        || !ch_out.alive
+        || (ch_in.node1 != me && ch_in.node2 != me)
+        || (ch_out.node1 != me && ch_out.node2 != me)
+    {
+        return Err(RouteError::UnknownSource);
+    }
+    // The last hop: from the in-channel's peer to us, priced by the peer.
+    let last = if ch_in.node2 == me {
+        2 * in_channel
+    } else {
+        2 * in_channel + 1
+    };
+    let peer = g.edge_from(last);
+    let p = g.edge_policy(last).ok_or(no(Refusal::Disabled))?;
+    if p.disabled {
+        return Err(no(Refusal::Disabled));
+    }
+    let into_peer = amount_msat + p.fee_msat(amount_msat);
+    let head_cfg = RouterConfig {
+        final_cltv_delta: cfg.final_cltv_delta + u32::from(p.cltv_delta),
+        fee_limit_msat: cfg
+            .fee_limit_msat
+            .map(|l| l.saturating_sub(into_peer - amount_msat)),
+        ..cfg.clone()
+    };
+    let head_req = RouteRequest {
+        source: me,
+        target: peer,
+        amount_msat: into_peer,
+        local_balance_msat: local_balance_msat.clone(),
+        first_hop: Some(out_channel),
+    };
+    let mut edges = if g.edge_to(2 * out_channel) == peer || g.edge_to(2 * out_channel + 1) == peer
+    {
+        // The out-channel's peer is the in-channel's peer: one hop out, one back.
+        vec![if ch_out.node1 == me {
+            2 * out_channel
+        } else {
+            2 * out_channel + 1
+        }]
+    } else {
+        search(g, &head_req, &head_cfg, mc, scratch, me, &Bans::default())?
+    };
+    edges.push(last);
+    let req = RouteRequest {
+        source: me,
+        target: me,
+        amount_msat,
+        local_balance_msat,
+        first_hop: Some(out_channel),
+    };
+    build_route(g, &edges, &req, cfg, mc)
 }
 
 /// Up to `k` loopless routes, cheapest first (Yen's algorithm over

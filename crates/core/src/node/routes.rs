@@ -522,6 +522,7 @@ impl NodeService {
                     target: target.unwrap_or(u32::MAX),
                     amount_msat,
                     local_balance_msat,
+                    first_hop: None,
                 };
                 let mut scratch = Scratch::new();
                 let ours = k_routes(g, &rreq, &cfg, mission, &mut scratch, k);
@@ -653,6 +654,7 @@ impl NodeService {
                         .iter()
                         .filter_map(|(scid, b)| Some((g.channel_by_scid(*scid)?, *b)))
                         .collect(),
+                    first_hop: None,
                 };
                 let route = build_route(g, &edges, &rreq, &cfg, &MissionControl::new())
                     .map_err(|e| bad(format!("This route no longer works: {e} Preview again.")))?;
@@ -666,6 +668,31 @@ impl NodeService {
             })
             .await??;
         let (route, dirs, keys) = built;
+        let hash: [u8; 32] = *AsRef::<[u8; 32]>::as_ref(parsed.payment_hash());
+        self.send_built(
+            &c,
+            height,
+            &route,
+            &dirs,
+            &keys,
+            hash,
+            parsed.payment_secret().0,
+        )
+        .await
+    }
+
+    /// Sends a priced route with `SendToRouteV2` and reads the attempt.
+    #[allow(clippy::too_many_arguments)]
+    async fn send_built(
+        &self,
+        c: &LndClient,
+        height: u32,
+        route: &Route,
+        dirs: &[(u64, u8, u64)],
+        keys: &[String],
+        payment_hash: [u8; 32],
+        payment_secret: [u8; 32],
+    ) -> Result<(RoutePayment, Outcomes), NodeError> {
         let n = route.hops.len();
         let lnd_hops: Vec<lnrpc::Hop> = (0..n)
             .map(|i| {
@@ -681,7 +708,7 @@ impl NodeService {
                     fee_msat: i64::try_from(next.map_or(0, |h| h.fee_msat)).unwrap_or(i64::MAX),
                     pub_key: keys[i].clone(),
                     mpp_record: last.then(|| lnrpc::MppRecord {
-                        payment_addr: parsed.payment_secret().0.to_vec(),
+                        payment_addr: payment_secret.to_vec(),
                         total_amt_msat: i64::try_from(route.amount_msat).unwrap_or(i64::MAX),
                     }),
                     ..Default::default()
@@ -695,13 +722,12 @@ impl NodeService {
             total_amt_msat: i64::try_from(route.total_amount_msat).unwrap_or(i64::MAX),
             ..Default::default()
         };
-        let hash = parsed.payment_hash();
         let mut router = c.router.clone();
         let attempt = c
             .call(
                 Duration::from_secs(90),
                 router.send_to_route_v2(routerrpc::SendToRouteRequest {
-                    payment_hash: AsRef::<[u8]>::as_ref(hash).to_vec(),
+                    payment_hash: payment_hash.to_vec(),
                     route: Some(lnd_route),
                     skip_temp_err: true,
                     ..Default::default()
@@ -715,7 +741,7 @@ impl NodeService {
         let mut failure_text = None;
         let mut failed_hop = None;
         if succeeded {
-            for (scid, dir, amt) in &dirs {
+            for (scid, dir, amt) in dirs {
                 outcomes.push(Outcome {
                     scid: *scid,
                     direction: *dir,
@@ -780,6 +806,56 @@ impl NodeService {
         ))
     }
 }
+
+/// Move liquidity between two of our channels with a payment to ourselves.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct RebalanceRequest {
+    /// The channel to send out through (its local balance goes down): short
+    /// channel id `AxBxC` or LND's numeric id.
+    pub out_channel: String,
+    /// The channel to come back in through (its local balance goes up).
+    pub in_channel: String,
+    /// Amount to move, sats.
+    #[ts(type = "number")]
+    pub amount_sat: u64,
+    /// Most to pay in fees, sats.
+    #[ts(type = "number")]
+    pub max_fee_sat: u64,
+}
+
+/// A rebalance's route, and the payment when it was made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct RebalanceResult {
+    /// The circular route.
+    pub route: PreviewRoute,
+    /// The payment (none for a dry run).
+    pub payment: Option<RoutePayment>,
+}
+
+/// A channel by `AxBxC` or numeric id.
+fn channel_by_text(g: &Graph, text: &str) -> Option<u32> {
+    let t = text.trim();
+    let scid = if let Ok(n) = t.parse::<u64>() {
+        n
+    } else {
+        let parts: Vec<u64> = t
+            .split('x')
+            .map(|p| p.parse().ok())
+            .collect::<Option<_>>()?;
+        match parts[..] {
+            [b, tx, o] if b < (1 << 24) && tx < (1 << 24) && o < (1 << 16) => {
+                (b << 40) | (tx << 16) | o
+            }
+            _ => return None,
+        }
+    };
+    g.channel_by_scid(scid)
+}
+
+/// The memo of the invoice a rebalance pays to ourselves.
+pub const REBALANCE_MEMO: &str = "Switchyard rebalance";
 
 /// A node in the neighbourhood picture.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -894,6 +970,111 @@ pub fn neighbourhood(g: &Graph, me: crate::graph::NodeIdx, max_second: usize) ->
 }
 
 impl NodeService {
+    /// The circular route for a rebalance, priced for paying.
+    async fn rebalance_route(
+        &self,
+        c: &LndClient,
+        req: &RebalanceRequest,
+        outcomes: &[Outcome],
+    ) -> Result<(BuiltRoute, PreviewRoute, u32), NodeError> {
+        if req.amount_sat == 0 {
+            return Err(NodeError::BadRequest {
+                message: "Enter the amount to move, in sats.".into(),
+            });
+        }
+        let (me, height, balances) = self.route_inputs(c).await?;
+        let cfg = RouterConfig {
+            final_cltv_delta: 80,
+            fee_limit_msat: Some(req.max_fee_sat.saturating_mul(1000)),
+            current_height: height,
+            now: super::convert::now_secs(),
+            ..RouterConfig::default()
+        };
+        let (built, preview) = self
+            .with_graph(|g| -> Result<(BuiltRoute, PreviewRoute), NodeError> {
+                let bad = |m: String| NodeError::BadRequest { message: m };
+                let me = g.node(&me).ok_or_else(|| bad("Our node is not in the channel graph yet.".into()))?;
+                let out = channel_by_text(g, &req.out_channel)
+                    .ok_or_else(|| bad(format!("No channel \"{}\" in the graph (use the short channel id, like 442x1x0).", req.out_channel)))?;
+                let inn = channel_by_text(g, &req.in_channel)
+                    .ok_or_else(|| bad(format!("No channel \"{}\" in the graph (use the short channel id, like 442x1x0).", req.in_channel)))?;
+                let local: HashMap<u32, u64> = balances
+                    .iter()
+                    .filter_map(|(scid, b)| Some((g.channel_by_scid(*scid)?, *b)))
+                    .collect();
+                let mc = mission_from_outcomes(g, outcomes);
+                let route = crate::graph::router::circular_route(
+                    g,
+                    me,
+                    out,
+                    inn,
+                    req.amount_sat.saturating_mul(1000),
+                    local,
+                    &cfg,
+                    &mc,
+                    &mut Scratch::new(),
+                )
+                .map_err(|e| match e {
+                    crate::graph::RouteError::SameNode => bad("Choose two different channels: one to send out through, one to come back in through.".into()),
+                    crate::graph::RouteError::UnknownSource => bad("Both channels must be our own open channels.".into()),
+                    other => bad(format!("No rebalance route: {other}")),
+                })?;
+                let dirs = route.hops.iter().map(|h| (h.scid, (h.edge & 1) as u8, h.amount_msat)).collect();
+                let keys = route.hops.iter().map(|h| hex(g.pubkey(h.to))).collect();
+                let preview = preview_route(g, &route);
+                Ok(((route, dirs, keys), preview))
+            })
+            .await??;
+        Ok((built, preview, height))
+    }
+
+    /// The route a rebalance would take, and what it would cost.
+    pub async fn preview_rebalance(
+        &self,
+        req: &RebalanceRequest,
+        outcomes: &[Outcome],
+    ) -> Result<PreviewRoute, NodeError> {
+        let c = self.client().await?;
+        Ok(self.rebalance_route(&c, req, outcomes).await?.1)
+    }
+
+    /// Moves liquidity: an invoice to ourselves, paid along the circular route.
+    pub async fn rebalance(
+        &self,
+        req: &RebalanceRequest,
+        outcomes: &[Outcome],
+    ) -> Result<(RoutePayment, Outcomes), NodeError> {
+        let c = self.client().await?;
+        let ((route, dirs, keys), _, height) = self.rebalance_route(&c, req, outcomes).await?;
+        let mut ln = c.lightning.clone();
+        let inv = c
+            .call(
+                CALL_TIMEOUT,
+                ln.add_invoice(lnrpc::Invoice {
+                    memo: REBALANCE_MEMO.into(),
+                    value_msat: i64::try_from(route.amount_msat).unwrap_or(i64::MAX),
+                    expiry: 600,
+                    cltv_expiry: 80,
+                    ..Default::default()
+                }),
+            )
+            .await?;
+        let to32 = |v: &[u8], what: &str| -> Result<[u8; 32], NodeError> {
+            v.try_into().map_err(|_| NodeError::Internal {
+                detail: format!("the invoice's {what} is not 32 bytes"),
+            })
+        };
+        let hash = to32(&inv.r_hash, "payment hash")?;
+        let secret = to32(&inv.payment_addr, "payment address")?;
+        tracing::info!(
+            amount_msat = route.amount_msat,
+            fee_msat = route.fee_msat,
+            "rebalance"
+        );
+        self.send_built(&c, height, &route, &dirs, &keys, hash, secret)
+            .await
+    }
+
     /// Our node's neighbourhood in the channel graph.
     pub async fn neighbourhood(&self) -> Result<Neighbourhood, NodeError> {
         let c = self.client().await?;
