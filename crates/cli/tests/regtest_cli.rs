@@ -224,6 +224,49 @@ fn regtest_commands_end_to_end() {
         "back to the first regtest node: {st}"
     );
 
+    // Route preview with our router beside LND's, and paying along it.
+    let (ok, inv2) = node(&[
+        "--node", "carol", "invoice", "create", "3000", "--memo", "route",
+    ]);
+    assert!(ok, "{inv2}");
+    let pr2 = inv2["payment_request"].as_str().unwrap();
+    let (ok, p) = node(&["route", "--to", pr2]);
+    assert!(ok && !p["routes"].as_array().unwrap().is_empty(), "{p}");
+    assert!(p["lnd"].is_object(), "{p}");
+    let (ok, paid) = node(&["route", "--to", pr2, "--pay"]);
+    assert!(ok && paid["payment"]["succeeded"] == true, "{paid}");
+    let nowhere = format!("02{}", "11".repeat(32));
+    let (ok, none) = node(&["route", "--to", &nowhere, "--amt-sat", "1000"]);
+    assert!(
+        ok && none["error"]
+            .as_str()
+            .unwrap()
+            .contains("not in the channel graph"),
+        "{none}"
+    );
+    let scids: Vec<String> = list["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["state"] == "active")
+        .map(|c| c["scid"].as_str().unwrap().to_string())
+        .collect();
+    let (ok, plan) = node(&[
+        "rebalance",
+        "--out",
+        &scids[0],
+        "--in",
+        &scids[1],
+        "--amt-sat",
+        "1000",
+        "--dry-run",
+    ]);
+    assert!(
+        ok && plan["route"]["hops"].as_array().unwrap().len() >= 2,
+        "{plan}"
+    );
+    assert!(plan["payment"].is_null());
+
     // Coins, batch-open input checks, and the accounting export.
     let (ok, coins) = node(&["onchain", "utxos"]);
     assert!(ok && !coins.as_array().unwrap().is_empty(), "{coins}");

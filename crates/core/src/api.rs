@@ -75,6 +75,8 @@ pub enum ErrorCode {
     WalletLocked,
     /// The node has no wallet yet.
     NodeNoWallet,
+    /// The node is still syncing to the chain.
+    NodeSyncing,
     /// No node profile by that name or id.
     ProfileNotFound,
     /// LND is starting.
@@ -213,6 +215,7 @@ impl From<NodeError> for ApiError {
             NodeError::WalletLocked => (ErrorCode::WalletLocked, None),
             NodeError::Starting => (ErrorCode::NodeStarting, None),
             NodeError::NoWallet => (ErrorCode::NodeNoWallet, None),
+            NodeError::Syncing { detail } => (ErrorCode::NodeSyncing, Some(detail.clone())),
             NodeError::WrongNetwork { .. } => (ErrorCode::WrongNetwork, None),
             NodeError::TooOld { .. } => (ErrorCode::NodeTooOld, None),
             NodeError::LndConnect(_) => (ErrorCode::InvalidLndconnect, None),

@@ -6,45 +6,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is how a test reports
 
-use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 use switchyard_core::node::channels::PolicyUpdate;
 use switchyard_core::node::events::EventHub;
 use switchyard_core::node::payments::CreateInvoiceRequest;
 use switchyard_core::node::routes::{RebalanceRequest, RoutePreviewRequest};
-use switchyard_core::node::{NodeService, NodeSource};
-use switchyard_core::{Context, Network};
+use switchyard_core::node::NodeService;
+use switchyard_core::Context;
 use switchyard_regtest::network::NetworkOptions;
 
-fn source(net: &switchyard_regtest::Network, name: &str) -> NodeSource {
-    let p = net.node(name).unwrap().profile().unwrap();
-    NodeSource::files(
-        name,
-        p.grpc_host,
-        p.tls_cert_path,
-        p.macaroon_path,
-        Network::Regtest,
-    )
-}
-
-async fn eventually<T, F, Fut>(secs: u64, what: &str, mut f: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-}
+mod common;
+use common::{eventually, source};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn preview_pay_along_our_route_and_follow_the_graph() {

@@ -126,20 +126,7 @@ impl Lnd {
         ports: [u16; 3],
         btcd: &Btcd,
     ) -> Result<Lnd, RegtestError> {
-        Lnd::start_with(
-            lnd,
-            lncli,
-            LndSettings {
-                name: name.to_string(),
-                dir: dir.to_path_buf(),
-                rpc_port: ports[0],
-                rest_port: ports[1],
-                p2p_port: ports[2],
-                btcd_rpc_port: btcd.rpc_port,
-                btcd_cert: btcd.cert(),
-                noseedbackup: true,
-            },
-        )
+        Lnd::start_with(lnd, lncli, LndSettings::new(name, dir, ports, btcd, true))
     }
 
     /// Starts a node without a wallet: it waits for `InitWallet` (no
@@ -153,20 +140,7 @@ impl Lnd {
         ports: [u16; 3],
         btcd: &Btcd,
     ) -> Result<Lnd, RegtestError> {
-        let mut me = Lnd::start_with(
-            lnd,
-            lncli,
-            LndSettings {
-                name: name.to_string(),
-                dir: dir.to_path_buf(),
-                rpc_port: ports[0],
-                rest_port: ports[1],
-                p2p_port: ports[2],
-                btcd_rpc_port: btcd.rpc_port,
-                btcd_cert: btcd.cert(),
-                noseedbackup: false,
-            },
-        )?;
+        let mut me = Lnd::start_with(lnd, lncli, LndSettings::new(name, dir, ports, btcd, false))?;
         me.wait_rpc_port(Duration::from_secs(60))?;
         Ok(me)
     }
@@ -325,6 +299,21 @@ struct LndSettings {
     btcd_rpc_port: u16,
     btcd_cert: PathBuf,
     noseedbackup: bool,
+}
+
+impl LndSettings {
+    fn new(name: &str, dir: &Path, ports: [u16; 3], btcd: &Btcd, noseedbackup: bool) -> Self {
+        LndSettings {
+            name: name.to_string(),
+            dir: dir.to_path_buf(),
+            rpc_port: ports[0],
+            rest_port: ports[1],
+            p2p_port: ports[2],
+            btcd_rpc_port: btcd.rpc_port,
+            btcd_cert: btcd.cert(),
+            noseedbackup,
+        }
+    }
 }
 
 impl From<&LndRecord> for LndSettings {

@@ -341,6 +341,7 @@ function openForm(): HTMLElement {
   const push = h("input", { type: "text", placeholder: "0", inputmode: "numeric", "data-testid": "open-push" });
   const rate = h("input", { type: "text", placeholder: "auto", inputmode: "numeric", "data-testid": "open-fee" });
   const priv = h("input", { type: "checkbox", "data-testid": "open-private" });
+  const minHtlc = h("input", { type: "text", placeholder: "LND's default", inputmode: "numeric", "data-testid": "open-min-htlc" });
   const result = h("p", { class: "hint", "data-testid": "open-result" });
   const coins = h("div", { class: "coins", "data-testid": "open-coins" });
   const coinBox = h("details", {}, h("summary", {}, "Choose coins (coin control)"), coins);
@@ -359,7 +360,9 @@ function openForm(): HTMLElement {
     const p = num(push) ?? 0;
     if (Number.isNaN(p)) throw badRequest("The amount given to the peer must be a whole number of sats.");
     const utxos = Array.from(coins.querySelectorAll<HTMLInputElement>("input[type=checkbox]:checked")).map((c) => c.value);
-    const r = await api.openChannel({ peer: peer.value.trim(), amount_sat: amt, push_sat: p, private: priv.checked, fee: feeChoice(rate), min_htlc_msat: null, utxos });
+    const mh = num(minHtlc);
+    if (Number.isNaN(mh)) throw badRequest("The smallest HTLC must be a whole number of msat.");
+    const r = await api.openChannel({ peer: peer.value.trim(), amount_sat: amt, push_sat: p, private: priv.checked, fee: feeChoice(rate), min_htlc_msat: mh, utxos });
     result.textContent = `Funding transaction published: ${r.channel_point}. The channel is usable after its confirmations.`;
     reloadNodeView();
   });
@@ -367,6 +370,7 @@ function openForm(): HTMLElement {
     h("div", { class: "form-row" },
       field("Peer", peer, "Node key and address; the key alone if already connected."),
       field("Size (sats)", amount), field("Give to peer (sats)", push), field("Fee rate (sat/vB)", rate)),
+    h("div", { class: "form-row" }, field("Smallest HTLC (msat)", minHtlc, "The smallest payment the channel forwards.")),
     coinBox, h("p", { class: "hint" }, "No coins chosen: LND picks them."),
     h("div", { class: "inline" }, h("label", { class: "check" }, priv, "Private (not announced)"), btn), result);
 }

@@ -62,18 +62,8 @@ fn pubkey(v: &Value, field: &str) -> Result<Pubkey, String> {
         .get(field)
         .and_then(Value::as_str)
         .ok_or_else(|| format!("\"{field}\" is missing"))?;
-    let mut out = [0u8; 33];
-    if s.len() != 66 || !s.is_ascii() {
-        return Err(format!("\"{field}\" is not a 33-byte hex public key"));
-    }
-    for (i, b) in out.iter_mut().enumerate() {
-        *b = u8::from_str_radix(&s[2 * i..2 * i + 2], 16)
-            .map_err(|_| format!("\"{field}\" is not hex"))?;
-    }
-    if out[0] != 2 && out[0] != 3 {
-        return Err(format!("\"{field}\" is not a compressed public key"));
-    }
-    Ok(out)
+    super::model::pubkey_from_hex(s)
+        .ok_or_else(|| format!("\"{field}\" is not a 33-byte compressed public key in hex"))
 }
 
 fn policy(v: &Value, field: &str, capacity_sat: u64) -> Result<Option<Policy>, String> {

@@ -25,6 +25,20 @@ pub type EdgeIdx = u32;
 /// A compressed secp256k1 public key.
 pub type Pubkey = [u8; 33];
 
+/// Parses a 33-byte compressed public key from hex (66 characters, starting
+/// 02 or 03); None otherwise.
+pub fn pubkey_from_hex(s: &str) -> Option<Pubkey> {
+    let s = s.trim();
+    if s.len() != 66 || !s.is_ascii() {
+        return None;
+    }
+    let mut out = [0u8; 33];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()?;
+    }
+    matches!(out[0], 2 | 3).then_some(out)
+}
+
 /// One direction's forwarding policy, as the sending node announced it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Policy {

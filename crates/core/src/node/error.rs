@@ -42,6 +42,12 @@ pub enum NodeError {
     /// LND runs but has no wallet yet.
     #[error("This node has no wallet yet. Initialise it from one of your Switchyard wallets (Node profiles → Initialise a new LND), or create its wallet with lncli.")]
     NoWallet,
+    /// LND has not caught up with the chain (or the graph) yet.
+    #[error("LND is still syncing to the chain; this works once it has caught up (the header shows \"syncing\" until then).")]
+    Syncing {
+        /// LND's words.
+        detail: String,
+    },
     /// LND is starting up.
     #[error("LND is still starting up; try again in a moment.")]
     Starting,
@@ -241,6 +247,13 @@ impl NodeError {
         if lower.contains("wallet locked") || lower.contains("unknown service lnrpc.lightning") {
             return NodeError::WalletLocked;
         }
+        if lower.contains("is syncing")
+            || lower.contains("not yet synced")
+            || lower.contains("still syncing")
+            || lower.contains("not synced")
+        {
+            return NodeError::Syncing { detail: message };
+        }
         if lower.contains("wallet not created") {
             return NodeError::NoWallet;
         }
@@ -281,5 +294,42 @@ impl NodeError {
             },
             _ => NodeError::Rpc { detail: full },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn lnd_words_map_to_what_the_user_can_do() {
+        let t = NodeTarget {
+            host: "127.0.0.1".into(),
+            port: 10009,
+            cert_der: Vec::new(),
+            macaroon: Arc::new(zeroize::Zeroizing::new(Vec::new())),
+        };
+        let m = |msg: &str| NodeError::from_status(&tonic::Status::unknown(msg), &t);
+        assert_eq!(
+            m("wallet locked, unlock it to enable full RPC access"),
+            NodeError::WalletLocked
+        );
+        assert_eq!(
+            m("wallet not created, create one to enable full RPC access"),
+            NodeError::NoWallet
+        );
+        assert_eq!(
+            m("waiting to start, RPC services not available"),
+            NodeError::Starting
+        );
+        assert!(matches!(
+            m("lnd is syncing to chain"),
+            NodeError::Syncing { .. }
+        ));
+        assert!(matches!(
+            m("verification failed: signature mismatch after caveat verification"),
+            NodeError::MacaroonRejected { .. }
+        ));
     }
 }

@@ -27,15 +27,7 @@ use ts_rs::TS;
 
 /// Parses a 33-byte hex public key.
 pub fn parse_pubkey_hex(s: &str) -> Option<Pubkey> {
-    let s = s.trim();
-    if s.len() != 66 || !s.is_ascii() {
-        return None;
-    }
-    let mut out = [0u8; 33];
-    for (i, b) in out.iter_mut().enumerate() {
-        *b = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()?;
-    }
-    matches!(out[0], 2 | 3).then_some(out)
+    crate::graph::model::pubkey_from_hex(s)
 }
 
 fn policy_of(p: &lnrpc::RoutingPolicy, capacity_sat: u64) -> Policy {
