@@ -158,6 +158,8 @@ test("open, watch, pay and close a channel in the window", async () => {
     await s.until("rebalance route", async () => (await s.text("[data-testid=rebal-plan]")).includes("Circular route"), 30_000);
     await s.click("[data-testid=rebal-go]");
     await s.until("rebalanced", async () => (await s.text("[data-testid=rebal-result]")).startsWith("Moved 50,000 sats"), 60_000);
+    await s.until("rebalance finished", async () => (await s.text("[data-testid=rebal-go]")) === "Rebalance");
+    await s.click("[data-testid=rebal-result]");
     await s.screenshot("21b-rebalanced");
 
     // On-chain: the wallet's coins, and the accounting export.

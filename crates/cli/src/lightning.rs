@@ -353,6 +353,15 @@ pub enum LightningCmd {
         /// Which route to pay.
         #[arg(long, default_value_t = 1)]
         pick: usize,
+        /// Offline: route over this `lncli describegraph` JSON file instead of the node's graph.
+        #[arg(long, requires = "from")]
+        graph_file: Option<PathBuf>,
+        /// Offline: route over this BOLT 7 gossip file.
+        #[arg(long, requires = "from", conflicts_with = "graph_file")]
+        gossip_file: Option<PathBuf>,
+        /// Offline: the paying node's key (with --graph-file or --gossip-file).
+        #[arg(long)]
+        from: Option<String>,
     },
     /// Move liquidity from one of our channels to another: a payment to
     /// ourselves out through --out and back in through --in.
@@ -398,6 +407,88 @@ fn sats(v: u64) -> String {
         out.push(c);
     }
     format!("{out} sats")
+}
+
+/// `route --from K --to K --graph-file F`: our router over a file, no node.
+fn offline_route(
+    graph_file: Option<&Path>,
+    gossip_file: Option<&Path>,
+    from: &str,
+    to: &str,
+    amt_sat: Option<u64>,
+    routes: u32,
+    fee_limit_sat: Option<u64>,
+) -> Result<Output, ApiError> {
+    use switchyard_core::graph::model::pubkey_from_hex;
+    use switchyard_core::graph::{
+        k_routes, Graph, MissionControl, RouteRequest, RouterConfig, Scratch,
+    };
+    let bad = |m: String| ApiError::new(ErrorCode::InvalidRequest, m);
+    let (path, specs, aliases) = match (graph_file, gossip_file) {
+        (Some(p), _) => {
+            let bytes = std::fs::read(p)
+                .map_err(|e| bad(format!("Could not read {}: {e}", p.display())))?;
+            let specs = switchyard_core::graph::import::parse_describegraph(&bytes)
+                .map_err(|e| bad(e.to_string()))?;
+            (p, specs, Default::default())
+        }
+        (None, Some(p)) => {
+            let bytes = std::fs::read(p)
+                .map_err(|e| bad(format!("Could not read {}: {e}", p.display())))?;
+            let imp = switchyard_core::graph::gossip::parse_gossip(&bytes)
+                .map_err(|e| bad(e.to_string()))?;
+            (p, imp.channels, imp.aliases)
+        }
+        (None, None) => return Err(bad("Give --graph-file or --gossip-file with --from.".into())),
+    };
+    let mut g = Graph::from_channels(specs);
+    for (pk, alias) in aliases {
+        g.apply(&switchyard_core::graph::GraphUpdate::Node { pubkey: pk, alias });
+    }
+    let key = |s: &str, what: &str| {
+        pubkey_from_hex(s).ok_or_else(|| {
+            bad(format!(
+                "{what} must be a node key (66 hex characters) offline; got \"{s}\"."
+            ))
+        })
+    };
+    let (src, dst) = (key(from, "--from")?, key(to, "--to")?);
+    let amount = amt_sat
+        .filter(|a| *a > 0)
+        .ok_or_else(|| bad("Give --amt-sat.".into()))?;
+    let req = RouteRequest {
+        source: g.node(&src).unwrap_or(u32::MAX),
+        target: g.node(&dst).unwrap_or(u32::MAX),
+        amount_msat: amount.saturating_mul(1000),
+        ..Default::default()
+    };
+    let cfg = RouterConfig {
+        fee_limit_msat: fee_limit_sat.map(|f| f.saturating_mul(1000)),
+        ..RouterConfig::default()
+    };
+    let found = k_routes(
+        &g,
+        &req,
+        &cfg,
+        &MissionControl::new(),
+        &mut Scratch::new(),
+        routes.clamp(1, 10) as usize,
+    )
+    .map_err(|e| ApiError::new(ErrorCode::NoRoute, e.to_string()))?;
+    let shown: Vec<PreviewRoute> = found
+        .iter()
+        .map(|r| switchyard_core::node::routes::preview_route(&g, r))
+        .collect();
+    let mut text = format!(
+        "Offline over {} ({} nodes, {} channels), {amount} sats\n",
+        path.display(),
+        g.node_count(),
+        g.channel_count()
+    );
+    for (i, r) in shown.iter().enumerate() {
+        route_lines(&mut text, &format!("Route {}", i + 1), r);
+    }
+    out(&serde_json::json!({ "routes": shown }), text)
 }
 
 fn route_lines(text: &mut String, title: &str, r: &PreviewRoute) {
@@ -481,6 +572,27 @@ fn payment_line(p: &PaymentRecord) -> String {
 
 /// Runs one node command.
 pub async fn run(cmd: LightningCmd, node: &NodeArgs, data_dir: &Path) -> Result<Output, ApiError> {
+    if let LightningCmd::Route {
+        to,
+        amt_sat,
+        routes,
+        fee_limit_sat,
+        graph_file,
+        gossip_file,
+        from: Some(from),
+        ..
+    } = &cmd
+    {
+        return offline_route(
+            graph_file.as_deref(),
+            gossip_file.as_deref(),
+            from,
+            to,
+            *amt_sat,
+            *routes,
+            *fee_limit_sat,
+        );
+    }
     let svc = node.service(data_dir).await?;
     match cmd {
         LightningCmd::Balance => {
@@ -813,6 +925,7 @@ pub async fn run(cmd: LightningCmd, node: &NodeArgs, data_dir: &Path) -> Result<
             fee_limit_sat,
             pay,
             pick,
+            ..
         } => {
             let ctx = Context::open(data_dir).await?;
             ctx.node.switch(svc.source().map(|s| (*s).clone())).await;

@@ -475,3 +475,80 @@ fn bench_route_compares_with_ldk_on_the_same_graph() {
         "{e}"
     );
 }
+
+#[test]
+fn route_offline_over_a_graph_file() {
+    let k = |c: char| format!("02{}", c.to_string().repeat(64));
+    let pol = |base: u32| {
+        format!(
+            r#"{{"time_lock_delta":40,"min_htlc":"1000","fee_base_msat":"{base}","fee_rate_milli_msat":"10","disabled":false,"max_htlc_msat":"990000000","last_update":1}}"#
+        )
+    };
+    let edge = |id: u64, a: &str, b: &str, base: u32| {
+        format!(
+            r#"{{"channel_id":"{id}","node1_pub":"{a}","node2_pub":"{b}","capacity":"1000000","node1_policy":{},"node2_policy":{}}}"#,
+            pol(base),
+            pol(base)
+        )
+    };
+    let (a, b, c) = (k('a'), k('b'), k('c'));
+    let text = format!(
+        r#"{{"nodes":[],"edges":[{},{}]}}"#,
+        edge(1 << 40, &a, &b, 0),
+        edge(2 << 40, &b, &c, 2000)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("graph.json");
+    std::fs::write(&file, text).unwrap();
+    let f = file.to_str().unwrap();
+    let out = run(
+        &[
+            "--json",
+            "route",
+            "--graph-file",
+            f,
+            "--from",
+            &a,
+            "--to",
+            &c,
+            "--amt-sat",
+            "1000",
+        ],
+        "",
+        &[],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let r = json(&out);
+    let best = &r["routes"][0];
+    assert_eq!(best["hops"].as_array().unwrap().len(), 2);
+    // b charges 2,000 msat + 10 ppm of 1,000,000 msat.
+    assert_eq!(best["fee_msat"], 2010);
+    let d = k('d');
+    let out = run(
+        &[
+            "--json",
+            "route",
+            "--graph-file",
+            f,
+            "--from",
+            &a,
+            "--to",
+            &d,
+            "--amt-sat",
+            "1000",
+        ],
+        "",
+        &[],
+    );
+    assert!(!out.status.success());
+    let e = json(&out);
+    assert_eq!(e["error"]["code"], "no_route");
+    assert!(e["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("not in the channel graph"));
+}

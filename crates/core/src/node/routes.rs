@@ -232,7 +232,8 @@ fn alias(g: &Graph, n: u32) -> Option<String> {
     g.alias(n).map(String::from)
 }
 
-fn preview_route(g: &Graph, r: &Route) -> PreviewRoute {
+/// A route of ours as the UI and the CLI show it (keys in hex, aliases).
+pub fn preview_route(g: &Graph, r: &Route) -> PreviewRoute {
     PreviewRoute {
         hops: r
             .hops
