@@ -751,10 +751,11 @@ pub fn circular_route(
     build_route(g, &edges, &req, cfg, mc)
 }
 
-/// Up to `k` loopless routes, cheapest first (Yen's algorithm over
-/// [`search`]): route `i+1` is the cheapest that leaves route `i` at some node
-/// (the spur) and never repeats an earlier route's prefix with the same next
-/// edge.
+/// Up to `k` loopless routes (Yen's algorithm over [`search`]): first
+/// [`find_route`]'s answer (the best within the fee premium), then the
+/// alternatives, cheapest by cost first: route `i+1` is the cheapest that
+/// leaves route `i` at some node (the spur) and never repeats an earlier
+/// route's prefix with the same next edge.
 pub fn k_routes(
     g: &Graph,
     req: &RouteRequest,
