@@ -2,7 +2,7 @@
 import type { Network } from "./Network";
 
 /**
- * A profile to add.
+ * A profile to add. `Debug` never shows the lndconnect link (it holds the macaroon).
  */
 export type NewProfile = { "kind": "lndconnect", 
 /**

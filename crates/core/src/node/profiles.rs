@@ -151,8 +151,8 @@ pub struct ProfileInfo {
     pub created_at: i64,
 }
 
-/// A profile to add.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+/// A profile to add. `Debug` never shows the lndconnect link (it holds the macaroon).
+#[derive(Clone, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[ts(export)]
 pub enum NewProfile {
@@ -181,6 +181,38 @@ pub enum NewProfile {
         /// The node's network.
         network: Network,
     },
+}
+
+impl std::fmt::Debug for NewProfile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NewProfile::Lndconnect {
+                name,
+                network,
+                extra_endpoints,
+                ..
+            } => f
+                .debug_struct("Lndconnect")
+                .field("name", name)
+                .field("network", network)
+                .field("extra_endpoints", extra_endpoints)
+                .finish_non_exhaustive(),
+            NewProfile::Files {
+                name,
+                endpoints,
+                tls_cert_path,
+                macaroon_path,
+                network,
+            } => f
+                .debug_struct("Files")
+                .field("name", name)
+                .field("endpoints", endpoints)
+                .field("tls_cert_path", tls_cert_path)
+                .field("macaroon_path", macaroon_path)
+                .field("network", network)
+                .finish(),
+        }
+    }
 }
 
 /// Initialise a fresh LND's wallet from a Switchyard wallet's seed.
@@ -822,6 +854,21 @@ mod tests {
             );
         }
         assert!(check_endpoints(&[]).is_err());
+    }
+
+    #[test]
+    fn debug_never_shows_the_link() {
+        let p = NewProfile::Lndconnect {
+            name: "home".into(),
+            uri: "lndconnect://h:1?macaroon=SECRETMAC".into(),
+            network: Network::Regtest,
+            extra_endpoints: vec![],
+        };
+        let shown = format!("{p:?}");
+        assert!(
+            shown.contains("home") && !shown.contains("SECRETMAC"),
+            "{shown}"
+        );
     }
 
     #[test]
