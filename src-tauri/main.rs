@@ -7,6 +7,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod webkit_env;
 
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -105,20 +106,8 @@ impl Events {
 
 fn main() {
     let started_unix_ms = unix_ms();
-    // WebKitGTK's accelerated compositing loads a GL stack into the web
-    // process: measured ~80 MiB of its ~180 MiB at idle (scripts/bench-app.sh).
-    // Our UI is static 2D, so it is off unless the user sets the variable
-    // (WEBKIT_DISABLE_COMPOSITING_MODE=0 turns it back on). Set before any
-    // thread starts.
-    if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
-        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
-    }
-    // The DMA-BUF renderer (WebKitGTK 2.42+) adds buffers in the app process
-    // (−6 MiB PSS when off, measured) and is the usual cause of blank windows
-    // on NVIDIA drivers; the shared-memory path draws our 2D UI just as well.
-    if std::env::var_os("WEBKIT_DISABLE_DMABUF_RENDERER").is_none() {
-        std::env::set_var("WEBKIT_DISABLE_DMABUF_RENDERER", "1");
-    }
+    // Before any thread starts (it sets environment variables).
+    webkit_env::configure();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("SWITCHYARD_LOG")
