@@ -522,8 +522,13 @@ fn route_lines(text: &mut String, title: &str, r: &PreviewRoute) {
 }
 
 fn route_text(p: &RoutePreview) -> String {
+    let hinted = match p.hint_channels {
+        0 => String::new(),
+        1 => ", 1 private channel from the invoice's route hints".into(),
+        n => format!(", {n} private channels from the invoice's route hints"),
+    };
     let mut text = format!(
-        "To {} for {} msat (graph: {} nodes, {} channels)\n",
+        "To {} for {} msat (graph: {} nodes, {} channels{hinted})\n",
         p.destination_alias
             .clone()
             .unwrap_or_else(|| p.destination.clone()),

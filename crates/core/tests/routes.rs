@@ -108,6 +108,61 @@ async fn preview_pay_along_our_route_and_follow_the_graph() {
         Err(e) => assert!(!e.message.is_empty()),
     }
 
+    // Route hints: bob's invoice names his private channel from carol, which
+    // alice's graph cannot know. Our router adds it for this query, and paying
+    // along it works, so the hint's policy is priced as carol forwards.
+    let private_id = carol
+        .list_channels()
+        .await
+        .unwrap()
+        .channels
+        .into_iter()
+        .find(|c| c.private)
+        .and_then(|c| c.chan_id)
+        .expect("carol's private channel to bob");
+    let hinted_inv = bob
+        .create_invoice(&CreateInvoiceRequest {
+            amount_msat: Some(20_000_000),
+            memo: "behind a private channel".into(),
+            expiry_secs: None,
+            private_hints: true,
+        })
+        .await
+        .unwrap();
+    let p = ctx
+        .preview_route(&RoutePreviewRequest {
+            to: hinted_inv.payment_request.clone(),
+            amount_sat: None,
+            routes: Some(3),
+            fee_limit_sat: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(p.hint_channels, 1, "{p:#?}");
+    let via_private = p
+        .routes
+        .iter()
+        .find(|r| r.hops.last().unwrap().chan_id == private_id)
+        .unwrap_or_else(|| panic!("a route over the hinted channel: {p:#?}"));
+    assert_eq!(via_private.hops.len(), 2);
+    assert_eq!(via_private.hops[1].from_alias.as_deref(), Some("carol"));
+    assert_eq!(
+        via_private.hops[1].fee_msat,
+        1000 + 20,
+        "carol's policy, from the hint"
+    );
+    let ids: Vec<u64> = via_private
+        .hops
+        .iter()
+        .map(|h| h.chan_id.parse().unwrap())
+        .collect();
+    let paid = ctx
+        .pay_along_route(&hinted_inv.payment_request, None, &ids)
+        .await
+        .unwrap();
+    assert!(paid.succeeded, "{paid:?}");
+    assert_eq!(paid.fee_msat, 1020);
+
     // Circular rebalance: 100,000 sats out through alice→bob, round through
     // bob and carol, back in through carol→alice, paid to ourselves.
     let chans = ctx.node.list_channels().await.unwrap();

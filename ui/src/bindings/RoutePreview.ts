@@ -48,4 +48,9 @@ graph_nodes: number,
 /**
  * Graph size used.
  */
-graph_channels: number, };
+graph_channels: number, 
+/**
+ * Private channels the invoice's route hints added to the graph for
+ * this preview (counted in `graph_channels`).
+ */
+hint_channels: number, };

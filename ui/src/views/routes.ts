@@ -161,7 +161,8 @@ export function routesView(): HTMLElement {
     results.replaceChildren(
       h("div", { class: "card" }, h("div", { class: "card-head" },
         h("h3", {}, `To ${p.destination_alias ?? `${p.destination.slice(0, 16)}…`} · ${msat(p.amount_msat)}`),
-        h("span", { class: "hint" }, `graph: ${p.graph_nodes.toLocaleString()} nodes, ${p.graph_channels.toLocaleString()} channels`)),
+        h("span", { class: "hint", "data-testid": "route-graph" }, `graph: ${p.graph_nodes.toLocaleString()} nodes, ${p.graph_channels.toLocaleString()} channels`
+          + (p.hint_channels ? ` · ${p.hint_channels} private from the invoice` : ""))),
         p.error ? h("p", { class: "hint bad", "data-testid": "route-error" }, `Our router: ${p.error}`) : null,
         p.differences.length ? h("ul", { class: "differences", "data-testid": "route-differences" }, ...p.differences.map((d) => h("li", {}, d))) : null),
       h("div", { class: "columns" }, h("div", {}, ...cards.slice(0, 1)), lnd),

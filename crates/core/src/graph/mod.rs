@@ -5,11 +5,13 @@
 //!   risk and reliability terms, Yen's k alternatives;
 //! - [`mission`]: liquidity knowledge from payment outcomes and the success
 //!   probability model;
+//! - [`hints`]: an invoice's route hints (private channels) for one query;
 //! - [`synth`]: a deterministic mainnet-like graph for benchmarks;
 //! - [`import`], [`gossip`], [`wire`]: graph files (LND's describegraph JSON,
 //!   BOLT 7 gossip through our own BOLT 1/7 codec).
 
 pub mod gossip;
+pub mod hints;
 pub mod import;
 pub mod mission;
 pub mod model;

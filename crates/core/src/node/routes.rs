@@ -15,6 +15,7 @@ use super::convert::{hex, non_negative};
 use super::error::NodeError;
 use super::invoice::DecodedInvoice;
 use super::service::NodeService;
+use crate::graph::hints::{with_route_hints, HintHop};
 use crate::graph::mission::Outcome;
 use crate::graph::model::{ChannelSpec, GraphUpdate, Policy, Pubkey};
 use crate::graph::router::{build_route, k_routes, Route, RouteRequest, RouterConfig, Scratch};
@@ -202,6 +203,9 @@ pub struct RoutePreview {
     pub graph_nodes: u32,
     /// Graph size used.
     pub graph_channels: u32,
+    /// Private channels the invoice's route hints added to the graph for
+    /// this preview (counted in `graph_channels`).
+    pub hint_channels: u32,
 }
 
 /// The result of paying along a route.
@@ -227,6 +231,29 @@ type BuiltRoute = (Route, Vec<(u64, u8, u64)>, Vec<String>);
 
 /// What paying taught mission control (to store).
 pub type Outcomes = Vec<Outcome>;
+
+/// An invoice's route hints (private channels to the payee) for
+/// [`with_route_hints`]; none if the invoice cannot be read.
+pub fn hint_hops(payment_request: &str) -> Vec<Vec<HintHop>> {
+    let Ok(parsed) = payment_request.parse::<lightning_invoice::Bolt11Invoice>() else {
+        return Vec::new();
+    };
+    parsed
+        .route_hints()
+        .iter()
+        .map(|rh| {
+            rh.0.iter()
+                .map(|h| HintHop {
+                    src: h.src_node_id.serialize(),
+                    scid: h.short_channel_id,
+                    base_fee_msat: h.fees.base_msat,
+                    fee_ppm: h.fees.proportional_millionths,
+                    cltv_delta: h.cltv_expiry_delta,
+                })
+                .collect()
+        })
+        .collect()
+}
 
 fn alias(g: &Graph, n: u32) -> Option<String> {
     g.alias(n).map(String::from)
@@ -500,8 +527,14 @@ impl NodeService {
                 invoice.as_ref(),
             )
             .await;
+        let hints = invoice
+            .as_ref()
+            .map(|i| hint_hops(&i.payment_request))
+            .unwrap_or_default();
         let preview = self
-            .with_graph(|g| {
+            .with_graph(|graph| {
+                let hinted = with_route_hints(graph, &hints, &dest);
+                let g = hinted.as_ref().unwrap_or(graph);
                 let mc = mission_from_outcomes(g, outcomes);
                 let mission = &mc;
                 let source = g.node(&me);
@@ -542,6 +575,8 @@ impl NodeService {
                     lnd_error,
                     graph_nodes: u32::try_from(g.node_count()).unwrap_or(u32::MAX),
                     graph_channels: u32::try_from(g.channel_count()).unwrap_or(u32::MAX),
+                    hint_channels: u32::try_from(g.channel_count() - graph.channel_count())
+                        .unwrap_or(u32::MAX),
                 }
             })
             .await?;
@@ -607,8 +642,11 @@ impl NodeService {
             current_height: height,
             ..RouterConfig::default()
         };
+        let hints = hint_hops(&inv.payment_request);
         let built = self
-            .with_graph(|g| -> Result<BuiltRoute, NodeError> {
+            .with_graph(|graph| -> Result<BuiltRoute, NodeError> {
+                let hinted = with_route_hints(graph, &hints, &dest);
+                let g = hinted.as_ref().unwrap_or(graph);
                 let bad = |m: String| NodeError::BadRequest { message: m };
                 let source = g
                     .node(&me)
