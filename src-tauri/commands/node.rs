@@ -88,13 +88,13 @@ pub async fn preview_payment(
         .await?)
 }
 
-/// Pays an invoice.
+/// Pays an invoice (what the attempts taught goes to mission control).
 #[tauri::command]
 pub async fn pay_invoice(
     state: State<'_, AppState>,
     req: PayInvoiceRequest,
 ) -> Result<PaymentRecord, ApiError> {
-    Ok(state.ctx()?.node.pay_invoice(&req).await?)
+    state.ctx()?.pay_invoice(&req).await
 }
 
 /// Keysend.
@@ -103,7 +103,7 @@ pub async fn keysend(
     state: State<'_, AppState>,
     req: KeysendRequest,
 ) -> Result<PaymentRecord, ApiError> {
-    Ok(state.ctx()?.node.keysend(&req).await?)
+    state.ctx()?.keysend(&req).await
 }
 
 /// Payments and invoices.

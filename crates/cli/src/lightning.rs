@@ -575,6 +575,14 @@ fn payment_line(p: &PaymentRecord) -> String {
     )
 }
 
+/// The data directory's context (its SQLite store: mission control) talking
+/// to the node `svc` was opened for.
+async fn context_on(svc: &NodeService, data_dir: &Path) -> Result<Context, ApiError> {
+    let ctx = Context::open(data_dir).await?;
+    ctx.node.switch(svc.source().map(|s| (*s).clone())).await;
+    Ok(ctx)
+}
+
 /// Runs one node command.
 pub async fn run(cmd: LightningCmd, node: &NodeArgs, data_dir: &Path) -> Result<Output, ApiError> {
     if let LightningCmd::Route {
@@ -755,7 +763,8 @@ pub async fn run(cmd: LightningCmd, node: &NodeArgs, data_dir: &Path) -> Result<
             amount_sat,
             fee_limit_sat,
         } => {
-            let r = svc
+            let ctx = context_on(&svc, data_dir).await?;
+            let r = ctx
                 .pay_invoice(&PayInvoiceRequest {
                     invoice,
                     amount_msat: amount_sat.map(|s| s.saturating_mul(1000)),
@@ -776,7 +785,8 @@ pub async fn run(cmd: LightningCmd, node: &NodeArgs, data_dir: &Path) -> Result<
             amount_sat,
             fee_limit_sat,
         } => {
-            let r = svc
+            let ctx = context_on(&svc, data_dir).await?;
+            let r = ctx
                 .keysend(&KeysendRequest {
                     destination,
                     amount_sat,
@@ -932,8 +942,7 @@ pub async fn run(cmd: LightningCmd, node: &NodeArgs, data_dir: &Path) -> Result<
             pick,
             ..
         } => {
-            let ctx = Context::open(data_dir).await?;
-            ctx.node.switch(svc.source().map(|s| (*s).clone())).await;
+            let ctx = context_on(&svc, data_dir).await?;
             let preview = ctx
                 .preview_route(&RoutePreviewRequest {
                     to: to.clone(),
@@ -988,8 +997,7 @@ pub async fn run(cmd: LightningCmd, node: &NodeArgs, data_dir: &Path) -> Result<
             max_fee_sat,
             dry_run,
         } => {
-            let ctx = Context::open(data_dir).await?;
-            ctx.node.switch(svc.source().map(|s| (*s).clone())).await;
+            let ctx = context_on(&svc, data_dir).await?;
             let (plan, paid) = ctx
                 .rebalance(
                     &RebalanceRequest {

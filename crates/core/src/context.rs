@@ -94,6 +94,38 @@ impl Context {
         Ok(self.node.preview_route(req, &outcomes).await?)
     }
 
+    /// Pays an invoice with LND's own pathfinding; what its attempts taught
+    /// about the channels they tried goes to our mission control too.
+    pub async fn pay_invoice(
+        &self,
+        req: &crate::node::payments::PayInvoiceRequest,
+    ) -> Result<crate::node::payments::PaymentRecord, ApiError> {
+        let (paid, outcomes) = self.node.pay_invoice_learning(req).await;
+        self.remember_outcomes(&outcomes).await;
+        Ok(paid?)
+    }
+
+    /// Keysend, learning from the attempts like [`Context::pay_invoice`].
+    pub async fn keysend(
+        &self,
+        req: &crate::node::payments::KeysendRequest,
+    ) -> Result<crate::node::payments::PaymentRecord, ApiError> {
+        let (paid, outcomes) = self.node.keysend_learning(req).await;
+        self.remember_outcomes(&outcomes).await;
+        Ok(paid?)
+    }
+
+    /// Stores outcomes for mission control. A failure to store is logged, not
+    /// returned: the payment's own result is what the caller must see.
+    async fn remember_outcomes(&self, outcomes: &[crate::graph::mission::Outcome]) {
+        if outcomes.is_empty() {
+            return;
+        }
+        if let Err(e) = self.wallets.store().record_route_outcomes(outcomes).await {
+            tracing::warn!(error = %e, "could not store what a payment taught mission control");
+        }
+    }
+
     /// Pays an invoice along a previewed route; the outcome goes to mission control.
     pub async fn pay_along_route(
         &self,

@@ -163,6 +163,51 @@ async fn preview_pay_along_our_route_and_follow_the_graph() {
     assert!(paid.succeeded, "{paid:?}");
     assert_eq!(paid.fee_msat, 1020);
 
+    // Payments made with LND's own pathfinding teach our mission control too:
+    // each hop of the successful attempt is stored, keyed like our graph.
+    let before = ctx.wallets.store().route_outcomes(0).await.unwrap().len();
+    let plain = carol
+        .create_invoice(&CreateInvoiceRequest {
+            amount_msat: Some(30_000_000),
+            memo: "lnd pathfinding".into(),
+            expiry_secs: None,
+            private_hints: false,
+        })
+        .await
+        .unwrap();
+    let rec = ctx
+        .pay_invoice(&switchyard_core::node::payments::PayInvoiceRequest {
+            invoice: plain.payment_request.clone(),
+            amount_msat: None,
+            fee_limit_sat: None,
+            timeout_secs: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(rec.amount_msat, 30_000_000);
+    let all = ctx.wallets.store().route_outcomes(0).await.unwrap();
+    let new = &all[before..];
+    assert!(!new.is_empty(), "the attempt's hops were stored");
+    assert!(
+        new.iter().all(|o| o.success && o.amount_msat >= 30_000_000),
+        "{new:?}"
+    );
+    // The last hop arrives at carol: its direction follows from the two keys.
+    let carol_chans = carol.list_channels().await.unwrap().channels;
+    let last = new
+        .iter()
+        .max_by_key(|o| std::cmp::Reverse(o.amount_msat))
+        .unwrap();
+    assert_eq!(
+        last.amount_msat, 30_000_000,
+        "the last hop carries exactly the amount"
+    );
+    let ch = carol_chans
+        .iter()
+        .find(|c| c.chan_id.as_deref() == Some(last.scid.to_string().as_str()))
+        .expect("the last hop is one of carol's channels");
+    assert_eq!(last.direction, u8::from(ch.peer_pubkey > carol_key));
+
     // Circular rebalance: 100,000 sats out through alice→bob, round through
     // bob and carol, back in through carol→alice, paid to ourselves.
     let chans = ctx.node.list_channels().await.unwrap();

@@ -6,6 +6,7 @@ use super::client::{LndClient, CALL_TIMEOUT};
 use super::convert::{hex, non_negative as u, now_secs};
 use super::error::{classify_rpc, NodeError, PaymentFailure};
 use super::invoice::{decode_invoice, DecodedInvoice};
+use super::routes::Outcomes;
 use super::service::NodeService;
 use bitcoin::hashes::{sha256, Hash};
 use fedimint_tonic_lnd::{lnrpc, routerrpc};
@@ -396,6 +397,25 @@ impl NodeService {
 
     /// Pays an invoice and waits for the result.
     pub async fn pay_invoice(&self, req: &PayInvoiceRequest) -> Result<PaymentRecord, NodeError> {
+        self.pay_invoice_learning(req).await.0
+    }
+
+    /// [`NodeService::pay_invoice`], also returning what LND's attempts
+    /// taught about the channels they used (for our mission control).
+    pub async fn pay_invoice_learning(
+        &self,
+        req: &PayInvoiceRequest,
+    ) -> (Result<PaymentRecord, NodeError>, Outcomes) {
+        match self.pay_invoice_request(req) {
+            Ok(msg) => self.send_payment(msg).await,
+            Err(e) => (Err(e), Vec::new()),
+        }
+    }
+
+    fn pay_invoice_request(
+        &self,
+        req: &PayInvoiceRequest,
+    ) -> Result<routerrpc::SendPaymentRequest, NodeError> {
         let inv = self.decode_invoice(&req.invoice)?;
         let amount = inv.payable(req.amount_msat)?;
         let fee_limit = req
@@ -413,42 +433,111 @@ impl NodeService {
             no_inflight_updates: true,
             ..Default::default()
         };
-        self.send_payment(msg).await
+        Ok(msg)
     }
 
     /// Sends `amount_sat` to a node key with keysend.
     pub async fn keysend(&self, req: &KeysendRequest) -> Result<PaymentRecord, NodeError> {
-        let dest = parse_pubkey(&req.destination)?;
-        if req.amount_sat == 0 {
-            return Err(NodeError::BadRequest {
-                message: "Enter an amount in sats.".into(),
-            });
-        }
-        let preimage: [u8; 32] = rand::random();
-        let hash = sha256::Hash::hash(&preimage);
-        let msg = routerrpc::SendPaymentRequest {
-            dest,
-            amt: i64::try_from(req.amount_sat).unwrap_or(i64::MAX),
-            payment_hash: hash.to_byte_array().to_vec(),
-            dest_custom_records: [(KEYSEND_RECORD, preimage.to_vec())].into_iter().collect(),
-            fee_limit_sat: i64::try_from(
-                req.fee_limit_sat
-                    .unwrap_or_else(|| default_fee_limit_sat(req.amount_sat * 1000)),
-            )
-            .unwrap_or(i64::MAX),
-            final_cltv_delta: 40,
-            timeout_seconds: 60,
-            no_inflight_updates: true,
-            ..Default::default()
-        };
-        self.send_payment(msg).await
+        self.keysend_learning(req).await.0
     }
 
+    /// [`NodeService::keysend`], also returning what the attempts taught.
+    pub async fn keysend_learning(
+        &self,
+        req: &KeysendRequest,
+    ) -> (Result<PaymentRecord, NodeError>, Outcomes) {
+        match keysend_request(req) {
+            Ok(msg) => self.send_payment(msg).await,
+            Err(e) => (Err(e), Vec::new()),
+        }
+    }
+}
+
+/// The `SendPaymentV2` request for a keysend: a fresh preimage in the
+/// keysend record, its hash as the payment hash.
+fn keysend_request(req: &KeysendRequest) -> Result<routerrpc::SendPaymentRequest, NodeError> {
+    let dest = parse_pubkey(&req.destination)?;
+    if req.amount_sat == 0 {
+        return Err(NodeError::BadRequest {
+            message: "Enter an amount in sats.".into(),
+        });
+    }
+    let preimage: [u8; 32] = rand::random();
+    let hash = sha256::Hash::hash(&preimage);
+    let msg = routerrpc::SendPaymentRequest {
+        dest,
+        amt: i64::try_from(req.amount_sat).unwrap_or(i64::MAX),
+        payment_hash: hash.to_byte_array().to_vec(),
+        dest_custom_records: [(KEYSEND_RECORD, preimage.to_vec())].into_iter().collect(),
+        fee_limit_sat: i64::try_from(
+            req.fee_limit_sat
+                .unwrap_or_else(|| default_fee_limit_sat(req.amount_sat * 1000)),
+        )
+        .unwrap_or(i64::MAX),
+        final_cltv_delta: 40,
+        timeout_seconds: 60,
+        no_inflight_updates: true,
+        ..Default::default()
+    };
+    Ok(msg)
+}
+
+impl NodeService {
+    /// Sends with `SendPaymentV2` and waits for the outcome; the second part
+    /// is what the HTLC attempts taught (also when the payment failed).
     async fn send_payment(
         &self,
         msg: routerrpc::SendPaymentRequest,
-    ) -> Result<PaymentRecord, NodeError> {
-        let network = self.network().ok_or(NodeError::NotConfigured)?;
+    ) -> (Result<PaymentRecord, NodeError>, Outcomes) {
+        let Some(network) = self.network() else {
+            return (Err(NodeError::NotConfigured), Vec::new());
+        };
+        let payment = self.send_payment_raw(msg).await;
+        let outcomes = match &payment {
+            Ok(p) if !p.htlcs.is_empty() => self.learn_from(p).await,
+            _ => Vec::new(),
+        };
+        let result = payment.and_then(|p| {
+            let rec = payment_record(&p, network);
+            tracing::info!(hash = %rec.payment_hash, status = ?rec.status, fee_msat = rec.fee_msat, "payment");
+            if rec.status == PaymentStatus::Failed {
+                return Err(NodeError::PaymentFailed {
+                    reason: rec.failure.unwrap_or(PaymentFailure::Error),
+                    detail: String::new(),
+                });
+            }
+            Ok(rec)
+        });
+        (result, outcomes)
+    }
+
+    /// Outcomes of a payment's HTLC attempts (our key from GetInfo).
+    async fn learn_from(&self, p: &lnrpc::Payment) -> Outcomes {
+        let me = match self.client().await {
+            Ok(c) => match c.get_info().await {
+                Ok(info) => super::routes::parse_pubkey_hex(&info.identity_pubkey),
+                Err(_) => None,
+            },
+            Err(_) => None,
+        };
+        let Some(me) = me else {
+            return Vec::new();
+        };
+        let now = super::convert::now_secs();
+        p.htlcs
+            .iter()
+            .filter_map(|a| {
+                let dirs = super::routes::route_dirs(&me, a.route.as_ref()?)?;
+                Some(super::routes::attempt_outcomes(&dirs, a, now))
+            })
+            .flatten()
+            .collect()
+    }
+
+    async fn send_payment_raw(
+        &self,
+        msg: routerrpc::SendPaymentRequest,
+    ) -> Result<lnrpc::Payment, NodeError> {
         let c = self.client().await?;
         let limit = Duration::from_secs(u64::try_from(msg.timeout_seconds).unwrap_or(60) + 30);
         let mut router = c.router.clone();
@@ -485,18 +574,9 @@ impl NodeService {
             }
             Ok(r) => r?,
         };
-        let p = last.ok_or(NodeError::Rpc {
+        last.ok_or(NodeError::Rpc {
             detail: "the node ended the payment without a result".into(),
-        })?;
-        let rec = payment_record(&p, network);
-        tracing::info!(hash = %rec.payment_hash, status = ?rec.status, fee_msat = rec.fee_msat, "payment");
-        if rec.status == PaymentStatus::Failed {
-            return Err(NodeError::PaymentFailed {
-                reason: rec.failure.unwrap_or(PaymentFailure::Error),
-                detail: String::new(),
-            });
-        }
-        Ok(rec)
+        })
     }
 
     /// Payments and invoices, newest first (at most `limit` of each).

@@ -766,21 +766,12 @@ impl NodeService {
             )
             .await
             .map_err(|e| super::error::classify_rpc(e, None))?;
-        let now = super::convert::now_secs();
         let succeeded = attempt.status == lnrpc::htlc_attempt::HtlcStatus::Succeeded as i32;
-        let mut outcomes = Vec::new();
+        let outcomes = attempt_outcomes(dirs, &attempt, super::convert::now_secs());
         let mut failure_text = None;
         let mut failed_hop = None;
         if succeeded {
-            for (scid, dir, amt) in dirs {
-                outcomes.push(Outcome {
-                    scid: *scid,
-                    direction: *dir,
-                    amount_msat: *amt,
-                    success: true,
-                    at: now,
-                });
-            }
+            // Nothing to explain.
         } else if let Some(f) = &attempt.failure {
             // failure_source_index: 0 is us, i is the node at the end of hop i-1.
             let idx = f.failure_source_index as usize;
@@ -788,29 +779,6 @@ impl NodeService {
                 .map(|c| c.as_str_name().to_lowercase())
                 .unwrap_or_else(|_| format!("code {}", f.code));
             failed_hop = u32::try_from(idx).ok();
-            // Hops before the failing node carried the payment.
-            for (scid, dir, amt) in dirs.iter().take(idx) {
-                outcomes.push(Outcome {
-                    scid: *scid,
-                    direction: *dir,
-                    amount_msat: *amt,
-                    success: true,
-                    at: now,
-                });
-            }
-            let liquidity = matches!(
-                lnrpc::failure::FailureCode::try_from(f.code),
-                Ok(lnrpc::failure::FailureCode::TemporaryChannelFailure)
-            );
-            if let (true, Some((scid, dir, amt))) = (liquidity, dirs.get(idx)) {
-                outcomes.push(Outcome {
-                    scid: *scid,
-                    direction: *dir,
-                    amount_msat: *amt,
-                    success: false,
-                    at: now,
-                });
-            }
             let at = if idx == 0 {
                 "our node".to_string()
             } else if idx >= n {
@@ -836,6 +804,63 @@ impl NodeService {
             outcomes,
         ))
     }
+}
+
+/// Each hop of an LND route as (scid, direction, amount carried), the way
+/// mission control keys channels; `me` is the payer. Direction 0 is from the
+/// channel's node1, the smaller key (BOLT 7), so it follows from the keys.
+/// None if a hop's key is not a valid hex key.
+pub fn route_dirs(me: &Pubkey, route: &lnrpc::Route) -> Option<Vec<(u64, u8, u64)>> {
+    let mut from = *me;
+    route
+        .hops
+        .iter()
+        .map(|h| {
+            let to = parse_pubkey_hex(&h.pub_key)?;
+            let dir = u8::from(from > to);
+            from = to;
+            let carried =
+                non_negative(h.amt_to_forward_msat).saturating_add(non_negative(h.fee_msat));
+            Some((h.chan_id, dir, carried))
+        })
+        .collect()
+}
+
+/// What one HTLC attempt over `dirs` teaches mission control: on success,
+/// every hop carried its amount; on failure reported by the node at index
+/// `i` (0: us), the hops before it carried theirs, and a temporary channel
+/// failure says hop `i` could not (other failures say nothing about
+/// liquidity). An attempt still in flight teaches nothing.
+pub fn attempt_outcomes(
+    dirs: &[(u64, u8, u64)],
+    attempt: &lnrpc::HtlcAttempt,
+    now: u64,
+) -> Outcomes {
+    use lnrpc::htlc_attempt::HtlcStatus;
+    let learned = |&(scid, direction, amount_msat): &(u64, u8, u64), success| Outcome {
+        scid,
+        direction,
+        amount_msat,
+        success,
+        at: now,
+    };
+    if attempt.status == HtlcStatus::Succeeded as i32 {
+        return dirs.iter().map(|d| learned(d, true)).collect();
+    }
+    let Some(f) = attempt
+        .failure
+        .as_ref()
+        .filter(|_| attempt.status == HtlcStatus::Failed as i32)
+    else {
+        return Vec::new();
+    };
+    let idx = f.failure_source_index as usize;
+    let mut out: Outcomes = dirs.iter().take(idx).map(|d| learned(d, true)).collect();
+    let liquidity = f.code == lnrpc::failure::FailureCode::TemporaryChannelFailure as i32;
+    if let (true, Some(d)) = (liquidity, dirs.get(idx)) {
+        out.push(learned(d, false));
+    }
+    out
 }
 
 /// Move liquidity between two of our channels with a payment to ourselves.
@@ -1137,4 +1162,96 @@ pub fn mission_from_outcomes(g: &Graph, outcomes: &[Outcome]) -> MissionControl 
         }
     }
     mc
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use lnrpc::htlc_attempt::HtlcStatus;
+
+    fn key(b: u8) -> String {
+        format!("02{}", format!("{b:02x}").repeat(32))
+    }
+
+    /// us (0x50) → 0x10 → 0x70: 2,000 msat fee at 0x10, 100,000 msat delivered.
+    fn route() -> lnrpc::Route {
+        let hop = |chan_id, b, amt, fee| lnrpc::Hop {
+            chan_id,
+            pub_key: key(b),
+            amt_to_forward_msat: amt,
+            fee_msat: fee,
+            ..Default::default()
+        };
+        lnrpc::Route {
+            hops: vec![hop(11, 0x10, 100_000, 2_000), hop(22, 0x70, 100_000, 0)],
+            ..Default::default()
+        }
+    }
+
+    fn attempt(
+        status: HtlcStatus,
+        failure: Option<(lnrpc::failure::FailureCode, u32)>,
+    ) -> lnrpc::HtlcAttempt {
+        lnrpc::HtlcAttempt {
+            status: status as i32,
+            failure: failure.map(|(code, idx)| lnrpc::Failure {
+                code: code as i32,
+                failure_source_index: idx,
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn route_dirs_follow_the_keys_and_carry_amount_plus_fee() {
+        let me = parse_pubkey_hex(&key(0x50)).unwrap();
+        let dirs = route_dirs(&me, &route()).unwrap();
+        // 0x50 → 0x10: the sender is the larger key, so direction 1; 0x10 → 0x70: 0.
+        assert_eq!(dirs, vec![(11, 1, 102_000), (22, 0, 100_000)]);
+        let mut bad = route();
+        bad.hops[1].pub_key = "zz".into();
+        assert_eq!(route_dirs(&me, &bad), None);
+    }
+
+    #[test]
+    fn attempts_teach_what_they_prove() {
+        use lnrpc::failure::FailureCode::{
+            IncorrectOrUnknownPaymentDetails, TemporaryChannelFailure,
+        };
+        let dirs = [(11, 1, 102_000), (22, 0, 100_000)];
+        let learned = |a: &lnrpc::HtlcAttempt| -> Vec<(u64, bool)> {
+            attempt_outcomes(&dirs, a, 7)
+                .iter()
+                .map(|o| (o.scid, o.success))
+                .collect()
+        };
+        assert_eq!(
+            learned(&attempt(HtlcStatus::Succeeded, None)),
+            [(11, true), (22, true)]
+        );
+        // 0x10 (index 1) could not forward over channel 22: 11 carried it, 22 did not.
+        let t = attempt(HtlcStatus::Failed, Some((TemporaryChannelFailure, 1)));
+        assert_eq!(learned(&t), [(11, true), (22, false)]);
+        // The payee refused: both channels carried the amount.
+        let p = attempt(
+            HtlcStatus::Failed,
+            Some((IncorrectOrUnknownPaymentDetails, 2)),
+        );
+        assert_eq!(learned(&p), [(11, true), (22, true)]);
+        // Another failure at 0x10 proves channel 11 only.
+        let o = attempt(
+            HtlcStatus::Failed,
+            Some((IncorrectOrUnknownPaymentDetails, 1)),
+        );
+        assert_eq!(learned(&o), [(11, true)]);
+        // In flight: nothing yet.
+        assert!(learned(&attempt(HtlcStatus::InFlight, None)).is_empty());
+        assert!(
+            attempt_outcomes(&dirs, &attempt(HtlcStatus::Succeeded, None), 7)
+                .iter()
+                .all(|o| o.at == 7)
+        );
+    }
 }
