@@ -30,7 +30,10 @@ function picture(hood: Neighbourhood, route: PreviewRoute | null): SVGSVGElement
   rings.forEach((members, ring) => {
     const r = ring === 0 ? 0 : ring === 1 ? 105 : 185;
     members.forEach((i, k) => {
-      const a = (2 * Math.PI * k) / Math.max(1, members.length) - Math.PI / 2 + (ring === 2 ? 0.2 : 0);
+      // Rings start a little off the vertical; with two peers the first ring is
+      // spaced as for three, so a channel between them does not run through us.
+      const slots = ring === 1 ? Math.max(3, members.length) : Math.max(1, members.length);
+      const a = (2 * Math.PI * k) / slots - Math.PI / 2 + (ring === 2 ? 0.45 : 0.25);
       pos[i] = [cx + r * Math.cos(a), cy + r * Math.sin(a)];
     });
   });
@@ -49,7 +52,13 @@ function picture(hood: Neighbourhood, route: PreviewRoute | null): SVGSVGElement
     const g = svg("g", { class: `node ring${n.ring}${routeKeys.has(n.key) ? " hot" : ""}` });
     g.append(svg("title", {}, `${name(n.alias, n.key)} · ${n.channels} channel${n.channels === 1 ? "" : "s"}`));
     g.append(svg("circle", { cx: x, cy: y, r: rad }));
-    if (n.ring < 2 || routeKeys.has(n.key)) g.append(svg("text", { x, y: y + rad + 12, "text-anchor": "middle" }, name(n.alias, n.key)));
+    if (n.ring < 2 || routeKeys.has(n.key)) {
+      // Outwards from the centre, so a label sits beside its node, not on its edges.
+      const dx = x - cx, dy = y - cy, len = Math.hypot(dx, dy);
+      const [ux, uy] = len < 1 ? [0, 1] : [dx / len, dy / len];
+      const anchor = ux > 0.35 ? "start" : ux < -0.35 ? "end" : "middle";
+      g.append(svg("text", { x: x + ux * (rad + 6), y: y + uy * (rad + 6) + (uy > 0.35 ? 9 : uy < -0.35 ? -3 : 4), "text-anchor": anchor }, name(n.alias, n.key)));
+    }
     root.append(g);
   });
   if (hood.more) root.append(svg("text", { x: W - 8, y: H - 8, "text-anchor": "end", class: "more" }, `+${hood.more} more peers' peers`));
@@ -113,8 +122,8 @@ function rebalanceCard(): HTMLElement {
   });
   const card = h("details", { class: "card", "data-testid": "rebal-form" }, h("summary", {}, h("strong", {}, "Rebalance between your channels")),
     h("p", { class: "hint" }, "Pay yourself: out through one channel, round the network, back in through another. Your total stays the same minus the fee; the liquidity moves."),
-    h("div", { class: "form-row" }, field("Out through", out), field("Back in through", inn)),
-    h("div", { class: "form-row" }, field("Amount (sats)", amount), field("Most fee (sats)", maxFee)),
+    h("div", { class: "form-row halves" }, field("Out through", out), field("Back in through", inn)),
+    h("div", { class: "form-row halves" }, field("Amount (sats)", amount), field("Most fee (sats)", maxFee)),
     h("div", { class: "inline" }, previewBtn, goBtn), plan, result);
   card.addEventListener("toggle", () => { if (card.open) void fill(); });
   return card;
