@@ -74,7 +74,7 @@ function addCard(): HTMLElement {
     h("div", { class: "form-row" }, field("Name", name), field("Network", network)),
     field("lndconnect link", link, "From your node's package (Umbrel, Start9, Voltage, lndconnect). Its macaroon is kept in the system keychain, never on disk."),
     h("p", { class: "hint" }, "Or LND's own files, read at each connection:"),
-    h("div", { class: "form-row" }, field("Endpoints", endpoints, "host:port of gRPC; list every member of an LND cluster to fail over between them."), field("tls.cert", cert), field("Macaroon", mac)),
+    h("div", { class: "form-row thirds" }, field("Endpoints", endpoints, "host:port of gRPC; list every member of an LND cluster to fail over between them."), field("tls.cert", cert), field("Macaroon", mac)),
     h("div", { class: "inline" }, btn), out);
 }
 
