@@ -108,24 +108,32 @@ async function followEvents(): Promise<void> {
     await listen<NodeEvent>("node-event", (e) => {
       if (e.payload.kind === "stream") return; // the header's poll shows stream state
       window.clearTimeout(pending);
-      pending = window.setTimeout(reloadNodeView, 250);
+      pending = window.setTimeout(() => {
+        reloadNodeView();
+        void refreshNodeStatus(); // the header's channel count and height change too
+      }, 250);
     });
   } catch (e) {
     console.warn("live events unavailable", e);
   }
 }
 
-/** Re-reads the node's state every few seconds: the header always says how it stands. */
-async function pollNode(): Promise<void> {
+/** Re-reads the node's state for the header; true if the block height moved. */
+async function refreshNodeStatus(): Promise<boolean> {
   try {
     const before = state.node?.block_height;
     state.node = await api.nodeStatus();
     render();
-    // A new block moves confirmations and time locks along.
-    if (before !== undefined && before !== state.node.block_height) reloadNodeView();
+    return before !== undefined && before !== state.node.block_height;
   } catch {
-    /* the status call itself reports failures inside NodeStatus */
+    return false; // the status call itself reports failures inside NodeStatus
   }
+}
+
+/** Re-reads the node's state every few seconds: the header always says how it stands. */
+async function pollNode(): Promise<void> {
+  // A new block moves confirmations and time locks along.
+  if (await refreshNodeStatus()) reloadNodeView();
   setTimeout(() => void pollNode(), 5000);
 }
 
