@@ -10,13 +10,22 @@ use std::sync::Arc;
 use switchyard_core::node::channels::PolicyUpdate;
 use switchyard_core::node::events::EventHub;
 use switchyard_core::node::payments::CreateInvoiceRequest;
-use switchyard_core::node::routes::{RebalanceRequest, RoutePreviewRequest};
+use switchyard_core::node::routes::{PreviewRoute, RebalanceRequest, RoutePreviewRequest};
 use switchyard_core::node::NodeService;
 use switchyard_core::Context;
 use switchyard_regtest::network::NetworkOptions;
 
 mod common;
 use common::{eventually, source};
+
+/// A previewed route's channels, as `pay_along_route` takes them.
+fn chan_ids(route: &PreviewRoute) -> Vec<u64> {
+    route
+        .hops
+        .iter()
+        .map(|h| h.chan_id.parse().unwrap())
+        .collect()
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn preview_pay_along_our_route_and_follow_the_graph() {
@@ -82,11 +91,7 @@ async fn preview_pay_along_our_route_and_follow_the_graph() {
 
     // Pay along our route via bob (SendToRouteV2): it succeeds, so the amounts
     // and time locks we computed are what LND forwards.
-    let ids: Vec<u64> = via_bob
-        .hops
-        .iter()
-        .map(|h| h.chan_id.parse().unwrap())
-        .collect();
+    let ids = chan_ids(via_bob);
     let paid = ctx
         .pay_along_route(&inv.payment_request, None, &ids)
         .await
@@ -151,13 +156,8 @@ async fn preview_pay_along_our_route_and_follow_the_graph() {
         1000 + 20,
         "carol's policy, from the hint"
     );
-    let ids: Vec<u64> = via_private
-        .hops
-        .iter()
-        .map(|h| h.chan_id.parse().unwrap())
-        .collect();
     let paid = ctx
-        .pay_along_route(&hinted_inv.payment_request, None, &ids)
+        .pay_along_route(&hinted_inv.payment_request, None, &chan_ids(via_private))
         .await
         .unwrap();
     assert!(paid.succeeded, "{paid:?}");
