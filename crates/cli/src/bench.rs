@@ -430,6 +430,8 @@ pub fn run(a: &RouteBenchArgs) -> Result<Output, ApiError> {
                 htlc_max_msat: c.capacity_sat * 990,
                 disabled: false,
                 last_update: now.wrapping_add(i as u32),
+                inbound_base_msat: 0,
+                inbound_fee_ppm: 0,
             };
             GraphUpdate::Policy {
                 scid: c.scid,

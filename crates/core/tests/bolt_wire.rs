@@ -276,6 +276,7 @@ fn upd(scid: u64, dir: u8, ts: u32, base: u32, ppm: u32) -> Message {
         fee_base_msat: base,
         fee_proportional_millionths: ppm,
         htlc_maximum_msat: 990_000_000,
+        inbound_fee: None,
     })
 }
 
@@ -371,4 +372,34 @@ fn a_gossip_file_becomes_a_routable_graph() {
     // A truncated file says where.
     let e = parse_gossip(&file[..file.len() - 1]).unwrap_err();
     assert!(e.to_string().contains("Gossip message 7"), "{e}");
+}
+
+#[test]
+fn lnds_inbound_fee_record_travels_in_channel_updates() {
+    let scid = 42 << 40;
+    let mut m = upd(scid, 1, 10, 1000, 1);
+    if let Message::ChannelUpdate(u) = &mut m {
+        u.inbound_fee = Some((-200, -5));
+    }
+    let bytes = encode(&m);
+    // After the fixed fields: TLV type 55555 (BigSize 0xfd 0xd903), length 8,
+    // base -200 and rate -5 as big-endian i32.
+    assert!(
+        bytes.ends_with(&[0xfd, 0xd9, 0x03, 0x08, 0xff, 0xff, 0xff, 0x38, 0xff, 0xff, 0xff, 0xfb])
+    );
+    assert_eq!(decode(&bytes).unwrap(), m);
+    // Extra data that is not a TLV stream is ignored, not an error.
+    let mut odd = encode(&upd(scid, 1, 10, 1000, 1));
+    odd.push(0xff);
+    match decode(&odd).unwrap() {
+        Message::ChannelUpdate(u) => assert_eq!(u.inbound_fee, None),
+        other => panic!("{other:?}"),
+    }
+    // Through a gossip file into the graph: node 2's discount on the channel.
+    let file = write_gossip(&[ann(scid, key(1), key(2)), upd(scid, 0, 10, 1000, 1), m]);
+    let g = Graph::from_channels(parse_gossip(&file).unwrap().channels);
+    let c = g.channel_by_scid(scid).unwrap();
+    let p = g.edge_policy(2 * c + 1).unwrap();
+    assert_eq!((p.inbound_base_msat, p.inbound_fee_ppm), (-200, -5));
+    assert_eq!(p.inbound_fee_msat(1_000_000), -205);
 }

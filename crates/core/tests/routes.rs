@@ -261,6 +261,30 @@ async fn preview_pay_along_our_route_and_follow_the_graph() {
         .await
         .unwrap_err();
     assert!(e.message.contains("two different channels"), "{e:?}");
+    // Inbound fees (LND 0.18+): carol gives a discount to HTLCs arriving
+    // over her channels (-200 msat - 5 ppm). Forwarding 100,000,000 msat from
+    // bob to alice she charges 1,100 outbound, minus 200 + 5 × 100,001,100 /
+    // 10⁶ (500) = 400. (On all her channels: bob may forward over his private
+    // channel to her instead of the one named, as forwarding is non-strict,
+    // and alice's graph does not know that one.)
+    net.node("carol")
+        .unwrap()
+        .cli(&[
+            "updatechanpolicy",
+            "--base_fee_msat=1000",
+            "--fee_rate_ppm=1",
+            "--time_lock_delta=80",
+            "--inbound_base_fee_msat=-200",
+            "--inbound_fee_rate_ppm=-5",
+        ])
+        .unwrap();
+    let fee = eventually(60, "carol's inbound discount in alice's graph", || async {
+        ctx.node.invalidate_graph();
+        let (plan, _) = ctx.rebalance(&req, true).await.ok()?;
+        (plan.fee_msat != 2200).then_some(plan.fee_msat)
+    })
+    .await;
+    assert_eq!(fee, 1100 + 400);
     let (_, paid) = ctx.rebalance(&req, false).await.unwrap();
     let paid = paid.unwrap();
     assert!(paid.succeeded, "{paid:?}");
@@ -274,9 +298,13 @@ async fn preview_pay_along_our_route_and_follow_the_graph() {
             .local_sat
     };
     assert_eq!(local(&from_carol.scid), from_carol.local_sat + 100_000);
-    // Out: the amount plus 2,200 msat of fees (LND shows whole sats, rounded down).
+    // Out: the amount plus 1,500 msat of fees (LND shows whole sats).
     let out = to_bob.local_sat - local(&to_bob.scid);
-    assert!((100_002..=100_003).contains(&out), "{out}");
+    assert!((100_001..=100_002).contains(&out), "{out}");
+    assert_eq!(
+        paid.fee_msat, 1500,
+        "paid with the discounted fee, and carol forwarded it"
+    );
 
     // Bad input, each with its reason.
     let unknown = format!("02{}", "11".repeat(32));

@@ -92,6 +92,8 @@ pub fn parse_gossip(bytes: &[u8]) -> Result<GossipImport, GossipError> {
                     htlc_max_msat: u.htlc_maximum_msat,
                     disabled: u.channel_flags & 2 != 0,
                     last_update: u.timestamp,
+                    inbound_base_msat: u.inbound_fee.map_or(0, |f| f.0),
+                    inbound_fee_ppm: u.inbound_fee.map_or(0, |f| f.1),
                 };
                 let key = (u.short_channel_id, dir);
                 if updates.get(&key).is_none_or(|(t, _, _)| *t < u.timestamp) {

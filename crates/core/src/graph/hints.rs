@@ -84,6 +84,8 @@ pub fn with_route_hints(g: &Graph, hints: &[Vec<HintHop>], payee: &Pubkey) -> Op
                     htlc_max_msat: capacity_sat.saturating_mul(1000),
                     disabled: false,
                     last_update: 0,
+                    inbound_base_msat: 0,
+                    inbound_fee_ppm: 0,
                 },
             });
         }
@@ -121,6 +123,8 @@ mod tests {
             htlc_max_msat: 5_000_000_000,
             disabled: false,
             last_update: 1,
+            inbound_base_msat: 0,
+            inbound_fee_ppm: 0,
         }
     }
 

@@ -57,6 +57,20 @@ fn num(v: &Value, field: &str) -> Result<Option<u64>, String> {
     }
 }
 
+/// A signed 32-bit field (inbound fees), as a JSON number or a string.
+fn signed(v: &Value, field: &str) -> Result<i32, String> {
+    let bad = || format!("\"{field}\" is not a 32-bit whole number");
+    match v.get(field) {
+        None | Some(Value::Null) => Ok(0),
+        Some(Value::String(s)) => s.parse::<i32>().map_err(|_| bad()),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .and_then(|x| i32::try_from(x).ok())
+            .ok_or_else(bad),
+        Some(_) => Err(bad()),
+    }
+}
+
 fn pubkey(v: &Value, field: &str) -> Result<Pubkey, String> {
     let s = v
         .get(field)
@@ -93,6 +107,8 @@ fn policy(v: &Value, field: &str, capacity_sat: u64) -> Result<Option<Policy>, S
         },
         disabled: p.get("disabled").and_then(Value::as_bool).unwrap_or(false),
         last_update: small("last_update", u64::from(u32::MAX))? as u32,
+        inbound_base_msat: signed(p, "inbound_fee_base_msat")?,
+        inbound_fee_ppm: signed(p, "inbound_fee_rate_milli_msat")?,
     }))
 }
 
@@ -148,6 +164,8 @@ pub fn to_describegraph(specs: &[ChannelSpec]) -> String {
             "disabled": p.disabled,
             "max_htlc_msat": p.htlc_max_msat.to_string(),
             "last_update": p.last_update,
+            "inbound_fee_base_msat": p.inbound_base_msat,
+            "inbound_fee_rate_milli_msat": p.inbound_fee_ppm,
         }),
     };
     let mut nodes: Vec<String> = specs
@@ -199,6 +217,20 @@ mod tests {
         assert_eq!((p.base_fee_msat, p.fee_ppm, p.cltv_delta), (1000, 1, 80));
         assert_eq!(p.htlc_max_msat, 4_950_000_000);
         assert!(c[0].policy2.is_none());
+        assert_eq!(
+            (p.inbound_base_msat, p.inbound_fee_ppm),
+            (0, 0),
+            "absent: none"
+        );
+        // LND 0.18+ adds the inbound fee (JSON numbers, may be negative).
+        let with = SAMPLE.replace(
+            "\"last_update\":1700000000}",
+            "\"last_update\":1700000000,\"inbound_fee_base_msat\":-250,\"inbound_fee_rate_milli_msat\":-40}",
+        );
+        let q = parse_describegraph(with.as_bytes()).unwrap()[0]
+            .policy1
+            .unwrap();
+        assert_eq!((q.inbound_base_msat, q.inbound_fee_ppm), (-250, -40));
         // Round trip.
         assert_eq!(
             parse_describegraph(to_describegraph(&c).as_bytes()).unwrap(),

@@ -12,7 +12,7 @@
 //!
 //! Updates are O(1): a policy change finds its channel through the scid map
 //! and overwrites one `Policy`; a close flips a flag; a new channel appends to
-//! two overflow lists; a node announcement updates one alias. [`Graph::compact`]
+//! two overflow lists; a node announcement updates one alias. [`Graph::compact_if_needed`]
 //! folds the overflow lists back into the flat array when they grow.
 
 use std::collections::HashMap;
@@ -56,6 +56,11 @@ pub struct Policy {
     pub disabled: bool,
     /// Unix seconds of the update.
     pub last_update: u32,
+    /// Inbound fee base, msat, for HTLCs *arriving* at this node over this
+    /// channel (LND 0.18+; negative: a discount).
+    pub inbound_base_msat: i32,
+    /// Inbound fee rate, parts per million (negative: a discount).
+    pub inbound_fee_ppm: i32,
 }
 
 impl Policy {
@@ -65,6 +70,40 @@ impl Policy {
     pub fn fee_msat(&self, amt_msat: u64) -> u64 {
         u64::from(self.base_fee_msat)
             + (u128::from(amt_msat) * u128::from(self.fee_ppm) / 1_000_000) as u64
+    }
+
+    /// The inbound fee this node charges for an HTLC that arrives over this
+    /// channel, on `amt_msat` = what it forwards plus its outbound fee, as
+    /// LND computes it: `base + amt·rate/10⁶`, the rate capped at ±10⁷ ppm,
+    /// integer division towards zero (a discount is rounded towards zero,
+    /// never in the payer's favour). May be negative. The node's total fee is
+    /// `max(0, outbound + inbound)`.
+    #[inline]
+    pub fn inbound_fee_msat(&self, amt_msat: u64) -> i64 {
+        const MAX_RATE: i64 = 10 * 1_000_000;
+        let rate = i64::from(self.inbound_fee_ppm).clamp(-MAX_RATE, MAX_RATE);
+        let amt = i128::from(amt_msat);
+        i64::from(self.inbound_base_msat) + (i128::from(rate) * amt / 1_000_000) as i64
+    }
+
+    /// Whether this policy carries an inbound fee.
+    #[inline]
+    pub fn has_inbound_fee(&self) -> bool {
+        self.inbound_base_msat != 0 || self.inbound_fee_ppm != 0
+    }
+}
+
+/// What a forwarding node charges in all, as LND's links check it: its
+/// outbound fee on the outgoing channel plus its inbound fee (from its own
+/// policy on the incoming channel, `inbound`), never below zero.
+#[inline]
+pub fn node_fee_msat(outbound_fee_msat: u64, forward_msat: u64, inbound: Option<&Policy>) -> u64 {
+    match inbound {
+        Some(p) if p.has_inbound_fee() => {
+            let inb = p.inbound_fee_msat(forward_msat.saturating_add(outbound_fee_msat));
+            (i128::from(outbound_fee_msat) + i128::from(inb)).max(0) as u64
+        }
+        _ => outbound_fee_msat,
     }
 }
 
@@ -476,6 +515,8 @@ mod tests {
             htlc_max_msat: 1_000_000_000,
             disabled: false,
             last_update: 0,
+            inbound_base_msat: 0,
+            inbound_fee_ppm: 0,
         }
     }
 

@@ -13,18 +13,27 @@
 //! 3. Pop the cheapest node `v` (skip stale heap entries). If it is the
 //!    source, stop: its label chain is the cheapest route.
 //! 4. For every live edge `u → v` arriving at `v` (the channel `u` would
-//!    forward over), with `a` = the amount `v` must receive:
+//!    forward over):
+//!    - `a`, the amount `v` must receive over it: for the destination the
+//!      amount; for a forwarding `v`, which passes on `f` for an outbound fee
+//!      `o` (its label), `a = f + max(0, o + inbound(f + o))`, its inbound fee
+//!      on this channel (LND 0.18+, from `v`'s own policy for the channel)
+//!      included: see [`super::model::node_fee_msat`];
 //!    - the source pays no fee to itself: for `u = source` the hop costs only
 //!      the balance penalty and needs `a ≤` our local balance when known;
-//!    - otherwise `u` charges `fee = base + a·ppm/10⁶` (integer msat, exactly
+//!    - any other `u` charges `fee = base + a·ppm/10⁶` (integer msat, exactly
 //!      LND's formula), adds its CLTV delta, and the edge is refused when:
 //!      disabled, no policy, `a` above capacity or `htlc_max`, `a` below
 //!      `htlc_min`, CLTV delta below [`RouterConfig::min_cltv_delta`], total
 //!      CLTV above [`RouterConfig::max_total_cltv`], more than
-//!      [`RouterConfig::max_hops`] hops, fees above the fee limit, or a
-//!      success probability of 0;
-//!    - `cost(u) = cost(v) + fee + risk + reliability` (see [`RouterConfig`]);
-//!      if lower than `u`'s label, relabel `u` (amount `a + fee`) and push it.
+//!      [`RouterConfig::max_hops`] hops, fees downstream of `u` above the fee
+//!      limit, or a success probability of 0;
+//!    - `cost(u) = cost(v) + surcharge + fee + risk + reliability` (see
+//!      [`RouterConfig`]), where `surcharge` is a positive inbound fee of `v`
+//!      (a discount lowers the amounts and the fees shown, not the cost: the
+//!      cost must never fall along a path for step 3's stop to be right, so a
+//!      discount does not steer the choice); if lower than `u`'s label,
+//!      relabel `u` (amount `a + fee`, outbound fee `fee`) and push it.
 //! 5. Heap empty before the source: no route; say which constraint refused
 //!    the most edges (and, when every channel into the destination is too
 //!    small, the largest one).
@@ -35,7 +44,7 @@
 //! any path the same way (used by Yen, by tests, and to check routes).
 
 use super::mission::MissionControl;
-use super::model::{EdgeIdx, Graph, NodeIdx};
+use super::model::{node_fee_msat, EdgeIdx, Graph, NodeIdx};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 
@@ -280,7 +289,11 @@ fn describe(refused: &[(Refusal, u32)]) -> String {
 #[derive(Clone, Copy)]
 struct Label {
     cost: f64,
+    /// What the node must receive before its inbound fee: what it forwards
+    /// plus its outbound fee (the payee: the amount).
     amt: u64,
+    /// Its outbound fee (part of `amt`), msat; 0 for the payee.
+    fout: u64,
     cltv: u32,
     hops: u16,
     next: EdgeIdx,
@@ -310,6 +323,7 @@ impl Scratch {
                 Label {
                     cost: f64::INFINITY,
                     amt: 0,
+                    fout: 0,
                     cltv: 0,
                     hops: 0,
                     next: u32::MAX,
@@ -505,6 +519,7 @@ fn search(
     s.labels[t] = Label {
         cost: 0.0,
         amt: req.amount_msat,
+        fout: 0,
         cltv: cfg.final_cltv_delta,
         hops: 0,
         next: u32::MAX,
@@ -549,7 +564,13 @@ fn search(
             if payer && req.first_hop.is_some_and(|c| c != e >> 1) {
                 continue;
             }
-            let hop = match price_hop(g, e, lv.amt, payer, req, cfg, mc) {
+            // What `v` receives over this channel: its inbound fee on it applies.
+            let carried = if v == req.target {
+                lv.amt
+            } else {
+                carried_into(g, e, lv.amt, lv.fout)
+            };
+            let hop = match price_hop(g, e, carried, payer, req, cfg, mc) {
                 Ok(h) => h,
                 Err(r) => {
                     *refused.entry(r).or_default() += 1;
@@ -566,18 +587,22 @@ fn search(
                 *refused.entry(Refusal::TotalCltv).or_default() += 1;
                 continue;
             }
-            let amt = lv.amt + hop.fee;
+            let amt = carried + hop.fee;
+            // Every fee downstream of `u` is known; `u`'s own may still shrink
+            // by its inbound discount, so the limit is checked without it (at
+            // the payer, `carried` is the whole route's).
             if let Some(limit) = cfg.fee_limit_msat {
-                if amt - req.amount_msat > limit {
+                if carried.saturating_sub(req.amount_msat) > limit {
                     *refused.entry(Refusal::FeeLimit).or_default() += 1;
                     continue;
                 }
             }
-            let cost = lv.cost + hop.cost;
+            let cost = lv.cost + surcharge(carried, lv.amt) + hop.cost;
             if cost < s.cost(u) {
                 s.labels[u as usize] = Label {
                     cost,
                     amt,
+                    fout: hop.fee,
                     cltv,
                     hops,
                     next: e,
@@ -618,11 +643,14 @@ pub fn build_route(
     if edges.is_empty() || edges.len() > cfg.max_hops {
         return Err(no(Refusal::Hops));
     }
-    let mut hops = Vec::with_capacity(edges.len());
-    let mut amt = req.amount_msat;
+    let mut hops: Vec<RouteHop> = Vec::with_capacity(edges.len());
+    // What the next node must receive before its inbound fee, and its outbound fee.
+    let mut recv = req.amount_msat;
+    let mut fout = 0u64;
     let mut cltv = cfg.final_cltv_delta;
     let mut cost = 0.0;
     let mut prob = 1.0;
+    let last = edges.len() - 1;
     for (i, &e) in edges.iter().enumerate().rev() {
         if !g.edge_channel(e).alive {
             return Err(no(Refusal::Disabled));
@@ -632,14 +660,19 @@ pub fn build_route(
         if i == 0 && from != req.source {
             return Err(no(Refusal::Hops));
         }
-        let h = price_hop(g, e, amt, i == 0, req, cfg, mc).map_err(no)?;
+        let carried = if i == last {
+            recv
+        } else {
+            carried_into(g, e, recv, fout)
+        };
+        let h = price_hop(g, e, carried, i == 0, req, cfg, mc).map_err(no)?;
         hops.push(RouteHop {
             edge: e,
             scid: g.edge_channel(e).scid,
             from,
             to,
-            amount_msat: amt,
-            fee_msat: h.fee,
+            amount_msat: carried,
+            fee_msat: 0, // below, once what `from` receives is known
             cltv_delta: h.cltv_add,
             cltv_at_to: cltv,
             probability: h.prob,
@@ -648,27 +681,51 @@ pub fn build_route(
         if cltv > cfg.max_total_cltv {
             return Err(no(Refusal::TotalCltv));
         }
-        amt += h.fee;
-        cost += h.cost;
+        cost += surcharge(carried, recv) + h.cost;
         prob *= h.prob;
+        recv = carried + h.fee;
+        fout = h.fee;
     }
     hops.reverse();
     if hops.last().map(|h| h.to) != Some(req.target) {
         return Err(no(Refusal::Hops));
     }
-    let fee = amt - req.amount_msat;
+    // A forwarding node's fee, inbound part included: what it receives
+    // minus what it passes on.
+    for i in 1..hops.len() {
+        hops[i].fee_msat = hops[i - 1].amount_msat - hops[i].amount_msat;
+    }
+    let total = hops[0].amount_msat;
+    let fee = total - req.amount_msat;
     if cfg.fee_limit_msat.is_some_and(|l| fee > l) {
         return Err(no(Refusal::FeeLimit));
     }
     Ok(Route {
         hops,
         amount_msat: req.amount_msat,
-        total_amount_msat: amt,
+        total_amount_msat: total,
         fee_msat: fee,
         total_cltv: cltv,
         probability: prob,
         cost,
     })
+}
+
+/// What a forwarding node `v` must receive over `e` (`u → v`): what it
+/// forwards (`recv − fout`) plus its total fee, its inbound fee on this
+/// channel (from `v`'s own policy for it, edge `e ^ 1`) included.
+#[inline]
+fn carried_into(g: &Graph, e: EdgeIdx, recv: u64, fout: u64) -> u64 {
+    let forward = recv - fout;
+    forward + node_fee_msat(fout, forward, g.edge_policy(e ^ 1))
+}
+
+/// A positive inbound fee counts in the cost like any fee; a discount does
+/// not lower it (costs stay non-negative, which the search's early stop
+/// needs), though the amounts and the fee shown include it.
+#[inline]
+fn surcharge(carried: u64, recv: u64) -> f64 {
+    carried.saturating_sub(recv) as f64
 }
 
 /// A circular route for a rebalance: out of our channel `out_channel`,

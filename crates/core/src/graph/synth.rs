@@ -147,6 +147,8 @@ fn policy(rng: &mut SplitMix64, capacity_sat: u64, scid_time: u32) -> Policy {
         htlc_max_msat: htlc_max.max(1000),
         disabled: rng.unit() < 0.04,
         last_update: scid_time,
+        inbound_base_msat: 0,
+        inbound_fee_ppm: 0,
     }
 }
 

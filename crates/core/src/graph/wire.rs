@@ -343,6 +343,24 @@ pub struct ChannelUpdate {
     pub fee_proportional_millionths: u32,
     /// Largest HTLC.
     pub htlc_maximum_msat: u64,
+    /// LND's inbound fee (base msat, rate ppm), from the update's extra TLV
+    /// record 55555 (odd, so other implementations skip it), if present.
+    pub inbound_fee: Option<(i32, i32)>,
+}
+
+/// The TLV type LND uses for the inbound fee in a `channel_update`'s extra data.
+pub const INBOUND_FEE_TLV: u64 = 55555;
+
+/// The inbound fee in a `channel_update`'s extra data: a TLV stream that may
+/// hold record 55555 (two big-endian `i32`s). Extra data that is not a valid
+/// TLV stream, or a record of another length, is ignored: the update's
+/// required fields stand on their own.
+fn inbound_fee_of(extra: &[u8]) -> Option<(i32, i32)> {
+    let records = read_tlv_stream(extra, |t| t == INBOUND_FEE_TLV).ok()?;
+    let v = records.iter().find(|r| r.ty == INBOUND_FEE_TLV)?.value;
+    let base: [u8; 4] = v.get(0..4)?.try_into().ok()?;
+    let rate: [u8; 4] = v.get(4..8)?.try_into().ok()?;
+    (v.len() == 8).then(|| (i32::from_be_bytes(base), i32::from_be_bytes(rate)))
 }
 
 /// A decoded message.
@@ -484,6 +502,7 @@ pub fn decode(bytes: &[u8]) -> Result<Message, WireError> {
                 fee_base_msat,
                 fee_proportional_millionths,
                 htlc_maximum_msat,
+                inbound_fee: inbound_fee_of(r.rest()),
             })
         }
         t if t % 2 == 1 => Message::UnknownOdd(t),
@@ -570,6 +589,10 @@ pub fn encode(m: &Message) -> Vec<u8> {
             o.extend_from_slice(&u.fee_base_msat.to_be_bytes());
             o.extend_from_slice(&u.fee_proportional_millionths.to_be_bytes());
             o.extend_from_slice(&u.htlc_maximum_msat.to_be_bytes());
+            if let Some((base, rate)) = u.inbound_fee {
+                let value = [base.to_be_bytes(), rate.to_be_bytes()].concat();
+                write_tlv_stream(&mut o, &[(INBOUND_FEE_TLV, value)]);
+            }
         }
         Message::UnknownOdd(t) => o.extend_from_slice(&t.to_be_bytes()),
     }

@@ -44,6 +44,8 @@ fn policy_of(p: &lnrpc::RoutingPolicy, capacity_sat: u64) -> Policy {
         },
         disabled: p.disabled,
         last_update: p.last_update,
+        inbound_base_msat: p.inbound_fee_base_msat,
+        inbound_fee_ppm: p.inbound_fee_rate_milli_msat,
     }
 }
 
