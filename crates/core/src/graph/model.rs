@@ -190,6 +190,9 @@ pub struct Graph {
     overflow: HashMap<NodeIdx, Vec<EdgeIdx>>,
     overflow_len: usize,
     dead: usize,
+    /// Per node: whether any of its policies carries an inbound fee (set,
+    /// never cleared), so the router skips the lookup for the other nodes.
+    inbound: Vec<bool>,
 }
 
 impl Graph {
@@ -239,8 +242,24 @@ impl Graph {
                 }
             }
         }
+        for e in 0..g.policies.len() as EdgeIdx {
+            g.note_inbound(e);
+        }
         g.rebuild_index();
         g
+    }
+
+    fn note_inbound(&mut self, e: EdgeIdx) {
+        if self.policies[e as usize].is_some_and(|p| p.has_inbound_fee()) {
+            let from = self.edge_from(e) as usize;
+            self.inbound[from] = true;
+        }
+    }
+
+    /// Whether any of `n`'s policies carries an inbound fee (once one did).
+    #[inline]
+    pub fn has_inbound_fees(&self, n: NodeIdx) -> bool {
+        self.inbound.get(n as usize).copied().unwrap_or(false)
     }
 
     fn intern(&mut self, pk: &Pubkey) -> NodeIdx {
@@ -250,6 +269,7 @@ impl Graph {
         let i = self.pubkeys.len() as NodeIdx;
         self.pubkeys.push(*pk);
         self.aliases.push(None);
+        self.inbound.push(false);
         self.node_index.insert(*pk, i);
         i
     }
@@ -313,6 +333,7 @@ impl Graph {
                 let from = self.node_index.get(advertising).copied();
                 let dir = if from == Some(ch.node1) { 0 } else { 1 };
                 self.policies[(2 * c + dir) as usize] = Some(*policy);
+                self.note_inbound(2 * c + dir);
             }
             GraphUpdate::Closed { scid } => {
                 if let Some(&c) = self.scid_index.get(scid) {
@@ -470,6 +491,7 @@ impl Graph {
             + map(self.scid_index.capacity(), size_of::<(u64, u32)>())
             + self.in_start.capacity() * 4
             + self.in_edges.capacity() * 4
+            + self.inbound.capacity()
             + self
                 .overflow
                 .values()

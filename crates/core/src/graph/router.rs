@@ -568,7 +568,7 @@ fn search(
             let carried = if v == req.target {
                 lv.amt
             } else {
-                carried_into(g, e, lv.amt, lv.fout)
+                carried_into(g, v, e, lv.amt, lv.fout)
             };
             let hop = match price_hop(g, e, carried, payer, req, cfg, mc) {
                 Ok(h) => h,
@@ -663,7 +663,7 @@ pub fn build_route(
         let carried = if i == last {
             recv
         } else {
-            carried_into(g, e, recv, fout)
+            carried_into(g, to, e, recv, fout)
         };
         let h = price_hop(g, e, carried, i == 0, req, cfg, mc).map_err(no)?;
         hops.push(RouteHop {
@@ -715,7 +715,10 @@ pub fn build_route(
 /// forwards (`recv − fout`) plus its total fee, its inbound fee on this
 /// channel (from `v`'s own policy for it, edge `e ^ 1`) included.
 #[inline]
-fn carried_into(g: &Graph, e: EdgeIdx, recv: u64, fout: u64) -> u64 {
+fn carried_into(g: &Graph, v: NodeIdx, e: EdgeIdx, recv: u64, fout: u64) -> u64 {
+    if !g.has_inbound_fees(v) {
+        return recv;
+    }
     let forward = recv - fout;
     forward + node_fee_msat(fout, forward, g.edge_policy(e ^ 1))
 }
