@@ -146,6 +146,13 @@ test("open, watch, pay and close a channel in the window", async () => {
     await s.click("[data-testid=pay-route-1]");
     await s.until("paid along our route", async () => (await s.text("[data-testid=pay-route-1-result]")).startsWith("Paid."), 60_000);
     await s.screenshot("21-route-paid");
+    // An invoice with route hints: bob names his private channel from carol,
+    // which alice's graph cannot know; the preview adds it and says so.
+    const hinted = cli("--node", "bob", "invoice", "create", "3000", "--memo", "behind a private channel", "--private");
+    await s.type("[data-testid=route-to]", hinted.payment_request);
+    await s.click("[data-testid=route-preview]");
+    await s.until("the hinted channel counted", async () => (await s.text("[data-testid=route-graph]")).includes("1 private from the invoice"), 30_000);
+    await s.screenshot("21a-route-hints");
     // Rebalance: out through the channel to bob, back in through carol's.
     await s.click("[data-testid=rebal-form] summary");
     await s.until("channels to choose", async () => (await s.findAll("[data-testid=rebal-in] option")).length >= 2);
