@@ -174,19 +174,32 @@ fn check_route(g: &Graph, r: &Route, req: &RouteRequest, cfg: &RouterConfig) {
             assert!(p.cltv_delta >= cfg.min_cltv_delta);
             let out = u64::from(p.base_fee_msat) + amt * u64::from(p.fee_ppm) / 1_000_000;
             // The inbound part: h.from's own policy on the channel the HTLC
-            // arrives over (the previous hop's channel, h.from sending).
-            let c = r.hops[i - 1].edge / 2;
-            let back = if g.edge_from(2 * c) == h.from {
-                2 * c
-            } else {
-                2 * c + 1
-            };
-            let inbound = g.edge_policy(back).map_or(0i128, |q| {
-                let rate = i128::from(q.inbound_fee_ppm).clamp(-10_000_000, 10_000_000);
-                // Rust's `/` truncates towards zero, as Go's does.
-                i128::from(q.inbound_base_msat) + rate * i128::from(amt + out) / 1_000_000
-            });
-            let fee = (i128::from(out) + inbound).max(0) as u64;
+            // arrives over (h.from sending on it); with several channels
+            // between the two nodes, the least favourable (forwarding is
+            // non-strict).
+            let prev = r.hops[i - 1].from;
+            let fee = (0..g.channel_count() as u32)
+                .filter(|&c| {
+                    let ch = g.channel(c);
+                    ch.alive
+                        && ((ch.node1 == h.from && ch.node2 == prev)
+                            || (ch.node2 == h.from && ch.node1 == prev))
+                })
+                .map(|c| {
+                    let back = if g.channel(c).node1 == h.from {
+                        2 * c
+                    } else {
+                        2 * c + 1
+                    };
+                    let inbound = g.edge_policy(back).map_or(0i128, |q| {
+                        let rate = i128::from(q.inbound_fee_ppm).clamp(-10_000_000, 10_000_000);
+                        // Rust's `/` truncates towards zero, as Go's does.
+                        i128::from(q.inbound_base_msat) + rate * i128::from(amt + out) / 1_000_000
+                    });
+                    (i128::from(out) + inbound).max(0) as u64
+                })
+                .max()
+                .expect("the previous hop's channel joins the two nodes");
             assert_eq!(
                 h.fee_msat, fee,
                 "fee as LND computes it (outbound + inbound, at least 0)"
@@ -489,6 +502,51 @@ fn an_inbound_discount_lowers_the_forwarding_nodes_fee_exactly() {
     assert_eq!(r.hops[2].fee_msat, 0);
     assert_eq!(r.hops[1].amount_msat, 1_000_000);
     assert_eq!(r.fee_msat, 1000 + 100, "node 1's outbound fee only");
+}
+
+#[test]
+fn with_parallel_channels_the_least_favourable_inbound_fee_counts() {
+    // 1 and 2 share two channels; node 2 discounts HTLCs arriving over the
+    // first only. Node 1 may forward over either (non-strict), so no discount.
+    let discount = Policy {
+        inbound_base_msat: -1000,
+        ..pol(1000, 100, 40)
+    };
+    let (g, n) = line(&[
+        (0, 1, 1_000_000, pol(1000, 1, 40)),
+        (1, 2, 1_000_000, discount),
+        (1, 2, 1_000_000, pol(1000, 100, 40)),
+        (2, 3, 1_000_000, pol(2000, 200, 40)),
+    ]);
+    let scid = |i: u64| (600_000u64 << 40) | (i << 16);
+    let c = |g: &Graph, i: u64| g.channel_by_scid(scid(i)).unwrap();
+    assert!(g.has_parallel(c(&g, 1)) && g.has_parallel(c(&g, 2)));
+    assert!(!g.has_parallel(c(&g, 0)) && !g.has_parallel(c(&g, 3)));
+    let req = RouteRequest {
+        source: n[&0],
+        target: n[&3],
+        amount_msat: 1_000_000,
+        ..Default::default()
+    };
+    let r = find_route(
+        &g,
+        &req,
+        &RouterConfig::fees_only(),
+        &MissionControl::new(),
+        &mut Scratch::new(),
+    )
+    .unwrap();
+    assert_eq!(r.hops[2].fee_msat, 2200, "node 2's full outbound fee");
+    // A channel added later between the same nodes is marked too.
+    let mut g = g;
+    g.apply(&switchyard_core::graph::GraphUpdate::Policy {
+        scid: 999,
+        advertising: pk(2),
+        connecting: pk(3),
+        capacity_sat: 1_000_000,
+        policy: pol(1, 1, 40),
+    });
+    assert!(g.has_parallel(c(&g, 3)) && g.has_parallel(g.channel_by_scid(999).unwrap()));
 }
 
 #[test]

@@ -193,6 +193,9 @@ pub struct Graph {
     /// Per node: whether any of its policies carries an inbound fee (set,
     /// never cleared), so the router skips the lookup for the other nodes.
     inbound: Vec<bool>,
+    /// Per channel: whether another channel joins the same two nodes (set
+    /// on rebuild and when a channel is added; closes leave it set).
+    parallel: Vec<bool>,
 }
 
 impl Graph {
@@ -305,6 +308,39 @@ impl Graph {
         self.overflow.clear();
         self.overflow_len = 0;
         self.dead = 0;
+        self.mark_parallel();
+    }
+
+    /// Marks the live channels that share both ends with another one: per
+    /// node, the channels arriving from each neighbour, sorted. O(E log deg).
+    fn mark_parallel(&mut self) {
+        self.parallel.clear();
+        self.parallel.resize(self.channels.len(), false);
+        let mut from: Vec<(NodeIdx, u32)> = Vec::new();
+        for v in 0..self.pubkeys.len() {
+            let (s, e) = (self.in_start[v] as usize, self.in_start[v + 1] as usize);
+            from.clear();
+            // Each channel once: its edge 2c, which arrives at node2.
+            from.extend(
+                self.in_edges[s..e]
+                    .iter()
+                    .filter(|&&edge| edge & 1 == 0)
+                    .map(|&edge| (self.channels[(edge >> 1) as usize].node1, edge >> 1)),
+            );
+            from.sort_unstable();
+            for w in from.windows(2) {
+                if w[0].0 == w[1].0 {
+                    self.parallel[w[0].1 as usize] = true;
+                    self.parallel[w[1].1 as usize] = true;
+                }
+            }
+        }
+    }
+
+    /// Whether another channel joins the same two nodes as channel `c`.
+    #[inline]
+    pub fn has_parallel(&self, c: u32) -> bool {
+        self.parallel.get(c as usize).copied().unwrap_or(false)
     }
 
     /// Folds overflow lists and dead edges away when they make up more than
@@ -374,6 +410,17 @@ impl Graph {
         self.policies.push(None);
         self.policies.push(None);
         self.scid_index.insert(scid, c);
+        self.parallel.push(false);
+        let siblings: Vec<u32> = self
+            .incoming(n2)
+            .filter(|&e| e & 1 == 0 && self.channels[(e >> 1) as usize].node1 == n1)
+            .map(|e| e >> 1)
+            .filter(|&other| self.channels[other as usize].alive)
+            .collect();
+        for other in siblings {
+            self.parallel[other as usize] = true;
+            self.parallel[c as usize] = true;
+        }
         self.overflow.entry(n2).or_default().push(2 * c);
         self.overflow.entry(n1).or_default().push(2 * c + 1);
         self.overflow_len += 2;
@@ -492,6 +539,7 @@ impl Graph {
             + self.in_start.capacity() * 4
             + self.in_edges.capacity() * 4
             + self.inbound.capacity()
+            + self.parallel.capacity()
             + self
                 .overflow
                 .values()

@@ -18,7 +18,9 @@
 //!      amount; for a forwarding `v`, which passes on `f` for an outbound fee
 //!      `o` (its label), `a = f + max(0, o + inbound(f + o))`, its inbound fee
 //!      on this channel (LND 0.18+, from `v`'s own policy for the channel)
-//!      included: see [`super::model::node_fee_msat`];
+//!      included: see [`super::model::node_fee_msat`]; where `u` and `v`
+//!      share several channels, the least favourable of their inbound fees
+//!      (forwarding is non-strict: `u` may use any of them);
 //!    - the source pays no fee to itself: for `u = source` the hop costs only
 //!      the balance penalty and needs `a ≤` our local balance when known;
 //!    - any other `u` charges `fee = base + a·ppm/10⁶` (integer msat, exactly
@@ -713,14 +715,27 @@ pub fn build_route(
 
 /// What a forwarding node `v` must receive over `e` (`u → v`): what it
 /// forwards (`recv − fout`) plus its total fee, its inbound fee on this
-/// channel (from `v`'s own policy for it, edge `e ^ 1`) included.
+/// channel (from `v`'s own policy for it, edge `e ^ 1`) included. Where
+/// `u` and `v` share several channels, the least favourable inbound fee
+/// among them counts: forwarding is non-strict, `u` may send over any of
+/// them (seen on regtest: the discount of the channel named was lost).
 #[inline]
 fn carried_into(g: &Graph, v: NodeIdx, e: EdgeIdx, recv: u64, fout: u64) -> u64 {
     if !g.has_inbound_fees(v) {
         return recv;
     }
     let forward = recv - fout;
-    forward + node_fee_msat(fout, forward, g.edge_policy(e ^ 1))
+    let fee = if g.has_parallel(e >> 1) {
+        let u = g.edge_from(e);
+        g.incoming(v)
+            .filter(|&x| g.edge_channel(x).alive && g.edge_from(x) == u)
+            .map(|x| node_fee_msat(fout, forward, g.edge_policy(x ^ 1)))
+            .max()
+            .unwrap_or(fout)
+    } else {
+        node_fee_msat(fout, forward, g.edge_policy(e ^ 1))
+    };
+    forward + fee
 }
 
 /// A positive inbound fee counts in the cost like any fee; a discount does
