@@ -174,7 +174,7 @@ export function routesView(): HTMLElement {
           + (p.hint_channels ? ` · ${p.hint_channels} private from the invoice` : ""))),
         p.error ? h("p", { class: "hint bad", "data-testid": "route-error" }, `Our router: ${p.error}`) : null,
         p.differences.length ? h("ul", { class: "differences", "data-testid": "route-differences" }, ...p.differences.map((d) => h("li", {}, d))) : null),
-      h("div", { class: "columns" }, h("div", {}, ...cards.slice(0, 1)), lnd),
+      h("div", { class: "columns even" }, h("div", {}, ...cards.slice(0, 1)), lnd),
       ...cards.slice(1));
     last = p.routes[0] ?? null;
     drawHood(last);
