@@ -70,12 +70,18 @@ const headerSlot = h("div", { class: "header-slot" });
 const navSlot = h("div", { class: "header-slot" });
 const bannerSlot = h("div", {});
 const screenSlot = h("div", {});
+let shownError: typeof state.error | undefined;
 app.append(headerSlot, navSlot, h("main", {}, bannerSlot, screenSlot));
 
 function render(): void {
   headerSlot.replaceChildren(header());
   navSlot.replaceChildren(nav());
-  bannerSlot.replaceChildren(...(state.error ? [errorBanner(state.error)] : []));
+  // The banner is rebuilt only when the error changes: re-renders (every
+  // live event re-reads the header) must not replace what the user reads.
+  if (shownError !== state.error) {
+    shownError = state.error;
+    bannerSlot.replaceChildren(...(state.error ? [errorBanner(state.error)] : []));
+  }
   const key = routeKey();
   if (!mounted || mounted.key !== key) {
     mounted = { key, el: screen() };
