@@ -363,6 +363,18 @@ proptest! {
     }
 }
 
+/// The cheapest route by fee alone, with no mission-control knowledge.
+fn cheapest(g: &Graph, req: &RouteRequest) -> Route {
+    find_route(
+        g,
+        req,
+        &RouterConfig::fees_only(),
+        &MissionControl::new(),
+        &mut Scratch::new(),
+    )
+    .unwrap()
+}
+
 fn pol(base: u32, ppm: u32, cltv: u16) -> Policy {
     Policy {
         base_fee_msat: base,
@@ -414,14 +426,7 @@ fn the_cheaper_longer_route_wins_and_amounts_include_downstream_fees() {
         amount_msat: 100_000_000,
         ..Default::default()
     };
-    let r = find_route(
-        &g,
-        &req,
-        &RouterConfig::fees_only(),
-        &MissionControl::new(),
-        &mut Scratch::new(),
-    )
-    .unwrap();
+    let r = cheapest(&g, &req);
     assert_eq!(r.nodes(), vec![n[&0], n[&2], n[&4], n[&3]]);
     // Node 4 charges 10 + 100 = 110 on 100,000,000; node 2 charges 10 + 100 (on 100,000,110 → 100.00011 → 100) = 110.
     assert_eq!(r.hops[2].amount_msat, 100_000_000);
@@ -451,14 +456,7 @@ fn an_inbound_discount_lowers_the_forwarding_nodes_fee_exactly() {
         amount_msat: 1_000_000,
         ..Default::default()
     };
-    let r = find_route(
-        &g,
-        &req,
-        &RouterConfig::fees_only(),
-        &MissionControl::new(),
-        &mut Scratch::new(),
-    )
-    .unwrap();
+    let r = cheapest(&g, &req);
     // Node 2: outbound 2000 + 200 = 2200; inbound on 1–2: -300 + (-50 × 1,002,200 / 10⁶
     // = -50.11, towards zero: -50) = -350; in all 1850.
     assert_eq!(r.hops[2].amount_msat, 1_000_000);
@@ -528,14 +526,7 @@ fn with_parallel_channels_the_least_favourable_inbound_fee_counts() {
         amount_msat: 1_000_000,
         ..Default::default()
     };
-    let r = find_route(
-        &g,
-        &req,
-        &RouterConfig::fees_only(),
-        &MissionControl::new(),
-        &mut Scratch::new(),
-    )
-    .unwrap();
+    let r = cheapest(&g, &req);
     assert_eq!(r.hops[2].fee_msat, 2200, "node 2's full outbound fee");
     // A channel added later between the same nodes is marked too.
     let mut g = g;
