@@ -10,14 +10,22 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 # Build and runtime packages: WebKitGTK and GTK for the window, libdbus for the
 # Secret Service keychain client, protoc for LND's gRPC bindings; for tests:
-# Xvfb, WebKitWebDriver, a D-Bus session and gnome-keyring.
+# Xvfb, WebKitWebDriver, a D-Bus session and gnome-keyring, xdotool (reads the
+# confirmation dialog the app shows outside the web view).
 APT_PACKAGES=(
   build-essential pkg-config libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libsoup-3.0-dev
   libdbus-1-dev protobuf-compiler
-  xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring libsecret-tools
+  xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring libsecret-tools xdotool
 )
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each step says when it started (minutes:seconds since the script began), so
+# a slow run shows where its time went.
+SWITCHYARD_T0="${SWITCHYARD_T0:-$(date +%s)}"
+export SWITCHYARD_T0
+step() {
+  local t=$(( $(date +%s) - SWITCHYARD_T0 ))
+  printf '\n==> [%02d:%02d] %s\n' $((t / 60)) $((t % 60)) "$*"
+}
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 ensure_apt_packages() {
@@ -94,3 +102,52 @@ ensure_regtest_bins() {
   dir=$("$ROOT/tools/regtest/build.sh" | tail -n 1)
   export SWITCHYARD_REGTEST_BIN="$dir"
 }
+
+# cargo-deny, for the supply-chain checks (deny.toml). Built from crates.io
+# once per machine (about 4 minutes on 2 cores), then reused.
+CARGO_DENY_VERSION=0.20.2
+ensure_cargo_deny() {
+  if command -v cargo-deny >/dev/null \
+      && [ "$(cargo-deny --version 2>/dev/null | awk '{print $2}')" = "$CARGO_DENY_VERSION" ]; then
+    return 0
+  fi
+  step "Installing cargo-deny $CARGO_DENY_VERSION (supply-chain checks)"
+  cargo install cargo-deny --locked --version "$CARGO_DENY_VERSION" --quiet
+}
+
+# RustSec advisories. cargo deny reads them from a clone of the RustSec
+# advisory database, whose only home is github.com/rustsec/advisory-db: this
+# project's machines reach package registries only. The check runs with a
+# clone at $SWITCHYARD_ADVISORY_DB (or one cargo deny already has); the
+# advisories accepted, with their reasons, are in deny.toml. Without one, it
+# says plainly that it did not run.
+advisories_check() {
+  local dbs="${CARGO_HOME:-$HOME/.cargo}/advisory-dbs"
+  local here="$dbs/advisory-db-3157b0e258782691" # cargo deny's folder for the default URL
+  if [ -n "${SWITCHYARD_ADVISORY_DB:-}" ] && [ -d "$SWITCHYARD_ADVISORY_DB/crates" ]; then
+    mkdir -p "$dbs"
+    ln -sfn "$(cd "$SWITCHYARD_ADVISORY_DB" && pwd)" "$here"
+  fi
+  if [ -d "$here/crates" ]; then
+    printf 'advisories: RustSec database of %s\n' "$(git -C "$here" log -1 --format=%cs 2>/dev/null || echo '?')"
+    cargo deny --offline --locked check advisories
+  else
+    echo "advisories: NOT CHECKED: no RustSec advisory database on this machine"
+    echo "(github.com/rustsec/advisory-db is unreachable from it; set SWITCHYARD_ADVISORY_DB to a clone)."
+  fi
+}
+
+# npm audit of the UI's runtime packages. The registry this machine reaches
+# serves packages but not npm's audit endpoint (it answers 405): then the
+# audit says plainly that it did not run; any vulnerability it does report
+# fails the suite.
+npm_audit() {
+  local out
+  out=$(cd "$ROOT/ui" && npm audit --omit=dev --json 2>/dev/null || true)
+  if printf '%s' "$out" | grep -q '"statusCode": 40[0-9]'; then
+    echo "npm audit: NOT CHECKED: the registry here refuses npm's audit endpoint ($(printf '%s' "$out" | grep -o '"statusCode": [0-9]*'))."
+    return 0
+  fi
+  (cd "$ROOT/ui" && npm audit --omit=dev --audit-level=low)
+}
+

@@ -14,6 +14,7 @@ ensure_apt_packages
 ensure_rust
 ensure_node_modules
 ensure_tauri_driver
+ensure_cargo_deny
 ensure_regtest_bins
 
 step "UI: lint"
@@ -23,17 +24,24 @@ build_ui
 step "Rust: formatting"
 cargo fmt --all -- --check
 
+step "Supply chain: licenses, duplicate versions, sources (cargo deny; see deny.toml)"
+cargo deny --locked check licenses bans sources
+advisories_check
+
+step "Supply chain: the UI's runtime packages (npm audit --omit=dev)"
+npm_audit
+
 step "Rust: the core and the CLI build without Tauri"
-if cargo tree -p switchyard-core -p switchyard-cli -e normal,build --prefix none | grep -qiE '^(tauri|wry|tao) '; then
+if cargo tree --locked -p switchyard-core -p switchyard-cli -e normal,build --prefix none | grep -qiE '^(tauri|wry|tao) '; then
   die "switchyard-core or switchyard-cli depends on Tauri; the core must stay GUI-free"
 fi
 
 step "Rust: clippy (warnings are errors)"
-cargo clippy --workspace --all-targets --quiet -- -D warnings
+cargo clippy --locked --workspace --all-targets --quiet -- -D warnings
 
 step "Rust: unit and integration tests (real SQLite, real Secret Service, real regtest network)"
 export SWITCHYARD_KEYCHAIN_SERVICE="org.switchyard.test.$$"
-scripts/with-keyring.sh cargo test --workspace 2>&1 | tee "$log_dir/cargo-test.log"
+scripts/with-keyring.sh cargo test --locked --workspace 2>&1 | tee "$log_dir/cargo-test.log"
 
 step "IPC types: ui/src/bindings matches the Rust types"
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
@@ -42,7 +50,7 @@ if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 fi
 
 step "End to end: the built app in a real webview (Xvfb + tauri-driver + WebKitWebDriver)"
-cargo build --bin switchyard-desktop --bin switchyard --quiet
+cargo build --locked --bin switchyard-desktop --bin switchyard --quiet
 export SWITCHYARD_APP="$CARGO_TARGET_DIR/debug/switchyard-desktop"
 export SWITCHYARD_CLI="$CARGO_TARGET_DIR/debug/switchyard"
 export E2E_ARTIFACTS="$ROOT/artifacts/e2e"

@@ -7,6 +7,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod confirm_dialog;
 mod webkit_env;
 
 use std::path::PathBuf;
@@ -72,7 +73,8 @@ pub struct Events {
 
 impl Events {
     /// (Re)starts following `node`'s events; channel backups are saved to
-    /// `backups/<profile name>`. Stops the previous node's streams first.
+    /// `backups/<folder of the profile's id>` (never its name: see
+    /// `backup_folder`). Stops the previous node's streams first.
     pub fn restart(
         &self,
         app: tauri::AppHandle,
@@ -90,7 +92,7 @@ impl Events {
         let Some(source) = node.source() else {
             return;
         };
-        let dir = backups.join(&source.name);
+        let dir = backups.join(switchyard_core::node::backups::backup_folder(&source.id));
         *task = Some(tauri::async_runtime::spawn(async move {
             let hub = switchyard_core::node::events::EventHub::start(node, Some(dir), (0, 0));
             let mut rx = hub.subscribe();
@@ -129,6 +131,7 @@ fn main() {
         events: Events::default(),
     };
     let result = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
         .manage(state)
         .setup(move |app| {
             use tauri::Manager;
@@ -152,6 +155,8 @@ fn main() {
             commands::profiles::remove_profile,
             commands::profiles::init_node,
             commands::profiles::unlock_node,
+            commands::profiles::reveal_node_password,
+            commands::profiles::set_profile_macaroon,
             commands::wallet::generate_mnemonic,
             commands::wallet::check_words,
             commands::wallet::create_wallet,
@@ -160,6 +165,7 @@ fn main() {
             commands::wallet::wallet_addresses,
             commands::wallet::verify_address,
             commands::wallet::reveal_words,
+            commands::wallet::begin_confirmation,
             commands::wallet::delete_wallet,
             commands::node::balances,
             commands::node::list_channels,

@@ -46,8 +46,13 @@ pub async fn open_channels_batch(
     state: State<'_, AppState>,
     reqs: Vec<OpenChannelRequest>,
     fee: Option<FeeChoice>,
+    allow_high_fee: bool,
 ) -> Result<Vec<OpenedChannel>, ApiError> {
-    Ok(state.ctx()?.node.open_channels_batch(&reqs, fee).await?)
+    Ok(state
+        .ctx()?
+        .node
+        .open_channels_batch(&reqs, fee, allow_high_fee)
+        .await?)
 }
 
 /// Closes a channel.
@@ -184,8 +189,13 @@ pub async fn bump_fee(
     state: State<'_, AppState>,
     txid: String,
     fee: FeeChoice,
+    allow_high_fee: bool,
 ) -> Result<BumpedFee, ApiError> {
-    Ok(state.ctx()?.node.bump_fee(&txid, fee).await?)
+    Ok(state
+        .ctx()?
+        .node
+        .bump_fee(&txid, fee, allow_high_fee)
+        .await?)
 }
 
 /// Writes the whole history as CSV into DATA_DIR/exports.
@@ -216,6 +226,7 @@ pub async fn pay_route(
     invoice: String,
     amount_sat: Option<u64>,
     chan_ids: Vec<String>,
+    max_fee_msat: u64,
 ) -> Result<RoutePayment, ApiError> {
     let ids = chan_ids
         .iter()
@@ -229,7 +240,7 @@ pub async fn pay_route(
         })?;
     state
         .ctx()?
-        .pay_along_route(&invoice, amount_sat, &ids)
+        .pay_along_route(&invoice, amount_sat, &ids, max_fee_msat)
         .await
 }
 

@@ -2,6 +2,8 @@
 //! initialise a fresh LND from a wallet's words, unlock.
 
 use crate::AppState;
+use switchyard_core::confirm::Confirmation;
+use switchyard_core::node::profiles::RevealedPassword;
 use switchyard_core::node::{InitNodeRequest, NewProfile, ProfileInfo};
 use switchyard_core::ApiError;
 use tauri::{AppHandle, State};
@@ -69,11 +71,11 @@ pub async fn init_node(
 pub async fn unlock_node(
     state: State<'_, AppState>,
     id: String,
-    password: String,
+    password: switchyard_core::api::SecretInput,
     remember: bool,
 ) -> Result<ProfileInfo, ApiError> {
     let ctx = state.ctx()?;
-    let password = secrecy::SecretString::from(password);
+    let password: secrecy::SecretString = password.into();
     let info = ctx.profiles.unlock(&id, password, remember).await?;
     if info.active {
         // Pick up the remembered password.
@@ -81,4 +83,33 @@ pub async fn unlock_node(
         ctx.node.switch(Some(source)).await;
     }
     Ok(info)
+}
+
+/// Reveals the wallet password Switchyard generated for a node, after a
+/// confirmation (a code from `begin_confirmation`, or the wallet's passphrase).
+#[tauri::command]
+pub async fn reveal_node_password(
+    state: State<'_, AppState>,
+    id: String,
+    confirmation: Confirmation,
+) -> Result<RevealedPassword, ApiError> {
+    let ctx = state.ctx()?;
+    Ok(ctx
+        .profiles
+        .reveal_password(&ctx.wallets, &id, &confirmation)
+        .await?)
+}
+
+/// Adds the admin macaroon (LND's file) to a profile that has none yet.
+#[tauri::command]
+pub async fn set_profile_macaroon(
+    state: State<'_, AppState>,
+    id: String,
+    path: String,
+) -> Result<ProfileInfo, ApiError> {
+    Ok(state
+        .ctx()?
+        .profiles
+        .set_macaroon(&id, std::path::Path::new(path.trim()))
+        .await?)
 }

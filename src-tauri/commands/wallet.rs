@@ -2,6 +2,7 @@
 
 use crate::AppState;
 use switchyard_core::api::SecretInput;
+use switchyard_core::confirm::{ChallengeTicket, ConfirmTarget, Confirmation};
 use switchyard_core::keys::{self, Chain, Purpose, WordCheck, WordCount};
 use switchyard_core::wallet::{
     AddressInfo, AddressOwnership, CreateWalletRequest, RevealedWords, WalletDetail, WalletSummary,
@@ -21,9 +22,10 @@ pub fn generate_mnemonic(words: WordCount) -> RevealedWords {
     }
 }
 
-/// Word-by-word validation for the restore form.
+/// Word-by-word validation for the restore form (async: off the main
+/// thread, so a huge paste never freezes the window; the core caps the input).
 #[tauri::command]
-pub fn check_words(words: SecretInput) -> WordCheck {
+pub async fn check_words(words: SecretInput) -> WordCheck {
     keys::check_words(&words.into())
 }
 
@@ -82,22 +84,52 @@ pub async fn verify_address(
         .await?)
 }
 
-/// Reveals the words after the passphrase (or the wallet's name) is given.
+/// A one-time confirmation code for revealing a secret. The code is shown
+/// in a native dialog, outside the web view; the web view gets only the
+/// ticket to send back with what the user types.
+#[tauri::command]
+pub async fn begin_confirmation(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    target: ConfirmTarget,
+) -> Result<ChallengeTicket, ApiError> {
+    let ctx = state.ctx()?;
+    let what = match &target {
+        ConfirmTarget::Words { wallet_id } => {
+            let w = ctx.wallets.resolve(wallet_id).await?;
+            format!("reveal the recovery words of the wallet \"{}\"", w.name)
+        }
+        ConfirmTarget::NodePassword { profile_id } => {
+            let p = ctx.profiles.resolve(profile_id).await?;
+            format!("reveal the wallet password of the node \"{}\"", p.name)
+        }
+    };
+    let challenge = ctx.wallets.challenge(target);
+    crate::confirm_dialog::show(&app, &challenge, &what);
+    Ok(ChallengeTicket::from(&challenge))
+}
+
+/// Reveals the words after the passphrase (or a confirmation code) is given.
 #[tauri::command]
 pub async fn reveal_words(
     state: State<'_, AppState>,
     id: String,
-    confirmation: SecretInput,
+    confirmation: Confirmation,
 ) -> Result<RevealedWords, ApiError> {
     Ok(state
         .ctx()?
         .wallets
-        .reveal_words(&id, &confirmation.into())
+        .reveal_words(&id, &confirmation)
         .await?)
 }
 
-/// Deletes a wallet (keychain entry and metadata).
+/// Deletes a wallet (keychain entry and metadata); a wallet that initialised
+/// nodes needs them named in `unlink_nodes`.
 #[tauri::command]
-pub async fn delete_wallet(state: State<'_, AppState>, id: String) -> Result<(), ApiError> {
-    Ok(state.ctx()?.wallets.delete(&id).await?)
+pub async fn delete_wallet(
+    state: State<'_, AppState>,
+    id: String,
+    unlink_nodes: Vec<String>,
+) -> Result<(), ApiError> {
+    Ok(state.ctx()?.wallets.delete(&id, &unlink_nodes).await?)
 }

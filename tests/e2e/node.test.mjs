@@ -80,6 +80,12 @@ test("open, watch, pay and close a channel in the window", async () => {
     // One block: active, without touching the window.
     cli("regtest", "mine", "1");
     await s.until("channel active", async () => (await (await s.find(row)).attr("data-state")) === "active", 60_000);
+    // The balance bars render (their width is set through the CSSOM: the CSP blocks style attributes).
+    const widths = await s.cmd("POST", "/execute/sync", {
+      script: "return Array.from(document.querySelectorAll('[data-testid=channel-row] .balance-bar .ours')).map((e) => e.getBoundingClientRect().width)",
+      args: [],
+    });
+    assert.ok(widths.length >= 3 && widths.every((w) => w > 0), `balance bars: ${widths}`);
     await s.screenshot("12-channel-active");
 
     // Pay an invoice from carol: check it (amount, memo, fee), then pay.
@@ -172,6 +178,23 @@ test("open, watch, pay and close a channel in the window", async () => {
     // On-chain: the wallet's coins, and the accounting export.
     await s.click("[data-testid=nav-onchain]");
     await s.until("coins", async () => (await s.findAll("[data-testid=coin-table] tbody tr")).length > 0);
+    // A fee rate far above the node's estimate is not sent: the fee in sats
+    // is shown, to confirm or to change.
+    const txsBefore = cli("onchain", "txs").length;
+    await s.type("[data-testid=send-address]", cli("--node", "carol", "onchain", "address").address);
+    await s.type("[data-testid=send-amount]", "10000");
+    await s.type("[data-testid=send-fee]", "900");
+    await s.click("[data-testid=send-submit]");
+    const warning = await s.until("high fee warning", async () => {
+      const box = await s.find("[data-testid=fee-confirm]");
+      return (await box.attr("hidden")) === null ? box.text() : null;
+    });
+    assert.match(warning, /900 sat\/vB .*about [\d,]+ sats in fees/);
+    await s.screenshot("22a-high-fee-warning");
+    await s.click("[data-testid=fee-confirm-cancel]");
+    await s.until("warning closed", async () => (await (await s.find("[data-testid=fee-confirm]")).attr("hidden")) !== null);
+    assert.equal(await s.text("[data-testid=send-result]"), "");
+    assert.equal(cli("onchain", "txs").length, txsBefore, "nothing was sent");
     await s.click("[data-testid=export-history]");
     const exported = await s.until("history exported", async () => {
       const t = await s.text("[data-testid=history-result]");

@@ -5,10 +5,39 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { Session, startDriver } from "./webdriver.mjs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Session, newDialogCode, startDriver } from "./webdriver.mjs";
+
+// The BIP39 English word list (from the BIP), to build phrases with a known
+// property instead of hoping for one.
+const WORDLIST = readFileSync(join(dirname(fileURLToPath(import.meta.url)), "bip39-english.txt"), "utf8").split("\n").filter(Boolean);
+assert.equal(WORDLIST.length, 2048);
+
+/**
+ * The same words with the last one's lowest bit flipped. In a 12-word phrase
+ * the last word is 7 bits of entropy and the 4-bit checksum; flipping a
+ * checksum bit keeps the entropy, so the checksum is wrong every time (a swap
+ * of two words, tried before, still passed 1 time in 16).
+ */
+function breakChecksum(words) {
+  const i = WORDLIST.indexOf(words[11]);
+  assert.ok(i >= 0, `${words[11]} is a BIP39 word`);
+  return [...words.slice(0, 11), WORDLIST[i ^ 1]];
+}
+
+/** Every run of three consecutive words of the phrase that the text contains. */
+function phraseRuns(text, words) {
+  const found = [];
+  for (let i = 0; i + 3 <= words.length; i++) {
+    const run = words.slice(i, i + 3);
+    // Between two words: white space, numbers, punctuation or markup.
+    if (new RegExp(run.join("(?:<[^>]*>|[^a-z<])+")).test(text)) found.push(run.join(" "));
+  }
+  return found;
+}
 
 const APP = process.env.SWITCHYARD_APP;
 const CLI = process.env.SWITCHYARD_CLI;
@@ -101,6 +130,33 @@ test("create a wallet and see its first BIP84 address, connected to the regtest 
     await s.click("[data-testid=verify-button]");
     await s.until("wrong-network message", async () => /mainnet address.*regtest/.test(await s.text("[data-testid=verify-result]")));
     await s.screenshot("05-verify-address");
+
+    // Reveal the words: the wallet has no passphrase, so Switchyard shows a
+    // one-time code in a system dialog (outside the web view) to type back.
+    // The wallet's name, shown on screen, no longer reveals anything.
+    await s.click(".danger-zone summary");
+    const seen = new Set();
+    await s.click("[data-testid=reveal-ask]");
+    const first = await newDialogCode(seen);
+    assert.match(first, /^[A-Z0-9]{6}$/);
+    await s.type("[data-testid=reveal-code]", first === "AAAAAA" ? "CCCCCC" : "AAAAAA");
+    await s.click("[data-testid=reveal-submit]");
+    const wrong = await s.find("[data-testid=error-banner]");
+    assert.equal(await wrong.attr("data-code"), "not_confirmed");
+    await s.screenshot("05a-reveal-wrong-code");
+    // The wrong answer used that code up; after the back-off (1 s), a new one.
+    await new Promise((r) => setTimeout(r, 1200));
+    await s.click("[data-testid=reveal-ask]");
+    const code = await newDialogCode(seen);
+    await s.type("[data-testid=reveal-code]", code.toLowerCase());
+    await s.click("[data-testid=reveal-submit]");
+    const shown = await s.until("revealed words", async () => s.text("[data-testid=revealed-words]"));
+    assert.deepEqual(phraseRuns(shown, created.words).length, 10, "all twelve words, in order");
+    await s.screenshot("05b-revealed-words");
+    await s.click("[data-testid=secret-hide]");
+    await s.find("[data-testid=reveal-ask]");
+    // Closed: nothing of the phrase is left anywhere in the page.
+    assert.deepEqual(phraseRuns(await s.dom(), created.words), []);
   } finally {
     await s.end();
   }
@@ -135,13 +191,10 @@ test("restore the same words in a second run and see the same address", async ()
     assert.equal(await (await s.find("[data-testid=restore-submit]")).enabled(), false);
     await s.screenshot("06-restore-typo");
 
-    // Swapped words: all valid, checksum wrong (with overwhelming probability).
-    const swapped = [...created.words];
-    [swapped[0], swapped[11]] = [swapped[11], swapped[0]];
-    if (swapped.join(" ") !== created.words.join(" ")) {
-      await s.type("[data-testid=restore-words]", swapped.join(" "));
-      await s.until("checksum message", async () => /checksum/.test(await s.text("[data-testid=words-problem]")));
-    }
+    // Every word valid, the checksum wrong: always, by construction.
+    await s.type("[data-testid=restore-words]", breakChecksum(created.words).join(" "));
+    await s.until("checksum message", async () => /checksum/.test(await s.text("[data-testid=words-problem]")));
+    assert.equal(await (await s.find("[data-testid=restore-submit]")).enabled(), false);
 
     await s.type("[data-testid=restore-words]", created.words.join(" "));
     await s.until("valid words", async () => (await s.text("[data-testid=words-problem]")) === "The words are valid.");

@@ -2,7 +2,7 @@
 // Node's fetch keeps connections alive, which tauri-driver needs: clients that
 // send `Connection: close` see resets (see shared/e2e-notes.md).
 
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -109,18 +109,45 @@ export class Session {
     }
   }
 
-  async text(css) {
-    return (await this.find(css)).text();
+  /**
+   * Finds `css` and runs `fn` on it in one step. A list may legitimately be
+   * re-rendered between the find and the action (the element goes stale and
+   * the action did not happen): then the element is found again and the
+   * action made on the new one, until `timeout`.
+   */
+  async act(css, fn, { timeout = 15_000 } = {}) {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const el = await this.find(css, { timeout: Math.max(1, deadline - Date.now()) });
+      try {
+        return await fn(el);
+      } catch (e) {
+        if (!/stale element/i.test(e.message) || Date.now() > deadline) throw e;
+      }
+    }
   }
 
-  async click(css) {
-    await (await this.find(css)).click();
+  text(css) {
+    return this.act(css, (el) => el.text());
   }
 
-  async type(css, text) {
-    const el = await this.find(css);
-    await el.clear();
-    await el.type(text);
+  click(css) {
+    return this.act(css, (el) => el.click());
+  }
+
+  type(css, text) {
+    return this.act(css, async (el) => {
+      await el.clear();
+      await el.type(text);
+    });
+  }
+
+  /** The whole document as the page holds it now, with every field's value. */
+  dom() {
+    return this.cmd("POST", "/execute/sync", {
+      script: "return document.documentElement.outerHTML + '\\n' + Array.from(document.querySelectorAll('input, textarea')).map((e) => e.value).join('\\n');",
+      args: [],
+    });
   }
 
   /** Saves a PNG after two animation frames, so it shows the latest paint. */
@@ -179,4 +206,37 @@ async function raw(base, method, path, body) {
     throw new Error(`${method} ${path}: ${r.status} ${v.error ?? ""} ${v.message ?? ""}`.trim());
   }
   return json.value;
+}
+
+/**
+ * The confirmation codes the app shows in native dialogs (outside the web
+ * view, where no script of the page can read them), read from the X server
+ * by their window titles: "Switchyard confirmation code: ABC123".
+ * Returns [{ id, code }] for the dialogs open now.
+ */
+export function dialogCodes() {
+  let ids = "";
+  try {
+    ids = execFileSync("xdotool", ["search", "--name", "Switchyard confirmation code"], { encoding: "utf8" });
+  } catch {
+    return []; // xdotool exits 1 when no window matches
+  }
+  return ids.split("\n").filter(Boolean).map((id) => {
+    const title = execFileSync("xdotool", ["getwindowname", id], { encoding: "utf8" }).trim();
+    return { id, code: title.split(": ").pop() };
+  });
+}
+
+/** Waits for a confirmation dialog that is not among `seen` (window ids) and returns its code. */
+export async function newDialogCode(seen, timeout = 15_000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const fresh = dialogCodes().find((d) => !seen.has(d.id));
+    if (fresh) {
+      seen.add(fresh.id);
+      return fresh.code;
+    }
+    if (Date.now() > deadline) throw new Error("no confirmation dialog appeared");
+    await sleep(100);
+  }
 }

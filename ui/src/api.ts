@@ -45,6 +45,10 @@ import type { RebalanceRequest } from "./bindings/RebalanceRequest";
 import type { RebalanceResult } from "./bindings/RebalanceResult";
 import type { RoutePreview } from "./bindings/RoutePreview";
 import type { RoutePreviewRequest } from "./bindings/RoutePreviewRequest";
+import type { ChallengeTicket } from "./bindings/ChallengeTicket";
+import type { ConfirmTarget } from "./bindings/ConfirmTarget";
+import type { Confirmation } from "./bindings/Confirmation";
+import type { RevealedPassword } from "./bindings/RevealedPassword";
 
 export function isApiError(e: unknown): e is ApiError {
   return typeof e === "object" && e !== null && "code" in e && "message" in e;
@@ -69,14 +73,15 @@ export const api = {
   nodeStatus: () => call<NodeStatus>("node_status"),
   generateMnemonic: (words: WordCount) => call<RevealedWords>("generate_mnemonic", { words }),
   checkWords: (words: string) => call<WordCheck>("check_words", { words }),
+  beginConfirmation: (target: ConfirmTarget) => call<ChallengeTicket>("begin_confirmation", { target }),
   createWallet: (req: CreateWalletRequest) => call<WalletSummary>("create_wallet", { req }),
   listWallets: () => call<WalletSummary[]>("list_wallets"),
   walletDetail: (id: string) => call<WalletDetail>("wallet_detail", { id }),
   walletAddresses: (id: string, purpose: Purpose, chain: Chain, start: number, count: number) =>
     call<AddressInfo[]>("wallet_addresses", { id, purpose, chain, start, count }),
   verifyAddress: (id: string, address: string) => call<AddressOwnership>("verify_address", { id, address }),
-  revealWords: (id: string, confirmation: string) => call<RevealedWords>("reveal_words", { id, confirmation }),
-  deleteWallet: (id: string) => call<null>("delete_wallet", { id }),
+  revealWords: (id: string, confirmation: Confirmation) => call<RevealedWords>("reveal_words", { id, confirmation }),
+  deleteWallet: (id: string, unlinkNodes: string[]) => call<null>("delete_wallet", { id, unlinkNodes }),
   balances: () => call<Balances>("balances"),
   listChannels: () => call<ChannelList>("list_channels"),
   openChannel: (req: OpenChannelRequest) => call<OpenedChannel>("open_channel", { req }),
@@ -94,12 +99,14 @@ export const api = {
   verifyBackup: (path: string) => call<BackupSummary>("verify_backup", { path }),
   restoreBackup: (path: string, confirmed: boolean) => call<number>("restore_backup", { path, confirmed }),
   listUtxos: () => call<Utxo[]>("list_utxos"),
-  bumpFee: (txid: string, fee: FeeChoice) => call<BumpedFee>("bump_fee", { txid, fee }),
-  openChannelsBatch: (reqs: OpenChannelRequest[], fee: FeeChoice | null) => call<OpenedChannel[]>("open_channels_batch", { reqs, fee }),
+  bumpFee: (txid: string, fee: FeeChoice, allowHighFee: boolean) => call<BumpedFee>("bump_fee", { txid, fee, allowHighFee }),
+  openChannelsBatch: (reqs: OpenChannelRequest[], fee: FeeChoice | null, allowHighFee: boolean) =>
+    call<OpenedChannel[]>("open_channels_batch", { reqs, fee, allowHighFee }),
   keysend: (req: KeysendRequest) => call<PaymentRecord>("keysend", { req }),
   exportHistory: () => call<HistoryExport>("export_history"),
   previewRoute: (req: RoutePreviewRequest) => call<RoutePreview>("preview_route", { req }),
-  payRoute: (invoice: string, amountSat: number | null, chanIds: string[]) => call<RoutePayment>("pay_route", { invoice, amountSat, chanIds }),
+  payRoute: (invoice: string, amountSat: number | null, chanIds: string[], maxFeeMsat: number) =>
+    call<RoutePayment>("pay_route", { invoice, amountSat, chanIds, maxFeeMsat }),
   rebalance: (req: RebalanceRequest, dryRun: boolean) => call<RebalanceResult>("rebalance", { req, dryRun }),
   graphNeighbourhood: () => call<Neighbourhood>("graph_neighbourhood"),
   listProfiles: () => call<ProfileInfo[]>("list_profiles"),
@@ -108,4 +115,6 @@ export const api = {
   removeProfile: (id: string) => call<ProfileInfo>("remove_profile", { id }),
   initNode: (request: InitNodeRequest) => call<ProfileInfo>("init_node", { request }),
   unlockNode: (id: string, password: string, remember: boolean) => call<ProfileInfo>("unlock_node", { id, password, remember }),
+  revealNodePassword: (id: string, confirmation: Confirmation) => call<RevealedPassword>("reveal_node_password", { id, confirmation }),
+  setProfileMacaroon: (id: string, path: string) => call<ProfileInfo>("set_profile_macaroon", { id, path }),
 };

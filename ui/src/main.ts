@@ -73,9 +73,23 @@ const screenSlot = h("div", {});
 let shownError: typeof state.error | undefined;
 app.append(headerSlot, navSlot, h("main", {}, bannerSlot, screenSlot));
 
+// The header and the section bar are rebuilt only when what they show
+// changes: a poll every 5 s must not replace the wallet menu or a button
+// while the user reaches for it.
+let headerShown = "";
+let navShown = "";
+
 function render(): void {
-  headerSlot.replaceChildren(header());
-  navSlot.replaceChildren(nav());
+  const headerSig = JSON.stringify([state.wallets, state.route, state.status?.keychain, state.node]);
+  if (headerSig !== headerShown) {
+    headerShown = headerSig;
+    headerSlot.replaceChildren(header());
+  }
+  const navSig = JSON.stringify([state.route.name, state.wallets.length]);
+  if (navSig !== navShown) {
+    navShown = navSig;
+    navSlot.replaceChildren(nav());
+  }
   // The banner is rebuilt only when the error changes: re-renders (every
   // live event re-reads the header) must not replace what the user reads.
   if (shownError !== state.error) {
@@ -113,6 +127,10 @@ async function followEvents(): Promise<void> {
   try {
     await listen<NodeEvent>("node-event", (e) => {
       if (e.payload.kind === "stream") return; // the header's poll shows stream state
+      if (e.payload.kind === "backup" && e.payload.error) {
+        // Never silent: without the file, new channels cannot be recovered.
+        showError({ code: "backup_not_saved", message: e.payload.error, detail: null });
+      }
       window.clearTimeout(pending);
       pending = window.setTimeout(() => {
         reloadNodeView();

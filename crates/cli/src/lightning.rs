@@ -80,11 +80,29 @@ impl NodeArgs {
     }
 }
 
-fn fee(target_blocks: Option<u32>, sat_per_vbyte: Option<u64>) -> Option<FeeChoice> {
-    match (target_blocks, sat_per_vbyte) {
-        (_, Some(r)) => Some(FeeChoice::SatPerVbyte(r)),
-        (Some(n), None) => Some(FeeChoice::TargetBlocks(n)),
-        _ => None,
+/// How a transaction's fee is chosen, the same for every command that
+/// publishes one.
+#[derive(clap::Args, Debug, Clone)]
+pub struct FeeArgs {
+    /// Fee rate, sat/vB.
+    #[arg(long, conflicts_with = "target_blocks")]
+    sat_per_vbyte: Option<u64>,
+    /// Or let LND estimate for confirmation within this many blocks.
+    #[arg(long)]
+    target_blocks: Option<u32>,
+    /// Pay a fee rate far above the node's estimate (over 500 sat/vB, or over
+    /// 5 times the estimate) without being stopped.
+    #[arg(long)]
+    allow_high_fee: bool,
+}
+
+impl FeeArgs {
+    fn choice(&self) -> Option<FeeChoice> {
+        match (self.target_blocks, self.sat_per_vbyte) {
+            (_, Some(r)) => Some(FeeChoice::SatPerVbyte(r)),
+            (Some(n), None) => Some(FeeChoice::TargetBlocks(n)),
+            _ => None,
+        }
     }
 }
 
@@ -105,12 +123,9 @@ pub enum ChannelCmd {
         /// Do not announce the channel.
         #[arg(long)]
         private: bool,
-        /// Funding fee rate.
-        #[arg(long, conflicts_with = "target_blocks")]
-        sat_per_vbyte: Option<u64>,
-        /// Or confirm within this many blocks.
-        #[arg(long)]
-        target_blocks: Option<u32>,
+        /// Funding fee.
+        #[command(flatten)]
+        fee: FeeArgs,
         /// Smallest HTLC accepted, msat.
         #[arg(long)]
         min_htlc_msat: Option<u64>,
@@ -126,27 +141,17 @@ pub enum ChannelCmd {
         /// Do not announce the channels.
         #[arg(long)]
         private: bool,
-        /// Funding fee rate.
-        #[arg(long, conflicts_with = "target_blocks")]
-        sat_per_vbyte: Option<u64>,
-        /// Or confirm within this many blocks.
-        #[arg(long)]
-        target_blocks: Option<u32>,
+        /// Funding fee.
+        #[command(flatten)]
+        fee: FeeArgs,
     },
     /// Speed up an opening channel's funding transaction (CPFP on our change).
     Bump {
         /// txid:index of the opening channel.
         channel_point: String,
-        /// New fee rate for the child transaction.
-        #[arg(
-            long,
-            conflicts_with = "target_blocks",
-            required_unless_present = "target_blocks"
-        )]
-        sat_per_vbyte: Option<u64>,
-        /// Or confirm within this many blocks.
-        #[arg(long)]
-        target_blocks: Option<u32>,
+        /// The child transaction's fee (a rate or a target is needed).
+        #[command(flatten)]
+        fee: FeeArgs,
     },
     /// Close a channel cooperatively, or force-close it (funds time-locked).
     Close {
@@ -155,12 +160,9 @@ pub enum ChannelCmd {
         /// Force-close without the peer.
         #[arg(long)]
         force: bool,
-        /// Closing fee rate (cooperative).
-        #[arg(long, conflicts_with = "target_blocks")]
-        sat_per_vbyte: Option<u64>,
-        /// Or confirm within this many blocks.
-        #[arg(long)]
-        target_blocks: Option<u32>,
+        /// Closing fee (cooperative).
+        #[command(flatten)]
+        fee: FeeArgs,
         /// Pay our side to this address (cooperative).
         #[arg(long)]
         address: Option<String>,
@@ -234,15 +236,12 @@ pub enum OnchainCmd {
         /// Amount, sats.
         #[arg(required_unless_present = "all")]
         amount_sat: Option<u64>,
-        /// Send everything.
-        #[arg(long)]
+        /// Send everything the wallet holds (no amount: the two conflict).
+        #[arg(long, conflicts_with = "amount_sat")]
         all: bool,
-        /// Fee rate.
-        #[arg(long, conflicts_with = "target_blocks")]
-        sat_per_vbyte: Option<u64>,
-        /// Or confirm within this many blocks.
-        #[arg(long)]
-        target_blocks: Option<u32>,
+        /// Fee.
+        #[command(flatten)]
+        fee: FeeArgs,
     },
     /// The wallet's transactions.
     Txs,
@@ -252,16 +251,9 @@ pub enum OnchainCmd {
     Bump {
         /// The transaction id.
         txid: String,
-        /// New fee rate for the child transaction.
-        #[arg(
-            long,
-            conflicts_with = "target_blocks",
-            required_unless_present = "target_blocks"
-        )]
-        sat_per_vbyte: Option<u64>,
-        /// Or confirm within this many blocks.
-        #[arg(long)]
-        target_blocks: Option<u32>,
+        /// The child transaction's fee (a rate or a target is needed).
+        #[command(flatten)]
+        fee: FeeArgs,
     },
 }
 
@@ -659,8 +651,7 @@ pub async fn run(cmd: LightningCmd, node: &NodeArgs, data_dir: &Path) -> Result<
             amount_sat,
             push_sat,
             private,
-            sat_per_vbyte,
-            target_blocks,
+            fee,
             min_htlc_msat,
             utxos,
         }) => {
@@ -670,9 +661,10 @@ pub async fn run(cmd: LightningCmd, node: &NodeArgs, data_dir: &Path) -> Result<
                     amount_sat,
                     push_sat,
                     private,
-                    fee: fee(target_blocks, sat_per_vbyte),
+                    fee: fee.choice(),
                     min_htlc_msat,
                     utxos,
+                    allow_high_fee: fee.allow_high_fee,
                 })
                 .await?;
             let text = format!(
@@ -684,16 +676,16 @@ pub async fn run(cmd: LightningCmd, node: &NodeArgs, data_dir: &Path) -> Result<
         LightningCmd::Channel(ChannelCmd::Close {
             channel_point,
             force,
-            sat_per_vbyte,
-            target_blocks,
+            fee,
             address,
         }) => {
             let r = svc
                 .close_channel(&CloseChannelRequest {
                     channel_point,
                     force,
-                    fee: fee(target_blocks, sat_per_vbyte),
+                    fee: fee.choice(),
                     delivery_address: address,
+                    allow_high_fee: fee.allow_high_fee,
                 })
                 .await?;
             let text = format!(
@@ -819,15 +811,15 @@ pub async fn run(cmd: LightningCmd, node: &NodeArgs, data_dir: &Path) -> Result<
             address,
             amount_sat,
             all,
-            sat_per_vbyte,
-            target_blocks,
+            fee,
         }) => {
             let txid = svc
                 .send_coins(&SendCoinsRequest {
                     address,
                     amount_sat: amount_sat.unwrap_or(0),
                     send_all: all,
-                    fee: fee(target_blocks, sat_per_vbyte),
+                    fee: fee.choice(),
+                    allow_high_fee: fee.allow_high_fee,
                 })
                 .await?;
             out(
@@ -866,24 +858,19 @@ pub async fn run(cmd: LightningCmd, node: &NodeArgs, data_dir: &Path) -> Result<
                 .join("\n");
             out(&u, text)
         }
-        LightningCmd::Onchain(OnchainCmd::Bump {
-            txid,
-            sat_per_vbyte,
-            target_blocks,
-        })
+        LightningCmd::Onchain(OnchainCmd::Bump { txid, fee })
         | LightningCmd::Channel(ChannelCmd::Bump {
             channel_point: txid,
-            sat_per_vbyte,
-            target_blocks,
+            fee,
         }) => {
             let txid = txid.split(':').next().unwrap_or_default().to_string();
-            let Some(choice) = fee(target_blocks, sat_per_vbyte) else {
+            let Some(choice) = fee.choice() else {
                 return Err(ApiError::new(
                     ErrorCode::InvalidRequest,
                     "Give --sat-per-vbyte or --target-blocks.",
                 ));
             };
-            let b = svc.bump_fee(&txid, choice).await?;
+            let b = svc.bump_fee(&txid, choice, fee.allow_high_fee).await?;
             let text = format!(
                 "Fee bump requested: a child transaction spends {} ({}).",
                 b.outpoint, b.status
@@ -893,8 +880,7 @@ pub async fn run(cmd: LightningCmd, node: &NodeArgs, data_dir: &Path) -> Result<
         LightningCmd::Channel(ChannelCmd::OpenBatch {
             channels,
             private,
-            sat_per_vbyte,
-            target_blocks,
+            fee,
         }) => {
             let mut reqs = Vec::new();
             for c in &channels {
@@ -918,10 +904,11 @@ pub async fn run(cmd: LightningCmd, node: &NodeArgs, data_dir: &Path) -> Result<
                     fee: None,
                     min_htlc_msat: None,
                     utxos: Vec::new(),
+                    allow_high_fee: false,
                 });
             }
             let r = svc
-                .open_channels_batch(&reqs, fee(target_blocks, sat_per_vbyte))
+                .open_channels_batch(&reqs, fee.choice(), fee.allow_high_fee)
                 .await?;
             let text = format!(
                 "Opening {} channels in one transaction: {}",
@@ -975,7 +962,11 @@ pub async fn run(cmd: LightningCmd, node: &NodeArgs, data_dir: &Path) -> Result<
                 .iter()
                 .filter_map(|h| h.chan_id.parse().ok())
                 .collect();
-            let payment = ctx.pay_along_route(&to, amt_sat, &ids).await?;
+            // The fee just shown is the most this pays: the graph may change
+            // between the preview and the payment.
+            let payment = ctx
+                .pay_along_route(&to, amt_sat, &ids, route.fee_msat)
+                .await?;
             let _ = writeln!(
                 text,
                 "\n{}",
@@ -1082,7 +1073,12 @@ pub async fn run(cmd: LightningCmd, node: &NodeArgs, data_dir: &Path) -> Result<
             )
         }
         LightningCmd::Events { count } => {
-            let hub = EventHub::start(svc.clone(), Some(data_dir.join("backups")), (0, 0));
+            let dir = svc.source().map(|src| {
+                data_dir
+                    .join("backups")
+                    .join(switchyard_core::node::backups::backup_folder(&src.id))
+            });
+            let hub = EventHub::start(svc.clone(), dir, (0, 0));
             let mut rx = hub.subscribe();
             let mut seen = 0u64;
             while count.is_none_or(|c| seen < c) {

@@ -15,6 +15,7 @@ use serde::Serialize;
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use switchyard_core::confirm::{ConfirmTarget, Confirmation};
 use switchyard_core::keys::{self, Chain, DeriveOptions, Purpose, WordCount};
 use switchyard_core::wallet::NewWallet;
 use switchyard_core::{ApiError, Context, ErrorCode, Network};
@@ -129,13 +130,12 @@ enum WalletCmd {
         gap: u32,
     },
     /// Reveal the recovery words: needs the passphrase on stdin (wallets with
-    /// one) or --confirm-name with the wallet's name (wallets without).
+    /// one); for a wallet without, a one-time code is printed on standard
+    /// error and must be typed back on standard input.
     Reveal {
         wallet: String,
         #[arg(long)]
         passphrase_stdin: bool,
-        #[arg(long)]
-        confirm_name: Option<String>,
     },
     /// Delete a wallet: its keychain entry and its metadata.
     Delete {
@@ -143,6 +143,10 @@ enum WalletCmd {
         /// Confirm: the recovery words are gone from this computer afterwards.
         #[arg(long)]
         yes: bool,
+        /// A node whose LND wallet was initialised from these words (named
+        /// to confirm it loses its link); once per such node.
+        #[arg(long = "unlink-node")]
+        unlink_nodes: Vec<String>,
     },
 }
 
@@ -187,6 +191,34 @@ impl From<AccountArg> for Purpose {
             AccountArg::Bip86 => Purpose::Bip86,
         }
     }
+}
+
+/// Said wherever a wallet made from an unnormalised passphrase is shown.
+const LEGACY_PASSPHRASE_WARNING: &str = "WARNING: an earlier Switchyard used this wallet's passphrase (it has accented or other non-ASCII characters) exactly as typed instead of NFKD-normalising it as BIP39 requires. Its keys here are right, but other wallets given these words and this passphrase find a different, empty wallet. Create a new wallet and move the funds to it.\n";
+
+/// A confirmation by one-time code: the code goes to standard error (the
+/// terminal), the user types it back on standard input.
+pub(crate) fn code_from_terminal(
+    w: &switchyard_core::wallet::WalletService,
+    target: ConfirmTarget,
+    what: &str,
+) -> Result<Confirmation, ApiError> {
+    let ch = w.challenge(target);
+    eprintln!(
+        "To {what}, type this code and press Enter: {}",
+        ch.code.expose_secret()
+    );
+    let mut line = zeroize::Zeroizing::new(String::new());
+    std::io::stdin().read_line(&mut line).map_err(|e| {
+        ApiError::new(
+            ErrorCode::InvalidRequest,
+            format!("Could not read the code from standard input: {e}"),
+        )
+    })?;
+    Ok(Confirmation::code(
+        ch.id,
+        SecretString::from(line.trim().to_string()),
+    ))
 }
 
 /// Lines of standard input: words first (when asked), then the passphrase.
@@ -449,7 +481,9 @@ async fn wallet_cmd(ctx: &Context, cmd: WalletCmd) -> Result<Output, ApiError> {
                     s.name,
                     s.network,
                     s.fingerprint,
-                    if s.has_passphrase {
+                    if s.legacy_passphrase {
+                        "  (passphrase, NOT NORMALISED: see `wallet show`)"
+                    } else if s.has_passphrase {
                         "  (passphrase)"
                     } else {
                         ""
@@ -465,6 +499,15 @@ async fn wallet_cmd(ctx: &Context, cmd: WalletCmd) -> Result<Output, ApiError> {
                 "{} ({}) on {}, fingerprint {}\n",
                 d.wallet.name, d.wallet.id, d.wallet.network, d.wallet.fingerprint
             );
+            if d.wallet.legacy_passphrase {
+                text.push_str(LEGACY_PASSPHRASE_WARNING);
+            }
+            if !d.linked_nodes.is_empty() {
+                text.push_str(&format!(
+                    "Seed of the node(s): {}\n",
+                    d.linked_nodes.join(", ")
+                ));
+            }
             for a in &d.accounts {
                 text.push_str(&format!("\n{} {}\n  {}\n", a.label, a.path, a.xpub));
                 if let Some(s) = &a.slip132 {
@@ -519,19 +562,28 @@ async fn wallet_cmd(ctx: &Context, cmd: WalletCmd) -> Result<Output, ApiError> {
         WalletCmd::Reveal {
             wallet,
             passphrase_stdin,
-            confirm_name,
         } => {
-            let id = w.resolve(&wallet).await?.id;
+            let s = w.resolve(&wallet).await?;
             let confirmation = if passphrase_stdin {
-                read_stdin_secrets(false, true)?.passphrase
+                Confirmation::passphrase(read_stdin_secrets(false, true)?.passphrase)
             } else {
-                SecretString::from(confirm_name.unwrap_or_default())
+                code_from_terminal(
+                    w,
+                    ConfirmTarget::Words {
+                        wallet_id: s.id.clone(),
+                    },
+                    &format!("reveal the recovery words of \"{}\"", s.name),
+                )?
             };
-            let words = w.reveal_words(&id, &confirmation).await?;
+            let words = w.reveal_words(&s.id, &confirmation).await?;
             let text = words.words.clone();
             out(&words, text)
         }
-        WalletCmd::Delete { wallet, yes } => {
+        WalletCmd::Delete {
+            wallet,
+            yes,
+            unlink_nodes,
+        } => {
             let s = w.resolve(&wallet).await?;
             if !yes {
                 return Err(ApiError::new(
@@ -542,7 +594,7 @@ async fn wallet_cmd(ctx: &Context, cmd: WalletCmd) -> Result<Output, ApiError> {
                     ),
                 ));
             }
-            w.delete(&s.id).await?;
+            w.delete(&s.id, &unlink_nodes).await?;
             out(
                 &serde_json::json!({ "deleted": s.id }),
                 format!("Deleted wallet \"{}\".", s.name),

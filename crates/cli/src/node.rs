@@ -81,6 +81,25 @@ pub enum NodeCmd {
         #[arg(long)]
         remember: bool,
     },
+    /// Show the wallet password `node init` generated for a node (write it
+    /// down: until then the profile cannot be removed). Confirm with the
+    /// passphrase of the wallet that initialised it (--passphrase-stdin), or
+    /// with the one-time code printed on standard error.
+    Password {
+        /// Name or id.
+        profile: String,
+        #[arg(long)]
+        passphrase_stdin: bool,
+    },
+    /// Add LND's admin macaroon to a profile that has none yet (after a
+    /// `node init` the node did not confirm).
+    Macaroon {
+        /// Name or id.
+        profile: String,
+        /// LND's admin.macaroon.
+        #[arg(long)]
+        macaroon_file: std::path::PathBuf,
+    },
 }
 
 fn read_stdin(what: &str) -> Result<Zeroizing<String>, ApiError> {
@@ -169,7 +188,9 @@ pub async fn run(cmd: NodeCmd, args: &NodeArgs, data_dir: &Path) -> Result<Outpu
             let new = match (lndconnect_stdin, cert_file, macaroon_file) {
                 (true, _, _) => NewProfile::Lndconnect {
                     name,
-                    uri: read_stdin("the lndconnect link")?.to_string(),
+                    uri: switchyard_core::api::SecretInput(secrecy::SecretString::from(
+                        std::mem::take(&mut *read_stdin("the lndconnect link")?),
+                    )),
                     network: args.network(),
                     extra_endpoints: endpoints,
                 },
@@ -231,8 +252,41 @@ pub async fn run(cmd: NodeCmd, args: &NodeArgs, data_dir: &Path) -> Result<Outpu
             );
             out(&p, text)
         }
+        NodeCmd::Password {
+            profile,
+            passphrase_stdin,
+        } => {
+            let p = ctx.profiles.resolve(&profile).await?;
+            let confirmation = if passphrase_stdin {
+                switchyard_core::confirm::Confirmation::passphrase(secrecy::SecretString::from(
+                    std::mem::take(&mut *read_stdin("the passphrase")?),
+                ))
+            } else {
+                crate::code_from_terminal(
+                    &ctx.wallets,
+                    switchyard_core::confirm::ConfirmTarget::NodePassword {
+                        profile_id: p.id.clone(),
+                    },
+                    &format!("reveal the wallet password of \"{}\"", p.name),
+                )?
+            };
+            let revealed = ctx
+                .profiles
+                .reveal_password(&ctx.wallets, &p.id, &confirmation)
+                .await?;
+            let text = revealed.password.clone();
+            out(&revealed, text)
+        }
+        NodeCmd::Macaroon {
+            profile,
+            macaroon_file,
+        } => {
+            let p = ctx.profiles.set_macaroon(&profile, &macaroon_file).await?;
+            let text = format!("Macaroon stored for \"{}\".", p.name);
+            out(&p, text)
+        }
         NodeCmd::Unlock { remember } => {
-            let password = read_stdin("the wallet password")?;
+            let mut password = read_stdin("the wallet password")?;
             let name = match args.source(&ctx).await? {
                 Some(s) => s.name.clone(),
                 None => {
@@ -246,7 +300,7 @@ pub async fn run(cmd: NodeCmd, args: &NodeArgs, data_dir: &Path) -> Result<Outpu
                 .profiles
                 .unlock(
                     &name,
-                    secrecy::SecretString::from(password.to_string()),
+                    secrecy::SecretString::from(std::mem::take(&mut *password)),
                     remember,
                 )
                 .await?;

@@ -161,10 +161,61 @@ fn bad_input_gets_specific_errors_and_exit_status_1() {
         &["--allow-nonstandard"],
     ));
     assert!(v["address"].as_str().unwrap().starts_with("bcrt1q"));
+    // An amount and --all together are a usage error (exit 2) before any
+    // node is contacted: `--all` used to sweep the wallet, ignoring the amount.
+    let out = run(
+        &[
+            "onchain",
+            "send",
+            "bcrt1q6rz28mcfaxtmd6v789l9rrlrusdprr9pz3cppk",
+            "1000",
+            "--all",
+        ],
+        "",
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot be used with"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // Non-English words are named as such.
     let spanish = "ábaco ábaco ábaco ábaco ábaco ábaco ábaco ábaco ábaco ábaco ábaco abierto";
     let v = json(&derive("m/84'/0'/0'/0/0", "bitcoin", spanish, &[]));
     assert_eq!(v["error"]["code"], "mnemonic_not_english", "{v}");
+}
+
+/// `wallet reveal NAME`, answering the code it prints on standard error.
+fn reveal_with_code(dir: &Path, svc: &str, name: &str) -> Output {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .args([
+            "--data-dir",
+            dir.to_str().unwrap(),
+            "--json",
+            "wallet",
+            "reveal",
+            name,
+        ])
+        .env("SWITCHYARD_KEYCHAIN_SERVICE", svc)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(err.read_line(&mut line).unwrap() > 0, "no code was printed");
+        if let Some((_, code)) = line.split_once("press Enter: ") {
+            let mut stdin = child.stdin.take().unwrap();
+            writeln!(stdin, "{}", code.trim()).unwrap();
+            break;
+        }
+    }
+    child.wait_with_output().unwrap()
 }
 
 fn wallet(dir: &Path, svc: &str, args: &[&str], stdin: &str) -> Output {
@@ -262,15 +313,18 @@ fn wallet_commands_end_to_end() {
     );
     assert_eq!(json(&dup)["error"]["code"], "duplicate_wallet");
 
-    // Reveal needs the name; delete needs --yes.
-    let no = wallet(dir.path(), &svc, &["reveal", "vec"], "");
+    // Reveal needs the one-time code printed on the terminal (standard
+    // error): its name, or no answer, reveals nothing; delete needs --yes.
+    let no = wallet(dir.path(), &svc, &["reveal", "vec"], "vec\n");
     assert_eq!(json(&no)["error"]["code"], "not_confirmed");
-    let yes = json(&wallet(
-        dir.path(),
-        &svc,
-        &["reveal", "vec", "--confirm-name", "vec"],
-        "",
-    ));
+    let code_line = String::from_utf8_lossy(&no.stderr).to_string();
+    assert!(code_line.contains("type this code"), "{code_line}");
+    assert!(!String::from_utf8_lossy(&no.stdout).contains("abandon"));
+    // A wrong answer: the next attempt waits a second (not counted if early).
+    let early = wallet(dir.path(), &svc, &["reveal", "vec"], "");
+    assert_eq!(json(&early)["error"]["code"], "too_many_attempts");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let yes = json(&reveal_with_code(dir.path(), &svc, "vec"));
     assert_eq!(yes["words"], ABANDON);
     assert_eq!(
         json(&wallet(dir.path(), &svc, &["delete", "vec"], ""))["error"]["code"],

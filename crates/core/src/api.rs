@@ -51,6 +51,16 @@ pub enum ErrorCode {
     DuplicateWallet,
     /// Wrong passphrase or missing confirmation.
     NotConfirmed,
+    /// Too many wrong confirmations: wait before the next.
+    TooManyAttempts,
+    /// A wallet whose words initialised nodes: deleting needs them named.
+    WalletHasNodes,
+    /// A node password that exists only in the keychain: reveal it first.
+    PasswordNotSaved,
+    /// LND may have created the wallet: the password was kept.
+    InitUnconfirmed,
+    /// A channel backup LND announced could not be saved to disk.
+    BackupNotSaved,
     /// A request field out of range.
     InvalidRequest,
     /// The database.
@@ -105,6 +115,12 @@ pub enum ErrorCode {
     InvalidInvoice,
     /// The invoice has expired.
     InvoiceExpired,
+    /// An amount above the bitcoin supply (or otherwise out of range).
+    AmountOutOfRange,
+    /// A route's fee rose above the fee the user agreed to; nothing was sent.
+    FeeAboveLimit,
+    /// A fee rate far above the node's estimate: the user must confirm it.
+    FeeRateHigh,
     /// Anything else.
     Internal,
 }
@@ -240,6 +256,9 @@ impl From<NodeError> for ApiError {
                 (!detail.is_empty()).then(|| detail.clone()),
             ),
             NodeError::Invoice(i) => (i.code(), None),
+            NodeError::Amount(_) => (ErrorCode::AmountOutOfRange, None),
+            NodeError::FeeAboveLimit { .. } => (ErrorCode::FeeAboveLimit, None),
+            NodeError::HighFeeRate { .. } => (ErrorCode::FeeRateHigh, None),
             NodeError::Internal { detail } => (ErrorCode::Internal, Some(detail.clone())),
         };
         ApiError {
@@ -267,6 +286,15 @@ impl From<ProfileError> for ApiError {
                 ApiError::new(ErrorCode::MacaroonRejected, e.to_string())
             }
             ProfileError::AlreadyInitialised { .. } => {
+                ApiError::new(ErrorCode::InvalidRequest, e.to_string())
+            }
+            ProfileError::PasswordOnlyHere { .. } => {
+                ApiError::new(ErrorCode::PasswordNotSaved, e.to_string())
+            }
+            ProfileError::InitUnconfirmed { ref detail, .. } => {
+                ApiError::with_detail(ErrorCode::InitUnconfirmed, e.to_string(), detail.clone())
+            }
+            ProfileError::NoPassword { .. } => {
                 ApiError::new(ErrorCode::InvalidRequest, e.to_string())
             }
             ProfileError::NetworkMismatch { .. } => {
@@ -299,6 +327,10 @@ impl From<WalletError> for ApiError {
                 ApiError::new(ErrorCode::SeedMissing, e.to_string())
             }
             WalletError::NotConfirmed(_) => ApiError::new(ErrorCode::NotConfirmed, e.to_string()),
+            WalletError::TooSoon { .. } => ApiError::new(ErrorCode::TooManyAttempts, e.to_string()),
+            WalletError::LinkedNodes { .. } => {
+                ApiError::new(ErrorCode::WalletHasNodes, e.to_string())
+            }
             WalletError::BadRequest(_) => ApiError::new(ErrorCode::InvalidRequest, e.to_string()),
             WalletError::Task(ref d) => {
                 tracing::error!(error = %d, "internal task failed");
@@ -338,6 +370,18 @@ impl TS for SecretInput {
 impl std::fmt::Debug for SecretInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("SecretInput(<redacted>)")
+    }
+}
+
+impl From<String> for SecretInput {
+    fn from(s: String) -> Self {
+        SecretInput(secrecy::SecretString::from(s))
+    }
+}
+
+impl From<&str> for SecretInput {
+    fn from(s: &str) -> Self {
+        SecretInput(secrecy::SecretString::from(s.to_string()))
     }
 }
 

@@ -126,21 +126,22 @@ impl Context {
         }
     }
 
-    /// Pays an invoice along a previewed route; the outcome goes to mission control.
+    /// Pays an invoice along a previewed route, refused (nothing sent) if it
+    /// now costs more than `max_fee_msat`, the fee the user saw; the outcome
+    /// goes to mission control. Once the payment went out, its result is
+    /// returned even if storing the outcome fails (that is only logged).
     pub async fn pay_along_route(
         &self,
         invoice: &str,
         amount_sat: Option<u64>,
         chan_ids: &[u64],
+        max_fee_msat: u64,
     ) -> Result<crate::node::routes::RoutePayment, ApiError> {
         let (payment, outcomes) = self
             .node
-            .pay_along_route(invoice, amount_sat, chan_ids)
+            .pay_along_route(invoice, amount_sat, chan_ids, max_fee_msat)
             .await?;
-        self.wallets
-            .store()
-            .record_route_outcomes(&outcomes)
-            .await?;
+        self.remember_outcomes(&outcomes).await;
         Ok(payment)
     }
 }
@@ -165,7 +166,8 @@ impl Context {
             return Ok((preview, None));
         }
         let (payment, learned) = self.node.rebalance(req, &outcomes).await?;
-        self.wallets.store().record_route_outcomes(&learned).await?;
+        // The payment went out: its result is what the user must see.
+        self.remember_outcomes(&learned).await;
         Ok((preview, Some(payment)))
     }
 }

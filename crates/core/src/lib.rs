@@ -2,9 +2,13 @@
 //! dependency.
 //!
 //! Modules, one concern each, each with its own error enum:
+//! - [`amount`]: amounts a user types, checked before arithmetic.
 //! - [`network`]: which Bitcoin network a wallet or node lives on.
 //! - [`keys`]: BIP39 mnemonics, BIP32 paths and keys, BIP44/49/84/86 accounts,
 //!   SLIP-132 encodings, descriptors and addresses. Pure, no I/O.
+//! - [`confirm`]: re-authentication before a secret is revealed (passphrase
+//!   or a one-time code shown outside the web view), with back-off.
+//! - [`files`]: capped reads of user-named files, owner-only writes.
 //! - [`keychain`]: the OS keychain that holds seeds (and nothing else does).
 //! - [`store`]: the SQLite database (metadata only, never secrets).
 //! - [`node`]: the LND node: profiles, the gRPC connection, status.
@@ -16,8 +20,11 @@
 //! The desktop shell (`src-tauri/`) and the CLI (`crates/cli`) are thin: they parse
 //! input, make one call here and map the error.
 
+pub mod amount;
 pub mod api;
+pub mod confirm;
 pub mod context;
+pub mod files;
 pub mod graph;
 pub mod keychain;
 pub mod keys;

@@ -67,6 +67,10 @@ pub struct WalletRow {
     pub fingerprint: String,
     /// Whether the seed includes a BIP39 passphrase.
     pub has_passphrase: bool,
+    /// Whether the passphrase was NFKD-normalised into the seed (BIP39);
+    /// `Some(false)` for wallets an earlier version derived from the bytes as
+    /// typed, `None` until checked.
+    pub passphrase_nfkd: Option<bool>,
     /// Unix seconds.
     pub created_at: i64,
 }
@@ -94,7 +98,8 @@ pub struct Store {
 impl Store {
     /// Opens (creating if needed) `<data_dir>/switchyard.db` and migrates it.
     pub async fn open_in(data_dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
+        // Owner-only: names, fingerprints and xpubs are private too.
+        crate::files::ensure_private_dir(data_dir).map_err(|source| StoreError::DataDir {
             path: data_dir.to_path_buf(),
             source,
         })?;
@@ -150,7 +155,7 @@ impl Store {
     /// All wallets, oldest first.
     pub async fn wallets(&self) -> Result<Vec<WalletRow>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, name, network, fingerprint, has_passphrase, created_at FROM wallets ORDER BY created_at, name",
+            "SELECT id, name, network, fingerprint, has_passphrase, passphrase_nfkd, created_at FROM wallets ORDER BY created_at, name",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -160,7 +165,7 @@ impl Store {
     /// One wallet by id.
     pub async fn wallet(&self, id: &str) -> Result<Option<WalletRow>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, name, network, fingerprint, has_passphrase, created_at FROM wallets WHERE id = ?",
+            "SELECT id, name, network, fingerprint, has_passphrase, passphrase_nfkd, created_at FROM wallets WHERE id = ?",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -195,13 +200,14 @@ impl Store {
         accounts: &[AccountRow],
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO wallets (id, name, network, fingerprint, has_passphrase, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO wallets (id, name, network, fingerprint, has_passphrase, passphrase_nfkd, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&wallet.id)
         .bind(&wallet.name)
         .bind(wallet.network.as_str())
         .bind(&wallet.fingerprint)
         .bind(wallet.has_passphrase)
+        .bind(wallet.passphrase_nfkd)
         .bind(wallet.created_at)
         .execute(&mut **tx)
         .await?;
@@ -230,6 +236,27 @@ impl Store {
             .execute(&mut **tx)
             .await?;
         Ok(done.rows_affected() > 0)
+    }
+
+    /// Records how a wallet's passphrase was stretched (see [`WalletRow::passphrase_nfkd`]).
+    pub async fn set_passphrase_nfkd(&self, id: &str, nfkd: bool) -> Result<(), StoreError> {
+        sqlx::query("UPDATE wallets SET passphrase_nfkd = ? WHERE id = ?")
+            .bind(nfkd)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Names of the node profiles whose LND wallet was initialised from this
+    /// wallet's seed, oldest first.
+    pub async fn profiles_of_wallet(&self, wallet_id: &str) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT name FROM node_profiles WHERE wallet_id = ? ORDER BY created_at, name",
+        )
+        .bind(wallet_id)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// A setting's value.
@@ -319,6 +346,7 @@ fn wallet_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<WalletRow, StoreError>
         network: network.parse().map_err(corrupt)?,
         fingerprint: r.try_get("fingerprint")?,
         has_passphrase: r.try_get("has_passphrase")?,
+        passphrase_nfkd: r.try_get("passphrase_nfkd")?,
         created_at: r.try_get("created_at")?,
     })
 }

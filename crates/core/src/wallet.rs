@@ -7,12 +7,22 @@
 //! - Nothing is half-written: a wallet row exists only if its keychain entry
 //!   was written, and a keychain entry is removed again if its row could not be
 //!   committed. Deleting restores the keychain entry if the row delete fails.
+//!   No SQLite write transaction is ever open during a keychain (D-Bus) call:
+//!   a keychain prompt must not hold the database's write lock (the CLI
+//!   would wait on it and fail with "database is locked").
 //! - Addresses come from the stored xpubs: listing them never reads the seed.
+//! - The words leave the keychain only after a confirmation (the passphrase,
+//!   or a one-time code shown outside the web view: see [`crate::confirm`]).
+//! - The passphrase is NFKD-normalised into the seed (BIP39). Wallets an
+//!   earlier version derived from the passphrase's bytes as typed keep their
+//!   keys (their funds are there) and are flagged so the user is told.
 
+use crate::confirm::{Challenge, ConfirmError, ConfirmTarget, Confirmation, Confirmer};
 use crate::keychain::{KeychainError, SecretStore};
 use crate::keys::{
-    master_key, parse_address, parse_mnemonic, phrase_of, seed_from, AccountKey, AddressError,
-    Chain, MnemonicError, Purpose,
+    master_key, normalize_passphrase, parse_address, parse_mnemonic, passphrase_is_normalized,
+    phrase_of, seed_from, seed_from_unnormalized, AccountKey, AddressError, Chain, MnemonicError,
+    Purpose,
 };
 use crate::network::Network;
 use crate::store::{AccountRow, Store, StoreError, WalletRow};
@@ -88,6 +98,21 @@ pub enum WalletError {
     /// Reveal was asked with the wrong passphrase (or confirmation).
     #[error("{0}")]
     NotConfirmed(&'static str),
+    /// Too soon after wrong confirmations.
+    #[error("Too many wrong answers. Wait {retry_in_secs} seconds, then try again.")]
+    TooSoon {
+        /// Seconds until the next attempt is accepted.
+        retry_in_secs: u64,
+    },
+    /// Deleting would leave nodes whose wallet comes from these words.
+    #[error("This wallet's words are the seed of the node{} {}: their on-chain funds can be recovered only from these words. Write the words down first; to delete anyway, confirm by naming {}.",
+        if .nodes.len() == 1 { "" } else { "s" },
+        .nodes.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", "),
+        if .nodes.len() == 1 { "that node" } else { "those nodes" })]
+    LinkedNodes {
+        /// The profiles' names.
+        nodes: Vec<String>,
+    },
     /// A request field out of range.
     #[error("{0}")]
     BadRequest(String),
@@ -158,6 +183,11 @@ pub struct WalletSummary {
     pub fingerprint: String,
     /// Whether the seed includes a BIP39 passphrase.
     pub has_passphrase: bool,
+    /// The passphrase (with accents or other non-ASCII characters) was
+    /// stretched as typed by an earlier version, not NFKD-normalised as
+    /// BIP39 requires: other BIP39 wallets restoring these words with this
+    /// passphrase find another, empty wallet. The user must be told.
+    pub legacy_passphrase: bool,
     /// Unix seconds.
     #[ts(type = "number")]
     pub created_at: i64,
@@ -191,6 +221,8 @@ pub struct WalletDetail {
     pub wallet: WalletSummary,
     /// BIP84, BIP86, BIP49, BIP44 (in that order).
     pub accounts: Vec<AccountInfo>,
+    /// Node profiles whose LND wallet was initialised from these words.
+    pub linked_nodes: Vec<String>,
 }
 
 /// One address with its path.
@@ -246,6 +278,7 @@ impl Drop for RevealedWords {
 pub struct WalletService {
     store: Store,
     keychain: Arc<dyn SecretStore>,
+    confirmer: Confirmer,
 }
 
 fn secret_name(wallet_id: &str) -> String {
@@ -285,7 +318,53 @@ fn now_unix() -> i64 {
 impl WalletService {
     /// A service over `store` and `keychain`.
     pub fn new(store: Store, keychain: Arc<dyn SecretStore>) -> Self {
-        WalletService { store, keychain }
+        WalletService {
+            confirmer: Confirmer::new(store.clone()),
+            store,
+            keychain,
+        }
+    }
+
+    /// A one-time code confirming `target`, to show the user outside the
+    /// web view (see [`crate::confirm`]).
+    pub fn challenge(&self, target: ConfirmTarget) -> Challenge {
+        self.confirmer.challenge(target)
+    }
+
+    /// Checks `confirmation` for `target`: the passphrase `expected` (NFKD
+    /// compared), when given, or a code; backs off after wrong answers.
+    pub(crate) async fn confirm(
+        &self,
+        target: &ConfirmTarget,
+        confirmation: &Confirmation,
+        expected_passphrase: Option<&SecretString>,
+    ) -> Result<(), WalletError> {
+        self.confirmer.check_wait().await.map_err(from_confirm)?;
+        let right = match (confirmation, expected_passphrase) {
+            (Confirmation::Passphrase { passphrase }, Some(expected)) => {
+                let typed = normalize_passphrase(&passphrase.0);
+                !typed.is_empty() && *typed == *normalize_passphrase(expected)
+            }
+            (Confirmation::Code { challenge_id, code }, _) => {
+                self.confirmer.take_code(target, challenge_id, &code.0)
+            }
+            (Confirmation::Passphrase { .. }, None) => false,
+        };
+        self.confirmer.record(right).await?;
+        if right {
+            return Ok(());
+        }
+        Err(WalletError::NotConfirmed(match confirmation {
+            Confirmation::Passphrase { .. } if expected_passphrase.is_some() => {
+                "That is not this wallet's passphrase."
+            }
+            Confirmation::Passphrase { .. } => {
+                "There is no passphrase to give here; confirm with the code Switchyard shows."
+            }
+            Confirmation::Code { .. } => {
+                "That code is wrong or has expired. Ask for a new code and type it exactly."
+            }
+        }))
     }
 
     /// The database.
@@ -315,6 +394,7 @@ impl WalletService {
         let mnemonic = parse_mnemonic(&req.words)?;
         let words = phrase_of(&mnemonic);
         let (fingerprint, accounts) = {
+            // NFKD-normalised passphrase (BIP39).
             let seed = seed_from(&mnemonic, &req.passphrase);
             let master = master_key(&seed, req.network);
             let accounts: Vec<AccountKey> = Purpose::ALL
@@ -340,6 +420,7 @@ impl WalletService {
             network: req.network,
             fingerprint,
             has_passphrase: !req.passphrase.expose_secret().is_empty(),
+            passphrase_nfkd: Some(true),
             created_at: now_unix(),
         };
         let account_rows: Vec<AccountRow> = accounts
@@ -352,30 +433,82 @@ impl WalletService {
             })
             .collect();
 
-        let mut tx = self.store.begin().await?;
-        Store::insert_wallet(&mut tx, &row, &account_rows).await?;
+        // The keychain first, with no transaction open (a keychain prompt
+        // must not hold SQLite's write lock); then the rows in one short
+        // transaction; if they fail, the entry goes again.
         let name_in_keychain = secret_name(&row.id);
         let secret = encode_secret(&words, &req.passphrase);
         {
             let key = name_in_keychain.clone();
-            // On error the transaction is dropped, which rolls the rows back.
             self.blocking(move |kc| kc.put(&key, &secret)).await?;
         }
-        if let Err(e) = tx.commit().await {
+        let inserted = async {
+            let mut tx = self.store.begin().await?;
+            Store::insert_wallet(&mut tx, &row, &account_rows).await?;
+            tx.commit().await.map_err(StoreError::from)
+        }
+        .await;
+        if let Err(e) = inserted {
             let key = name_in_keychain.clone();
             if let Err(cleanup) = self.blocking(move |kc| kc.delete(&key)).await {
                 tracing::error!(entry = %name_in_keychain, error = %cleanup,
                     "wallet row not committed and its keychain entry could not be removed");
             }
-            return Err(StoreError::from(e).into());
+            return Err(e.into());
         }
         tracing::info!(wallet = %row.id, network = %row.network, "wallet created");
         Ok(summary(&row))
     }
 
-    /// All wallets.
+    /// All wallets. Wallets with a passphrase not yet checked for how it
+    /// was stretched are checked first (see [`WalletService::check_passphrase`]).
     pub async fn list(&self) -> Result<Vec<WalletSummary>, WalletError> {
-        Ok(self.store.wallets().await?.iter().map(summary).collect())
+        let mut rows = self.store.wallets().await?;
+        for row in rows.iter_mut().filter(|r| r.passphrase_nfkd.is_none()) {
+            match self.check_passphrase(row).await {
+                Ok(nfkd) => row.passphrase_nfkd = Some(nfkd),
+                // The keychain may be locked now; checked again next time.
+                Err(e) => tracing::warn!(wallet = %row.id, error = %e,
+                    "could not check how the wallet's passphrase was stretched"),
+            }
+        }
+        Ok(rows.iter().map(summary).collect())
+    }
+
+    /// Finds out how an existing wallet's passphrase was stretched into its
+    /// stored keys and records it: a passphrase that NFKD leaves unchanged
+    /// gives the same seed either way; otherwise the stored fingerprint
+    /// tells which derivation made the wallet. Reads the keychain once.
+    async fn check_passphrase(&self, row: &WalletRow) -> Result<bool, WalletError> {
+        let (words, passphrase) = self.read_secret(row).await?;
+        let nfkd = if passphrase_is_normalized(&passphrase) {
+            true
+        } else {
+            let mnemonic = parse_mnemonic(&words)?;
+            let legacy = seed_from_unnormalized(&mnemonic, &passphrase);
+            let fp = master_key(&legacy, row.network).fingerprint(crate::keys::account::secp());
+            fp.to_string() != row.fingerprint
+        };
+        self.store.set_passphrase_nfkd(&row.id, nfkd).await?;
+        if !nfkd {
+            tracing::warn!(wallet = %row.id,
+                "wallet derived from an unnormalised passphrase by an earlier version");
+        }
+        Ok(nfkd)
+    }
+
+    /// The seed the wallet's stored keys came from: NFKD-normalised, or the
+    /// passphrase's bytes for a wallet an earlier version made that way.
+    fn seed_of(
+        row: &WalletRow,
+        mnemonic: &bip39::Mnemonic,
+        passphrase: &SecretString,
+    ) -> Zeroizing<[u8; 64]> {
+        if row.passphrase_nfkd == Some(false) {
+            seed_from_unnormalized(mnemonic, passphrase)
+        } else {
+            seed_from(mnemonic, passphrase)
+        }
     }
 
     async fn row(&self, id: &str) -> Result<WalletRow, WalletError> {
@@ -452,6 +585,7 @@ impl WalletService {
         Ok(WalletDetail {
             wallet: summary(&row),
             accounts,
+            linked_nodes: self.store.profiles_of_wallet(&row.id).await?,
         })
     }
 
@@ -567,35 +701,49 @@ impl WalletService {
     }
 
     /// Reveals the recovery words. The caller proves intent: a wallet with a
-    /// BIP39 passphrase needs that passphrase (checked against the stored
-    /// fingerprint); a wallet without one needs its name typed as confirmation.
+    /// BIP39 passphrase needs that passphrase; a wallet without one needs a
+    /// code from [`WalletService::challenge`] for [`ConfirmTarget::Words`].
+    /// Wrong answers back off exponentially.
     pub async fn reveal_words(
         &self,
         id: &str,
-        confirmation: &SecretString,
+        confirmation: &Confirmation,
     ) -> Result<RevealedWords, WalletError> {
         let row = self.row(id).await?;
         let (words, passphrase) = self.read_secret(&row).await?;
-        if row.has_passphrase {
-            let mnemonic = parse_mnemonic(&words)?;
-            let seed = seed_from(&mnemonic, confirmation);
-            let fp = master_key(&seed, row.network).fingerprint(crate::keys::account::secp());
-            if fp.to_string() != row.fingerprint
-                || confirmation.expose_secret() != passphrase.expose_secret()
-            {
+        let target = ConfirmTarget::Words {
+            wallet_id: row.id.clone(),
+        };
+        match (row.has_passphrase, confirmation) {
+            (true, Confirmation::Code { .. }) => {
                 return Err(WalletError::NotConfirmed(
-                    "That is not this wallet's passphrase. The words are revealed only with the passphrase.",
-                ));
+                    "This wallet has a passphrase: type it to reveal the words.",
+                ))
             }
-        } else if confirmation.expose_secret().trim() != row.name {
-            return Err(WalletError::NotConfirmed(
-                "Type the wallet's name exactly to reveal its recovery words.",
-            ));
+            (true, _) => {
+                self.confirm(&target, confirmation, Some(&passphrase))
+                    .await?
+            }
+            (false, _) => self.confirm(&target, confirmation, None).await?,
         }
         tracing::warn!(wallet = %row.id, "recovery words revealed on request");
         Ok(RevealedWords {
             words: words.expose_secret().to_string(),
         })
+    }
+
+    /// The wallet's passphrase, to check another secret's confirmation
+    /// against (a node password of a node this wallet initialised). None:
+    /// the wallet has none.
+    pub(crate) async fn passphrase_of(
+        &self,
+        id: &str,
+    ) -> Result<Option<SecretString>, WalletError> {
+        let row = self.row(id).await?;
+        if !row.has_passphrase {
+            return Ok(None);
+        }
+        Ok(Some(self.read_secret(&row).await?.1))
     }
 
     /// The wallet's BIP32 master private key (`xprv…`/`tprv…`), to hand to
@@ -605,38 +753,64 @@ impl WalletService {
         let row = self.row(id).await?;
         let (words, passphrase) = self.read_secret(&row).await?;
         let mnemonic = parse_mnemonic(&words)?;
-        let seed = seed_from(&mnemonic, &passphrase);
+        let seed = Self::seed_of(&row, &mnemonic, &passphrase);
         let master = master_key(&seed, row.network);
         tracing::info!(wallet = %row.id, "master key handed to a node for InitWallet");
         Ok((row.network, Zeroizing::new(master.to_string())))
     }
 
     /// Deletes a wallet: its keychain entry and its rows, both or neither.
-    pub async fn delete(&self, id: &str) -> Result<(), WalletError> {
+    /// A wallet whose words initialised node profiles is deleted only when
+    /// `unlink_nodes` names every one of them (the user saw which nodes
+    /// lose the record of where their seed came from).
+    pub async fn delete(&self, id: &str, unlink_nodes: &[String]) -> Result<(), WalletError> {
         let row = self.row(id).await?;
+        let linked = self.store.profiles_of_wallet(&row.id).await?;
+        if !linked
+            .iter()
+            .all(|n| unlink_nodes.iter().any(|u| u.trim() == n))
+        {
+            return Err(WalletError::LinkedNodes { nodes: linked });
+        }
         // Keep the secret in memory so it can be put back if the rows stay.
         let key = secret_name(&row.id);
         let previous = {
             let key = key.clone();
             self.blocking(move |kc| kc.get(&key)).await?
         };
-        let mut tx = self.store.begin().await?;
-        Store::delete_wallet(&mut tx, &row.id).await?;
+        // The keychain entry first, with no transaction open; then the rows.
         {
             let key = key.clone();
             self.blocking(move |kc| kc.delete(&key)).await?;
         }
-        if let Err(e) = tx.commit().await {
+        let deleted = async {
+            let mut tx = self.store.begin().await?;
+            Store::delete_wallet(&mut tx, &row.id).await?;
+            tx.commit().await.map_err(StoreError::from)
+        }
+        .await;
+        if !linked.is_empty() {
+            tracing::warn!(wallet = %row.id, nodes = ?linked, "wallet deleted although nodes were initialised from it");
+        }
+        if let Err(e) = deleted {
             if let Some(secret) = previous {
                 if let Err(restore) = self.blocking(move |kc| kc.put(&key, &secret)).await {
                     tracing::error!(wallet = %row.id, error = %restore,
                         "wallet rows kept but its keychain entry could not be restored");
                 }
             }
-            return Err(StoreError::from(e).into());
+            return Err(e.into());
         }
         tracing::info!(wallet = %row.id, "wallet deleted");
         Ok(())
+    }
+}
+
+fn from_confirm(e: ConfirmError) -> WalletError {
+    match e {
+        ConfirmError::Wrong(m) => WalletError::NotConfirmed(m),
+        ConfirmError::TooSoon { retry_in_secs } => WalletError::TooSoon { retry_in_secs },
+        ConfirmError::Store(s) => WalletError::Store(s),
     }
 }
 
@@ -647,6 +821,7 @@ fn summary(row: &WalletRow) -> WalletSummary {
         network: row.network,
         fingerprint: row.fingerprint.clone(),
         has_passphrase: row.has_passphrase,
+        legacy_passphrase: row.passphrase_nfkd == Some(false),
         created_at: row.created_at,
     }
 }
@@ -707,11 +882,11 @@ mod tests {
         kc.fail_with(Some(KeychainError::Unavailable {
             detail: "test".into(),
         }));
-        assert!(svc.delete(&w.id).await.is_err());
+        assert!(svc.delete(&w.id, &[]).await.is_err());
         kc.fail_with(None);
         assert_eq!(svc.list().await.unwrap().len(), 1);
         assert!(svc.seed_present(&w.id).await.unwrap());
-        svc.delete(&w.id).await.unwrap();
+        svc.delete(&w.id, &[]).await.unwrap();
         assert!(svc.list().await.unwrap().is_empty());
         assert!(kc.is_empty());
     }
@@ -739,41 +914,138 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn reveal_requires_passphrase_or_name() {
+    async fn reveal_requires_the_passphrase_or_a_fresh_code() {
         let (svc, _kc, _d) = service().await;
+        let pass = |p: &str| Confirmation::passphrase(s(p));
         let with = svc
             .create(new("with", Network::Bitcoin, "TREZOR"))
             .await
             .unwrap();
         assert!(matches!(
-            svc.reveal_words(&with.id, &s("trezor")).await,
+            svc.reveal_words(&with.id, &pass("trezor")).await,
             Err(WalletError::NotConfirmed(_))
         ));
+        // One wrong answer: the next is accepted only a second later.
+        assert!(matches!(
+            svc.reveal_words(&with.id, &pass("TREZOR")).await,
+            Err(WalletError::TooSoon { .. })
+        ));
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
         assert_eq!(
-            svc.reveal_words(&with.id, &s("TREZOR"))
+            svc.reveal_words(&with.id, &pass("TREZOR"))
                 .await
                 .unwrap()
                 .words,
             ABANDON
         );
+        // A code does not replace the passphrase.
+        let ch = svc.challenge(ConfirmTarget::Words {
+            wallet_id: with.id.clone(),
+        });
+        assert!(svc
+            .reveal_words(&with.id, &Confirmation::code(ch.id, ch.code))
+            .await
+            .is_err());
         let without = svc
             .create(new("without", Network::Regtest, ""))
             .await
             .unwrap();
-        assert!(svc.reveal_words(&without.id, &s("")).await.is_err());
+        // Its name, shown on screen, no longer reveals anything.
+        assert!(svc
+            .reveal_words(&without.id, &pass("without"))
+            .await
+            .is_err());
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        let target = ConfirmTarget::Words {
+            wallet_id: without.id.clone(),
+        };
+        let ch = svc.challenge(target.clone());
+        let revealed = svc
+            .reveal_words(
+                &without.id,
+                &Confirmation::code(ch.id.clone(), ch.code.clone()),
+            )
+            .await
+            .unwrap();
+        assert_eq!(revealed.words, ABANDON);
+        assert_eq!(format!("{revealed:?}"), "RevealedWords(<redacted>)");
+        // Used once.
+        assert!(svc
+            .reveal_words(&without.id, &Confirmation::code(ch.id, ch.code))
+            .await
+            .is_err());
+    }
+
+    #[tokio::test]
+    async fn passphrases_are_normalised_and_old_wallets_are_flagged() {
+        let (svc, kc, _d) = service().await;
+        // NFC and NFD "été": one wallet.
+        let nfc = svc
+            .create(new("nfc", Network::Bitcoin, "\u{e9}t\u{e9}"))
+            .await
+            .unwrap();
+        assert_eq!(nfc.fingerprint, "e75b2e01", "the reference derivation");
+        assert!(matches!(
+            svc.create(new("nfd", Network::Bitcoin, "e\u{301}te\u{301}"))
+                .await,
+            Err(WalletError::Duplicate { .. })
+        ));
+        // A wallet an earlier version made from the NFC bytes as typed.
+        let mnemonic = parse_mnemonic(&s(ABANDON)).unwrap();
+        let legacy_seed = seed_from_unnormalized(&mnemonic, &s("\u{e9}t\u{e9}"));
+        let master = master_key(&legacy_seed, Network::Regtest);
+        let row = WalletRow {
+            id: "w_00000000000000aa".into(),
+            name: "old".into(),
+            network: Network::Regtest,
+            fingerprint: master.fingerprint(crate::keys::account::secp()).to_string(),
+            has_passphrase: true,
+            passphrase_nfkd: None,
+            created_at: 1,
+        };
+        let accounts: Vec<AccountRow> = Purpose::ALL
+            .into_iter()
+            .map(|p| {
+                let a = AccountKey::derive(&master, p, Network::Regtest, 0);
+                AccountRow {
+                    purpose: p.number(),
+                    account: 0,
+                    path: crate::keys::format_path(&a.path),
+                    xpub: a.xpub.to_string(),
+                }
+            })
+            .collect();
+        let mut tx = svc.store.begin().await.unwrap();
+        Store::insert_wallet(&mut tx, &row, &accounts)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        kc.put(
+            &secret_name(&row.id),
+            &encode_secret(&s(ABANDON), &s("\u{e9}t\u{e9}")),
+        )
+        .unwrap();
+        let all = svc.list().await.unwrap();
+        let old = all.iter().find(|w| w.id == row.id).unwrap();
+        assert!(old.legacy_passphrase, "flagged for the user");
+        assert!(
+            !all.iter()
+                .find(|w| w.id == nfc.id)
+                .unwrap()
+                .legacy_passphrase
+        );
+        // Its keys stay what they were: a node initialised from it gets the old master key.
+        let (_, xprv) = svc.master_xprv(&row.id).await.unwrap();
+        assert_eq!(xprv.as_str(), master.to_string());
+        // The check ran once and was stored.
         assert_eq!(
-            svc.reveal_words(&without.id, &s("without"))
+            svc.store
+                .wallet(&row.id)
                 .await
                 .unwrap()
-                .words,
-            ABANDON
-        );
-        assert_eq!(
-            format!(
-                "{:?}",
-                svc.reveal_words(&without.id, &s("without")).await.unwrap()
-            ),
-            "RevealedWords(<redacted>)"
+                .unwrap()
+                .passphrase_nfkd,
+            Some(false)
         );
     }
 
@@ -811,6 +1083,66 @@ mod tests {
                 .await,
             Err(WalletError::BadRequest(_))
         ));
+    }
+
+    /// A keychain whose every call waits, like one showing a prompt.
+    struct PromptingKeychain {
+        inner: MemoryKeychain,
+        pause: std::time::Duration,
+    }
+
+    impl SecretStore for PromptingKeychain {
+        fn put(&self, name: &str, secret: &SecretString) -> Result<(), KeychainError> {
+            std::thread::sleep(self.pause);
+            self.inner.put(name, secret)
+        }
+        fn get(&self, name: &str) -> Result<Option<SecretString>, KeychainError> {
+            std::thread::sleep(self.pause);
+            self.inner.get(name)
+        }
+        fn delete(&self, name: &str) -> Result<(), KeychainError> {
+            std::thread::sleep(self.pause);
+            self.inner.delete(name)
+        }
+    }
+
+    /// While a keychain call waits (a prompt on screen), another process can
+    /// still write the database: no write transaction is held across it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn no_write_lock_is_held_while_the_keychain_prompts() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in(dir.path()).await.unwrap();
+        let kc = Arc::new(PromptingKeychain {
+            inner: MemoryKeychain::default(),
+            pause: std::time::Duration::from_secs(3),
+        });
+        let svc = WalletService::new(store, kc);
+        // Another handle on the same file, as the CLI holds while the app runs.
+        let other = Store::open_in(dir.path()).await.unwrap();
+        let write_meanwhile = |n: u32| {
+            let other = other.clone();
+            async move {
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                let t = std::time::Instant::now();
+                other.set_setting("probe", &n.to_string()).await.unwrap();
+                t.elapsed()
+            }
+        };
+        let (created, waited) = tokio::join!(
+            svc.create(new("a", Network::Regtest, "")),
+            write_meanwhile(1)
+        );
+        let w = created.unwrap();
+        assert!(
+            waited < std::time::Duration::from_secs(1),
+            "waited {waited:?} during create"
+        );
+        let (deleted, waited) = tokio::join!(svc.delete(&w.id, &[]), write_meanwhile(2));
+        deleted.unwrap();
+        assert!(
+            waited < std::time::Duration::from_secs(1),
+            "waited {waited:?} during delete"
+        );
     }
 
     #[test]

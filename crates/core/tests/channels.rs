@@ -74,6 +74,23 @@ async fn channels_payments_backups_and_events() {
 
     let hub = EventHub::start(alice.clone(), Some(backups.path().to_path_buf()), (0, 0));
     let mut events = hub.subscribe();
+    // A second follower of alice whose backup folder cannot be made (a file
+    // is in the way): its backup events must say so, for the UI to show.
+    let blocked = backups.path().join("blocked");
+    std::fs::write(&blocked, b"not a folder").unwrap();
+    let blocked_node = service(&net, "alice");
+    let blocked_hub = EventHub::start(blocked_node.clone(), Some(blocked.join("alice")), (0, 0));
+    let mut blocked_events = blocked_hub.subscribe();
+    eventually(20, "the second follower's backup stream live", || async {
+        blocked_node
+            .stream_states()
+            .iter()
+            .any(|(k, st)| {
+                *k == switchyard_core::node::events::StreamKind::Backups && *st == StreamState::Live
+            })
+            .then_some(())
+    })
+    .await;
     eventually(20, "all streams live", || async {
         let s = alice.stream_states();
         (s.len() == 6 && s.iter().all(|(_, st)| *st == StreamState::Live)).then_some(())
@@ -113,6 +130,7 @@ async fn channels_payments_backups_and_events() {
         fee: None,
         min_htlc_msat: None,
         utxos: vec![],
+        allow_high_fee: false,
     };
     let e = alice.open_channel(&too_big).await.unwrap_err();
     assert!(matches!(e, NodeError::InsufficientFunds { .. }), "{e:?}");
@@ -176,7 +194,7 @@ async fn channels_payments_backups_and_events() {
         .expect("funding change among the coins");
     assert_eq!(change.confirmations, 0);
     let bumped = alice
-        .bump_fee(&opened.funding_txid, FeeChoice::SatPerVbyte(25))
+        .bump_fee(&opened.funding_txid, FeeChoice::SatPerVbyte(25), false)
         .await
         .unwrap();
     assert_eq!(bumped.outpoint, change.outpoint);
@@ -186,7 +204,7 @@ async fn channels_payments_backups_and_events() {
     })
     .await;
     let e = alice
-        .bump_fee(&"cd".repeat(32), FeeChoice::SatPerVbyte(25))
+        .bump_fee(&"cd".repeat(32), FeeChoice::SatPerVbyte(25), false)
         .await
         .unwrap_err();
     assert!(e.to_string().contains("cannot be sped up"), "{e}");
@@ -215,6 +233,17 @@ async fn channels_payments_backups_and_events() {
     })
     .await;
     assert!(holds >= 3);
+    let failure = next_event(&mut blocked_events, 30, "unsaved backup", |e| match e {
+        NodeEvent::Backup {
+            path: None,
+            error: Some(error),
+            ..
+        } => Some(error.clone()),
+        _ => None,
+    })
+    .await;
+    assert!(failure.contains("could not be saved"), "{failure}");
+    drop(blocked_hub);
 
     // Fee policy on the new channel, as the graph sees it (once LND has
     // added the new channel's edge to its graph).
@@ -438,6 +467,7 @@ async fn channels_payments_backups_and_events() {
             amount_sat: 250_000,
             send_all: false,
             fee: Some(FeeChoice::SatPerVbyte(3)),
+            allow_high_fee: false,
         })
         .await
         .unwrap();
@@ -459,6 +489,7 @@ async fn channels_payments_backups_and_events() {
             amount_sat: 1_000,
             send_all: false,
             fee: None,
+            allow_high_fee: false,
         })
         .await
         .unwrap_err();
@@ -469,15 +500,97 @@ async fn channels_payments_backups_and_events() {
             amount_sat: 9_000_000_000,
             send_all: false,
             fee: None,
+            allow_high_fee: false,
         })
         .await
         .unwrap_err();
     assert!(matches!(e, NodeError::InsufficientFunds { .. }), "{e:?}");
+    // An amount and "send everything" together: refused, nothing sent (the
+    // CLI's `onchain send ADDR 1000 --all` used to sweep the wallet).
+    let before_sweep = alice.balances().await.unwrap().onchain_confirmed_sat;
+    let e = alice
+        .send_coins(&SendCoinsRequest {
+            address: addr.clone(),
+            amount_sat: 1_000,
+            send_all: true,
+            fee: None,
+            allow_high_fee: false,
+        })
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("not both"), "{e}");
+    assert_eq!(
+        alice.balances().await.unwrap().onchain_confirmed_sat,
+        before_sweep
+    );
+    // A fee rate far above the node's estimate: refused with the fee in sats
+    // (about 141 vB × 900 sat/vB), until the user confirms it.
+    let e = alice
+        .send_coins(&SendCoinsRequest {
+            address: addr.clone(),
+            amount_sat: 10_000,
+            send_all: false,
+            fee: Some(FeeChoice::SatPerVbyte(900)),
+            allow_high_fee: false,
+        })
+        .await
+        .unwrap_err();
+    let NodeError::HighFeeRate {
+        rate_sat_per_vbyte,
+        fee_sat,
+        ..
+    } = &e
+    else {
+        panic!("{e:?}")
+    };
+    assert_eq!(*rate_sat_per_vbyte, 900);
+    assert!((100 * 900..=300 * 900).contains(fee_sat), "{e}");
+    let api = ApiError::from(e.clone());
+    assert_eq!(api.code, ErrorCode::FeeRateHigh);
+    assert!(
+        api.message.contains(&format!(
+            "{} sats",
+            switchyard_core::amount::grouped(*fee_sat)
+        )),
+        "{api:?}"
+    );
+    // The same for a channel open (before any peer is contacted) and a close.
+    let e = alice
+        .open_channel(&OpenChannelRequest {
+            amount_sat: 100_000,
+            fee: Some(FeeChoice::SatPerVbyte(2_000)),
+            ..too_big.clone()
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(e, NodeError::HighFeeRate { .. }), "{e:?}");
+    // Confirmed: it goes out at that rate.
+    let pricey = alice
+        .send_coins(&SendCoinsRequest {
+            address: addr.clone(),
+            amount_sat: 10_000,
+            send_all: false,
+            fee: Some(FeeChoice::SatPerVbyte(900)),
+            allow_high_fee: true,
+        })
+        .await
+        .unwrap();
+    let paid_fee = eventually(20, "the confirmed send in the wallet", || async {
+        alice
+            .transactions()
+            .await
+            .ok()?
+            .into_iter()
+            .find(|t| t.txid == pricey)
+            .map(|t| t.fee_sat)
+    })
+    .await;
+    assert!(paid_fee >= 100 * 900, "{paid_fee}");
     let txs = alice.transactions().await.unwrap();
     assert!(txs.iter().any(|t| t.txid == txid && t.confirmations == 0));
     let send_txid = txid.clone();
     let e = alice
-        .bump_fee(&txid, FeeChoice::SatPerVbyte(1))
+        .bump_fee(&txid, FeeChoice::SatPerVbyte(1), false)
         .await
         .map(|b| b.outpoint);
     // Either bumped (there was change) or refused with a reason: never silent.
@@ -607,6 +720,7 @@ async fn channels_payments_backups_and_events() {
             force: false,
             fee: Some(FeeChoice::SatPerVbyte(2)),
             delivery_address: None,
+            allow_high_fee: false,
         })
         .await
         .unwrap();
@@ -647,6 +761,7 @@ async fn channels_payments_backups_and_events() {
             force: true,
             fee: Some(FeeChoice::SatPerVbyte(5)),
             delivery_address: None,
+            allow_high_fee: false,
         })
         .await
         .unwrap_err();
@@ -657,6 +772,7 @@ async fn channels_payments_backups_and_events() {
             force: true,
             fee: None,
             delivery_address: None,
+            allow_high_fee: false,
         })
         .await
         .unwrap();
@@ -678,6 +794,7 @@ async fn channels_payments_backups_and_events() {
             force: false,
             fee: None,
             delivery_address: None,
+            allow_high_fee: false,
         })
         .await
         .unwrap_err();

@@ -1,17 +1,26 @@
 //! A fresh LND initialised from a Switchyard wallet's words (`InitWallet`
 //! with the BIP32 master key): the node's first BIP84 address is the one the
 //! words give, the wallet password lives in the keychain, and the node is
-//! unlocked automatically after it restarts. Real btcd, real LND, real
-//! keychain (Secret Service under scripts/with-keyring.sh), real SQLite.
+//! unlocked automatically after it restarts. The generated password is never
+//! lost: a refused init forgets it (LND has no wallet), an init whose answer
+//! never came keeps it (LND made the wallet), a profile holding the only copy
+//! cannot be removed until the password is revealed (after a one-time code),
+//! and the wallet that seeded nodes is deleted only when they are named.
+//! Real btcd, real LND, real keychain (Secret Service under
+//! scripts/with-keyring.sh), real SQLite.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is how a test reports
 
-use secrecy::SecretString;
+mod common;
+
+use secrecy::{ExposeSecret, SecretString};
 use std::time::Duration;
+use switchyard_core::confirm::{ConfirmTarget, Confirmation};
 use switchyard_core::keys::{derive_at_path, Chain, DeriveOptions, Purpose};
 use switchyard_core::node::onchain::AddressKind;
 use switchyard_core::node::{InitNodeRequest, NodeService, NodeState, ProfileError, ProfileKind};
 use switchyard_core::wallet::NewWallet;
+use switchyard_core::wallet::WalletError;
 use switchyard_core::{Context, ErrorCode, Network};
 use switchyard_regtest::bins::Binaries;
 use switchyard_regtest::lnd::Lnd;
@@ -107,6 +116,30 @@ async fn a_fresh_lnd_takes_our_seed_and_is_unlocked_on_restart() {
         .unwrap_err();
     assert!(e.to_string().contains("TLS certificate"), "{e}");
 
+    // LND refuses a master key of another network: the password it was
+    // never given is forgotten, and no profile is left.
+    let mainnet = ctx
+        .wallets
+        .create(NewWallet {
+            name: "mainnet words".into(),
+            network: Network::Bitcoin,
+            words: SecretString::from(WORDS.to_string()),
+            passphrase: SecretString::from(String::new()),
+        })
+        .await
+        .unwrap();
+    let e = ctx
+        .profiles
+        .init_node(&ctx.wallets, request("dave on mainnet", &mainnet.id))
+        .await
+        .unwrap_err();
+    assert!(
+        !matches!(e, ProfileError::InitUnconfirmed { .. }),
+        "a refusal is certain: {e}"
+    );
+    assert!(ctx.profiles.resolve("dave on mainnet").await.is_err());
+    ctx.wallets.delete(&mainnet.id, &[]).await.unwrap();
+
     // Initialise: the profile is stored, its secrets are in the keychain.
     let profile = ctx
         .profiles
@@ -115,6 +148,8 @@ async fn a_fresh_lnd_takes_our_seed_and_is_unlocked_on_restart() {
         .unwrap();
     assert_eq!(profile.kind, ProfileKind::Stored);
     assert!(profile.auto_unlock);
+    assert!(profile.password_only_here);
+    assert!(!profile.macaroon_missing);
     assert_eq!(profile.wallet_id.as_deref(), Some(wallet.id.as_str()));
 
     let (_, source) = ctx.profiles.activate("dave").await.unwrap();
@@ -207,12 +242,188 @@ async fn a_fresh_lnd_takes_our_seed_and_is_unlocked_on_restart() {
     let s = connected(&fresh).await;
     assert_eq!(s.alias.as_deref(), Some("dave"));
 
+    // Only Switchyard knows dave's wallet password: removing is refused.
+    let e = ctx.profiles.remove("dave").await.unwrap_err();
+    assert_eq!(
+        switchyard_core::ApiError::from(e).code,
+        ErrorCode::PasswordNotSaved
+    );
+    // Deleting the wallet that seeded dave needs dave named.
+    let e = ctx.wallets.delete(&wallet.id, &[]).await.unwrap_err();
+    match &e {
+        WalletError::LinkedNodes { nodes } => assert_eq!(nodes, &["dave".to_string()]),
+        other => panic!("{other:?}"),
+    }
+    assert!(e.to_string().contains("\"dave\""), "{e}");
+    let detail = ctx.wallets.detail(&wallet.id).await.unwrap();
+    assert_eq!(detail.linked_nodes, ["dave"]);
+    // Reveal it: a wrong code is refused (and used up), then a fresh one works.
+    let target = ConfirmTarget::NodePassword {
+        profile_id: profile.id.clone(),
+    };
+    let ch = ctx.wallets.challenge(target.clone());
+    let e = ctx
+        .profiles
+        .reveal_password(
+            &ctx.wallets,
+            "dave",
+            &Confirmation::code(ch.id.clone(), SecretString::from("XXXXXX".to_string())),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        switchyard_core::ApiError::from(e).code,
+        ErrorCode::NotConfirmed
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await; // the back-off
+    let ch = ctx.wallets.challenge(target);
+    let revealed = ctx
+        .profiles
+        .reveal_password(&ctx.wallets, "dave", &Confirmation::code(ch.id, ch.code))
+        .await
+        .unwrap();
+    assert_eq!(revealed.password.len(), 64, "32 random bytes in hex");
+    assert_eq!(format!("{revealed:?}"), "RevealedPassword(<redacted>)");
+    let unlocked_with = ctx.profiles.source("dave").await.unwrap();
+    assert_eq!(
+        unlocked_with.unlock_password.unwrap().expose_secret(),
+        revealed.password,
+        "the password shown is the one that unlocks the node"
+    );
+    assert!(
+        !ctx.profiles
+            .resolve("dave")
+            .await
+            .unwrap()
+            .password_only_here
+    );
     ctx.profiles.remove("dave").await.unwrap();
     let e = ctx.profiles.source("dave").await.unwrap_err();
     assert_eq!(
         switchyard_core::ApiError::from(e).code,
         ErrorCode::ProfileNotFound
     );
-    ctx.wallets.delete(&wallet.id).await.unwrap();
+    ctx.wallets.delete(&wallet.id, &[]).await.unwrap();
+    drop(net);
+}
+
+/// `node init` over a slow path: LND creates the wallet, but its answer comes
+/// after our time limit. The password must be kept (LND uses it), in a
+/// profile that waits for the macaroon; with LND's macaroon file added, the
+/// node restarts locked and the kept password unlocks it.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_init_whose_answer_is_lost_keeps_the_password() {
+    let net = tokio::task::spawn_blocking(|| {
+        switchyard_regtest::Network::up(NetworkOptions::temp("init-lost"))
+    })
+    .await
+    .unwrap()
+    .expect("regtest up");
+    let bins = Binaries::locate().unwrap();
+    let erin_dir = net.dir().join("erin");
+    let ports = free_ports(3).unwrap();
+    let erin = Stop(
+        Lnd::start_without_wallet(
+            &bins.lnd,
+            &bins.lncli,
+            "erin",
+            &erin_dir,
+            [ports[0], ports[1], ports[2]],
+            &net.btcd,
+        )
+        .unwrap(),
+    );
+    // Every answer from erin takes 3 s; we wait 1 s for InitWallet's.
+    let proxy = common::slow_proxy(
+        format!("127.0.0.1:{}", ports[0]).parse().unwrap(),
+        Duration::from_secs(3),
+    )
+    .await;
+    let data = tempfile::tempdir().unwrap();
+    let ctx = Context::open(data.path()).await.unwrap();
+    let profiles = ctx
+        .profiles
+        .clone()
+        .with_init_timeout(Duration::from_secs(1));
+    let wallet = ctx
+        .wallets
+        .create(NewWallet {
+            name: "seed for erin".into(),
+            network: Network::Regtest,
+            words: SecretString::from(WORDS.to_string()),
+            passphrase: SecretString::from("erin".to_string()),
+        })
+        .await
+        .unwrap();
+    let e = profiles
+        .init_node(
+            &ctx.wallets,
+            InitNodeRequest {
+                name: "erin".into(),
+                endpoint: format!("127.0.0.1:{}", proxy.port),
+                tls_cert_path: erin_dir.join("tls.cert").display().to_string(),
+                wallet: wallet.id.clone(),
+                rescan: false,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ProfileError::InitUnconfirmed { .. }), "{e:?}");
+    let api = switchyard_core::ApiError::from(e);
+    assert_eq!(api.code, ErrorCode::InitUnconfirmed);
+    assert!(
+        api.message.contains("erin") && api.message.contains("macaroon"),
+        "{api:?}"
+    );
+    let kept = ctx.profiles.resolve("erin").await.unwrap();
+    assert!(kept.macaroon_missing && kept.password_only_here, "{kept:?}");
+    // Its password is there, and the wallet's passphrase also confirms a reveal.
+    let revealed = ctx
+        .profiles
+        .reveal_password(
+            &ctx.wallets,
+            "erin",
+            &Confirmation::passphrase(SecretString::from("erin".to_string())),
+        )
+        .await
+        .unwrap();
+    // LND wrote its admin macaroon once the wallet existed.
+    let mac = erin_dir.join("data/chain/bitcoin/regtest/admin.macaroon");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while !mac.exists() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "erin never wrote its macaroon"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let e = ctx
+        .profiles
+        .set_macaroon("erin", &data.path().join("none.macaroon"))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("macaroon"), "{e}");
+    let updated = ctx.profiles.set_macaroon("erin", &mac).await.unwrap();
+    assert!(!updated.macaroon_missing);
+    // Restart erin: locked; the kept password (as revealed) unlocks it.
+    let rec = {
+        let mut d = erin;
+        d.0.daemon.stop(Duration::from_secs(20));
+        let rec = d.0.record();
+        std::mem::forget(d);
+        rec
+    };
+    let mut restarted = Lnd::restart(&bins.lnd, &bins.lncli, &rec).unwrap();
+    restarted.wait_rpc_port(Duration::from_secs(60)).unwrap();
+    let _erin = Stop(restarted);
+    let mut direct = ctx.profiles.source("erin").await.unwrap();
+    assert_eq!(
+        direct.unlock_password.as_ref().unwrap().expose_secret(),
+        revealed.password
+    );
+    direct.endpoints = vec![format!("127.0.0.1:{}", ports[0])];
+    let s = connected(&NodeService::new(Some(direct))).await;
+    assert_eq!(s.alias.as_deref(), Some("erin"));
+    drop(proxy);
     drop(net);
 }

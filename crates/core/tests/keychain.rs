@@ -76,14 +76,20 @@ async fn wallet_lifecycle_with_the_real_keychain() {
         .unwrap();
     assert_eq!(a[0].address, "bcrt1q6rz28mcfaxtmd6v789l9rrlrusdprr9pz3cppk");
     assert!(svc.seed_present(&w.id).await.unwrap());
+    let ch = svc.challenge(switchyard_core::confirm::ConfirmTarget::Words {
+        wallet_id: w.id.clone(),
+    });
     assert_eq!(
-        svc.reveal_words(&w.id, &SecretString::from("kc".to_string()))
-            .await
-            .unwrap()
-            .words,
+        svc.reveal_words(
+            &w.id,
+            &switchyard_core::confirm::Confirmation::code(ch.id, ch.code)
+        )
+        .await
+        .unwrap()
+        .words,
         ABANDON
     );
-    svc.delete(&w.id).await.unwrap();
+    svc.delete(&w.id, &[]).await.unwrap();
     assert!(kc.get(&format!("wallet/{}/seed", w.id)).unwrap().is_none());
     assert!(svc.list().await.unwrap().is_empty());
 }
@@ -109,10 +115,15 @@ async fn missing_keychain_entry_is_reported_not_hidden() {
     kc.delete(&format!("wallet/{}/seed", w.id)).unwrap();
     assert!(!svc.seed_present(&w.id).await.unwrap());
     let err = svc
-        .reveal_words(&w.id, &SecretString::from("p".to_string()))
+        .reveal_words(
+            &w.id,
+            &switchyard_core::confirm::Confirmation::passphrase(SecretString::from(
+                "p".to_string(),
+            )),
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, WalletError::SecretMissing { .. }), "{err}");
     // Delete still works and cleans up the rows.
-    svc.delete(&w.id).await.unwrap();
+    svc.delete(&w.id, &[]).await.unwrap();
 }

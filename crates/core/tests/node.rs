@@ -140,7 +140,7 @@ async fn connection_status_and_every_failure_mode() {
         .profiles
         .add(NewProfile::Lndconnect {
             name: "bob via link".into(),
-            uri: bob.lndconnect.clone(),
+            uri: bob.lndconnect.clone().into(),
             network: Network::Regtest,
             extra_endpoints: vec![],
         })
@@ -151,7 +151,7 @@ async fn connection_status_and_every_failure_mode() {
         .profiles
         .add(NewProfile::Lndconnect {
             name: "bob via link".into(),
-            uri: bob.lndconnect.clone(),
+            uri: bob.lndconnect.clone().into(),
             network: Network::Regtest,
             extra_endpoints: vec![],
         })

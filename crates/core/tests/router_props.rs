@@ -671,3 +671,119 @@ fn our_balance_and_reliability_steer_the_choice() {
     assert_eq!(both.len(), 2);
     assert!(both[1].probability < both[0].probability);
 }
+
+/// Policies at the edges of their types: fees, rates and time locks up to
+/// their maxima, inbound fees at both ends.
+fn extreme_policy() -> impl Strategy<Value = Policy> {
+    (
+        prop_oneof![Just(0u32), Just(u32::MAX), any::<u32>()],
+        prop_oneof![Just(0u32), Just(u32::MAX), any::<u32>()],
+        prop_oneof![Just(0u16), Just(u16::MAX), any::<u16>()],
+        prop_oneof![Just(0u64), Just(u64::MAX), any::<u64>()],
+        prop_oneof![Just(0u64), Just(u64::MAX), any::<u64>()],
+        prop_oneof![Just(0i32), Just(i32::MIN), Just(i32::MAX), any::<i32>()],
+        prop_oneof![Just(0i32), Just(i32::MIN), Just(i32::MAX), any::<i32>()],
+    )
+        .prop_map(|(base, ppm, cltv, min, max, ib, ir)| Policy {
+            base_fee_msat: base,
+            fee_ppm: ppm,
+            cltv_delta: cltv,
+            htlc_min_msat: min.min(max),
+            htlc_max_msat: max,
+            disabled: false,
+            last_update: 0,
+            inbound_base_msat: ib,
+            inbound_fee_ppm: ir,
+        })
+}
+
+/// The same independent check as `check_route`, in 128-bit arithmetic so
+/// that nothing here can overflow whatever the policies.
+fn check_route_wide(g: &Graph, r: &Route, req: &RouteRequest, cfg: &RouterConfig) {
+    assert!(!r.hops.is_empty());
+    let mut amt = u128::from(req.amount_msat);
+    let mut cltv = u128::from(cfg.final_cltv_delta);
+    for (i, h) in r.hops.iter().enumerate().rev() {
+        assert_eq!(u128::from(h.amount_msat), amt);
+        assert!(amt <= u128::from(g.edge_channel(h.edge).capacity_sat) * 1000);
+        assert_eq!(u128::from(h.cltv_at_to), cltv);
+        if i > 0 {
+            let p = g.edge_policy(h.edge).unwrap();
+            assert!(amt >= u128::from(p.htlc_min_msat) && amt <= u128::from(p.htlc_max_msat));
+            let out = u128::from(p.base_fee_msat) + amt * u128::from(p.fee_ppm) / 1_000_000;
+            // No inbound fees among parallel channels in these graphs'
+            // checks: the fee is at least what the outbound policy asks,
+            // unless a discount lowers it (never below 0).
+            let fee = u128::from(h.fee_msat);
+            let has_inbound = g.has_inbound_fees(h.from);
+            if !has_inbound {
+                assert_eq!(fee, out, "outbound fee exact");
+            }
+            amt += fee;
+            cltv += u128::from(p.cltv_delta);
+        }
+    }
+    assert_eq!(u128::from(r.total_amount_msat), amt);
+    assert_eq!(u128::from(r.fee_msat), amt - u128::from(req.amount_msat));
+    assert_eq!(u128::from(r.total_cltv), cltv);
+    assert!(cltv <= u128::from(cfg.max_total_cltv));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+
+    /// Extreme values anywhere (amounts near u64::MAX, fees and rates at
+    /// u32::MAX, time locks at u16/u32::MAX, capacities past the bitcoin
+    /// supply): the router never overflows (debug builds would panic), and
+    /// what it returns is exact in 128-bit arithmetic and within the limits.
+    #[test]
+    fn extreme_values_never_overflow_the_route_arithmetic(
+        (n, chans) in graph_of(6, 12, extreme_policy().boxed()),
+        caps in prop::collection::vec(prop_oneof![Just(u64::MAX), Just(u64::MAX / 1000), any::<u64>()], 12),
+        s in 0usize..6,
+        t in 0usize..6,
+        amount_msat in prop_oneof![Just(u64::MAX), Just(u64::MAX - 1), Just(1u64), any::<u64>()],
+        final_cltv in prop_oneof![Just(u32::MAX), Just(2016u32), Just(2017u32), 0u32..3000, any::<u32>()],
+        fee_limit in prop::option::of(prop_oneof![Just(u64::MAX), any::<u64>()]),
+    ) {
+        let chans: Vec<Ch> = chans.into_iter().zip(caps).map(|(c, cap)| Ch { cap, ..c }).collect();
+        // No capping of htlc_max here: the extremes stay as drawn.
+        let specs: Vec<ChannelSpec> = chans.iter().enumerate().filter(|(_, c)| c.a != c.b).map(|(i, c)| ChannelSpec {
+            scid: (700_000u64 << 40) | ((i as u64) << 16),
+            node1: pk(c.a), node2: pk(c.b), capacity_sat: c.cap, policy1: c.p1, policy2: c.p2,
+        }).collect();
+        let g = Graph::from_channels(specs);
+        let m = g.node_count() as u32;
+        prop_assume!(m >= 2 && n >= 2);
+        let (s, t) = (s as u32 % m, (s as u32 + 1 + t as u32 % (m - 1)) % m);
+        let req = RouteRequest { source: s, target: t, amount_msat, ..Default::default() };
+        let mc = MissionControl::new();
+        let mut scratch = Scratch::new();
+        for cfg in [
+            RouterConfig { final_cltv_delta: final_cltv, fee_limit_msat: fee_limit, min_cltv_delta: 0, ..RouterConfig::fees_only() },
+            RouterConfig { final_cltv_delta: final_cltv, fee_limit_msat: fee_limit, current_height: u32::MAX, now: u64::MAX, ..RouterConfig::default() },
+        ] {
+            match k_routes(&g, &req, &cfg, &mc, &mut scratch, 3) {
+                Ok(routes) => {
+                    prop_assert!(final_cltv <= cfg.max_total_cltv);
+                    for r in &routes {
+                        check_route_wide(&g, r, &req, &cfg);
+                    }
+                }
+                Err(RouteError::FinalCltvTooLarge { final_cltv: f, max_total_cltv }) => {
+                    prop_assert_eq!(f, final_cltv);
+                    prop_assert!(f > max_total_cltv);
+                }
+                Err(_) => prop_assert!(final_cltv <= cfg.max_total_cltv, "a final time lock over the limit is named as such"),
+            }
+            // A circular route between the payer's channels, same extremes.
+            let mine: Vec<u32> = g.outgoing(s).map(|e| e >> 1).collect();
+            if let [out, inn, ..] = mine[..] {
+                if let Ok(r) = switchyard_core::graph::router::circular_route(&g, s, out, inn, amount_msat, HashMap::new(), &cfg, &mc, &mut scratch) {
+                    prop_assert!(r.total_cltv <= cfg.max_total_cltv);
+                    prop_assert_eq!(u128::from(r.total_amount_msat), u128::from(r.amount_msat) + u128::from(r.fee_msat));
+                }
+            }
+        }
+    }
+}

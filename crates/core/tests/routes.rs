@@ -93,7 +93,7 @@ async fn preview_pay_along_our_route_and_follow_the_graph() {
     // and time locks we computed are what LND forwards.
     let ids = chan_ids(via_bob);
     let paid = ctx
-        .pay_along_route(&inv.payment_request, None, &ids)
+        .pay_along_route(&inv.payment_request, None, &ids, via_bob.fee_msat)
         .await
         .unwrap();
     assert!(paid.succeeded, "{paid:?}");
@@ -107,7 +107,9 @@ async fn preview_pay_along_our_route_and_follow_the_graph() {
     assert_eq!(learned.len(), 2);
     assert!(learned.iter().all(|o| o.success));
     // Paying it again: refused by carol, reported in words, nothing learned wrongly.
-    let again = ctx.pay_along_route(&inv.payment_request, None, &ids).await;
+    let again = ctx
+        .pay_along_route(&inv.payment_request, None, &ids, via_bob.fee_msat)
+        .await;
     match again {
         Ok(r) => assert!(!r.succeeded && r.failure.is_some(), "{r:?}"),
         Err(e) => assert!(!e.message.is_empty()),
@@ -157,7 +159,12 @@ async fn preview_pay_along_our_route_and_follow_the_graph() {
         "carol's policy, from the hint"
     );
     let paid = ctx
-        .pay_along_route(&hinted_inv.payment_request, None, &chan_ids(via_private))
+        .pay_along_route(
+            &hinted_inv.payment_request,
+            None,
+            &chan_ids(via_private),
+            via_private.fee_msat,
+        )
         .await
         .unwrap();
     assert!(paid.succeeded, "{paid:?}");
@@ -387,6 +394,32 @@ async fn preview_pay_along_our_route_and_follow_the_graph() {
         .await
         .unwrap();
     assert!(!first.routes.is_empty());
+    // An invoice previewed now, at bob's old fee, is paid below.
+    let raise_inv = carol
+        .create_invoice(&CreateInvoiceRequest {
+            amount_msat: Some(50_000_000),
+            memo: "fee went up".into(),
+            expiry_secs: None,
+            private_hints: false,
+        })
+        .await
+        .unwrap();
+    let seen = ctx
+        .preview_route(&RoutePreviewRequest {
+            to: raise_inv.payment_request.clone(),
+            amount_sat: None,
+            routes: Some(3),
+            fee_limit_sat: None,
+        })
+        .await
+        .unwrap();
+    let seen_via_bob = seen
+        .routes
+        .iter()
+        .find(|r| r.hops.len() == 2 && r.hops[0].to == bob_key)
+        .expect("a route via bob")
+        .clone();
+    assert_eq!(seen_via_bob.fee_msat, 1000 + 50);
     bob.update_policy(&PolicyUpdate {
         channel_point: None,
         base_fee_msat: 7000,
@@ -415,6 +448,63 @@ async fn preview_pay_along_our_route_and_follow_the_graph() {
     })
     .await;
     assert_eq!(fee, (7000 + 50_000_000 * 300 / 1_000_000, 60));
+
+    // Paying along the route previewed at the old fee: it now costs more than
+    // the user saw, so nothing is sent (no HTLC, the invoice stays open).
+    let e = ctx
+        .pay_along_route(
+            &raise_inv.payment_request,
+            None,
+            &chan_ids(&seen_via_bob),
+            seen_via_bob.fee_msat,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, switchyard_core::ErrorCode::FeeAboveLimit, "{e:?}");
+    assert!(
+        e.message.contains("22000 msat") && e.message.contains("1050 msat"),
+        "{e:?}"
+    );
+    let sent = ctx.node.payment_history(100).await.unwrap();
+    assert!(
+        !sent
+            .iter()
+            .any(|p| p.payment_hash == raise_inv.payment_hash),
+        "no payment attempt was made"
+    );
+    let open = carol.payment_history(100).await.unwrap();
+    assert!(open.iter().any(|p| p.payment_hash == raise_inv.payment_hash
+        && p.status == switchyard_core::node::payments::PaymentStatus::Pending));
+
+    // The payment goes out at the new fee the user accepts; if storing what it
+    // taught then fails (the table is gone), the payment's result is still
+    // what the caller gets, never "nothing was changed".
+    let db = sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        data.path().join("switchyard.db").display()
+    ))
+    .await
+    .unwrap();
+    sqlx::query("ALTER TABLE route_outcomes RENAME TO route_outcomes_away")
+        .execute(&db)
+        .await
+        .unwrap();
+    let paid = ctx
+        .pay_along_route(
+            &raise_inv.payment_request,
+            None,
+            &chan_ids(&seen_via_bob),
+            22_000,
+        )
+        .await
+        .expect("the payment's result, although its outcome could not be stored");
+    assert!(paid.succeeded, "{paid:?}");
+    assert_eq!(paid.fee_msat, 22_000);
+    sqlx::query("ALTER TABLE route_outcomes_away RENAME TO route_outcomes")
+        .execute(&db)
+        .await
+        .unwrap();
+    db.close().await;
     drop(hub);
     drop(net);
 }

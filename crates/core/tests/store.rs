@@ -13,6 +13,7 @@ fn row(i: u32) -> WalletRow {
         network: Network::Regtest,
         fingerprint: format!("{i:08x}"),
         has_passphrase: false,
+        passphrase_nfkd: Some(true),
         created_at: i64::from(i),
     }
 }

@@ -223,3 +223,35 @@ fn bip86_vectors() {
         }
     }
 }
+
+#[test]
+fn bip39_passphrases_are_nfkd_normalised_in_either_form() {
+    let v = load("bip39-passphrase-nfkd.json");
+    let m = parse_mnemonic(&s(v["mnemonic"].as_str().unwrap())).unwrap();
+    let nfc = v["forms"]["nfc"].as_str().unwrap();
+    let nfd = v["forms"]["nfd"].as_str().unwrap();
+    assert_ne!(nfc, nfd, "two different byte strings");
+    for form in [nfc, nfd] {
+        let seed = seed_from(&m, &s(form));
+        assert_eq!(seed.to_vec(), hex(v["seed"].as_str().unwrap()), "{form:?}");
+        let master = master_key(&seed, Network::Bitcoin);
+        assert_eq!(master.to_string(), v["root_xprv"].as_str().unwrap());
+        assert_eq!(
+            master.fingerprint(secp()).to_string(),
+            v["fingerprint"].as_str().unwrap()
+        );
+    }
+    // What versions before the fix derived from the NFC form: another wallet.
+    let legacy = switchyard_core::keys::seed_from_unnormalized(&m, &s(nfc));
+    assert_eq!(
+        master_key(&legacy, Network::Bitcoin)
+            .fingerprint(secp())
+            .to_string(),
+        v["unnormalized_nfc_fingerprint"].as_str().unwrap()
+    );
+    assert!(!switchyard_core::keys::passphrase_is_normalized(&s(nfc)));
+    assert!(switchyard_core::keys::passphrase_is_normalized(&s(nfd)));
+    assert!(switchyard_core::keys::passphrase_is_normalized(&s(
+        "TREZOR"
+    )));
+}

@@ -20,4 +20,8 @@ fee: FeeChoice | null,
 /**
  * Pay our side to this address (cooperative only).
  */
-delivery_address: string | null, };
+delivery_address: string | null, 
+/**
+ * The user confirmed a fee rate far above the node's estimate.
+ */
+allow_high_fee: boolean, };

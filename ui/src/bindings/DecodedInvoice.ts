@@ -46,7 +46,7 @@ expires_at: number,
  */
 expired: boolean, 
 /**
- * Final hop's CLTV delta.
+ * Final hop's CLTV delta (at most [`MAX_FINAL_CLTV`]).
  */
 min_final_cltv_expiry_delta: number, 
 /**

@@ -2,7 +2,9 @@
 import type { Network } from "./Network";
 
 /**
- * A profile to add. `Debug` never shows the lndconnect link (it holds the macaroon).
+ * A profile to add. `Debug` never shows the lndconnect link (it holds the
+ * macaroon), and the type can be neither cloned nor serialised: the link
+ * arrives once, is parsed, and its buffer is zeroized.
  */
 export type NewProfile = { "kind": "lndconnect", 
 /**

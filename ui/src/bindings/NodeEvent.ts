@@ -66,7 +66,11 @@ channels: number,
 /**
  * Where it was saved.
  */
-path: string | null, } | { "kind": "payment", 
+path: string | null, 
+/**
+ * Why it was not saved (the folder, the disk), in words.
+ */
+error: string | null, } | { "kind": "payment", 
 /**
  * Payment hash (hex).
  */

@@ -32,4 +32,8 @@ min_htlc_msat: number | null,
 /**
  * Spend exactly these outputs (`txid:vout`); empty: LND chooses.
  */
-utxos: Array<string>, };
+utxos: Array<string>, 
+/**
+ * The user confirmed a fee rate far above the node's estimate.
+ */
+allow_high_fee: boolean, };

@@ -10,7 +10,7 @@ export type SendCoinsRequest = {
  */
 address: string, 
 /**
- * Amount, sats (ignored with `send_all`).
+ * Amount, sats (0 with `send_all`: an amount and a sweep are refused together).
  */
 amount_sat: number, 
 /**
@@ -20,4 +20,8 @@ send_all: boolean,
 /**
  * Fee.
  */
-fee: FeeChoice | null, };
+fee: FeeChoice | null, 
+/**
+ * The user confirmed a fee rate far above the node's estimate.
+ */
+allow_high_fee: boolean, };

@@ -13,4 +13,8 @@ wallet: WalletSummary,
 /**
  * BIP84, BIP86, BIP49, BIP44 (in that order).
  */
-accounts: Array<AccountInfo>, };
+accounts: Array<AccountInfo>, 
+/**
+ * Node profiles whose LND wallet was initialised from these words.
+ */
+linked_nodes: Array<string>, };

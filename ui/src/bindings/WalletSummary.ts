@@ -26,6 +26,13 @@ fingerprint: string,
  */
 has_passphrase: boolean, 
 /**
+ * The passphrase (with accents or other non-ASCII characters) was
+ * stretched as typed by an earlier version, not NFKD-normalised as
+ * BIP39 requires: other BIP39 wallets restoring these words with this
+ * passphrase find another, empty wallet. The user must be told.
+ */
+legacy_passphrase: boolean, 
+/**
  * Unix seconds.
  */
 created_at: number, };

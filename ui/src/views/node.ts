@@ -8,8 +8,10 @@ import type { ApiError } from "../bindings/ApiError";
 import type { ChannelInfo } from "../bindings/ChannelInfo";
 import type { FeeChoice } from "../bindings/FeeChoice";
 import type { PaymentPreview } from "../bindings/PaymentPreview";
-import { append, field, h } from "../dom";
+import { field, h, keyedRows, type Row, setText, setWidth } from "../dom";
 import { navigate, rerender, showError, state } from "../state";
+import type { OnchainTx } from "../bindings/OnchainTx";
+import type { PaymentRecord } from "../bindings/PaymentRecord";
 import type { PolicyUpdate } from "../bindings/PolicyUpdate";
 import type { Utxo } from "../bindings/Utxo";
 
@@ -82,6 +84,36 @@ export function action(btn: HTMLButtonElement, label: string, fn: () => Promise<
     const old = btn.textContent;
     btn.textContent = label;
     fn().catch((e: ApiError) => showError(e)).finally(() => { btn.disabled = false; btn.textContent = old; });
+  });
+}
+
+/**
+ * Like `action`, for something that publishes a transaction. A fee rate far
+ * above the node's estimate comes back from the core as `fee_rate_high`
+ * (nothing was sent); its message, with the fee in sats, is shown under the
+ * button with "Pay this fee" and "Change the rate". `fn(true)` sends anyway.
+ */
+export function feeAction(btn: HTMLButtonElement, label: string, fn: (allowHighFee: boolean) => Promise<void>): void {
+  const text = h("p", { class: "hint bad" });
+  const pay = h("button", { class: "danger small", "data-testid": "fee-confirm-pay" }, "Pay this fee");
+  const cancel = h("button", { class: "ghost small", "data-testid": "fee-confirm-cancel" }, "Change the rate");
+  const box = h("div", { class: "fee-confirm", "data-testid": "fee-confirm", hidden: true }, text, h("div", { class: "inline" }, pay, cancel));
+  cancel.addEventListener("click", () => { box.hidden = true; });
+  action(pay, "Sending…", async () => {
+    await fn(true);
+    box.hidden = true;
+  });
+  action(btn, label, async () => {
+    box.hidden = true;
+    try {
+      await fn(false);
+    } catch (e) {
+      const err = e as ApiError;
+      if (err.code !== "fee_rate_high") throw err;
+      if (!box.isConnected) (btn.closest(".inline") ?? btn).after(box);
+      text.textContent = err.message;
+      box.hidden = false;
+    }
   });
 }
 
@@ -163,63 +195,110 @@ const STATE_LABEL: Record<string, string> = {
 };
 
 export function channelsView(): HTMLElement {
+  // Built once; each load updates the rows in place (keyed by channel point),
+  // so a live event never replaces a button the user is about to press.
+  const title = h("h3", {}, "Channels");
+  const height = h("span", { class: "hint" });
+  const tbody = h("tbody", {});
+  const table = h("table", { class: "grid", "data-testid": "channel-table" },
+    h("thead", {}, h("tr", {}, ...["Peer", "State", "Capacity", "Balance (ours / theirs)", "Fees (ours · theirs)", "Channel", ""].map((t) => h("th", {}, t)))), tbody);
+  const empty = h("p", { class: "hint" }, "No channels yet. Open one above.");
+  const liveCard = h("div", { class: "card" }, h("div", { class: "card-head" }, title, height), table, empty);
+  const closedSummary = h("summary", {});
+  const closedBody = h("tbody", {});
+  const closedCard = h("details", { class: "card" }, closedSummary, h("table", { class: "grid" }, closedBody));
   return view("channels", "Channels", "Open channels to peers, watch them confirm, set their fees, close them.", [openForm(), h("div", { class: "columns" }, batchCard(), allFeesCard())], async (body) => {
     const list = await api.listChannels();
     const live = list.channels.filter((c) => c.state !== "closed");
     const closed = list.channels.filter((c) => c.state === "closed");
-    const table = h("table", { class: "grid", "data-testid": "channel-table" },
-      h("thead", {}, h("tr", {}, ...["Peer", "State", "Capacity", "Balance (ours / theirs)", "Fees (ours · theirs)", "Channel", ""].map((t) => h("th", {}, t)))),
-      h("tbody", {}, ...live.map((c) => channelRow(c))));
-    body.replaceChildren();
-    append(body,
-      h("div", { class: "card" }, h("div", { class: "card-head" }, h("h3", {}, `Channels (${live.length})`), h("span", { class: "hint" }, `at block ${list.block_height.toLocaleString()}`)),
-        live.length ? table : h("p", { class: "hint" }, "No channels yet. Open one above.")),
-      closed.length ? h("details", { class: "card" }, h("summary", {}, `Closed channels (${closed.length})`),
-        h("table", { class: "grid" }, h("tbody", {}, ...closed.map((c) => h("tr", {},
-          h("td", {}, c.peer_alias ?? short(c.peer_pubkey)), h("td", {}, c.close_type ?? "closed"), h("td", {}, sats(c.capacity_sat)),
-          h("td", {}, `${sats(c.local_sat)} settled to us`), h("td", {}, h("code", {}, short(c.closing_txid ?? "", 8)))))))) : null,
-    );
+    if (!body.contains(liveCard)) body.replaceChildren(liveCard, closedCard);
+    setText(title, `Channels (${live.length})`);
+    setText(height, `at block ${list.block_height.toLocaleString()}`);
+    table.hidden = live.length === 0;
+    empty.hidden = live.length > 0;
+    keyedRows(tbody, live, (c) => c.channel_point, channelRow);
+    closedCard.hidden = closed.length === 0;
+    setText(closedSummary, `Closed channels (${closed.length})`);
+    keyedRows(closedBody, closed, (c) => c.channel_point, closedRow);
   });
 }
 
-function channelRow(c: ChannelInfo): HTMLElement {
-  let stateCell: HTMLElement;
-  if (c.state === "opening") {
+function closedRow(): Row<ChannelInfo> {
+  const cells = [h("td", {}), h("td", {}), h("td", {}), h("td", {}), h("td", {})];
+  const el = h("tr", {}, ...cells);
+  return {
+    el,
+    update: (c) => {
+      setText(cells[0], c.peer_alias ?? short(c.peer_pubkey));
+      setText(cells[1], c.close_type ?? "closed");
+      setText(cells[2], sats(c.capacity_sat));
+      setText(cells[3], `${sats(c.local_sat)} settled to us`);
+      cells[4].replaceChildren(h("code", {}, short(c.closing_txid ?? "", 8)));
+    },
+  };
+}
+
+/** One channel's row. The action buttons are made once and shown or hidden
+ * as the state changes; they act on the latest data (`cur`). */
+function channelRow(first: ChannelInfo): Row<ChannelInfo> {
+  let cur = first;
+  const peer = h("div", { class: "peer" });
+  const peerHint = h("div", { class: "hint" });
+  const badge = h("span", { class: "badge" });
+  const bar = h("div", { class: "bar" });
+  const progress = h("div", { class: "progress", title: "Confirmations of the funding transaction" }, bar);
+  const stateHint = h("div", { class: "hint" });
+  const capacity = h("td", {});
+  const ours = h("div", { class: "ours" });
+  const balanceHint = h("div", { class: "hint" });
+  const inFlight = h("div", { class: "hint", "data-testid": "pending-htlcs" });
+  const feeOurs = h("div", { title: "Ours: what others pay to route through us to the peer" });
+  const feeTheirs = h("div", { title: "The peer's: what we pay to route through the peer" });
+  const scid = h("code", {});
+  const age = h("div", { class: "hint" });
+  const feesBtn = h("button", { class: "ghost small", "data-testid": "channel-fees", onclick: (ev: Event) => openPolicyDialog(ev.currentTarget as HTMLElement, cur) }, "Fees…");
+  const closeBtn = h("button", { class: "ghost small", "data-testid": "close-channel", onclick: (ev: Event) => openCloseDialog(ev.currentTarget as HTMLElement, cur) }, "Close…");
+  const bumpBtn = h("button", { class: "ghost small", "data-testid": "bump-channel", onclick: (ev: Event) => openBumpDialog(ev.currentTarget as HTMLElement, cur) }, "Speed up…");
+  const el = h("tr", { "data-testid": "channel-row" },
+    h("td", {}, peer, peerHint),
+    h("td", {}, badge, progress, stateHint),
+    capacity,
+    h("td", {}, h("div", { class: "balance-bar" }, ours), balanceHint, inFlight),
+    h("td", { class: "hint fees" }, feeOurs, feeTheirs),
+    h("td", {}, scid, age),
+    h("td", { class: "row-actions" }, feesBtn, closeBtn, bumpBtn));
+  const fee = (p: ChannelInfo["local_policy"]) => p ? `${p.base_fee_msat.toLocaleString("en-US")} msat + ${p.fee_rate_ppm} ppm` : "—";
+  const update = (c: ChannelInfo) => {
+    cur = c;
+    el.setAttribute("data-state", c.state);
+    el.setAttribute("data-point", c.channel_point);
+    setText(peer, c.peer_alias ?? short(c.peer_pubkey));
+    setText(peerHint, `${c.private ? "private · " : ""}${c.initiator ? "opened by you" : "opened by peer"}`);
+    const opening = c.state === "opening";
     const got = c.confirmations ?? 0;
     const need = c.confirmations_needed ?? null;
-    stateCell = h("div", {}, h("span", { class: "badge opening" }, "Opening"),
-      h("div", { class: "progress", title: "Confirmations of the funding transaction" },
-        h("div", { class: "bar", style: `width:${need ? Math.min(100, (100 * got) / need) : 0}%` })),
-      h("div", { class: "hint" }, need ? `${got} of ${need} confirmation${need === 1 ? "" : "s"}` : "waiting for confirmations"));
-  } else if (c.state === "force_closing") {
-    stateCell = h("div", {}, h("span", { class: "badge closing" }, "Force closing"),
-      h("div", { class: "hint" }, (c.blocks_til_maturity ?? 0) > 0 ? `funds return in ${c.blocks_til_maturity} blocks` : "sweeping funds"));
-  } else {
-    stateCell = h("span", { class: `badge ${c.state}` }, STATE_LABEL[c.state]);
-  }
-  const total = c.local_sat + c.remote_sat || 1;
-  const balance = h("div", {}, h("div", { class: "balance-bar" }, h("div", { class: "ours", style: `width:${(100 * c.local_sat) / total}%` })),
-    h("div", { class: "hint" }, `${sats(c.local_sat)} / ${sats(c.remote_sat)}`),
-    c.pending_htlcs ? h("div", { class: "hint", "data-testid": "pending-htlcs" }, h("span", { class: "spinner" }), ` ${c.pending_htlcs} payment${c.pending_htlcs === 1 ? "" : "s"} in flight · ${sats(c.unsettled_sat)}`) : null);
-  const fee = (p: ChannelInfo["local_policy"]) => p ? `${p.base_fee_msat.toLocaleString("en-US")} msat + ${p.fee_rate_ppm} ppm` : "—";
-  const closeBtn = ["active", "inactive"].includes(c.state)
-    ? h("button", { class: "ghost small", "data-testid": "close-channel", onclick: (ev: Event) => openCloseDialog(ev.currentTarget as HTMLElement, c) }, "Close…")
-    : null;
-  const feesBtn = c.state === "active"
-    ? h("button", { class: "ghost small", "data-testid": "channel-fees", onclick: (ev: Event) => openPolicyDialog(ev.currentTarget as HTMLElement, c) }, "Fees…")
-    : null;
-  const bumpBtn = c.state === "opening" && c.initiator
-    ? h("button", { class: "ghost small", "data-testid": "bump-channel", onclick: (ev: Event) => openBumpDialog(ev.currentTarget as HTMLElement, c) }, "Speed up…")
-    : null;
-  return h("tr", { "data-testid": "channel-row", "data-state": c.state, "data-point": c.channel_point },
-    h("td", {}, h("div", { class: "peer" }, c.peer_alias ?? short(c.peer_pubkey)), h("div", { class: "hint" }, `${c.private ? "private · " : ""}${c.initiator ? "opened by you" : "opened by peer"}`)),
-    h("td", {}, stateCell),
-    h("td", {}, sats(c.capacity_sat)),
-    h("td", {}, balance),
-    h("td", { class: "hint fees" }, h("div", { title: "Ours: what others pay to route through us to the peer" }, fee(c.local_policy)), h("div", { title: "The peer's: what we pay to route through the peer" }, fee(c.remote_policy))),
-    h("td", {}, h("code", { title: c.channel_point }, c.scid ?? short(c.channel_point, 8)), c.age_blocks !== null ? h("div", { class: "hint" }, `${c.age_blocks} blocks old`) : null),
-    h("td", { class: "row-actions" }, feesBtn, closeBtn, bumpBtn),
-  );
+    badge.className = `badge ${c.state === "force_closing" ? "closing" : c.state}`;
+    setText(badge, STATE_LABEL[c.state]);
+    progress.hidden = !opening;
+    setWidth(bar, need ? (100 * got) / need : 0);
+    setText(stateHint, opening ? (need ? `${got} of ${need} confirmation${need === 1 ? "" : "s"}` : "waiting for confirmations")
+      : c.state === "force_closing" ? ((c.blocks_til_maturity ?? 0) > 0 ? `funds return in ${c.blocks_til_maturity} blocks` : "sweeping funds") : "");
+    setText(capacity, sats(c.capacity_sat));
+    setWidth(ours, (100 * c.local_sat) / (c.local_sat + c.remote_sat || 1));
+    setText(balanceHint, `${sats(c.local_sat)} / ${sats(c.remote_sat)}`);
+    inFlight.hidden = !c.pending_htlcs;
+    inFlight.replaceChildren(...(c.pending_htlcs ? [h("span", { class: "spinner" }), ` ${c.pending_htlcs} payment${c.pending_htlcs === 1 ? "" : "s"} in flight · ${sats(c.unsettled_sat)}`] : []));
+    setText(feeOurs, fee(c.local_policy));
+    setText(feeTheirs, fee(c.remote_policy));
+    setText(scid, c.scid ?? short(c.channel_point, 8));
+    scid.title = c.channel_point;
+    setText(age, c.age_blocks !== null ? `${c.age_blocks} blocks old` : "");
+    feesBtn.hidden = c.state !== "active";
+    closeBtn.hidden = !["active", "inactive"].includes(c.state);
+    bumpBtn.hidden = !(opening && c.initiator);
+  };
+  update(first);
+  return { el, update };
 }
 
 function policyFields(p: ChannelInfo["local_policy"]) {
@@ -257,10 +336,10 @@ function openBumpDialog(anchor: HTMLElement, c: ChannelInfo): void {
   const go = h("button", { class: "primary small", "data-testid": "bump-confirm" }, "Speed up");
   const cancel = h("button", { class: "ghost small", onclick: () => done() }, "Cancel");
   const out = h("p", { class: "hint", "data-testid": "bump-result" });
-  action(go, "Bumping…", async () => {
+  feeAction(go, "Bumping…", async (allowHighFee) => {
     const fee = feeChoice(rate);
     if (!fee) throw badRequest("Enter the new fee rate in sat/vB.");
-    const r = await api.bumpFee(c.channel_point.split(":")[0], fee);
+    const r = await api.bumpFee(c.channel_point.split(":")[0], fee, allowHighFee);
     out.textContent = `A child transaction now spends ${short(r.outpoint, 8)} at the higher rate; it confirms together with the funding.`;
     go.hidden = true;
     cancel.textContent = "Done";
@@ -287,14 +366,14 @@ function batchCard(): HTMLElement {
   const rate = h("input", { type: "text", placeholder: "auto", inputmode: "numeric", "data-testid": "batch-fee" });
   const out = h("p", { class: "hint", "data-testid": "batch-result" });
   const go = h("button", { class: "primary", "data-testid": "batch-submit" }, "Open all in one transaction");
-  action(go, "Opening…", async () => {
+  feeAction(go, "Opening…", async (allowHighFee) => {
     const reqs = lines.value.split("\n").map((l) => l.trim()).filter(Boolean).map((l) => {
       const i = l.lastIndexOf("=");
       const amt = i > 0 ? Number(l.slice(i + 1).replace(/[,_\s]/g, "")) : NaN;
       if (!Number.isInteger(amt) || amt <= 0) throw badRequest(`“${l}” is not PEER=SIZE_IN_SATS.`);
-      return { peer: l.slice(0, i).trim(), amount_sat: amt, push_sat: 0, private: false, fee: null, min_htlc_msat: null, utxos: [] };
+      return { peer: l.slice(0, i).trim(), amount_sat: amt, push_sat: 0, private: false, fee: null, min_htlc_msat: null, utxos: [], allow_high_fee: false };
     });
-    const r = await api.openChannelsBatch(reqs, feeChoice(rate));
+    const r = await api.openChannelsBatch(reqs, feeChoice(rate), allowHighFee);
     out.textContent = `Opening ${r.length} channels in transaction ${short(r[0]?.funding_txid ?? "", 8)}.`;
     reloadNodeView();
   });
@@ -326,8 +405,8 @@ function openCloseDialog(anchor: HTMLElement, c: ChannelInfo): void {
   force.addEventListener("change", () => { warn.hidden = !force.checked; rate.disabled = force.checked; });
   const go = h("button", { class: "danger small", "data-testid": "close-confirm" }, "Close channel");
   const cancel = h("button", { class: "ghost small", onclick: () => done() }, "Cancel");
-  action(go, "Closing…", async () => {
-    await api.closeChannel({ channel_point: c.channel_point, force: force.checked, fee: force.checked ? null : feeChoice(rate), delivery_address: null });
+  feeAction(go, "Closing…", async (allowHighFee) => {
+    await api.closeChannel({ channel_point: c.channel_point, force: force.checked, fee: force.checked ? null : feeChoice(rate), delivery_address: null, allow_high_fee: allowHighFee });
     done();
     reloadNodeView();
   });
@@ -354,7 +433,7 @@ function openForm(): HTMLElement {
     }).catch((e: ApiError) => coins.replaceChildren(h("p", { class: "hint bad" }, e.message)));
   });
   const btn = h("button", { class: "primary", "data-testid": "open-submit" }, "Open channel");
-  action(btn, "Opening…", async () => {
+  feeAction(btn, "Opening…", async (allowHighFee) => {
     const amt = num(amount);
     if (amt === null || Number.isNaN(amt) || amt <= 0) throw badRequest("Enter the channel size in sats, e.g. 500000.");
     const p = num(push) ?? 0;
@@ -362,7 +441,7 @@ function openForm(): HTMLElement {
     const utxos = Array.from(coins.querySelectorAll<HTMLInputElement>("input[type=checkbox]:checked")).map((c) => c.value);
     const mh = num(minHtlc);
     if (Number.isNaN(mh)) throw badRequest("The smallest HTLC must be a whole number of msat.");
-    const r = await api.openChannel({ peer: peer.value.trim(), amount_sat: amt, push_sat: p, private: priv.checked, fee: feeChoice(rate), min_htlc_msat: mh, utxos });
+    const r = await api.openChannel({ peer: peer.value.trim(), amount_sat: amt, push_sat: p, private: priv.checked, fee: feeChoice(rate), min_htlc_msat: mh, utxos, allow_high_fee: allowHighFee });
     result.textContent = `Funding transaction published: ${r.channel_point}. The channel is usable after its confirmations.`;
     reloadNodeView();
   });
@@ -377,22 +456,45 @@ function openForm(): HTMLElement {
 
 // ---------------------------------------------------------------- Payments
 
+/** A row of plain text cells, updated in place (no controls inside). */
+function textRow<T>(testid: string | null, cells: (t: T) => (string | HTMLElement)[], attrs: (t: T) => Record<string, string> = () => ({})): () => Row<T> {
+  return () => {
+    const el = h("tr", testid ? { "data-testid": testid } : {});
+    let last = "";
+    return {
+      el,
+      update: (t: T) => {
+        for (const [k, v] of Object.entries(attrs(t))) el.setAttribute(k, v);
+        // Redrawn only when the data changed.
+        const sig = JSON.stringify(t);
+        if (sig === last) return;
+        last = sig;
+        el.replaceChildren(...cells(t).map((p) => (typeof p === "string" ? h("td", {}, p) : p)));
+      },
+    };
+  };
+}
+
 export function paymentsView(): HTMLElement {
+  const tbody = h("tbody", {});
+  const table = h("table", { class: "grid", "data-testid": "payment-table" },
+    h("thead", {}, h("tr", {}, ...["", "Status", "Amount", "Fee", "Memo", "When"].map((t) => h("th", {}, t)))), tbody);
+  const empty = h("p", { class: "hint" }, "No payments yet.");
+  const card = h("div", { class: "card" }, h("h3", {}, "History"), table, empty);
+  const row = textRow<PaymentRecord>("payment-row", (p) => [
+    p.direction === "sent" ? "↑ Sent" : "↓ Received",
+    h("td", {}, h("span", { class: `badge ${p.status}` }, p.status.replace("_", " "))),
+    h("td", { class: "amount" }, msat(p.amount_msat)),
+    p.direction === "sent" ? msat(p.fee_msat) : "—",
+    p.memo ?? (p.keysend ? "keysend" : ""),
+    h("td", { class: "hint" }, when(p.settled_at ?? p.created_at)),
+  ], (p) => ({ "data-hash": p.payment_hash, "data-status": p.status }));
   return view("payments", "Payments", "Pay invoices, request payments, and see both in one history.", [h("div", { class: "columns" }, payCard(), h("div", {}, receiveCard(), keysendCard()))], async (body) => {
     const history = await api.paymentHistory();
-    const rows = history.map((p) => h("tr", { "data-testid": "payment-row", "data-hash": p.payment_hash, "data-status": p.status },
-      h("td", {}, p.direction === "sent" ? "↑ Sent" : "↓ Received"),
-      h("td", {}, h("span", { class: `badge ${p.status}` }, p.status.replace("_", " "))),
-      h("td", { class: "amount" }, msat(p.amount_msat)),
-      h("td", {}, p.direction === "sent" ? msat(p.fee_msat) : "—"),
-      h("td", {}, p.memo ?? (p.keysend ? "keysend" : "")),
-      h("td", { class: "hint" }, when(p.settled_at ?? p.created_at))));
-    body.replaceChildren(
-      h("div", { class: "card" }, h("h3", {}, "History"),
-        history.length ? h("table", { class: "grid", "data-testid": "payment-table" },
-          h("thead", {}, h("tr", {}, ...["", "Status", "Amount", "Fee", "Memo", "When"].map((t) => h("th", {}, t)))), h("tbody", {}, ...rows))
-          : h("p", { class: "hint" }, "No payments yet.")),
-    );
+    if (!body.contains(card)) body.replaceChildren(card);
+    table.hidden = history.length === 0;
+    empty.hidden = history.length > 0;
+    keyedRows(tbody, history, (p) => `${p.direction}:${p.payment_hash}`, row);
   });
 }
 
@@ -477,10 +579,10 @@ export function onchainView(): HTMLElement {
   const sent = h("p", { class: "hint", "data-testid": "send-result" });
   const available = h("p", { class: "hint" });
   const send = h("button", { class: "primary", "data-testid": "send-submit" }, "Send");
-  action(send, "Sending…", async () => {
+  feeAction(send, "Sending…", async (allowHighFee) => {
     const a = num(amount);
     if (a === null || Number.isNaN(a) || a <= 0) throw badRequest("Enter the amount in sats.");
-    const txid = await api.sendCoins({ address: to.value, amount_sat: a, send_all: false, fee: feeChoice(rate) });
+    const txid = await api.sendCoins({ address: to.value, amount_sat: a, send_all: false, fee: feeChoice(rate), allow_high_fee: allowHighFee });
     sent.textContent = `Sent in transaction ${txid}.`;
     reloadNodeView();
   });
@@ -497,26 +599,37 @@ export function onchainView(): HTMLElement {
   const historyCard = h("div", { class: "card" }, h("h3", {}, "Accounting"),
     h("p", { class: "hint" }, "Every channel open and close, on-chain send and receive, fee bump, payment and paid invoice, with amounts and fees in sats and msat."),
     historyBtn, historyOut);
+  const txBody = h("tbody", {});
+  const coinBody = h("tbody", {});
+  const coinTitle = h("h3", {}, "Coins");
+  const coinTable = h("table", { class: "grid", "data-testid": "coin-table" }, h("thead", {}, h("tr", {}, ...["Amount", "Confirmations", "Address", "Coin"].map((t) => h("th", {}, t)))), coinBody);
+  const noCoins = h("p", { class: "hint" }, "No coins.");
+  const lists = [
+    h("div", { class: "card" }, h("h3", {}, "Transactions"),
+      h("table", { class: "grid" }, h("thead", {}, h("tr", {}, ...["Amount", "Fee", "Confirmations", "Kind", "Transaction"].map((t) => h("th", {}, t)))), txBody)),
+    h("div", { class: "card" }, coinTitle, coinTable, noCoins),
+  ];
+  const txRow = textRow<OnchainTx>(null, (t) => [
+    h("td", { class: t.amount_sat < 0 ? "amount out" : "amount in" }, `${t.amount_sat < 0 ? "−" : "+"}${sats(Math.abs(t.amount_sat))}`),
+    t.fee_sat ? sats(t.fee_sat) : "—",
+    h("td", {}, t.confirmations ? t.confirmations.toLocaleString() : h("span", { class: "badge opening" }, "unconfirmed")),
+    h("td", { class: "hint" }, t.label.replace(/^0:/, "") || "—"),
+    h("td", {}, h("code", { title: t.txid }, short(t.txid, 8))),
+  ]);
+  const coinRow = textRow<Utxo>(null, (u) => [
+    h("td", { class: "amount" }, sats(u.amount_sat)),
+    h("td", {}, u.confirmations ? u.confirmations.toLocaleString() : h("span", { class: "badge opening" }, "unconfirmed")),
+    h("td", {}, h("code", {}, short(u.address, 10))),
+    h("td", {}, h("code", { title: u.outpoint }, short(u.outpoint, 8))),
+  ]);
   return view("onchain", "On-chain", "Bitcoin in your node's wallet: receive, send, and every transaction.", [forms, historyCard], async (body) => {
     const [b, txs, coins] = await Promise.all([api.balances(), api.transactions(), api.listUtxos()]);
-    available.textContent = `Available: ${sats(b.onchain_confirmed_sat)}`;
-    body.replaceChildren(
-      h("div", { class: "card" }, h("h3", {}, "Transactions"),
-        h("table", { class: "grid" }, h("thead", {}, h("tr", {}, ...["Amount", "Fee", "Confirmations", "Kind", "Transaction"].map((t) => h("th", {}, t)))),
-          h("tbody", {}, ...txs.slice(0, 100).map((t) => h("tr", {},
-            h("td", { class: t.amount_sat < 0 ? "amount out" : "amount in" }, `${t.amount_sat < 0 ? "−" : "+"}${sats(Math.abs(t.amount_sat))}`),
-            h("td", {}, t.fee_sat ? sats(t.fee_sat) : "—"),
-            h("td", {}, t.confirmations ? t.confirmations.toLocaleString() : h("span", { class: "badge opening" }, "unconfirmed")),
-            h("td", { class: "hint" }, t.label.replace(/^0:/, "") || "—"),
-            h("td", {}, h("code", { title: t.txid }, short(t.txid, 8)))))))),
-      h("div", { class: "card" }, h("h3", {}, `Coins (${coins.length})`),
-        coins.length ? h("table", { class: "grid", "data-testid": "coin-table" }, h("thead", {}, h("tr", {}, ...["Amount", "Confirmations", "Address", "Coin"].map((t) => h("th", {}, t)))),
-          h("tbody", {}, ...coins.map((u) => h("tr", {},
-            h("td", { class: "amount" }, sats(u.amount_sat)),
-            h("td", {}, u.confirmations ? u.confirmations.toLocaleString() : h("span", { class: "badge opening" }, "unconfirmed")),
-            h("td", {}, h("code", {}, short(u.address, 10))),
-            h("td", {}, h("code", { title: u.outpoint }, short(u.outpoint, 8)))))))
-          : h("p", { class: "hint" }, "No coins.")),
-    );
+    setText(available, `Available: ${sats(b.onchain_confirmed_sat)}`);
+    if (!body.contains(lists[0])) body.replaceChildren(...lists);
+    keyedRows(txBody, txs.slice(0, 100), (t) => t.txid, txRow);
+    setText(coinTitle, `Coins (${coins.length})`);
+    coinTable.hidden = coins.length === 0;
+    noCoins.hidden = coins.length > 0;
+    keyedRows(coinBody, coins, (u) => u.outpoint, coinRow);
   });
 }

@@ -4,8 +4,9 @@
 
 import { api } from "../api";
 import type { ProfileInfo } from "../bindings/ProfileInfo";
-import { field, h } from "../dom";
+import { field, h, keyedRows, type Row, setText } from "../dom";
 import { NETWORK_LABEL, rerender, state } from "../state";
+import { confirmForm, showSecret } from "./confirm";
 import { action, badRequest, reloadNodeView, view } from "./node";
 
 const KIND_LABEL: Record<string, string> = {
@@ -26,28 +27,87 @@ async function refreshNode(): Promise<void> {
   reloadNodeView();
 }
 
-function profileRow(p: ProfileInfo): HTMLElement {
-  const use = h("button", { class: "secondary small", "data-testid": "profile-use" }, "Use");
-  action(use, "Connecting…", async () => {
-    await api.switchProfile(p.id);
-    await refreshNode();
+/** One profile's row, updated in place on reloads (keyed by id). The cell
+ * with the actions is rebuilt only when what it offers changes, so a button
+ * stays the same element while the user reaches for it. */
+function profileRow(first: ProfileInfo): Row<ProfileInfo> {
+  let cur = first;
+  const name = h("div", { class: "peer" });
+  const kind = h("div", { class: "hint" });
+  const network = h("td", {});
+  const endpoints = h("td", {});
+  const wallet = h("td", { class: "hint" });
+  const actions = h("td", {});
+  const extra = h("div", { class: "row-extra" });
+  const el = h("tr", { "data-testid": "profile-row" }, h("td", {}, name, kind, extra), network, endpoints, wallet, actions);
+  let shape = "";
+  const drawActions = (p: ProfileInfo) => {
+    const use = h("button", { class: "secondary small", "data-testid": "profile-use" }, "Use");
+    action(use, "Connecting…", async () => {
+      await api.switchProfile(cur.id);
+      await refreshNode();
+    });
+    const remove = h("button", { class: "ghost small", "data-testid": "profile-remove" }, "Remove…");
+    remove.addEventListener("click", () => {
+      const yes = h("button", { class: "danger small", "data-testid": "profile-remove-confirm" }, "Remove");
+      const no = h("button", { class: "ghost small", onclick: () => { shape = ""; update(cur); } }, "Keep");
+      action(yes, "Removing…", async () => { await api.removeProfile(cur.id); reloadNodeView(); });
+      actions.replaceChildren(h("div", { class: "close-box" },
+        h("p", { class: "hint" }, cur.kind === "stored" ? "Its macaroon (and wallet password) are deleted from the keychain." : "Only the profile is removed; LND's files stay."),
+        h("div", { class: "inline" }, yes, no)));
+    });
+    const password = h("button", { class: "ghost small", "data-testid": "profile-password" }, "Reveal password…");
+    password.addEventListener("click", () => {
+      extra.replaceChildren(confirmForm({
+        target: { kind: "node_password", profile_id: cur.id },
+        passphrase: false,
+        action: "Reveal password",
+        testid: "node-password",
+        reveal: async (c) => {
+          const r = await api.revealNodePassword(cur.id, c);
+          const shown = h("div", { class: "kv" }, h("span", { class: "k" }, "Wallet password"), h("code", { class: "v", "data-testid": "node-password-value" }, r.password));
+          r.password = "";
+          showSecret(extra, shown, () => { extra.replaceChildren(); reloadNodeView(); }, "Hide (I wrote it down)");
+        },
+      }));
+    });
+    actions.replaceChildren(p.active ? h("span", { class: "badge active" }, "In use") : use, " ",
+      p.auto_unlock ? password : "", " ", p.kind === "regtest" || p.active ? "" : remove);
+  };
+  const update = (p: ProfileInfo) => {
+    cur = p;
+    el.setAttribute("data-name", p.name);
+    el.setAttribute("data-active", String(p.active));
+    setText(name, p.name);
+    setText(kind, KIND_LABEL[p.kind]);
+    setText(network, NETWORK_LABEL[p.network]);
+    endpoints.replaceChildren(...p.endpoints.map((e, i) => h("div", {}, h("code", {}, e), i === 0 && p.endpoints.length > 1 ? h("span", { class: "hint" }, " preferred") : null)));
+    wallet.replaceChildren(p.password_only_here
+      ? h("span", { class: "hint bad", "data-testid": "password-only-here", title: "Reveal the password and write it down: until then the profile cannot be removed." }, "password only in Switchyard")
+      : p.auto_unlock ? "unlocks on start-up" : p.wallet_id ? "from your words" : "—");
+    const next = `${p.active}|${p.kind}|${p.auto_unlock}`;
+    if (next !== shape) {
+      shape = next;
+      drawActions(p);
+    }
+    if (p.macaroon_missing && !extra.querySelector("[data-testid=macaroon-path]")) extra.replaceChildren(macaroonForm(p));
+    if (!p.macaroon_missing) extra.querySelector(".macaroon-form")?.remove();
+  };
+  update(first);
+  return { el, update };
+}
+
+/** For a profile whose macaroon is not stored yet (a `node init` LND did not confirm). */
+function macaroonForm(p: ProfileInfo): HTMLElement {
+  const path = h("input", { type: "text", placeholder: "/path/to/lnd/data/chain/bitcoin/regtest/admin.macaroon", "data-testid": "macaroon-path" });
+  const btn = h("button", { class: "secondary small", "data-testid": "macaroon-save" }, "Add macaroon");
+  action(btn, "Saving…", async () => {
+    if (!path.value.trim()) throw badRequest("Enter the path of the node's admin.macaroon.");
+    await api.setProfileMacaroon(p.id, path.value);
+    reloadNodeView();
   });
-  const remove = h("button", { class: "ghost small", "data-testid": "profile-remove" }, "Remove…");
-  remove.addEventListener("click", () => {
-    const cell = remove.parentElement as HTMLElement;
-    const yes = h("button", { class: "danger small", "data-testid": "profile-remove-confirm" }, "Remove");
-    const no = h("button", { class: "ghost small", onclick: () => reloadNodeView() }, "Keep");
-    action(yes, "Removing…", async () => { await api.removeProfile(p.id); reloadNodeView(); });
-    cell.replaceChildren(h("div", { class: "close-box" },
-      h("p", { class: "hint" }, p.kind === "stored" ? "Its macaroon (and wallet password) are deleted from the keychain." : "Only the profile is removed; LND's files stay."),
-      h("div", { class: "inline" }, yes, no)));
-  });
-  return h("tr", { "data-testid": "profile-row", "data-name": p.name, "data-active": String(p.active) },
-    h("td", {}, h("div", { class: "peer" }, p.name), h("div", { class: "hint" }, KIND_LABEL[p.kind])),
-    h("td", {}, NETWORK_LABEL[p.network]),
-    h("td", {}, ...p.endpoints.map((e, i) => h("div", {}, h("code", {}, e), i === 0 && p.endpoints.length > 1 ? h("span", { class: "hint" }, " preferred") : null))),
-    h("td", { class: "hint" }, p.auto_unlock ? "unlocks on start-up" : p.wallet_id ? "from your words" : "—"),
-    h("td", {}, p.active ? h("span", { class: "badge active" }, "In use") : use, " ", p.kind === "regtest" || p.active ? null : remove));
+  return h("div", { class: "macaroon-form warning-box" }, h("p", { class: "hint" }, "No macaroon yet: add the node's admin.macaroon (LND writes it in its data directory)."),
+    h("div", { class: "inline" }, path, btn));
 }
 
 function addCard(): HTMLElement {
@@ -117,18 +177,28 @@ function unlockCard(active: ProfileInfo): HTMLElement {
 }
 
 export function profilesView(): HTMLElement {
+  const unlockSlot = h("div", {});
+  const title = h("h3", {}, "Profiles");
+  const tbody = h("tbody", {});
+  const table = h("table", { class: "grid", "data-testid": "profile-table" },
+    h("thead", {}, h("tr", {}, ...["Profile", "Network", "Endpoints", "Wallet", ""].map((t) => h("th", {}, t)))), tbody);
+  const empty = h("p", { class: "hint" }, "No node yet: add one above, or start the local regtest network with scripts/run.sh.");
+  const listCard = h("div", { class: "card" }, title, table, empty);
+  let unlockFor = "";
   return view("profiles", "Nodes", "The LND nodes Switchyard knows; the one in use drives every node screen.", [addCard(), initCard()], async (body) => {
     const profiles = await api.listProfiles();
     const active = profiles.find((p) => p.active);
     const locked = state.node?.error?.code === "wallet_locked" && active;
-    body.replaceChildren(
-      ...(locked ? [unlockCard(active)] : []),
-      h("div", { class: "card" }, h("h3", {}, `Profiles (${profiles.length})`),
-        profiles.length
-          ? h("table", { class: "grid", "data-testid": "profile-table" },
-            h("thead", {}, h("tr", {}, ...["Profile", "Network", "Endpoints", "Wallet", ""].map((t) => h("th", {}, t)))),
-            h("tbody", {}, ...profiles.map(profileRow)))
-          : h("p", { class: "hint" }, "No node yet: add one above, or start the local regtest network with scripts/run.sh.")),
-    );
+    if (!body.contains(listCard)) body.replaceChildren(unlockSlot, listCard);
+    // The unlock form is kept while the same node is locked (the password typed stays).
+    const want = locked ? active.id : "";
+    if (want !== unlockFor) {
+      unlockFor = want;
+      unlockSlot.replaceChildren(...(locked ? [unlockCard(active)] : []));
+    }
+    setText(title, `Profiles (${profiles.length})`);
+    table.hidden = profiles.length === 0;
+    empty.hidden = profiles.length > 0;
+    keyedRows(tbody, profiles, (p) => p.id, profileRow);
   }, { always: true, dataFirst: true });
 }

@@ -156,7 +156,9 @@ export function routesView(): HTMLElement {
       const btn = h("button", { class: i === 0 ? "primary" : "secondary", "data-testid": `pay-route-${i + 1}`, disabled: !isInvoice,
         title: isInvoice ? "" : "Paying needs an invoice (a node key has no payment hash)." }, "Pay along this route");
       action(btn, "Paying…", async () => {
-        const res = await api.payRoute(to.value.trim(), num(amount), r.hops.map((hp) => hp.chan_id));
+        // The fee shown on this card is the most we pay: if the graph changed
+        // and the route now costs more, the core refuses and nothing is sent.
+        const res = await api.payRoute(to.value.trim(), num(amount), r.hops.map((hp) => hp.chan_id), r.fee_msat);
         payOut.textContent = res.succeeded ? `Paid. Fee ${msat(res.fee_msat)}; proof of payment ${res.preimage?.slice(0, 16)}…` : (res.failure ?? "The payment failed.");
         payOut.className = res.succeeded ? "hint good" : "hint bad";
         reloadNodeView();

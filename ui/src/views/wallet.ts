@@ -8,6 +8,7 @@ import type { WalletDetail } from "../bindings/WalletDetail";
 import { append, clear, field, h } from "../dom";
 import { refreshWallets } from "../main";
 import { NETWORK_LABEL, navigate, showError } from "../state";
+import { confirmForm, showSecret } from "./confirm";
 
 const PAGE = 10;
 const SHORT: Record<string, string> = { bip84: "BIP84", bip86: "BIP86", bip49: "BIP49", bip44: "BIP44" };
@@ -93,35 +94,40 @@ function render(root: HTMLElement, d: WalletDetail): void {
     }
   });
 
-  // Reveal words.
-  const revealBox = h("div", { class: "reveal" });
+  // Reveal words: after the passphrase, or a code shown outside this window.
+  // The words live only in the grid's nodes, which are emptied when hidden.
+  const revealBox = h("div", { class: "reveal", "data-testid": "reveal-box" });
   function drawRevealForm(): void {
-    const input = h("input", { type: w.has_passphrase ? "password" : "text", autocomplete: "off", "data-testid": "reveal-confirm" });
-    const go = h("button", { class: "secondary", "data-testid": "reveal-submit" }, "Reveal words");
-    go.addEventListener("click", async () => {
-      try {
-        const r = await api.revealWords(w.id, input.value);
-        const words = r.words.split(" ");
-        revealBox.replaceChildren(
-          h("ol", { class: "word-grid" }, ...words.map((x, i) => h("li", {}, h("span", { class: "n" }, String(i + 1)), h("span", { class: "w" }, x)))),
-          h("button", { class: "ghost small", onclick: drawRevealForm }, "Hide the words"));
-      } catch (e) {
-        showError(e as never);
-      }
-    });
-    revealBox.replaceChildren(
-      field(w.has_passphrase ? "This wallet's passphrase" : `Type the wallet's name ("${w.name}") to confirm`, input),
-      go);
+    revealBox.replaceChildren(confirmForm({
+      target: { kind: "words", wallet_id: w.id },
+      passphrase: w.has_passphrase,
+      action: "Reveal words",
+      testid: "reveal",
+      reveal: async (confirmation) => {
+        const r = await api.revealWords(w.id, confirmation);
+        const grid = h("ol", { class: "word-grid", "data-testid": "revealed-words" },
+          ...r.words.split(" ").map((x, i) => h("li", {}, h("span", { class: "n" }, String(i + 1)), h("span", { class: "w" }, x))));
+        r.words = "";
+        showSecret(revealBox, grid, drawRevealForm, "Hide the words");
+      },
+    }));
   }
   drawRevealForm();
 
-  // Delete.
+  // Delete: a wallet whose words initialised nodes needs them acknowledged.
   const delInput = h("input", { type: "text", autocomplete: "off", "data-testid": "delete-confirm" });
   const delBtn = h("button", { class: "danger", disabled: true, "data-testid": "delete-submit" }, "Delete wallet");
-  delInput.addEventListener("input", () => { delBtn.disabled = delInput.value.trim() !== w.name; });
+  const linked = d.linked_nodes;
+  const unlink = h("input", { type: "checkbox", "data-testid": "delete-unlink" });
+  const canDelete = () => delInput.value.trim() === w.name && (linked.length === 0 || unlink.checked);
+  delInput.addEventListener("input", () => { delBtn.disabled = !canDelete(); });
+  unlink.addEventListener("change", () => { delBtn.disabled = !canDelete(); });
+  const linkedWarning = linked.length ? h("div", { class: "warning-box", "data-testid": "delete-linked" },
+    h("p", {}, `These words are the seed of ${linked.length === 1 ? "the node" : "the nodes"} ${linked.map((n) => `“${n}”`).join(", ")}: ${linked.length === 1 ? "its" : "their"} on-chain funds can be recovered only from them.`),
+    h("label", { class: "check" }, unlink, `I have the words written down; delete anyway (${linked.length === 1 ? "the node keeps running, unlinked" : "the nodes keep running, unlinked"}).`)) : null;
   delBtn.addEventListener("click", async () => {
     try {
-      await api.deleteWallet(w.id);
+      await api.deleteWallet(w.id, unlink.checked ? linked : []);
       const rest = await refreshWallets();
       navigate(rest.length ? { name: "wallet", id: rest[0].id } : { name: "welcome" });
     } catch (e) {
@@ -137,6 +143,11 @@ function render(root: HTMLElement, d: WalletDetail): void {
       h("span", { class: "pill muted", title: "BIP32 master key fingerprint, as hardware wallets show it" }, `Fingerprint ${w.fingerprint}`),
       w.has_passphrase ? h("span", { class: "pill muted" }, "Passphrase") : null),
     h("p", { class: "hint" }, `Created ${created}. Recovery words sealed in the system keychain; this screen shows public keys only.`),
+    w.legacy_passphrase ? h("div", { class: "warning-box", "data-testid": "legacy-passphrase" },
+      h("strong", {}, "This wallet's passphrase was not normalised. "),
+      "An earlier Switchyard used the passphrase's accented characters exactly as typed instead of normalising them as BIP39 requires. "
+      + "Its keys and addresses here are right, but another wallet (or Switchyard after a restore) given these words and this passphrase finds a different, empty wallet. "
+      + "Create a new wallet and move the funds to it, and keep this one until they have moved.") : "",
     tabs,
     h("div", { class: "columns" },
       h("div", { class: "col" },
@@ -154,6 +165,7 @@ function render(root: HTMLElement, d: WalletDetail): void {
           revealBox,
           h("h4", {}, "Delete this wallet"),
           h("p", { class: "hint" }, "Removes the words from the keychain and the wallet from Switchyard. Funds stay on the chain: you can restore them only from your written words."),
+          linkedWarning,
           field(`Type "${w.name}" to confirm`, delInput),
           delBtn))),
   );

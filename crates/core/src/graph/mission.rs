@@ -148,8 +148,9 @@ pub fn conditional_probability(lo: u64, hi: u64, amt: u64) -> f64 {
     } else if amt > hi {
         0.0
     } else {
-        // +1: liquidity exactly `hi` still carries `hi`.
-        (hi - amt + 1) as f64 / (hi - lo + 1) as f64
+        // +1: liquidity exactly `hi` still carries `hi`. In floating point:
+        // `hi − lo + 1` overflows u64 when the bounds span all of it.
+        ((hi - amt) as f64 + 1.0) / ((hi - lo) as f64 + 1.0)
     }
 }
 

@@ -65,11 +65,15 @@ pub struct Policy {
 
 impl Policy {
     /// The fee for forwarding `amt_msat`, exactly as LND computes it:
-    /// `base + amt * ppm / 1_000_000`, integer division, in msat.
+    /// `base + amt * ppm / 1_000_000`, integer division, in msat. Saturates
+    /// at `u64::MAX` (no amount that large can be carried: the router refuses
+    /// it when it adds the fee with checked arithmetic).
     #[inline]
     pub fn fee_msat(&self, amt_msat: u64) -> u64 {
-        u64::from(self.base_fee_msat)
-            + (u128::from(amt_msat) * u128::from(self.fee_ppm) / 1_000_000) as u64
+        let proportional = u128::from(amt_msat) * u128::from(self.fee_ppm) / 1_000_000;
+        u64::try_from(proportional)
+            .unwrap_or(u64::MAX)
+            .saturating_add(u64::from(self.base_fee_msat))
     }
 
     /// The inbound fee this node charges for an HTLC that arrives over this
@@ -83,7 +87,9 @@ impl Policy {
         const MAX_RATE: i64 = 10 * 1_000_000;
         let rate = i64::from(self.inbound_fee_ppm).clamp(-MAX_RATE, MAX_RATE);
         let amt = i128::from(amt_msat);
-        i64::from(self.inbound_base_msat) + (i128::from(rate) * amt / 1_000_000) as i64
+        let proportional = i128::from(rate) * amt / 1_000_000;
+        let total = i128::from(self.inbound_base_msat) + proportional;
+        i64::try_from(total).unwrap_or(if total < 0 { i64::MIN } else { i64::MAX })
     }
 
     /// Whether this policy carries an inbound fee.
@@ -101,7 +107,8 @@ pub fn node_fee_msat(outbound_fee_msat: u64, forward_msat: u64, inbound: Option<
     match inbound {
         Some(p) if p.has_inbound_fee() => {
             let inb = p.inbound_fee_msat(forward_msat.saturating_add(outbound_fee_msat));
-            (i128::from(outbound_fee_msat) + i128::from(inb)).max(0) as u64
+            let total = (i128::from(outbound_fee_msat) + i128::from(inb)).max(0);
+            u64::try_from(total).unwrap_or(u64::MAX)
         }
         _ => outbound_fee_msat,
     }

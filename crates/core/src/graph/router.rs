@@ -258,6 +258,14 @@ pub enum RouteError {
     /// Nothing to pay.
     #[error("The amount must be more than 0.")]
     ZeroAmount,
+    /// The recipient's final time lock alone is over the route's limit.
+    #[error("The recipient asks for a final time lock of {final_cltv} blocks, more than the {max_total_cltv} blocks a payment may lock funds for.")]
+    FinalCltvTooLarge {
+        /// The final delta asked for.
+        final_cltv: u32,
+        /// The limit ([`RouterConfig::max_total_cltv`]).
+        max_total_cltv: u32,
+    },
     /// Every channel into the destination is smaller than the amount.
     #[error("The amount, {amount_msat} msat, is more than any channel into the destination can carry (the largest takes {largest_msat} msat).")]
     AmountTooLarge {
@@ -447,7 +455,13 @@ fn price_hop(
     })
 }
 
-fn check_request(g: &Graph, req: &RouteRequest) -> Result<(), RouteError> {
+fn check_request(g: &Graph, req: &RouteRequest, cfg: &RouterConfig) -> Result<(), RouteError> {
+    if cfg.final_cltv_delta > cfg.max_total_cltv {
+        return Err(RouteError::FinalCltvTooLarge {
+            final_cltv: cfg.final_cltv_delta,
+            max_total_cltv: cfg.max_total_cltv,
+        });
+    }
     let n = g.node_count() as u32;
     if req.source >= n {
         return Err(RouteError::UnknownSource);
@@ -472,7 +486,7 @@ pub fn find_route(
     mc: &MissionControl,
     scratch: &mut Scratch,
 ) -> Result<Route, RouteError> {
-    check_request(g, req)?;
+    check_request(g, req, cfg)?;
     let none = Bans::default();
     let Some(premium) = cfg.max_fee_premium_ppm.filter(|_| cfg.has_penalties()) else {
         let edges = search(g, req, cfg, mc, scratch, req.source, &none)?;
@@ -489,7 +503,9 @@ pub fn find_route(
     };
     let cheapest = search(g, req, &cheap_cfg, mc, scratch, req.source, &none)?;
     let cheapest = build_route(g, &cheapest, req, cfg, mc)?;
-    let bound = cheapest.fee_msat + cheapest.fee_msat.saturating_mul(premium) / 1_000_000;
+    let bound = cheapest
+        .fee_msat
+        .saturating_add(cheapest.fee_msat.saturating_mul(premium) / 1_000_000);
     let bounded = RouterConfig {
         fee_limit_msat: Some(cfg.fee_limit_msat.map_or(bound, |l| l.min(bound))),
         ..cfg.clone()
@@ -584,12 +600,19 @@ fn search(
                 *refused.entry(Refusal::Hops).or_default() += 1;
                 continue;
             }
-            let cltv = lv.cltv + u32::from(hop.cltv_add);
-            if cltv > cfg.max_total_cltv {
+            let Some(cltv) = lv
+                .cltv
+                .checked_add(u32::from(hop.cltv_add))
+                .filter(|c| *c <= cfg.max_total_cltv)
+            else {
                 *refused.entry(Refusal::TotalCltv).or_default() += 1;
                 continue;
-            }
-            let amt = carried + hop.fee;
+            };
+            // An amount past u64 cannot exist (21 M BTC is 2.1·10¹⁸ msat).
+            let Some(amt) = carried.checked_add(hop.fee) else {
+                *refused.entry(Refusal::Capacity).or_default() += 1;
+                continue;
+            };
             // Every fee downstream of `u` is known; `u`'s own may still shrink
             // by its inbound discount, so the limit is checked without it (at
             // the payer, `carried` is the whole route's).
@@ -649,6 +672,12 @@ pub fn build_route(
     // What the next node must receive before its inbound fee, and its outbound fee.
     let mut recv = req.amount_msat;
     let mut fout = 0u64;
+    if cfg.final_cltv_delta > cfg.max_total_cltv {
+        return Err(RouteError::FinalCltvTooLarge {
+            final_cltv: cfg.final_cltv_delta,
+            max_total_cltv: cfg.max_total_cltv,
+        });
+    }
     let mut cltv = cfg.final_cltv_delta;
     let mut cost = 0.0;
     let mut prob = 1.0;
@@ -679,13 +708,13 @@ pub fn build_route(
             cltv_at_to: cltv,
             probability: h.prob,
         });
-        cltv += u32::from(h.cltv_add);
-        if cltv > cfg.max_total_cltv {
-            return Err(no(Refusal::TotalCltv));
-        }
+        cltv = cltv
+            .checked_add(u32::from(h.cltv_add))
+            .filter(|c| *c <= cfg.max_total_cltv)
+            .ok_or(no(Refusal::TotalCltv))?;
         cost += surcharge(carried, recv) + h.cost;
         prob *= h.prob;
-        recv = carried + h.fee;
+        recv = carried.checked_add(h.fee).ok_or(no(Refusal::Capacity))?;
         fout = h.fee;
     }
     hops.reverse();
@@ -695,10 +724,15 @@ pub fn build_route(
     // A forwarding node's fee, inbound part included: what it receives
     // minus what it passes on.
     for i in 1..hops.len() {
-        hops[i].fee_msat = hops[i - 1].amount_msat - hops[i].amount_msat;
+        hops[i].fee_msat = hops[i - 1]
+            .amount_msat
+            .checked_sub(hops[i].amount_msat)
+            .ok_or(no(Refusal::Capacity))?;
     }
     let total = hops[0].amount_msat;
-    let fee = total - req.amount_msat;
+    let fee = total
+        .checked_sub(req.amount_msat)
+        .ok_or(no(Refusal::Capacity))?;
     if cfg.fee_limit_msat.is_some_and(|l| fee > l) {
         return Err(no(Refusal::FeeLimit));
     }
@@ -724,7 +758,7 @@ fn carried_into(g: &Graph, v: NodeIdx, e: EdgeIdx, recv: u64, fout: u64) -> u64 
     if !g.has_inbound_fees(v) {
         return recv;
     }
-    let forward = recv - fout;
+    let forward = recv.saturating_sub(fout);
     let fee = if g.has_parallel(e >> 1) {
         let u = g.edge_from(e);
         g.incoming(v)
@@ -735,7 +769,7 @@ fn carried_into(g: &Graph, v: NodeIdx, e: EdgeIdx, recv: u64, fout: u64) -> u64 
     } else {
         node_fee_msat(fout, forward, g.edge_policy(e ^ 1))
     };
-    forward + fee
+    forward.saturating_add(fee)
 }
 
 /// A positive inbound fee counts in the cost like any fee; a discount does
@@ -789,12 +823,17 @@ pub fn circular_route(
     if p.disabled {
         return Err(no(Refusal::Disabled));
     }
-    let into_peer = amount_msat + p.fee_msat(amount_msat);
+    let last_fee = p.fee_msat(amount_msat);
+    let into_peer = amount_msat
+        .checked_add(last_fee)
+        .ok_or(no(Refusal::Capacity))?;
     let head_cfg = RouterConfig {
-        final_cltv_delta: cfg.final_cltv_delta + u32::from(p.cltv_delta),
-        fee_limit_msat: cfg
-            .fee_limit_msat
-            .map(|l| l.saturating_sub(into_peer - amount_msat)),
+        final_cltv_delta: cfg
+            .final_cltv_delta
+            .checked_add(u32::from(p.cltv_delta))
+            .filter(|c| *c <= cfg.max_total_cltv)
+            .ok_or(no(Refusal::TotalCltv))?,
+        fee_limit_msat: cfg.fee_limit_msat.map(|l| l.saturating_sub(last_fee)),
         ..cfg.clone()
     };
     let head_req = RouteRequest {

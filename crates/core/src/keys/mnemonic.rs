@@ -14,6 +14,10 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use zeroize::Zeroizing;
 
+/// The longest input [`check_words`] looks at, bytes (a 24-word phrase
+/// with generous spacing is well under this).
+pub const MAX_PHRASE_BYTES: usize = 1024;
+
 /// The word counts BIP39 defines (128 to 256 bits of entropy).
 pub const VALID_WORD_COUNTS: [usize; 5] = [12, 15, 18, 21, 24];
 
@@ -158,9 +162,35 @@ pub fn parse_mnemonic(input: &SecretString) -> Result<Mnemonic, MnemonicError> {
 }
 
 /// The 64-byte BIP39 seed: PBKDF2-HMAC-SHA512 over the words with the
-/// passphrase ("mnemonic" + passphrase as salt), 2048 rounds.
+/// passphrase ("mnemonic" + passphrase as salt), 2048 rounds. The passphrase
+/// is NFKD-normalised first, as BIP39 requires, so "é" typed as one code
+/// point (NFC, what most keyboards send) or as e + combining accent (NFD)
+/// gives the same wallet, the one every other BIP39 wallet finds.
 pub fn seed_from(mnemonic: &Mnemonic, passphrase: &SecretString) -> Zeroizing<[u8; 64]> {
+    let normalized = normalize_passphrase(passphrase);
+    Zeroizing::new(mnemonic.to_seed_normalized(&normalized))
+}
+
+/// The seed as Switchyard derived it before passphrases were normalised:
+/// the passphrase's bytes exactly as typed. Only for wallets created that
+/// way (see [`passphrase_is_normalized`]); their stored keys came from it.
+pub fn seed_from_unnormalized(
+    mnemonic: &Mnemonic,
+    passphrase: &SecretString,
+) -> Zeroizing<[u8; 64]> {
     Zeroizing::new(mnemonic.to_seed_normalized(passphrase.expose_secret()))
+}
+
+/// A passphrase in NFKD (BIP39's form), in a zeroizing buffer.
+pub fn normalize_passphrase(passphrase: &SecretString) -> Zeroizing<String> {
+    use unicode_normalization::UnicodeNormalization;
+    Zeroizing::new(passphrase.expose_secret().nfkd().collect())
+}
+
+/// Whether normalising changes nothing (plain ASCII always passes): only a
+/// passphrase for which this is false derived another wallet before.
+pub fn passphrase_is_normalized(passphrase: &SecretString) -> bool {
+    normalize_passphrase(passphrase).as_str() == passphrase.expose_secret()
 }
 
 /// The words of a mnemonic as one zeroizing, space-separated string.
@@ -201,6 +231,18 @@ pub struct WordCheck {
 
 /// Checks every word and the whole phrase. The words are not echoed back.
 pub fn check_words(input: &SecretString) -> WordCheck {
+    // 24 words of at most 8 letters with spaces fit in 215 bytes; anything
+    // far longer is not a phrase, and suggesting words for it is wasted work.
+    if input.expose_secret().len() > MAX_PHRASE_BYTES {
+        return WordCheck {
+            words: Vec::new(),
+            valid: false,
+            problem: Some(
+                "That is far longer than a recovery phrase (at most 24 words); paste only the words."
+                    .to_string(),
+            ),
+        };
+    }
     let normalized = normalize(input.expose_secret());
     let words: Vec<WordStatus> = normalized
         .split(' ')
@@ -276,6 +318,14 @@ mod tests {
 
     fn s(x: &str) -> SecretString {
         SecretString::from(x.to_string())
+    }
+
+    #[test]
+    fn check_words_refuses_huge_input_quickly() {
+        let huge = SecretString::from("abandon ".repeat(10_000));
+        let c = check_words(&huge);
+        assert!(!c.valid && c.words.is_empty());
+        assert!(c.problem.unwrap_or_default().contains("far longer"));
     }
 
     #[test]

@@ -14,8 +14,8 @@ pub mod xkey;
 pub use account::{master_key, parse_address, AccountKey, AddressError, Chain, Purpose};
 pub use derive::{derive_at_path, DeriveError, DeriveOptions, DerivedKey};
 pub use mnemonic::{
-    check_words, generate_mnemonic, parse_mnemonic, phrase_of, seed_from, MnemonicError, WordCheck,
-    WordCount, WordStatus,
+    check_words, generate_mnemonic, normalize_passphrase, parse_mnemonic, passphrase_is_normalized,
+    phrase_of, seed_from, seed_from_unnormalized, MnemonicError, WordCheck, WordCount, WordStatus,
 };
 pub use path::{check_standard, format_path, parse_path, PathError};
 pub use xkey::{parse_xpriv, parse_xpub, ImportedXpub, XkeyError};

@@ -9,7 +9,6 @@ use super::error::{classify_rpc, NodeError};
 use super::service::NodeService;
 use fedimint_tonic_lnd::lnrpc;
 use serde::{Deserialize, Serialize};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use ts_rs::TS;
 
@@ -29,17 +28,39 @@ pub struct BackupSummary {
     pub bytes: u64,
 }
 
-/// Writes `bytes` to `dir/channel.backup` atomically (temp file, fsync,
-/// rename), keeping the previous one as `channel.backup.prev`.
-pub fn save_backup_file(dir: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
-    std::fs::create_dir_all(dir)?;
-    let path = dir.join(BACKUP_FILE);
-    let tmp = dir.join(format!("{BACKUP_FILE}.tmp"));
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
+/// The folder (inside `DATA_DIR/backups`) for a profile's automatic
+/// backups, keyed by the profile's id, never its name: names collide on
+/// case-insensitive file systems ("Home"/"home"), may escape the directory
+/// (`../x`) or be invalid on Windows. Ids are `p_` + hex, or
+/// `regtest:<node>`; anything outside `[a-z0-9_]` is replaced and a hash of
+/// the id keeps distinct ids apart.
+pub fn backup_folder(profile_id: &str) -> String {
+    let clean: String = profile_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(48)
+        .collect();
+    if clean == profile_id {
+        return clean;
     }
+    use bitcoin::hashes::{sha256, Hash};
+    let h = sha256::Hash::hash(profile_id.as_bytes());
+    format!("{clean}-{}", &h.to_string()[..8])
+}
+
+/// Writes `bytes` to `dir/channel.backup` atomically (temp file, fsync,
+/// rename; owner-only), keeping the previous one as `channel.backup.prev`.
+pub fn save_backup_file(dir: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    crate::files::ensure_private_dir(dir)?;
+    let path = dir.join(BACKUP_FILE);
+    let tmp = dir.join(format!("{BACKUP_FILE}.new"));
+    crate::files::write_private(&tmp, bytes)?;
     if path.exists() {
         std::fs::rename(&path, dir.join(format!("{BACKUP_FILE}.prev")))?;
     }
@@ -48,11 +69,7 @@ pub fn save_backup_file(dir: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
 }
 
 fn read_backup(path: &Path) -> Result<Vec<u8>, NodeError> {
-    let bytes = std::fs::read(path).map_err(|e| NodeError::File {
-        what: "the channel backup",
-        path: path.display().to_string(),
-        detail: e.to_string(),
-    })?;
+    let bytes = super::read_capped(path, "the channel backup", crate::files::MAX_BACKUP_BYTES)?;
     if bytes.is_empty() {
         return Err(NodeError::BadRequest {
             message: format!("{} is empty; it is not a channel backup.", path.display()),
@@ -75,29 +92,28 @@ impl NodeService {
         let multi = snap.multi_chan_backup.ok_or(NodeError::BadRequest {
             message: "The node has no channels to back up yet.".into(),
         })?;
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(|e| NodeError::File {
-            what: "the backup folder",
-            path: dir.display().to_string(),
-            detail: e.to_string(),
-        })?;
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, &multi.multi_chan_backup)
-            .and_then(|()| std::fs::rename(&tmp, path))
-            .map_err(|e| NodeError::File {
+        crate::files::write_private(path, &multi.multi_chan_backup).map_err(|e| {
+            NodeError::File {
                 what: "the backup file",
                 path: path.display().to_string(),
                 detail: e.to_string(),
-            })?;
+            }
+        })?;
         self.verify_backup(path).await
     }
 
     /// Has LND check that `path` is a backup it can read (its own seed).
     pub async fn verify_backup(&self, path: &Path) -> Result<BackupSummary, NodeError> {
         let bytes = read_backup(path)?;
+        self.verify_backup_bytes(path, bytes).await.map(|(s, _)| s)
+    }
+
+    /// Has LND check `bytes` (read from `path`); gives them back for a restore.
+    async fn verify_backup_bytes(
+        &self,
+        path: &Path,
+        bytes: Vec<u8>,
+    ) -> Result<(BackupSummary, Vec<u8>), NodeError> {
         let c = self.client().await?;
         let mut ln = c.lightning.clone();
         let msg = lnrpc::ChanBackupSnapshot {
@@ -116,11 +132,12 @@ impl NodeService {
             },
             other => other,
         })?;
-        Ok(BackupSummary {
+        let summary = BackupSummary {
             path: path.display().to_string(),
             channel_points: r.chan_points,
             bytes: bytes.len() as u64,
-        })
+        };
+        Ok((summary, bytes))
     }
 
     /// Restores channels from a backup: each peer is asked to force-close, and
@@ -133,7 +150,9 @@ impl NodeService {
                 message: "Restoring a channel backup force-closes every channel in it. Confirm that this node lost its channel state, then try again.".into(),
             });
         }
-        let summary = self.verify_backup(path).await?;
+        // Read once: the bytes LND verified are the bytes restored, even if
+        // the file changes in between.
+        let (summary, bytes) = self.verify_backup_bytes(path, read_backup(path)?).await?;
         let live = self.list_channels().await?;
         let open: Vec<&str> = live
             .channels
@@ -153,7 +172,6 @@ impl NodeService {
                 ),
             });
         }
-        let bytes = read_backup(path)?;
         let c = self.client().await?;
         let mut ln = c.lightning.clone();
         let msg = lnrpc::RestoreChanBackupRequest {
@@ -185,6 +203,25 @@ mod tests {
             std::fs::read(dir.path().join("channel.backup.prev")).unwrap(),
             b"one"
         );
-        assert!(!dir.path().join("channel.backup.tmp").exists());
+        assert!(!dir.path().join("channel.backup.new").exists());
+    }
+
+    #[test]
+    fn backup_folders_are_keyed_safely_by_profile_id() {
+        assert_eq!(backup_folder("p_00ab12cd34ef5678"), "p_00ab12cd34ef5678");
+        let alice = backup_folder("regtest:alice");
+        assert!(alice.starts_with("regtest-alice-"), "{alice}");
+        // Ids differing only in case or in unsafe characters stay apart.
+        assert_ne!(backup_folder("regtest:Home"), backup_folder("regtest:home"));
+        assert_ne!(backup_folder("regtest:a/b"), backup_folder("regtest:a-b"));
+        for id in ["regtest:../../x", "regtest:CON", "regtest:a\\b:c*?\"<>|"] {
+            let f = backup_folder(id);
+            assert!(
+                f.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-'),
+                "{f}"
+            );
+            assert!(!f.contains(".."));
+        }
     }
 }

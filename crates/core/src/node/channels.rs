@@ -199,6 +199,9 @@ pub struct OpenChannelRequest {
     /// Spend exactly these outputs (`txid:vout`); empty: LND chooses.
     #[serde(default)]
     pub utxos: Vec<String>,
+    /// The user confirmed a fee rate far above the node's estimate.
+    #[serde(default)]
+    pub allow_high_fee: bool,
 }
 
 /// A channel whose funding transaction was published.
@@ -226,6 +229,9 @@ pub struct CloseChannelRequest {
     /// Pay our side to this address (cooperative only).
     #[serde(default)]
     pub delivery_address: Option<String>,
+    /// The user confirmed a fee rate far above the node's estimate.
+    #[serde(default)]
+    pub allow_high_fee: bool,
 }
 
 /// A close that was published.
@@ -569,6 +575,32 @@ impl NodeService {
         Ok(key_bytes)
     }
 
+    /// The size of a funding transaction for channels of `sizes` sats, as
+    /// LND's coin selection would build it (a P2WSH stand-in per channel),
+    /// or a one-input guess when LND cannot tell (e.g. too little money).
+    async fn funding_vsize(&self, c: &LndClient, sizes: &[u64]) -> u64 {
+        use super::fees::{funding_stand_in, sweep_vsize, ScriptKind};
+        let Some(network) = self.network() else {
+            return 0;
+        };
+        let outputs = sizes
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                (
+                    funding_stand_in(network, u8::try_from(i).unwrap_or(u8::MAX)).to_string(),
+                    i64::try_from(*s).unwrap_or(i64::MAX),
+                )
+            })
+            .collect();
+        match self.estimate_vsize(c, outputs).await {
+            Some(v) => v,
+            None => {
+                sweep_vsize(&[ScriptKind::P2wpkh], ScriptKind::P2wpkh) + 43 * sizes.len() as u64
+            }
+        }
+    }
+
     /// Opens a channel; returns once the funding transaction is published.
     pub async fn open_channel(&self, req: &OpenChannelRequest) -> Result<OpenedChannel, NodeError> {
         if req.amount_sat == 0 {
@@ -590,7 +622,13 @@ impl NodeService {
                 ..Default::default()
             });
         }
+        crate::amount::sat_to_msat(req.amount_sat)?;
         let c = self.client().await?;
+        let sizes = [req.amount_sat];
+        self.guard_fee_rate(&c, req.fee, req.allow_high_fee, || {
+            self.funding_vsize(&c, &sizes)
+        })
+        .await?;
         let key = self.ensure_peer(&c, &req.peer).await?;
         let (target_conf, sat_per_vbyte) = FeeChoice::parts(req.fee);
         let msg = lnrpc::OpenChannelRequest {
@@ -626,14 +664,13 @@ impl NodeService {
         &self,
         reqs: &[OpenChannelRequest],
         fee: Option<FeeChoice>,
+        allow_high_fee: bool,
     ) -> Result<Vec<OpenedChannel>, NodeError> {
         if reqs.len() < 2 {
             return Err(NodeError::BadRequest {
                 message: "A batch open needs at least two channels.".into(),
             });
         }
-        let c = self.client().await?;
-        let mut channels = Vec::new();
         for r in reqs {
             if r.amount_sat == 0 || r.push_sat >= r.amount_sat {
                 return Err(NodeError::BadRequest {
@@ -643,6 +680,14 @@ impl NodeService {
                     ),
                 });
             }
+            crate::amount::sat_to_msat(r.amount_sat)?;
+        }
+        let c = self.client().await?;
+        let sizes: Vec<u64> = reqs.iter().map(|r| r.amount_sat).collect();
+        self.guard_fee_rate(&c, fee, allow_high_fee, || self.funding_vsize(&c, &sizes))
+            .await?;
+        let mut channels = Vec::new();
+        for r in reqs {
             let key = self.ensure_peer(&c, &r.peer).await?;
             channels.push(lnrpc::BatchOpenChannel {
                 node_pubkey: key,
@@ -693,6 +738,10 @@ impl NodeService {
             });
         }
         let c = self.client().await?;
+        self.guard_fee_rate(&c, req.fee, req.allow_high_fee, || async {
+            super::fees::CLOSE_VSIZE
+        })
+        .await?;
         let (target_conf, sat_per_vbyte) = FeeChoice::parts(req.fee);
         let msg = lnrpc::CloseChannelRequest {
             channel_point: Some(cp),

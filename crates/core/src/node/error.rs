@@ -115,6 +115,29 @@ pub enum NodeError {
         /// LND's words, if any.
         detail: String,
     },
+    /// An amount no wallet can hold.
+    #[error(transparent)]
+    Amount(#[from] crate::amount::AmountError),
+    /// The route now costs more than the fee the user saw.
+    #[error("The route's fees went up since the preview: it now costs {fee_msat} msat, more than the {limit_msat} msat you saw. Nothing was sent; preview again to see the new fee.")]
+    FeeAboveLimit {
+        /// What the route costs now, msat.
+        fee_msat: u64,
+        /// The most the user agreed to pay, msat.
+        limit_msat: u64,
+    },
+    /// A fee rate far above what the node estimates; the user must confirm it.
+    #[error("{rate_sat_per_vbyte} sat/vB is far above the usual rate ({reason}): about {} sats in fees for this transaction. Nothing was sent. Confirm to pay this fee anyway, or choose a lower rate.", crate::amount::grouped(*.fee_sat))]
+    HighFeeRate {
+        /// The rate asked for.
+        rate_sat_per_vbyte: u64,
+        /// The node's estimate for 6 blocks, if it gave one.
+        estimate_sat_per_vbyte: Option<u64>,
+        /// The fee in sats at that rate (estimated from the transaction's size).
+        fee_sat: u64,
+        /// Why it is too high, in words.
+        reason: String,
+    },
     /// An invoice that cannot be paid as it is.
     #[error(transparent)]
     Invoice(#[from] super::invoice::InvoiceError),

@@ -124,12 +124,15 @@ pub enum NodeEvent {
         /// Channels closed.
         closed: u32,
     },
-    /// LND announced a new channel backup (already saved).
+    /// LND announced a new channel backup (saved before this event, or
+    /// `error` says why it could not be: the UI must show that).
     Backup {
         /// Channels it covers.
         channels: u32,
         /// Where it was saved.
         path: Option<String>,
+        /// Why it was not saved (the folder, the disk), in words.
+        error: Option<String>,
     },
     /// A payment from this node changed status.
     Payment {
@@ -393,16 +396,27 @@ async fn run_kind(kind: StreamKind, sh: Arc<Shared>) {
                         return Vec::new();
                     };
                     let channels = u32::try_from(multi.chan_points.len()).unwrap_or(u32::MAX);
-                    let path = sh.backup_dir.as_ref().and_then(|dir| {
-                        match save_backup_file(dir, &multi.multi_chan_backup) {
-                            Ok(p) => Some(p.display().to_string()),
+                    let (path, error) = match sh.backup_dir.as_ref() {
+                        None => (None, None),
+                        Some(dir) => match save_backup_file(dir, &multi.multi_chan_backup) {
+                            Ok(p) => (Some(p.display().to_string()), None),
                             Err(e) => {
-                                tracing::error!(error = %e, "could not save the channel backup");
-                                None
+                                tracing::error!(error = %e, dir = %dir.display(), "could not save the channel backup");
+                                (
+                                    None,
+                                    Some(format!(
+                                        "The node's new channel backup could not be saved in {} ({e}). Free space or fix the folder's permissions, and export the backup from the Dashboard meanwhile: without it, funds in new channels cannot be recovered if the node's disk fails.",
+                                        dir.display()
+                                    )),
+                                )
                             }
-                        }
-                    });
-                    vec![NodeEvent::Backup { channels, path }]
+                        },
+                    };
+                    vec![NodeEvent::Backup {
+                        channels,
+                        path,
+                        error,
+                    }]
                 },
             )
             .await

@@ -162,9 +162,10 @@ pub fn build_history(
 }
 
 /// Quotes a CSV field when it needs it (RFC 4180), and defuses spreadsheet
-/// formulas (a leading `=`, `+`, `-` or `@` in text).
+/// formulas (OWASP's list: a leading `=`, `+`, `-`, `@`, tab or carriage
+/// return in text; spreadsheets read "\t=…" and "\r=…" as formulas too).
 fn field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
         s.to_string()
@@ -243,8 +244,9 @@ pub struct HistoryExport {
     pub by_kind: std::collections::BTreeMap<String, u32>,
 }
 
-/// Writes `rows` as CSV to `path` (directories created; written to a
-/// temporary file and renamed, so a reader never sees half a file).
+/// Writes `rows` as CSV to `path` (directories created owner-only; the file
+/// readable by its owner only, written to a temporary file and renamed, so a
+/// reader never sees half a file).
 pub fn write_history_csv(
     path: &std::path::Path,
     rows: &[HistoryEntry],
@@ -254,12 +256,7 @@ pub fn write_history_csv(
         path: path.display().to_string(),
         detail: e.to_string(),
     };
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(fail)?;
-    }
-    let tmp = path.with_extension("csv.tmp");
-    std::fs::write(&tmp, to_csv(rows)).map_err(fail)?;
-    std::fs::rename(&tmp, path).map_err(fail)?;
+    crate::files::write_private(path, to_csv(rows).as_bytes()).map_err(fail)?;
     let mut by_kind = std::collections::BTreeMap::new();
     for r in rows {
         *by_kind.entry(r.kind.as_str().to_string()).or_insert(0u32) += 1;
@@ -305,6 +302,9 @@ mod tests {
         assert_eq!(field("a,b"), "\"a,b\"");
         assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+        assert_eq!(field("\t=1+1"), "'\t=1+1");
+        assert_eq!(field("\r=1+1"), "\"'\r=1+1\"");
+        assert_eq!(field("@SUM(A1)"), "'@SUM(A1)");
     }
 
     fn tx(txid: &str, amount: i64, fee: u64, label: &str, time: u64) -> OnchainTx {

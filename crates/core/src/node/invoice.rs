@@ -10,6 +10,12 @@ use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 use ts_rs::TS;
 
+/// The largest final CLTV delta an invoice may ask for: the router's limit on
+/// a whole route's time lock ([`crate::graph::router::RouterConfig`]'s
+/// `max_total_cltv`, LND's too), so a decoded delta always fits the route
+/// arithmetic.
+pub const MAX_FINAL_CLTV: u32 = 2016;
+
 /// Why an invoice cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InvoiceError {
@@ -39,6 +45,20 @@ pub enum InvoiceError {
     /// No amount in the invoice and none given.
     #[error("This invoice has no amount; enter how much to pay.")]
     AmountMissing,
+    /// The final time lock is more than any route may lock funds for.
+    #[error("This invoice asks for a final time lock of {delta} blocks; Switchyard pays only invoices asking for at most {max} (about two weeks). Ask the recipient for a standard invoice.")]
+    FinalCltvTooLarge {
+        /// What the invoice asks for.
+        delta: u64,
+        /// The most we accept.
+        max: u32,
+    },
+    /// More than all the bitcoin there is.
+    #[error("{msat} msat is more bitcoin than will ever exist. Check the amount.")]
+    AmountTooLarge {
+        /// What was given.
+        msat: u64,
+    },
     /// An amount given for an invoice that fixes it.
     #[error("This invoice asks for exactly {invoice_msat} msat; the amount cannot be changed.")]
     AmountFixed {
@@ -51,12 +71,14 @@ impl InvoiceError {
     /// The IPC code.
     pub fn code(&self) -> ErrorCode {
         match self {
-            InvoiceError::Empty | InvoiceError::Malformed { .. } => ErrorCode::InvalidInvoice,
+            InvoiceError::Empty
+            | InvoiceError::Malformed { .. }
+            | InvoiceError::FinalCltvTooLarge { .. } => ErrorCode::InvalidInvoice,
             InvoiceError::WrongNetwork { .. } => ErrorCode::WrongNetwork,
             InvoiceError::Expired { .. } => ErrorCode::InvoiceExpired,
-            InvoiceError::AmountMissing | InvoiceError::AmountFixed { .. } => {
-                ErrorCode::InvalidRequest
-            }
+            InvoiceError::AmountMissing
+            | InvoiceError::AmountFixed { .. }
+            | InvoiceError::AmountTooLarge { .. } => ErrorCode::InvalidRequest,
         }
     }
 }
@@ -88,9 +110,8 @@ pub struct DecodedInvoice {
     pub expires_at: u64,
     /// Already expired.
     pub expired: bool,
-    /// Final hop's CLTV delta.
-    #[ts(type = "number")]
-    pub min_final_cltv_expiry_delta: u64,
+    /// Final hop's CLTV delta (at most [`MAX_FINAL_CLTV`]).
+    pub min_final_cltv_expiry_delta: u32,
     /// Private route hints it carries.
     pub route_hints: u32,
 }
@@ -143,6 +164,13 @@ pub fn decode_invoice(text: &str, network: Network) -> Result<DecodedInvoice, In
         Bolt11InvoiceDescriptionRef::Direct(d) => (Some(d.to_string()), None),
         Bolt11InvoiceDescriptionRef::Hash(h) => (None, Some(h.0.to_string())),
     };
+    let min_final_cltv_expiry_delta = inv.min_final_cltv_expiry_delta();
+    if min_final_cltv_expiry_delta > u64::from(MAX_FINAL_CLTV) {
+        return Err(InvoiceError::FinalCltvTooLarge {
+            delta: min_final_cltv_expiry_delta,
+            max: MAX_FINAL_CLTV,
+        });
+    }
     let created_at = inv.duration_since_epoch().as_secs();
     let expires_at = created_at.saturating_add(inv.expiry_time().as_secs());
     Ok(DecodedInvoice {
@@ -156,7 +184,8 @@ pub fn decode_invoice(text: &str, network: Network) -> Result<DecodedInvoice, In
         created_at,
         expires_at,
         expired: now_secs() >= expires_at,
-        min_final_cltv_expiry_delta: inv.min_final_cltv_expiry_delta(),
+        min_final_cltv_expiry_delta: u32::try_from(min_final_cltv_expiry_delta)
+            .unwrap_or(MAX_FINAL_CLTV),
         route_hints: u32::try_from(inv.route_hints().len()).unwrap_or(u32::MAX),
     })
 }
@@ -171,13 +200,14 @@ impl DecodedInvoice {
                 ago: ago(now - self.expires_at),
             });
         }
-        match (self.amount_msat, amount_msat) {
+        let amount = match (self.amount_msat, amount_msat) {
             (Some(a), None) => Ok(a),
             (Some(a), Some(b)) if a == b => Ok(a),
             (Some(a), Some(_)) => Err(InvoiceError::AmountFixed { invoice_msat: a }),
             (None, Some(b)) if b > 0 => Ok(b),
             (None, _) => Err(InvoiceError::AmountMissing),
-        }
+        }?;
+        crate::amount::check_msat(amount).map_err(|_| InvoiceError::AmountTooLarge { msat: amount })
     }
 }
 
@@ -192,6 +222,43 @@ mod tests {
     const DONATION: &str = "lnbc1pvjluezsp5zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zygspp5qqqsyqcyq5rqwzqfqqqsyqcyq5rqwzqfqqqsyqcyq5rqwzqfqypqdpl2pkx2ctnv5sxxmmwwd5kgetjypeh2ursdae8g6twvus8g6rfwvs8qun0dfjkxaq9qrsgq357wnc5r2ueh7ck6q93dj32dlqnls087fxdwk8qakdyafkq3yap9us6v52vjjsrvywa6rt52cm9r9zqt8r2t7mlcwspyetp5h2tztugp9lfyql";
     // "1 cup coffee" for 2500 µBTC, expiring in 60 s.
     const COFFEE: &str = "lnbc2500u1pvjluezsp5zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zygspp5qqqsyqcyq5rqwzqfqqqsyqcyq5rqwzqfqqqsyqcyq5rqwzqfqypqdq5xysxxatsyp3k7enxv4jsxqzpu9qrsgquk0rl77nj30yxdy8j9vdx85fkpmdla2087ne0xh8nhedh8w27kyke0lp53ut353s06fv3qfegext0eh0ymjpf39tuven09sam30g4vgpfna3rh";
+
+    /// A regtest invoice signed with a throwaway key, asking for `final_cltv`.
+    fn invoice_with_final_cltv(final_cltv: u64) -> String {
+        use bitcoin::hashes::{sha256, Hash};
+        use bitcoin::secp256k1::{Secp256k1, SecretKey};
+        use lightning_invoice::{InvoiceBuilder, PaymentSecret};
+        let secp = Secp256k1::new();
+        let key = SecretKey::from_slice(&[0x42; 32]).unwrap();
+        InvoiceBuilder::new(Currency::Regtest)
+            .description("cltv".into())
+            .payment_hash(sha256::Hash::hash(b"preimage"))
+            .payment_secret(PaymentSecret([7; 32]))
+            .duration_since_epoch(std::time::Duration::from_secs(now_secs()))
+            .amount_milli_satoshis(1000)
+            .min_final_cltv_expiry_delta(final_cltv)
+            .build_signed(|m| secp.sign_ecdsa_recoverable(m, &key))
+            .unwrap()
+            .to_string()
+    }
+
+    #[test]
+    fn final_time_locks_above_the_route_limit_are_refused_when_decoding() {
+        let ok = decode_invoice(&invoice_with_final_cltv(2016), Network::Regtest).unwrap();
+        assert_eq!(ok.min_final_cltv_expiry_delta, 2016);
+        for too_long in [2017, 100_000, u64::from(u32::MAX) + 5, u64::MAX >> 4] {
+            let e =
+                decode_invoice(&invoice_with_final_cltv(too_long), Network::Regtest).unwrap_err();
+            assert_eq!(
+                e,
+                InvoiceError::FinalCltvTooLarge {
+                    delta: too_long,
+                    max: MAX_FINAL_CLTV
+                }
+            );
+            assert_eq!(e.code(), ErrorCode::InvalidInvoice);
+        }
+    }
 
     #[test]
     fn bolt11_vectors_decode() {

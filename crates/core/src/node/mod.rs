@@ -11,6 +11,7 @@ pub(crate) mod convert;
 pub mod error;
 pub mod events;
 mod extra;
+pub mod fees;
 pub mod history;
 pub mod invoice;
 pub mod lndconnect;
@@ -28,3 +29,17 @@ pub use profiles::{
     InitNodeRequest, NewProfile, ProfileError, ProfileInfo, ProfileKind, ProfileService,
 };
 pub use service::{Credentials, NodeService, NodeSource, NodeState, NodeStatus};
+
+/// Reads a file the user named (at most `limit` bytes), as a [`NodeError::File`]
+/// naming `what` on failure.
+pub(crate) fn read_capped(
+    path: &std::path::Path,
+    what: &'static str,
+    limit: u64,
+) -> Result<Vec<u8>, NodeError> {
+    crate::files::read_capped(path, limit).map_err(|e| NodeError::File {
+        what,
+        path: path.display().to_string(),
+        detail: e.to_string(),
+    })
+}

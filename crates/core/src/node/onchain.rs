@@ -28,7 +28,7 @@ pub enum AddressKind {
 pub struct SendCoinsRequest {
     /// Destination address.
     pub address: String,
-    /// Amount, sats (ignored with `send_all`).
+    /// Amount, sats (0 with `send_all`: an amount and a sweep are refused together).
     #[ts(type = "number")]
     #[serde(default)]
     pub amount_sat: u64,
@@ -38,6 +38,9 @@ pub struct SendCoinsRequest {
     /// Fee.
     #[serde(default)]
     pub fee: Option<FeeChoice>,
+    /// The user confirmed a fee rate far above the node's estimate.
+    #[serde(default)]
+    pub allow_high_fee: bool,
 }
 
 /// A wallet transaction.
@@ -150,10 +153,47 @@ impl NodeService {
                 message: "Enter an amount in sats, or choose to send everything.".into(),
             });
         }
+        if req.send_all && req.amount_sat != 0 {
+            return Err(NodeError::BadRequest {
+                message: format!(
+                    "Choose either an amount ({} sats) or sending everything, not both: sending everything ignores the amount and empties the wallet.",
+                    req.amount_sat
+                ),
+            });
+        }
+        crate::amount::sat_to_msat(req.amount_sat)?;
         // Default: confirm within 6 blocks.
         let (target_conf, sat_per_vbyte) =
             FeeChoice::parts(Some(req.fee.unwrap_or(FeeChoice::TargetBlocks(6))));
         let c = self.client().await?;
+        self.guard_fee_rate(&c, req.fee, req.allow_high_fee, || async {
+            let kind = super::fees::ScriptKind::of(&addr);
+            if req.send_all {
+                let coins = self.list_utxos().await.unwrap_or_default();
+                let inputs: Vec<super::fees::ScriptKind> = coins
+                    .iter()
+                    .filter(|u| u.confirmations > 0)
+                    .map(|u| {
+                        check_address(&u.address, network)
+                            .map(|a| super::fees::ScriptKind::of(&a))
+                            .unwrap_or(super::fees::ScriptKind::P2wpkh)
+                    })
+                    .collect();
+                super::fees::sweep_vsize(&inputs, kind)
+            } else {
+                let outputs = [(
+                    addr.to_string(),
+                    i64::try_from(req.amount_sat).unwrap_or(i64::MAX),
+                )]
+                .into_iter()
+                .collect();
+                // One input, the payment and change, when LND cannot tell.
+                self.estimate_vsize(&c, outputs).await.unwrap_or(
+                    super::fees::sweep_vsize(&[super::fees::ScriptKind::P2wpkh], kind) + 31,
+                )
+            }
+        })
+        .await?;
         let mut ln = c.lightning.clone();
         let r = c
             .call(
@@ -239,7 +279,12 @@ impl NodeService {
     /// Speeds up an unconfirmed transaction of ours (a channel's funding
     /// transaction, a send) by child-pays-for-parent: LND's sweeper spends our
     /// change output of `txid` at a higher fee rate right away.
-    pub async fn bump_fee(&self, txid: &str, fee: FeeChoice) -> Result<BumpedFee, NodeError> {
+    pub async fn bump_fee(
+        &self,
+        txid: &str,
+        fee: FeeChoice,
+        allow_high_fee: bool,
+    ) -> Result<BumpedFee, NodeError> {
         let txid = txid.trim();
         let coins = self.list_utxos().await?;
         let mine: Vec<&Utxo> = coins
@@ -259,6 +304,10 @@ impl NodeService {
         let (target_conf, sat_per_vbyte) = FeeChoice::parts(Some(fee));
         let (t, idx) = coin.outpoint.rsplit_once(':').unwrap_or((txid, "0"));
         let c = self.client().await?;
+        self.guard_fee_rate(&c, Some(fee), allow_high_fee, || async {
+            super::fees::CPFP_CHILD_VSIZE
+        })
+        .await?;
         let mut wk = c.wallet_kit.clone();
         let r = c
             .call(

@@ -462,6 +462,7 @@ fn keysend_request(req: &KeysendRequest) -> Result<routerrpc::SendPaymentRequest
             message: "Enter an amount in sats.".into(),
         });
     }
+    let amount_msat = crate::amount::sat_to_msat(req.amount_sat)?;
     let preimage: [u8; 32] = rand::random();
     let hash = sha256::Hash::hash(&preimage);
     let msg = routerrpc::SendPaymentRequest {
@@ -471,7 +472,7 @@ fn keysend_request(req: &KeysendRequest) -> Result<routerrpc::SendPaymentRequest
         dest_custom_records: [(KEYSEND_RECORD, preimage.to_vec())].into_iter().collect(),
         fee_limit_sat: i64::try_from(
             req.fee_limit_sat
-                .unwrap_or_else(|| default_fee_limit_sat(req.amount_sat * 1000)),
+                .unwrap_or_else(|| default_fee_limit_sat(amount_msat)),
         )
         .unwrap_or(i64::MAX),
         final_cltv_delta: 40,

@@ -15,6 +15,7 @@ use super::convert::{hex, non_negative};
 use super::error::NodeError;
 use super::invoice::DecodedInvoice;
 use super::service::NodeService;
+use crate::amount::sat_to_msat;
 use crate::graph::hints::{with_route_hints, HintHop};
 use crate::graph::mission::Outcome;
 use crate::graph::model::{ChannelSpec, GraphUpdate, Policy, Pubkey};
@@ -497,15 +498,15 @@ impl NodeService {
                                 message: "Enter the amount in sats to preview a route to a node."
                                     .into(),
                             })?;
-                    (pk, a.saturating_mul(1000), 40, None)
+                    (pk, sat_to_msat(a)?, 40, None)
                 }
                 None => {
                     let inv = super::invoice::decode_invoice(to, network)?;
-                    let amount = inv.payable(req.amount_sat.map(|a| a.saturating_mul(1000)))?;
+                    let amount = inv.payable(req.amount_sat.map(sat_to_msat).transpose()?)?;
                     let pk = parse_pubkey_hex(&inv.payee).ok_or_else(|| NodeError::BadRequest {
                         message: "The invoice's payee key is not valid.".into(),
                     })?;
-                    let cltv = u32::try_from(inv.min_final_cltv_expiry_delta).unwrap_or(u32::MAX);
+                    let cltv = inv.min_final_cltv_expiry_delta;
                     (pk, amount, cltv, Some(inv))
                 }
             };
@@ -513,7 +514,7 @@ impl NodeService {
         let (me, height, balances) = self.route_inputs(&c).await?;
         let cfg = RouterConfig {
             final_cltv_delta: final_cltv,
-            fee_limit_msat: req.fee_limit_sat.map(|s| s.saturating_mul(1000)),
+            fee_limit_msat: req.fee_limit_sat.map(sat_to_msat).transpose()?,
             current_height: height,
             now: super::convert::now_secs(),
             ..RouterConfig::default()
@@ -617,17 +618,20 @@ impl NodeService {
     }
 
     /// Pays `invoice` along the route through `chan_ids` (as previewed):
-    /// rebuilt and re-priced on the current graph, sent with `SendToRouteV2`.
-    /// Returns the outcome and what mission control should learn.
+    /// rebuilt and re-priced on the current graph, sent with `SendToRouteV2`
+    /// only if it costs at most `max_fee_msat` (the fee the user saw; the
+    /// graph may have changed since). Returns the outcome and what mission
+    /// control should learn.
     pub async fn pay_along_route(
         &self,
         invoice: &str,
         amount_sat: Option<u64>,
         chan_ids: &[u64],
+        max_fee_msat: u64,
     ) -> Result<(RoutePayment, Outcomes), NodeError> {
         let network = self.network().ok_or(NodeError::NotConfigured)?;
         let inv = super::invoice::decode_invoice(invoice, network)?;
-        let amount_msat = inv.payable(amount_sat.map(|a| a.saturating_mul(1000)))?;
+        let amount_msat = inv.payable(amount_sat.map(sat_to_msat).transpose()?)?;
         let parsed: lightning_invoice::Bolt11Invoice =
             inv.payment_request
                 .parse()
@@ -640,7 +644,7 @@ impl NodeService {
         let c = self.client().await?;
         let (me, height, balances) = self.route_inputs(&c).await?;
         let cfg = RouterConfig {
-            final_cltv_delta: u32::try_from(inv.min_final_cltv_expiry_delta).unwrap_or(u32::MAX),
+            final_cltv_delta: inv.min_final_cltv_expiry_delta,
             current_height: height,
             ..RouterConfig::default()
         };
@@ -701,6 +705,17 @@ impl NodeService {
             })
             .await??;
         let (route, dirs, keys) = built;
+        if route.fee_msat > max_fee_msat {
+            tracing::info!(
+                fee_msat = route.fee_msat,
+                limit_msat = max_fee_msat,
+                "route re-priced above the fee the user saw; not sent"
+            );
+            return Err(NodeError::FeeAboveLimit {
+                fee_msat: route.fee_msat,
+                limit_msat: max_fee_msat,
+            });
+        }
         let hash: [u8; 32] = *AsRef::<[u8; 32]>::as_ref(parsed.payment_hash());
         self.send_built(
             &c,
@@ -727,13 +742,20 @@ impl NodeService {
         payment_secret: [u8; 32],
     ) -> Result<(RoutePayment, Outcomes), NodeError> {
         let n = route.hops.len();
+        let at_height = |delta: u32| {
+            height
+                .checked_add(delta)
+                .ok_or_else(|| NodeError::Internal {
+                    detail: "a time lock past the largest block height".into(),
+                })
+        };
         let lnd_hops: Vec<lnrpc::Hop> = (0..n)
             .map(|i| {
                 let next = route.hops.get(i + 1);
                 let last = i + 1 == n;
-                lnrpc::Hop {
+                Ok(lnrpc::Hop {
                     chan_id: route.hops[i].scid,
-                    expiry: height + next.map_or(route.hops[i].cltv_at_to, |h| h.cltv_at_to),
+                    expiry: at_height(next.map_or(route.hops[i].cltv_at_to, |h| h.cltv_at_to))?,
                     amt_to_forward_msat: i64::try_from(
                         next.map_or(route.amount_msat, |h| h.amount_msat),
                     )
@@ -745,11 +767,11 @@ impl NodeService {
                         total_amt_msat: i64::try_from(route.amount_msat).unwrap_or(i64::MAX),
                     }),
                     ..Default::default()
-                }
+                })
             })
-            .collect();
+            .collect::<Result<_, NodeError>>()?;
         let lnd_route = lnrpc::Route {
-            total_time_lock: height + route.total_cltv,
+            total_time_lock: at_height(route.total_cltv)?,
             hops: lnd_hops,
             total_fees_msat: i64::try_from(route.fee_msat).unwrap_or(i64::MAX),
             total_amt_msat: i64::try_from(route.total_amount_msat).unwrap_or(i64::MAX),
@@ -1043,11 +1065,12 @@ impl NodeService {
         let (me, height, balances) = self.route_inputs(c).await?;
         let cfg = RouterConfig {
             final_cltv_delta: 80,
-            fee_limit_msat: Some(req.max_fee_sat.saturating_mul(1000)),
+            fee_limit_msat: Some(sat_to_msat(req.max_fee_sat)?),
             current_height: height,
             now: super::convert::now_secs(),
             ..RouterConfig::default()
         };
+        let amount_msat = sat_to_msat(req.amount_sat)?;
         let (built, preview) = self
             .with_graph(|g| -> Result<(BuiltRoute, PreviewRoute), NodeError> {
                 let bad = |m: String| NodeError::BadRequest { message: m };
@@ -1066,7 +1089,7 @@ impl NodeService {
                     me,
                     out,
                     inn,
-                    req.amount_sat.saturating_mul(1000),
+                    amount_msat,
                     local,
                     &cfg,
                     &mc,

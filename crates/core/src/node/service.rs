@@ -46,6 +46,9 @@ pub enum Credentials {
 /// Where to find a node and how to log in. `Debug` shows no secret.
 #[derive(Clone)]
 pub struct NodeSource {
+    /// The profile's id (`p_…`, `regtest:<name>`; `adhoc:<name>` for a
+    /// one-off connection): what files of this node are keyed by.
+    pub id: String,
     /// Display name ("alice", "home node").
     pub name: String,
     /// The network the node must be on.
@@ -61,6 +64,7 @@ pub struct NodeSource {
 impl std::fmt::Debug for NodeSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("NodeSource")
+            .field("id", &self.id)
             .field("name", &self.name)
             .field("network", &self.network)
             .field("endpoints", &self.endpoints)
@@ -77,8 +81,10 @@ impl NodeSource {
         macaroon_path: impl Into<PathBuf>,
         network: Network,
     ) -> NodeSource {
+        let name = name.into();
         NodeSource {
-            name: name.into(),
+            id: format!("adhoc:{name}"),
+            name,
             network,
             endpoints: vec![grpc_host.into()],
             credentials: Credentials::Files {
@@ -101,8 +107,10 @@ impl NodeSource {
             endpoint: endpoint.clone(),
             detail: "the lndconnect link has no certificate; nodes with CA-signed certificates are not supported yet".into(),
         })?;
+        let name = name.into();
         Ok(NodeSource {
-            name: name.into(),
+            id: format!("adhoc:{name}"),
+            name,
             network,
             endpoints: vec![endpoint],
             credentials: Credentials::Inline {
@@ -130,22 +138,26 @@ impl NodeSource {
                 tls_cert_path,
                 macaroon_path,
             } => {
-                let pem = std::fs::read_to_string(tls_cert_path).map_err(|e| NodeError::File {
+                let pem = String::from_utf8(super::read_capped(
+                    tls_cert_path,
+                    "the TLS certificate",
+                    crate::files::MAX_CREDENTIAL_BYTES,
+                )?)
+                .map_err(|_| NodeError::File {
                     what: "the TLS certificate",
                     path: tls_cert_path.display().to_string(),
-                    detail: e.to_string(),
+                    detail: "it is not a PEM certificate".into(),
                 })?;
                 let cert_der = pem_to_der(&pem).ok_or_else(|| NodeError::File {
                     what: "the TLS certificate",
                     path: tls_cert_path.display().to_string(),
                     detail: "it is not a PEM certificate".into(),
                 })?;
-                let macaroon =
-                    Zeroizing::new(std::fs::read(macaroon_path).map_err(|e| NodeError::File {
-                        what: "the macaroon",
-                        path: macaroon_path.display().to_string(),
-                        detail: e.to_string(),
-                    })?);
+                let macaroon = Zeroizing::new(super::read_capped(
+                    macaroon_path,
+                    "the macaroon",
+                    crate::files::MAX_CREDENTIAL_BYTES,
+                )?);
                 (cert_der, Arc::new(macaroon))
             }
             Credentials::Inline { cert_der, macaroon } => (cert_der.clone(), macaroon.clone()),
@@ -191,8 +203,9 @@ impl NodeSource {
         let profiles: Vec<Profile> = serde_json::from_str(&text).unwrap_or_default();
         profiles
             .into_iter()
-            .map(|p| {
-                NodeSource::files(
+            .map(|p| NodeSource {
+                id: format!("{}{}", super::profiles::REGTEST_PREFIX, p.name),
+                ..NodeSource::files(
                     p.name,
                     p.grpc_host,
                     p.tls_cert_path,

@@ -50,6 +50,13 @@ struct InitWalletResponse {
     admin_macaroon: Vec<u8>,
 }
 
+impl Drop for InitWalletResponse {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.admin_macaroon.zeroize();
+    }
+}
+
 /// `lnrpc.UnlockWalletRequest`, the fields we send.
 #[derive(Clone, PartialEq, prost::Message)]
 struct UnlockWalletRequest {
@@ -146,12 +153,15 @@ pub async fn wallet_state(client: &LndClient) -> Result<WalletState, NodeError> 
 
 /// Creates a fresh LND's wallet from `master_xprv`; returns the admin macaroon.
 /// `rescan`: scan the chain from the genesis block for funds the words
-/// already hold (a restored seed); otherwise start from now.
+/// already hold (a restored seed); otherwise start from now. `limit`: how
+/// long to wait for LND's answer (creating the wallet derives keys and
+/// writes its database: slower than a call).
 pub async fn init_wallet(
     client: &LndClient,
     password: &SecretString,
     master_xprv: &Zeroizing<String>,
     rescan: bool,
+    limit: Duration,
 ) -> Result<Zeroizing<Vec<u8>>, NodeError> {
     let birthday = if rescan {
         0
@@ -165,15 +175,11 @@ pub async fn init_wallet(
         extended_master_key: master_xprv.to_string(),
         extended_master_key_birthday_timestamp: birthday,
     };
-    // Creating the wallet derives keys and writes its database: slower than a call.
-    let r: InitWalletResponse = client
-        .raw_unary(
-            "/lnrpc.WalletUnlocker/InitWallet",
-            req,
-            Duration::from_secs(120),
-        )
+    let mut r: InitWalletResponse = client
+        .raw_unary("/lnrpc.WalletUnlocker/InitWallet", req, limit)
         .await?;
-    Ok(Zeroizing::new(r.admin_macaroon.clone()))
+    // Moved out: the response's own buffer is zeroized when it drops.
+    Ok(Zeroizing::new(std::mem::take(&mut r.admin_macaroon)))
 }
 
 /// Unlocks a locked LND.

@@ -37,3 +37,65 @@ where
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// A TCP proxy on a free loopback port to `target` that holds every byte the
+/// server sends for `delay` before passing it on (the client's bytes pass at
+/// once, in order). A slow network path to a real node: a call whose answer
+/// takes longer than its time limit fails on our side although the node did
+/// the work. Stops when dropped.
+pub struct SlowProxy {
+    /// The port to connect to instead of the target's.
+    pub port: u16,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for SlowProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Starts a [`SlowProxy`].
+pub async fn slow_proxy(target: std::net::SocketAddr, delay: Duration) -> SlowProxy {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        let mut conns = tokio::task::JoinSet::new();
+        while let Ok((client, _)) = listener.accept().await {
+            conns.spawn(async move {
+                let Ok(server) = tokio::net::TcpStream::connect(target).await else {
+                    return;
+                };
+                let (mut cr, mut cw) = client.into_split();
+                let (mut sr, mut sw) = server.into_split();
+                let up = tokio::spawn(async move {
+                    let _ = tokio::io::copy(&mut cr, &mut sw).await;
+                });
+                // Server → client: each chunk is due `delay` after it arrived.
+                let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+                let reader = tokio::spawn(async move {
+                    let mut buf = vec![0u8; 16 * 1024];
+                    while let Ok(n) = sr.read(&mut buf).await {
+                        if n == 0
+                            || tx
+                                .send((tokio::time::Instant::now() + delay, buf[..n].to_vec()))
+                                .is_err()
+                        {
+                            break;
+                        }
+                    }
+                });
+                while let Some((due, bytes)) = rx.recv().await {
+                    tokio::time::sleep_until(due).await;
+                    if cw.write_all(&bytes).await.is_err() {
+                        break;
+                    }
+                }
+                up.abort();
+                reader.abort();
+            });
+        }
+    });
+    SlowProxy { port, task }
+}
