@@ -130,8 +130,10 @@ fn main() {
         started_unix_ms,
         events: Events::default(),
     };
-    let result = tauri::Builder::default()
-        .plugin(tauri_plugin_dialog::init())
+    let builder = tauri::Builder::default();
+    #[cfg(not(target_os = "linux"))]
+    let builder = builder.plugin(tauri_plugin_dialog::init());
+    let result = builder
         .manage(state)
         .setup(move |app| {
             use tauri::Manager;

@@ -105,7 +105,13 @@ pub async fn begin_confirmation(
         }
     };
     let challenge = ctx.wallets.challenge(target);
-    crate::confirm_dialog::show(&app, &challenge, &what);
+    crate::confirm_dialog::show(&app, &challenge, &what).map_err(|e| {
+        tracing::error!(error = %e, "the confirmation dialog could not be shown");
+        ApiError::new(
+            switchyard_core::ErrorCode::Internal,
+            "Switchyard could not open the window that shows the confirmation code. Try again, or use `switchyard wallet reveal` in a terminal.",
+        )
+    })?;
     Ok(ChallengeTicket::from(&challenge))
 }
 

@@ -150,10 +150,26 @@ export class Session {
     });
   }
 
-  /** Saves a PNG after two animation frames, so it shows the latest paint. */
+  /**
+   * Saves a PNG of the latest paint. WebKit answers a screenshot after the
+   * page's next presentation update, and a page that does not change never
+   * has one (the request then waits forever; it used to be rescued by the
+   * header's re-render every 5 s). So a 1-pixel element, invisible (1-2 %
+   * opacity) in a corner, is animated for two seconds to paint frames while
+   * the screenshot is taken, after two animation frames for the latest paint.
+   */
   async screenshot(name) {
     await this.cmd("POST", "/execute/async", {
-      script: "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+      script: `const done = arguments[arguments.length - 1];
+        let p = document.getElementById("e2e-paint");
+        if (!p) {
+          p = document.createElement("div");
+          p.id = "e2e-paint";
+          Object.assign(p.style, { position: "fixed", right: "0", bottom: "0", width: "1px", height: "1px", background: "#000", opacity: "0.01", pointerEvents: "none" });
+          document.body.append(p);
+        }
+        p.animate([{ opacity: 0.01 }, { opacity: 0.02 }], { duration: 200, iterations: 10 });
+        requestAnimationFrame(() => requestAnimationFrame(() => done(true)));`,
       args: [],
     });
     const b64 = await this.cmd("GET", "/screenshot");
@@ -195,6 +211,8 @@ class Element {
 }
 
 async function raw(base, method, path, body) {
+  // E2E_TRACE=1 logs every WebDriver request (to see where a run stands).
+  if (process.env.E2E_TRACE) console.error(`${new Date().toISOString()} ${method} ${path} ${body ? JSON.stringify(body).slice(0, 120) : ""}`);
   const r = await fetch(base + path, {
     method,
     headers: body ? { "content-type": "application/json" } : {},

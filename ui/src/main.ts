@@ -68,7 +68,7 @@ function nav(): HTMLElement {
 // detaches the screen, so focus and half-typed input survive.
 const headerSlot = h("div", { class: "header-slot" });
 const navSlot = h("div", { class: "header-slot" });
-const bannerSlot = h("div", {});
+const bannerSlot = h("div", { class: "banner-slot" });
 const screenSlot = h("div", {});
 let shownError: typeof state.error | undefined;
 app.append(headerSlot, navSlot, h("main", {}, bannerSlot, screenSlot));

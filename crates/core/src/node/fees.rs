@@ -132,6 +132,12 @@ impl NodeService {
     /// The node's fee estimate for confirmation within 6 blocks, sat/vB
     /// (rounded up; at least 1). None if the node gives none.
     pub async fn estimate_sat_per_vbyte(&self, c: &LndClient) -> Option<u64> {
+        // 1 vB = 4 weight units; per kw → per vB = kw · 4 / 1000, rounded up.
+        Some(self.estimate_sat_per_kw(c).await?.saturating_mul(4).div_ceil(1000).max(1))
+    }
+
+    /// The node's 6-block estimate, sats per 1000 weight units (exact).
+    async fn estimate_sat_per_kw(&self, c: &LndClient) -> Option<u64> {
         let mut wk = c.wallet_kit.clone();
         let r = c
             .call(
@@ -140,13 +146,12 @@ impl NodeService {
             )
             .await
             .ok()?;
-        let per_kw = u64::try_from(r.sat_per_kw).ok()?;
-        // 1 vB = 4 weight units; per kw → per vB = kw · 4 / 1000, rounded up.
-        Some(per_kw.saturating_mul(4).div_ceil(1000).max(1))
+        u64::try_from(r.sat_per_kw).ok().filter(|k| *k > 0)
     }
 
     /// LND's estimate of the fee for paying `outputs` (address → sats) from
-    /// the wallet, as a transaction size in vB (`fee / rate`), if it can make one.
+    /// the wallet at its 6-block rate, as a transaction size in vB (the fee
+    /// over the exact rate: sats per kw are sats per 250 vB), if it can make one.
     pub(crate) async fn estimate_vsize(
         &self,
         c: &LndClient,
@@ -165,8 +170,10 @@ impl NodeService {
             .await
             .ok()?;
         let fee = u64::try_from(r.fee_sat).ok()?;
-        let rate = r.sat_per_vbyte.max(1);
-        Some(fee.div_ceil(rate))
+        match self.estimate_sat_per_kw(c).await {
+            Some(per_kw) => Some(fee.saturating_mul(250).div_ceil(per_kw)),
+            None => Some(fee.div_ceil(r.sat_per_vbyte.max(1))),
+        }
     }
 
     /// Refuses a typed fee rate that [`judge`] finds high, unless the user
