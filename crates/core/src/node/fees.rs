@@ -133,7 +133,13 @@ impl NodeService {
     /// (rounded up; at least 1). None if the node gives none.
     pub async fn estimate_sat_per_vbyte(&self, c: &LndClient) -> Option<u64> {
         // 1 vB = 4 weight units; per kw → per vB = kw · 4 / 1000, rounded up.
-        Some(self.estimate_sat_per_kw(c).await?.saturating_mul(4).div_ceil(1000).max(1))
+        Some(
+            self.estimate_sat_per_kw(c)
+                .await?
+                .saturating_mul(4)
+                .div_ceil(1000)
+                .max(1),
+        )
     }
 
     /// The node's 6-block estimate, sats per 1000 weight units (exact).
