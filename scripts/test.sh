@@ -12,10 +12,14 @@ trap 'rm -rf "$log_dir"' EXIT
 step "Checking tools and packages"
 ensure_apt_packages
 ensure_rust
+# LND and btcd (only the integration tests need them) build in the background
+# while the checks below compile Rust: on a new machine that overlaps the Go
+# module downloads and the Go build with the rest (measured: 6.7 minutes alone).
+regtest_log="$log_dir/regtest-build.log"
+start_regtest_bins_build "$regtest_log"
 ensure_node_modules
 ensure_tauri_driver
 ensure_cargo_deny
-ensure_regtest_bins
 
 step "UI: lint"
 (cd ui && npx --no-install eslint src)
@@ -38,6 +42,8 @@ fi
 
 step "Rust: clippy (warnings are errors)"
 cargo clippy --locked --workspace --all-targets --quiet -- -D warnings
+
+finish_regtest_bins_build "$regtest_log"
 
 step "Rust: unit and integration tests (real SQLite, real Secret Service, real regtest network)"
 export SWITCHYARD_KEYCHAIN_SERVICE="org.switchyard.test.$$"

@@ -396,11 +396,12 @@ impl WalletService {
         let (fingerprint, accounts) = {
             // NFKD-normalised passphrase (BIP39).
             let seed = seed_from(&mnemonic, &req.passphrase);
-            let master = master_key(&seed, req.network);
+            let mut master = master_key(&seed, req.network);
             let accounts: Vec<AccountKey> = Purpose::ALL
                 .into_iter()
                 .map(|p| AccountKey::derive(&master, p, req.network, 0))
                 .collect();
+            crate::keys::account::erase_xpriv(&mut master);
             (accounts[0].fingerprint.to_string(), accounts)
         };
         for w in self.store.wallets().await? {
@@ -486,7 +487,9 @@ impl WalletService {
         } else {
             let mnemonic = parse_mnemonic(&words)?;
             let legacy = seed_from_unnormalized(&mnemonic, &passphrase);
-            let fp = master_key(&legacy, row.network).fingerprint(crate::keys::account::secp());
+            let mut master = master_key(&legacy, row.network);
+            let fp = master.fingerprint(crate::keys::account::secp());
+            crate::keys::account::erase_xpriv(&mut master);
             fp.to_string() != row.fingerprint
         };
         self.store.set_passphrase_nfkd(&row.id, nfkd).await?;
@@ -754,9 +757,11 @@ impl WalletService {
         let (words, passphrase) = self.read_secret(&row).await?;
         let mnemonic = parse_mnemonic(&words)?;
         let seed = Self::seed_of(&row, &mnemonic, &passphrase);
-        let master = master_key(&seed, row.network);
+        let mut master = master_key(&seed, row.network);
         tracing::info!(wallet = %row.id, "master key handed to a node for InitWallet");
-        Ok((row.network, Zeroizing::new(master.to_string())))
+        let encoded = Zeroizing::new(master.to_string());
+        crate::keys::account::erase_xpriv(&mut master);
+        Ok((row.network, encoded))
     }
 
     /// Deletes a wallet: its keychain entry and its rows, both or neither.

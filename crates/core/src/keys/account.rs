@@ -133,6 +133,14 @@ impl Chain {
     }
 }
 
+/// Overwrites an extended private key's secret parts (key and chain code).
+/// `Xpriv` is `Copy` and not `Zeroize`: call this on each copy we made once
+/// it has served (a best effort, as for any secret in memory).
+pub fn erase_xpriv(k: &mut Xpriv) {
+    k.private_key.non_secure_erase();
+    k.chain_code = bitcoin::bip32::ChainCode::from([0u8; 32]);
+}
+
 /// The master key of a seed for a network.
 pub fn master_key(seed: &[u8; 64], network: Network) -> Xpriv {
     match Xpriv::new_master(network.kind(), seed) {
@@ -159,14 +167,16 @@ impl AccountKey {
     /// Derives the account key of `purpose` from a master key.
     pub fn derive(master: &Xpriv, purpose: Purpose, network: Network, account: u32) -> Self {
         let path = purpose.account_path(network, account);
-        let xpriv = master
+        let mut xpriv = master
             .derive_priv(secp(), &path)
             .unwrap_or_else(|e| unreachable!("hardened derivation of a valid key: {e}"));
+        let xpub = Xpub::from_priv(secp(), &xpriv);
+        erase_xpriv(&mut xpriv);
         AccountKey {
             purpose,
             fingerprint: master.fingerprint(secp()),
             path,
-            xpub: Xpub::from_priv(secp(), &xpriv),
+            xpub,
         }
     }
 

@@ -68,17 +68,20 @@ pub fn derive_at_path(
         check_standard(&path, network)?.and_then(Purpose::from_number)
     };
     let seed = seed_from(&mnemonic, passphrase);
-    let master = master_key(&seed, network);
-    let xpriv = master
+    let mut master = master_key(&seed, network);
+    let mut xpriv = master
         .derive_priv(secp(), &path)
         .unwrap_or_else(|e| unreachable!("derivation along a parsed path: {e}"));
     let xpub = Xpub::from_priv(secp(), &xpriv);
+    let fingerprint = master.fingerprint(secp()).to_string();
+    super::account::erase_xpriv(&mut xpriv);
+    super::account::erase_xpriv(&mut master);
     let pk = CompressedPublicKey(xpub.public_key);
     let purpose_or_default = purpose.unwrap_or(Purpose::Bip84);
     Ok(DerivedKey {
         path: format_path(&path),
         network,
-        fingerprint: master.fingerprint(secp()).to_string(),
+        fingerprint,
         address: purpose_or_default.address_for(pk, network).to_string(),
         script_type: purpose_or_default.label().to_string(),
         public_key: pk.to_string(),

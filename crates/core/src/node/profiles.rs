@@ -960,7 +960,18 @@ impl ProfileService {
             cert_der: cert_der.clone(),
             macaroon: Arc::new(Zeroizing::new(Vec::new())),
         })?;
-        let state = unlocker::wallet_state(&client).await?;
+        // A node that has just started says "waiting to start" for a moment
+        // before it knows whether it has a wallet: wait that out.
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        let state = loop {
+            match unlocker::wallet_state(&client).await? {
+                WalletState::WaitingToStart if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(std::time::Duration::from_millis(300)).await
+                }
+                WalletState::WaitingToStart => return Err(NodeError::Starting.into()),
+                other => break other,
+            }
+        };
         if state != WalletState::NonExisting {
             return Err(ProfileError::AlreadyInitialised {
                 endpoint,
