@@ -12,6 +12,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is how a test reports
 
 mod common;
+use common::{connected, FreshLnd};
 
 use secrecy::{ExposeSecret, SecretString};
 use std::time::Duration;
@@ -22,38 +23,11 @@ use switchyard_core::node::{InitNodeRequest, NodeService, NodeState, ProfileErro
 use switchyard_core::wallet::NewWallet;
 use switchyard_core::wallet::WalletError;
 use switchyard_core::{Context, ErrorCode, Network};
-use switchyard_regtest::bins::Binaries;
-use switchyard_regtest::lnd::Lnd;
 use switchyard_regtest::network::NetworkOptions;
-use switchyard_regtest::process::free_ports;
 
 /// BIP84's test words (any valid words would do).
 const WORDS: &str =
     "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
-
-/// Stops the extra node however the test ends.
-struct Stop(Lnd);
-impl Drop for Stop {
-    fn drop(&mut self) {
-        self.0.daemon.stop(Duration::from_secs(20));
-    }
-}
-
-async fn connected(node: &NodeService) -> switchyard_core::node::NodeStatus {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
-    loop {
-        let s = node.status().await;
-        if s.state == NodeState::Connected && s.synced_to_chain {
-            return s;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "node never became ready: {:?}",
-            s.error
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_fresh_lnd_takes_our_seed_and_is_unlocked_on_restart() {
@@ -63,22 +37,9 @@ async fn a_fresh_lnd_takes_our_seed_and_is_unlocked_on_restart() {
     .await
     .unwrap()
     .expect("regtest up");
-    let bins = Binaries::locate().unwrap();
-    let dave_dir = net.dir().join("dave");
-    let ports = free_ports(3).unwrap();
-    let dave = Stop(
-        Lnd::start_without_wallet(
-            &bins.lnd,
-            &bins.lncli,
-            "dave",
-            &dave_dir,
-            [ports[0], ports[1], ports[2]],
-            &net.btcd,
-        )
-        .unwrap(),
-    );
-    let endpoint = format!("127.0.0.1:{}", ports[0]);
-    let cert = dave_dir.join("tls.cert").display().to_string();
+    let mut dave = FreshLnd::start(&net, "dave");
+    let endpoint = dave.endpoint();
+    let cert = dave.cert();
 
     let data = tempfile::tempdir().unwrap();
     let ctx = Context::open(data.path()).await.unwrap();
@@ -192,7 +153,7 @@ async fn a_fresh_lnd_takes_our_seed_and_is_unlocked_on_restart() {
     // No secret in the database file.
     let db = std::fs::read(data.path().join("switchyard.db")).unwrap();
     let wal = std::fs::read(data.path().join("switchyard.db-wal")).unwrap_or_default();
-    let mac = std::fs::read(dave_dir.join("data/chain/bitcoin/regtest/admin.macaroon")).unwrap();
+    let mac = std::fs::read(dave.admin_macaroon()).unwrap();
     let mac_hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
     for file in [&db, &wal] {
         assert!(!file.windows(mac.len()).any(|w| w == mac.as_slice()));
@@ -210,16 +171,7 @@ async fn a_fresh_lnd_takes_our_seed_and_is_unlocked_on_restart() {
     assert!(matches!(e, ProfileError::AlreadyInitialised { .. }), "{e}");
 
     // Restart: LND comes back locked, and the profile unlocks it.
-    let rec = {
-        let mut d = dave;
-        d.0.daemon.stop(Duration::from_secs(20));
-        let rec = d.0.record();
-        std::mem::forget(d);
-        rec
-    };
-    let mut restarted = Lnd::restart(&bins.lnd, &bins.lncli, &rec).unwrap();
-    restarted.wait_rpc_port(Duration::from_secs(60)).unwrap();
-    let _dave = Stop(restarted);
+    dave.restart();
     // Without the password: the node is locked, and the error says so.
     let mut no_pw = ctx.profiles.source("dave").await.unwrap();
     no_pw.unlock_password = None;
@@ -319,26 +271,9 @@ async fn an_init_whose_answer_is_lost_keeps_the_password() {
     .await
     .unwrap()
     .expect("regtest up");
-    let bins = Binaries::locate().unwrap();
-    let erin_dir = net.dir().join("erin");
-    let ports = free_ports(3).unwrap();
-    let erin = Stop(
-        Lnd::start_without_wallet(
-            &bins.lnd,
-            &bins.lncli,
-            "erin",
-            &erin_dir,
-            [ports[0], ports[1], ports[2]],
-            &net.btcd,
-        )
-        .unwrap(),
-    );
+    let mut erin = FreshLnd::start(&net, "erin");
     // Every answer from erin takes 3 s; we wait 1 s for InitWallet's.
-    let proxy = common::slow_proxy(
-        format!("127.0.0.1:{}", ports[0]).parse().unwrap(),
-        Duration::from_secs(3),
-    )
-    .await;
+    let proxy = common::slow_proxy(erin.endpoint().parse().unwrap(), Duration::from_secs(3)).await;
     let data = tempfile::tempdir().unwrap();
     let ctx = Context::open(data.path()).await.unwrap();
     let profiles = ctx
@@ -361,7 +296,7 @@ async fn an_init_whose_answer_is_lost_keeps_the_password() {
             InitNodeRequest {
                 name: "erin".into(),
                 endpoint: format!("127.0.0.1:{}", proxy.port),
-                tls_cert_path: erin_dir.join("tls.cert").display().to_string(),
+                tls_cert_path: erin.cert(),
                 wallet: wallet.id.clone(),
                 rescan: false,
             },
@@ -388,7 +323,7 @@ async fn an_init_whose_answer_is_lost_keeps_the_password() {
         .await
         .unwrap();
     // LND wrote its admin macaroon once the wallet existed.
-    let mac = erin_dir.join("data/chain/bitcoin/regtest/admin.macaroon");
+    let mac = erin.admin_macaroon();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while !mac.exists() {
         assert!(
@@ -406,22 +341,13 @@ async fn an_init_whose_answer_is_lost_keeps_the_password() {
     let updated = ctx.profiles.set_macaroon("erin", &mac).await.unwrap();
     assert!(!updated.macaroon_missing);
     // Restart erin: locked; the kept password (as revealed) unlocks it.
-    let rec = {
-        let mut d = erin;
-        d.0.daemon.stop(Duration::from_secs(20));
-        let rec = d.0.record();
-        std::mem::forget(d);
-        rec
-    };
-    let mut restarted = Lnd::restart(&bins.lnd, &bins.lncli, &rec).unwrap();
-    restarted.wait_rpc_port(Duration::from_secs(60)).unwrap();
-    let _erin = Stop(restarted);
+    erin.restart();
     let mut direct = ctx.profiles.source("erin").await.unwrap();
     assert_eq!(
         direct.unlock_password.as_ref().unwrap().expose_secret(),
         revealed.password
     );
-    direct.endpoints = vec![format!("127.0.0.1:{}", ports[0])];
+    direct.endpoints = vec![erin.endpoint()];
     let s = connected(&NodeService::new(Some(direct))).await;
     assert_eq!(s.alias.as_deref(), Some("erin"));
     drop(proxy);

@@ -21,13 +21,10 @@ use std::time::Duration;
 use switchyard_core::confirm::{ConfirmTarget, Confirmation};
 use switchyard_core::keys::{generate_mnemonic, master_key, phrase_of, seed_from, WordCount};
 use switchyard_core::node::payments::{CreateInvoiceRequest, KeysendRequest, PayInvoiceRequest};
-use switchyard_core::node::{InitNodeRequest, NewProfile, NodeService, NodeState};
+use switchyard_core::node::{InitNodeRequest, NewProfile, NodeService};
 use switchyard_core::wallet::NewWallet;
 use switchyard_core::{ApiError, Context, Network};
-use switchyard_regtest::bins::Binaries;
-use switchyard_regtest::lnd::Lnd;
 use switchyard_regtest::network::NetworkOptions;
-use switchyard_regtest::process::free_ports;
 
 /// Every log line, as formatted text.
 #[derive(Clone, Default)]
@@ -40,14 +37,6 @@ impl std::io::Write for Captured {
     }
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
-    }
-}
-
-/// Stops the extra node however the test ends.
-struct Stop(Lnd);
-impl Drop for Stop {
-    fn drop(&mut self) {
-        self.0.daemon.stop(Duration::from_secs(20));
     }
 }
 
@@ -94,22 +83,6 @@ fn assert_clean(place: &str, haystack: &[u8], secrets: &[Secret]) {
         for f in &s.forms {
             assert!(!text.contains(f.as_str()), "{} found in {place}", s.what);
         }
-    }
-}
-
-async fn connected(node: &NodeService) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
-    loop {
-        let s = node.status().await;
-        if s.state == NodeState::Connected && s.synced_to_chain {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "node never became ready: {:?}",
-            s.error
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
 
@@ -222,32 +195,19 @@ async fn no_secret_reaches_logs_errors_the_database_or_exports() {
     );
     let (_, bob_source) = ctx.profiles.activate("bob by link").await.unwrap();
     let via_link = NodeService::new(Some(bob_source));
-    connected(&via_link).await;
+    common::connected(&via_link).await;
 
     // Initialise a fresh LND from the restored words; reveal its password;
     // restart it locked and let the profile unlock it; a wrong password too.
-    let bins = Binaries::locate().unwrap();
-    let dave_dir = net.dir().join("dave");
-    let ports = free_ports(3).unwrap();
-    let dave = Stop(
-        Lnd::start_without_wallet(
-            &bins.lnd,
-            &bins.lncli,
-            "dave",
-            &dave_dir,
-            [ports[0], ports[1], ports[2]],
-            &net.btcd,
-        )
-        .unwrap(),
-    );
+    let mut dave = common::FreshLnd::start(&net, "dave");
     let profile = ctx
         .profiles
         .init_node(
             &ctx.wallets,
             InitNodeRequest {
                 name: "dave".into(),
-                endpoint: format!("127.0.0.1:{}", ports[0]),
-                tls_cert_path: dave_dir.join("tls.cert").display().to_string(),
+                endpoint: dave.endpoint(),
+                tls_cert_path: dave.cert(),
                 wallet: restored.id.clone(),
                 rescan: false,
             },
@@ -264,16 +224,7 @@ async fn no_secret_reaches_logs_errors_the_database_or_exports() {
         .unwrap()
         .password
         .clone();
-    let rec = {
-        let mut d = dave;
-        d.0.daemon.stop(Duration::from_secs(20));
-        let rec = d.0.record();
-        std::mem::forget(d);
-        rec
-    };
-    let mut restarted = Lnd::restart(&bins.lnd, &bins.lncli, &rec).unwrap();
-    restarted.wait_rpc_port(Duration::from_secs(60)).unwrap();
-    let _dave = Stop(restarted);
+    dave.restart();
     let wrong = SecretString::from("Leak test wrong node password".to_string());
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
@@ -295,9 +246,8 @@ async fn no_secret_reaches_logs_errors_the_database_or_exports() {
         }
     }
     let dave_node = NodeService::new(Some(ctx.profiles.source("dave").await.unwrap()));
-    connected(&dave_node).await;
-    let dave_mac =
-        std::fs::read(dave_dir.join("data/chain/bitcoin/regtest/admin.macaroon")).unwrap();
+    common::connected(&dave_node).await;
+    let dave_mac = std::fs::read(dave.admin_macaroon()).unwrap();
 
     // Pay from alice: an invoice, a keysend (its preimage is ours until the
     // payment settles), an invoice that fails, and the history export.

@@ -99,3 +99,92 @@ pub async fn slow_proxy(target: std::net::SocketAddr, delay: Duration) -> SlowPr
     });
     SlowProxy { port, task }
 }
+
+/// An LND started without a wallet beside a regtest network (for `node
+/// init`), stopped however the test ends.
+pub struct FreshLnd {
+    /// The node (`None` only while it is being restarted).
+    lnd: Option<switchyard_regtest::lnd::Lnd>,
+    /// Its directory.
+    pub dir: std::path::PathBuf,
+    /// Its gRPC, P2P and REST ports.
+    pub ports: [u16; 3],
+}
+
+impl FreshLnd {
+    /// Starts `name` on free ports, chained to the network's btcd.
+    pub fn start(net: &switchyard_regtest::Network, name: &str) -> FreshLnd {
+        let bins = switchyard_regtest::bins::Binaries::locate().unwrap();
+        let dir = net.dir().join(name);
+        let p = switchyard_regtest::process::free_ports(3).unwrap();
+        let ports = [p[0], p[1], p[2]];
+        let lnd = switchyard_regtest::lnd::Lnd::start_without_wallet(
+            &bins.lnd,
+            &bins.lncli,
+            name,
+            &dir,
+            ports,
+            &net.btcd,
+        )
+        .unwrap();
+        FreshLnd {
+            lnd: Some(lnd),
+            dir,
+            ports,
+        }
+    }
+
+    /// `127.0.0.1:<gRPC port>`.
+    pub fn endpoint(&self) -> String {
+        format!("127.0.0.1:{}", self.ports[0])
+    }
+
+    /// Its TLS certificate file, as a string for `InitNodeRequest`.
+    pub fn cert(&self) -> String {
+        self.dir.join("tls.cert").display().to_string()
+    }
+
+    /// The admin macaroon LND writes once it has a wallet.
+    pub fn admin_macaroon(&self) -> std::path::PathBuf {
+        self.dir.join("data/chain/bitcoin/regtest/admin.macaroon")
+    }
+
+    /// Stops it and starts it again (it comes back with its wallet locked).
+    pub fn restart(&mut self) {
+        let bins = switchyard_regtest::bins::Binaries::locate().unwrap();
+        let mut old = self.lnd.take().unwrap();
+        old.daemon.stop(Duration::from_secs(20));
+        let rec = old.record();
+        let mut again =
+            switchyard_regtest::lnd::Lnd::restart(&bins.lnd, &bins.lncli, &rec).unwrap();
+        again.wait_rpc_port(Duration::from_secs(60)).unwrap();
+        self.lnd = Some(again);
+    }
+}
+
+impl Drop for FreshLnd {
+    fn drop(&mut self) {
+        if let Some(l) = self.lnd.as_mut() {
+            l.daemon.stop(Duration::from_secs(20));
+        }
+    }
+}
+
+/// Waits (90 s at most) until the node answers and is synced.
+pub async fn connected(
+    node: &switchyard_core::node::NodeService,
+) -> switchyard_core::node::NodeStatus {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let s = node.status().await;
+        if s.state == switchyard_core::node::NodeState::Connected && s.synced_to_chain {
+            return s;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "node never became ready: {:?}",
+            s.error
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
