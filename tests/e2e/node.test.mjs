@@ -28,8 +28,8 @@ before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "switchyard-e2e-node-"));
 });
 
-after(() => {
-  driver?.stop();
+after(async () => {
+  await driver?.stop();
   if (dataDir) {
     execFileSync(CLI, ["regtest", "down", "--dir", join(dataDir, "regtest"), "--purge"]);
     rmSync(dataDir, { recursive: true, force: true });

@@ -59,8 +59,8 @@ before(async () => {
 
 let regtestDir = null;
 
-after(() => {
-  driver?.stop();
+after(async () => {
+  await driver?.stop();
   // Stop the regtest daemons (by their recorded PIDs) before deleting their directory.
   if (regtestDir) execFileSync(CLI, ["regtest", "down", "--dir", regtestDir, "--purge"]);
   for (const d of dirs) rmSync(d, { recursive: true, force: true });

@@ -4,7 +4,7 @@
 
 import { execFileSync, spawn } from "node:child_process";
 import { createServer } from "node:net";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
@@ -22,12 +22,22 @@ export async function freePort() {
   });
 }
 
-/** Starts tauri-driver on free ports; `stop()` kills it by PID. */
-export async function startDriver() {
+/**
+ * Starts tauri-driver on free ports, in a process group of its own: the
+ * WebKitWebDriver it starts and the app that one starts are in it too.
+ * `stop()` ends the whole group and waits until it is gone. (An app that
+ * outlived its session, orphaned when the driver was killed, kept the test
+ * runner's output pipe open and so hung the run after every test had passed.)
+ * The driver's output goes to `driver.log` in `logDir`, not to the runner.
+ */
+export async function startDriver(logDir = process.env.E2E_ARTIFACTS ?? "artifacts/e2e") {
   const port = await freePort();
   const nativePort = await freePort();
+  mkdirSync(logDir, { recursive: true });
+  const log = openSync(join(logDir, "driver.log"), "a");
   const proc = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
-    stdio: ["ignore", "inherit", "inherit"],
+    stdio: ["ignore", log, log],
+    detached: true,
   });
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
@@ -42,10 +52,25 @@ export async function startDriver() {
     if (Date.now() > deadline) throw new Error("tauri-driver did not answer /status within 20 s");
     await sleep(100);
   }
+  const group = -proc.pid;
+  const alive = () => {
+    try {
+      process.kill(group, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
   return {
     base,
-    stop() {
-      if (proc.exitCode === null) proc.kill("SIGTERM");
+    async stop() {
+      for (const [signal, wait] of [["SIGTERM", 10_000], ["SIGKILL", 5_000]]) {
+        if (!alive()) return;
+        process.kill(group, signal);
+        const until = Date.now() + wait;
+        while (alive() && Date.now() < until) await sleep(100);
+      }
+      if (alive()) throw new Error("the driver's processes outlived SIGKILL");
     },
   };
 }
