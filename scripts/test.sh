@@ -22,7 +22,11 @@ ensure_tauri_driver
 ensure_cargo_deny
 
 step "UI: lint"
-(cd ui && npx --no-install eslint src)
+(cd ui && npx --no-install eslint src tests)
+
+step "UI: unit tests (formatting helpers, no import cycles)"
+(cd ui && npm test --silent) 2>&1 | tee "$log_dir/ui-test.log" | grep -E '^(not ok|# (pass|fail))' || true
+grep -qE '^# fail 0' "$log_dir/ui-test.log" || { cat "$log_dir/ui-test.log"; die "UI unit tests failed"; }
 build_ui
 
 step "Rust: formatting"
@@ -36,8 +40,21 @@ step "Supply chain: the UI's runtime packages (npm audit --omit=dev)"
 npm_audit
 
 step "Rust: the core and the CLI build without Tauri"
-if cargo tree --locked -p switchyard-core -p switchyard-cli -e normal,build --prefix none | grep -qiE '^(tauri|wry|tao) '; then
+# (The trees are read whole before grep: `grep -q` stopping early would make
+# cargo tree fail on a closed pipe, which pipefail turns into "no match".)
+core_tree=$(cargo tree --locked -p switchyard-core -p switchyard-cli -e normal,build --prefix none)
+if grep -qiE '^(tauri|wry|tao) ' <<<"$core_tree"; then
   die "switchyard-core or switchyard-cli depends on Tauri; the core must stay GUI-free"
+fi
+
+step "Rust: layering (switchyard-pure has no I/O; the shipped binaries do not link LDK)"
+pure_tree=$(cargo tree --locked -p switchyard-pure -e normal,build --prefix none)
+io_deps=$(awk '{print $1}' <<<"$pure_tree" | grep -xE 'tokio|sqlx.*|tonic.*|hyper.*|keyring|tauri.*|wry|tao|reqwest|mio|rusqlite|libsqlite3-sys' \
+  | sort -u || true)
+[ -z "$io_deps" ] || die "switchyard-pure must stay free of I/O, but depends on: $(echo $io_deps)"
+shipped_tree=$(cargo tree --locked -p switchyard-cli -p switchyard-desktop -e normal --prefix none)
+if grep -qE '^lightning ' <<<"$shipped_tree"; then
+  die "the shipped binaries link LDK (lightning); the router comparison belongs in crates/bench"
 fi
 
 step "Rust: clippy (warnings are errors)"
@@ -69,5 +86,6 @@ echo "screenshots: $E2E_ARTIFACTS"
 
 rust_passed=$(grep -oE 'test result: ok\. [0-9]+ passed' "$log_dir/cargo-test.log" | awk '{s+=$4} END {print s+0}')
 e2e_passed=$(grep -oE '^ℹ pass [0-9]+' "$log_dir/e2e.log" | awk '{print $3}')
+ui_passed=$(grep -oE '^# pass [0-9]+' "$log_dir/ui-test.log" | awk '{print $3}')
 printf '\nAll checks passed in %ss.\n' "$(( $(date +%s) - started ))"
-printf 'summary: %d passed, 0 failed\n' "$(( rust_passed + e2e_passed ))"
+printf 'summary: %d passed, 0 failed\n' "$(( rust_passed + ui_passed + e2e_passed ))"

@@ -1,57 +1,22 @@
 fn main() {
     println!("cargo:rerun-if-changed=src-tauri/capabilities");
-    // Our own commands are listed so each needs an explicit grant in
-    // src-tauri/capabilities/ (no command is callable by default).
+    println!("cargo:rerun-if-changed=src-tauri/commands.txt");
+    // Our own commands, from the one list (src-tauri/commands.txt), so that
+    // each needs an explicit grant in src-tauri/capabilities/ (no command is
+    // callable by default).
+    let list = std::fs::read_to_string("src-tauri/commands.txt")
+        .unwrap_or_else(|e| panic!("src-tauri/commands.txt: {e}"));
+    let names: Vec<&'static str> = list
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| &*Box::leak(l.to_string().into_boxed_str()))
+        .collect();
+    let names: &'static [&'static str] = Box::leak(names.into_boxed_slice());
     tauri_build::try_build(
         tauri_build::Attributes::new()
             .capabilities_path_pattern("./src-tauri/capabilities/**/*")
-            .app_manifest(tauri_build::AppManifest::new().commands(&[
-                "app_status",
-                "generate_mnemonic",
-                "check_words",
-                "create_wallet",
-                "list_wallets",
-                "wallet_detail",
-                "wallet_addresses",
-                "verify_address",
-                "reveal_words",
-                "begin_confirmation",
-                "delete_wallet",
-                "first_paint",
-                "node_status",
-                "balances",
-                "list_channels",
-                "open_channel",
-                "close_channel",
-                "update_policy",
-                "create_invoice",
-                "preview_payment",
-                "pay_invoice",
-                "keysend",
-                "payment_history",
-                "new_address",
-                "send_coins",
-                "transactions",
-                "export_backup",
-                "list_profiles",
-                "add_profile",
-                "switch_profile",
-                "remove_profile",
-                "init_node",
-                "unlock_node",
-                "reveal_node_password",
-                "set_profile_macaroon",
-                "bump_fee",
-                "export_history",
-                "verify_backup",
-                "restore_backup",
-                "list_utxos",
-                "open_channels_batch",
-                "preview_route",
-                "pay_route",
-                "graph_neighbourhood",
-                "rebalance",
-            ])),
+            .app_manifest(tauri_build::AppManifest::new().commands(names)),
     )
     .unwrap_or_else(|e| panic!("tauri build step failed: {e:#}"));
 }

@@ -38,6 +38,6 @@ pub fn first_paint(state: State<'_, AppState>) -> Result<(), ApiError> {
 #[tauri::command]
 pub async fn node_status(
     state: State<'_, AppState>,
-) -> Result<switchyard_core::node::NodeStatus, ApiError> {
-    Ok(state.ctx()?.node.status().await)
+) -> Result<switchyard_core::api::NodeStatusView, ApiError> {
+    Ok(state.ctx()?.node.status().await.into())
 }

@@ -1,25 +1,23 @@
 // Entry point: load status and wallets, route, render.
 
 import { api } from "./api";
-import type { WalletSummary } from "./bindings/WalletSummary";
 import { h } from "./dom";
-import { navigate, onRender, showError, state } from "./state";
+import { navigate, onRender, refreshWallets, showError, state } from "./state";
 import { errorBanner, header } from "./views/chrome";
 import { createFlow, restoreFlow } from "./views/setup";
 import { listen } from "@tauri-apps/api/event";
 import type { NodeEvent } from "./bindings/NodeEvent";
-import { channelsView, dashboardView, onchainView, paymentsView, reloadNodeView } from "./views/node";
+import { channelsView } from "./views/channels";
+import { dashboardView } from "./views/dashboard";
+import { onchainView } from "./views/onchain";
+import { paymentsView } from "./views/payments";
+import { reloadNodeView } from "./views/screen";
 import { profilesView } from "./views/profiles";
 import { routesView } from "./views/routes";
 import { walletView } from "./views/wallet";
 import { welcome } from "./views/welcome";
 
 const app = document.getElementById("app") as HTMLElement;
-
-export async function refreshWallets(): Promise<WalletSummary[]> {
-  state.wallets = await api.listWallets();
-  return state.wallets;
-}
 
 let mounted: { key: string; el: HTMLElement } | null = null;
 

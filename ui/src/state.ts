@@ -1,6 +1,7 @@
 // App state and navigation. The core is the source of truth: views re-read
 // through the API after every change instead of patching local copies.
 
+import { api } from "./api";
 import type { ApiError } from "./bindings/ApiError";
 import type { AppStatus } from "./bindings/AppStatus";
 import type { NodeStatus } from "./bindings/NodeStatus";
@@ -53,3 +54,9 @@ export const NETWORK_LABEL: Record<string, string> = {
   signet: "Signet",
   regtest: "Regtest",
 };
+
+/** Re-reads the wallet list (after a create, restore or delete). */
+export async function refreshWallets(): Promise<WalletSummary[]> {
+  state.wallets = await api.listWallets();
+  return state.wallets;
+}

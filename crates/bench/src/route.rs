@@ -1,4 +1,4 @@
-//! `switchyard bench route`: our router against LDK's (`lightning` crate,
+//! `switchyard-bench route`: our router against LDK's (`lightning` crate,
 //! `find_route` with its default `ProbabilisticScorer`) on the same graph and
 //! the same queries, in this process. Prints a table (or `--json`).
 //!
@@ -9,7 +9,7 @@
 //! often each found a route and how their fees compare when both did.
 //! Build with `--release`: debug builds say nothing about speed.
 
-use crate::{out, Output};
+use crate::{BenchError, Output};
 use bitcoin::secp256k1::PublicKey;
 use clap::Args;
 use lightning::ln::msgs::UnsignedChannelUpdate;
@@ -26,13 +26,13 @@ use lightning::util::logger::{Logger, Record};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use switchyard_core::graph::import::parse_describegraph;
-use switchyard_core::graph::model::{ChannelSpec, GraphUpdate, Policy};
-use switchyard_core::graph::synth::{self, SplitMix64, SynthParams};
-use switchyard_core::graph::{
+use switchyard_pure::graph::import::parse_describegraph;
+use switchyard_pure::graph::model::{ChannelSpec, GraphUpdate, Policy};
+use switchyard_pure::graph::synth::{self, SplitMix64, SynthParams};
+use switchyard_pure::graph::{
     find_route, Graph, MissionControl, RouteRequest, RouterConfig, Scratch,
 };
-use switchyard_core::{ApiError, ErrorCode};
+use switchyard_pure::plan::{plan, PlanQuery};
 
 /// Options of `bench route`.
 #[derive(Args, Debug, Clone)]
@@ -135,6 +135,13 @@ pub struct RouteBench {
     pub ldk: RouterFigures,
     /// ours p50 / LDK p50.
     pub p50_ratio: f64,
+    /// The app's preview (`plan`: our router and the shaping the UI shows),
+    /// median, µs.
+    pub plan_p50_us: f64,
+    /// … 99th percentile, µs.
+    pub plan_p99_us: f64,
+    /// Queries where `plan`'s best route has the router's fee (all of them).
+    pub plan_agrees: usize,
     /// Queries where both found a route.
     pub both_found: usize,
     /// … and ours cost less in fees.
@@ -237,14 +244,14 @@ fn build_ldk(specs: &[ChannelSpec], now: u32) -> NetworkGraph<&'static NoLog> {
 }
 
 /// Runs the benchmark.
-pub fn run(a: &RouteBenchArgs) -> Result<Output, ApiError> {
-    let bad = |m: String| ApiError::new(ErrorCode::InvalidRequest, m);
+pub fn run(a: &RouteBenchArgs) -> Result<Output, BenchError> {
+    let bad = BenchError;
     let (specs, label, parse_ms) = match (&a.graph, &a.gossip) {
         (None, Some(path)) => {
             let bytes = std::fs::read(path)
                 .map_err(|e| bad(format!("Could not read {}: {e}", path.display())))?;
             let t = Instant::now();
-            let imp = switchyard_core::graph::gossip::parse_gossip(&bytes)
+            let imp = switchyard_pure::graph::gossip::parse_gossip(&bytes)
                 .map_err(|e| bad(e.to_string()))?;
             let ms = t.elapsed().as_secs_f64() * 1e3;
             (imp.channels, path.display().to_string(), Some(ms))
@@ -337,6 +344,31 @@ pub fn run(a: &RouteBenchArgs) -> Result<Output, ApiError> {
         our_hops.push(r.as_ref().map_or(0, |r| r.hops.len()));
         our_fees.push(r.ok().map(|r| r.fee_msat));
     }
+
+    // The app's preview path over the same queries: `plan` (our router plus
+    // the shaping the UI shows: keys in hex, aliases, per-hop figures). Its
+    // best route must be the router's own.
+    let mut plan_times = Vec::with_capacity(queries.len());
+    let mut plan_agrees = 0usize;
+    for (i, &(s, t, amt)) in queries.iter().enumerate() {
+        let q = PlanQuery {
+            source: *ours.pubkey(s),
+            destination: *ours.pubkey(t),
+            amount_msat: amt,
+            routes: 1,
+            config: cfg.clone(),
+            local_balance_msat: Default::default(),
+            route_hints: Vec::new(),
+            compare_with: None,
+        };
+        let t0 = Instant::now();
+        let p = plan(&ours, &q, &[]);
+        plan_times.push(t0.elapsed());
+        if p.routes.first().map(|r| r.fee_msat) == our_fees[i] {
+            plan_agrees += 1;
+        }
+    }
+    plan_times.sort();
 
     // (Not timed) the cheapest route by fees alone, to explain any case where
     // ours costs more than LDK's.
@@ -546,6 +578,9 @@ pub fn run(a: &RouteBenchArgs) -> Result<Output, ApiError> {
         } else {
             0.0
         },
+        plan_p50_us: pct(&plan_times, 0.5),
+        plan_p99_us: pct(&plan_times, 0.99),
+        plan_agrees,
         both_found: both.len(),
         ours_cheaper: both.iter().filter(|(o, l)| o < l).count(),
         same_fee: both.iter().filter(|(o, l)| o == l).count(),
@@ -561,7 +596,9 @@ pub fn run(a: &RouteBenchArgs) -> Result<Output, ApiError> {
         worse_cases,
     };
     let text = table(&report);
-    out(&report, text)
+    let json = serde_json::to_string_pretty(&report)
+        .map_err(|e| BenchError(format!("Could not encode the report: {e}")))?;
+    Ok(Output { text, json })
 }
 
 fn table(r: &RouteBench) -> String {
@@ -629,6 +666,18 @@ fn table(r: &RouteBench) -> String {
         format!("{:.0}", r.ours.p99_us),
         format!("{:.0}", r.ldk.p99_us),
         ratio(r.ours.p99_us, r.ldk.p99_us),
+    );
+    s += &row(
+        "preview (plan) p50 (µs)",
+        format!("{:.0}", r.plan_p50_us),
+        "—".into(),
+        String::new(),
+    );
+    s += &row(
+        "preview (plan) p99 (µs)",
+        format!("{:.0}", r.plan_p99_us),
+        "—".into(),
+        String::new(),
     );
     s += &row(
         "routes found",

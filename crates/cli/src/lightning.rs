@@ -412,9 +412,8 @@ fn offline_route(
     fee_limit_sat: Option<u64>,
 ) -> Result<Output, ApiError> {
     use switchyard_core::graph::model::pubkey_from_hex;
-    use switchyard_core::graph::{
-        k_routes, Graph, MissionControl, RouteRequest, RouterConfig, Scratch,
-    };
+    use switchyard_core::graph::{Graph, RouterConfig};
+    use switchyard_core::plan::{plan, PlanQuery};
     let bad = |m: String| ApiError::new(ErrorCode::InvalidRequest, m);
     let (path, specs, aliases) = match (graph_file, gossip_file) {
         (Some(p), _) => {
@@ -448,29 +447,33 @@ fn offline_route(
     let amount = amt_sat
         .filter(|a| *a > 0)
         .ok_or_else(|| bad("Give --amt-sat.".into()))?;
-    let req = RouteRequest {
-        source: g.node(&src).unwrap_or(u32::MAX),
-        target: g.node(&dst).unwrap_or(u32::MAX),
-        amount_msat: amount.saturating_mul(1000),
-        ..Default::default()
-    };
-    let cfg = RouterConfig {
-        fee_limit_msat: fee_limit_sat.map(|f| f.saturating_mul(1000)),
-        ..RouterConfig::default()
-    };
-    let found = k_routes(
+    let amount_msat =
+        switchyard_core::amount::sat_to_msat(amount).map_err(|e| bad(e.to_string()))?;
+    let fee_limit_msat = fee_limit_sat
+        .map(switchyard_core::amount::sat_to_msat)
+        .transpose()
+        .map_err(|e| bad(e.to_string()))?;
+    let planned = plan(
         &g,
-        &req,
-        &cfg,
-        &MissionControl::new(),
-        &mut Scratch::new(),
-        routes.clamp(1, 10) as usize,
-    )
-    .map_err(|e| ApiError::new(ErrorCode::NoRoute, e.to_string()))?;
-    let shown: Vec<PreviewRoute> = found
-        .iter()
-        .map(|r| switchyard_core::node::routes::preview_route(&g, r))
-        .collect();
+        &PlanQuery {
+            source: src,
+            destination: dst,
+            amount_msat,
+            routes: routes.clamp(1, 10) as usize,
+            config: RouterConfig {
+                fee_limit_msat,
+                ..RouterConfig::default()
+            },
+            local_balance_msat: Default::default(),
+            route_hints: Vec::new(),
+            compare_with: None,
+        },
+        &[],
+    );
+    if let Some(e) = planned.error {
+        return Err(ApiError::new(ErrorCode::NoRoute, e));
+    }
+    let shown = planned.routes;
     let mut text = format!(
         "Offline over {} ({} nodes, {} channels), {amount} sats\n",
         path.display(),

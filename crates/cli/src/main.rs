@@ -4,7 +4,6 @@
 //! output; on failure it prints `{"error": {code, message, detail}}` on stdout
 //! and exits with status 1.
 
-mod bench;
 mod lightning;
 mod node;
 mod regtest;
@@ -53,9 +52,6 @@ enum Command {
     /// The LND node.
     #[command(subcommand)]
     Node(node::NodeCmd),
-    /// Benchmarks (build with --release).
-    #[command(subcommand)]
-    Bench(BenchCmd),
     /// A local regtest Lightning network (btcd + LND) for testing.
     #[command(subcommand)]
     Regtest(regtest::RegtestCmd),
@@ -159,13 +155,6 @@ struct NewWalletArgs {
     /// Read a BIP39 passphrase from standard input (after the words, for restore).
     #[arg(long)]
     passphrase_stdin: bool,
-}
-
-#[derive(Subcommand)]
-enum BenchCmd {
-    /// Our router against LDK's on the same graph and queries: load time,
-    /// memory, updates/s, route p50/p99, routes found, fees.
-    Route(bench::RouteBenchArgs),
 }
 
 #[derive(Subcommand)]
@@ -338,11 +327,6 @@ async fn run(cli: Cli) -> Result<Output, ApiError> {
             )
         }
         Command::Node(cmd) => node::run(cmd, &cli.node, &data_dir).await,
-        Command::Bench(BenchCmd::Route(args)) => {
-            tokio::task::spawn_blocking(move || bench::run(&args))
-                .await
-                .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?
-        }
         Command::Regtest(cmd) => {
             let default_dir = data_dir.join("regtest");
             tokio::task::spawn_blocking(move || regtest::run(cmd, default_dir))

@@ -144,21 +144,23 @@ pub async fn run(cmd: NodeCmd, args: &NodeArgs, data_dir: &Path) -> Result<Outpu
             } else {
                 args.source(&ctx).await?
             };
-            let status = NodeService::new(source).status().await;
-            match (status.state, &status.error) {
+            let status =
+                switchyard_core::api::NodeStatusView::from(NodeService::new(source).status().await);
+            match (status.status.state, &status.error) {
                 (NodeState::Connected, _) => {
+                    let st = &status.status;
                     let text = format!(
                         "Connected to {} ({}) at {}: LND {}, {}, block {}{}, {} active channel(s), {} pending, {} peer(s).",
-                        status.alias.as_deref().unwrap_or("?"),
-                        status.profile.as_deref().unwrap_or("?"),
-                        status.endpoint.as_deref().unwrap_or("?"),
-                        status.version.as_deref().unwrap_or("?"),
-                        status.network.map(|n| n.to_string()).unwrap_or_default(),
-                        status.block_height.unwrap_or(0),
-                        if status.synced_to_chain { "" } else { " (syncing)" },
-                        status.active_channels,
-                        status.pending_channels,
-                        status.peers
+                        st.alias.as_deref().unwrap_or("?"),
+                        st.profile.as_deref().unwrap_or("?"),
+                        st.endpoint.as_deref().unwrap_or("?"),
+                        st.version.as_deref().unwrap_or("?"),
+                        st.network.map(|n| n.to_string()).unwrap_or_default(),
+                        st.block_height.unwrap_or(0),
+                        if st.synced_to_chain { "" } else { " (syncing)" },
+                        st.active_channels,
+                        st.pending_channels,
+                        st.peers
                     );
                     out(&status, text)
                 }

@@ -468,69 +468,6 @@ fn cli_processes_and_an_open_store_share_the_database() {
 }
 
 #[test]
-fn bench_route_compares_with_ldk_on_the_same_graph() {
-    // Small and in a debug build: this checks the benchmark runs and
-    // reports every figure; the numbers that matter come from --release.
-    let args = [
-        "--json",
-        "bench",
-        "route",
-        "--nodes",
-        "400",
-        "--channels",
-        "1600",
-        "--queries",
-        "25",
-        "--updates",
-        "2000",
-        "--seed",
-        "3",
-    ];
-    let out = run(&args, "", &[]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let r = json(&out);
-    assert_eq!(r["queries"], 25);
-    assert_eq!(r["nodes"], 400);
-    assert_eq!(r["channels"], 1600);
-    assert!(r["ours"]["found"].as_u64().unwrap() > 15, "{r}");
-    assert!(r["ldk"]["found"].as_u64().unwrap() > 15, "{r}");
-    assert!(r["ours"]["p50_us"].as_f64().unwrap() > 0.0);
-    assert!(r["ldk"]["updates_per_sec"].as_f64().unwrap() > 0.0);
-    assert!(r["ours"]["heap_mib"].as_f64().unwrap() > 0.0);
-    // Our fee is never more than 1% over LDK's on the same query.
-    assert_eq!(r["ours_worse_over_1pct"], 0, "{r}");
-    let text = run(&args[1..], "", &[]);
-    let t = String::from_utf8_lossy(&text.stdout);
-    assert!(
-        t.contains("route p50 (µs)") && t.contains("LDK 0.2.7"),
-        "{t}"
-    );
-    // A graph file that is not one: the error names the problem.
-    let dir = tempfile::tempdir().unwrap();
-    let bad = dir.path().join("graph.json");
-    std::fs::write(&bad, "{\"edges\":[{\"channel_id\":\"x\"}]}").unwrap();
-    let out = run(
-        &["--json", "bench", "route", "--graph", bad.to_str().unwrap()],
-        "",
-        &[],
-    );
-    assert!(!out.status.success());
-    let e = json(&out);
-    assert_eq!(e["error"]["code"], "invalid_request");
-    assert!(
-        e["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("Edge 0 (channel x)"),
-        "{e}"
-    );
-}
-
-#[test]
 fn route_offline_over_a_graph_file() {
     let k = |c: char| format!("02{}", c.to_string().repeat(64));
     let pol = |base: u32| {

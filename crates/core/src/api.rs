@@ -8,7 +8,8 @@
 
 use crate::keychain::KeychainError;
 use crate::keys::{AddressError, DeriveError, MnemonicError, PathError};
-use crate::node::{NodeError, PaymentFailure, ProfileError};
+use crate::node::invoice::InvoiceError;
+use crate::node::{NodeError, NodeStatus, PaymentFailure, ProfileError};
 use crate::store::StoreError;
 use crate::wallet::WalletError;
 use serde::{Deserialize, Serialize};
@@ -255,7 +256,7 @@ impl From<NodeError> for ApiError {
                 },
                 (!detail.is_empty()).then(|| detail.clone()),
             ),
-            NodeError::Invoice(i) => (i.code(), None),
+            NodeError::Invoice(i) => (invoice_code(i), None),
             NodeError::Amount(_) => (ErrorCode::AmountOutOfRange, None),
             NodeError::FeeAboveLimit { .. } => (ErrorCode::FeeAboveLimit, None),
             NodeError::HighFeeRate { .. } => (ErrorCode::FeeRateHigh, None),
@@ -266,6 +267,20 @@ impl From<NodeError> for ApiError {
             message: e.to_string(),
             detail,
         }
+    }
+}
+
+/// An invoice the user gave, as the UI branches on it.
+fn invoice_code(e: &InvoiceError) -> ErrorCode {
+    match e {
+        InvoiceError::Empty
+        | InvoiceError::Malformed { .. }
+        | InvoiceError::FinalCltvTooLarge { .. } => ErrorCode::InvalidInvoice,
+        InvoiceError::WrongNetwork { .. } => ErrorCode::WrongNetwork,
+        InvoiceError::Expired { .. } => ErrorCode::InvoiceExpired,
+        InvoiceError::AmountMissing
+        | InvoiceError::AmountFixed { .. }
+        | InvoiceError::AmountTooLarge { .. } => ErrorCode::InvalidRequest,
     }
 }
 
@@ -344,49 +359,25 @@ impl From<WalletError> for ApiError {
     }
 }
 
-/// A secret argument arriving over IPC (words, passphrase): deserialized
-/// straight into a [`secrecy::SecretString`]; `Debug` prints nothing of it.
-pub struct SecretInput(pub secrecy::SecretString);
+/// The node's status as the header and `node status --json` show it: the
+/// node layer's status with its error as an [`ApiError`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export, rename = "NodeStatus")]
+pub struct NodeStatusView {
+    /// Connection state, the node's figures, the events stream.
+    #[serde(flatten)]
+    #[ts(flatten)]
+    pub status: NodeStatus,
+    /// Why it is disconnected.
+    pub error: Option<ApiError>,
+}
 
-impl<'de> Deserialize<'de> for SecretInput {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(SecretInput(secrecy::SecretString::from(
-            String::deserialize(d)?,
-        )))
+impl From<NodeStatus> for NodeStatusView {
+    fn from(mut status: NodeStatus) -> Self {
+        let error = status.error.take().map(ApiError::from);
+        NodeStatusView { status, error }
     }
 }
 
-impl TS for SecretInput {
-    type WithoutGenerics = Self;
-    type OptionInnerType = Self;
-    fn name(_: &ts_rs::Config) -> String {
-        "string".into()
-    }
-    fn inline(_: &ts_rs::Config) -> String {
-        "string".into()
-    }
-}
-
-impl std::fmt::Debug for SecretInput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SecretInput(<redacted>)")
-    }
-}
-
-impl From<String> for SecretInput {
-    fn from(s: String) -> Self {
-        SecretInput(secrecy::SecretString::from(s))
-    }
-}
-
-impl From<&str> for SecretInput {
-    fn from(s: &str) -> Self {
-        SecretInput(secrecy::SecretString::from(s.to_string()))
-    }
-}
-
-impl From<SecretInput> for secrecy::SecretString {
-    fn from(s: SecretInput) -> Self {
-        s.0
-    }
-}
+/// Secret arguments arriving over IPC (words, passphrase, codes).
+pub use switchyard_pure::secret::SecretInput;

@@ -100,14 +100,14 @@ pub enum Confirmation {
     /// The wallet's BIP39 passphrase.
     Passphrase {
         /// As typed.
-        passphrase: crate::api::SecretInput,
+        passphrase: crate::secret::SecretInput,
     },
     /// A code from [`Confirmer::challenge`].
     Code {
         /// The challenge it answers.
         challenge_id: String,
         /// As typed (case and spaces do not matter).
-        code: crate::api::SecretInput,
+        code: crate::secret::SecretInput,
     },
 }
 
@@ -127,7 +127,7 @@ impl Confirmation {
     /// A passphrase confirmation (for callers outside IPC: the CLI, tests).
     pub fn passphrase(p: SecretString) -> Confirmation {
         Confirmation::Passphrase {
-            passphrase: crate::api::SecretInput(p),
+            passphrase: crate::secret::SecretInput(p),
         }
     }
 
@@ -135,7 +135,7 @@ impl Confirmation {
     pub fn code(challenge_id: impl Into<String>, code: SecretString) -> Confirmation {
         Confirmation::Code {
             challenge_id: challenge_id.into(),
-            code: crate::api::SecretInput(code),
+            code: crate::secret::SecretInput(code),
         }
     }
 }

@@ -1,11 +1,11 @@
 //! Switchyard's core: everything the desktop app and the CLI do, with no GUI
 //! dependency.
 //!
-//! Modules, one concern each, each with its own error enum:
-//! - [`amount`]: amounts a user types, checked before arithmetic.
-//! - [`network`]: which Bitcoin network a wallet or node lives on.
-//! - [`keys`]: BIP39 mnemonics, BIP32 paths and keys, BIP44/49/84/86 accounts,
-//!   SLIP-132 encodings, descriptors and addresses. Pure, no I/O.
+//! From `switchyard-pure` (no I/O), re-exported: [`amount`], [`network`],
+//! [`keys`], [`graph`] (the channel graph and our router) and [`plan`] (one
+//! route query planned over the graph).
+//!
+//! Modules here, one concern each, each with its own error enum:
 //! - [`confirm`]: re-authentication before a secret is revealed (passphrase
 //!   or a one-time code shown outside the web view), with back-off.
 //! - [`files`]: capped reads of user-named files, owner-only writes.
@@ -20,18 +20,18 @@
 //! The desktop shell (`src-tauri/`) and the CLI (`crates/cli`) are thin: they parse
 //! input, make one call here and map the error.
 
-pub mod amount;
 pub mod api;
 pub mod confirm;
 pub mod context;
 pub mod files;
-pub mod graph;
 pub mod keychain;
-pub mod keys;
-pub mod network;
 pub mod node;
 pub mod store;
 pub mod wallet;
+
+// Our own logic with no I/O lives in `switchyard-pure`; re-exported so that
+// one path (`switchyard_core::keys`, `::graph`, …) reaches it from the faces.
+pub use switchyard_pure::{amount, graph, keys, network, plan, secret};
 
 pub use api::{ApiError, ErrorCode};
 pub use context::Context;

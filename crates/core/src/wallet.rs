@@ -144,9 +144,9 @@ pub struct CreateWalletRequest {
     /// Network.
     pub network: Network,
     /// Space-separated recovery words.
-    pub words: crate::api::SecretInput,
+    pub words: crate::secret::SecretInput,
     /// BIP39 passphrase, empty for none.
-    pub passphrase: crate::api::SecretInput,
+    pub passphrase: crate::secret::SecretInput,
 }
 
 impl std::fmt::Debug for CreateWalletRequest {

@@ -19,7 +19,9 @@ use std::time::Duration;
 use switchyard_core::confirm::{ConfirmTarget, Confirmation};
 use switchyard_core::keys::{derive_at_path, Chain, DeriveOptions, Purpose};
 use switchyard_core::node::onchain::AddressKind;
-use switchyard_core::node::{InitNodeRequest, NodeService, NodeState, ProfileError, ProfileKind};
+use switchyard_core::node::{
+    InitNodeRequest, NodeError, NodeService, NodeState, ProfileError, ProfileKind,
+};
 use switchyard_core::wallet::NewWallet;
 use switchyard_core::wallet::WalletError;
 use switchyard_core::{Context, ErrorCode, Network};
@@ -178,8 +180,8 @@ async fn a_fresh_lnd_takes_our_seed_and_is_unlocked_on_restart() {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     let locked = loop {
         let s = NodeService::new(Some(no_pw.clone())).status().await;
-        match s.error.as_ref().map(|e| e.code) {
-            Some(ErrorCode::NodeUnreachable | ErrorCode::NodeStarting)
+        match &s.error {
+            Some(NodeError::Unreachable { .. } | NodeError::Starting)
                 if tokio::time::Instant::now() < deadline =>
             {
                 tokio::time::sleep(Duration::from_millis(300)).await
@@ -188,7 +190,7 @@ async fn a_fresh_lnd_takes_our_seed_and_is_unlocked_on_restart() {
         }
     };
     assert_eq!(locked.state, NodeState::Disconnected);
-    assert_eq!(locked.error.unwrap().code, ErrorCode::WalletLocked);
+    assert_eq!(locked.error, Some(NodeError::WalletLocked));
     // With the profile as stored (password in the keychain): unlocked, connected.
     let fresh = NodeService::new(Some(ctx.profiles.source("dave").await.unwrap()));
     let s = connected(&fresh).await;

@@ -4,12 +4,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is how a test reports
 
-use switchyard_core::graph::gossip::{parse_gossip, write_gossip};
-use switchyard_core::graph::wire::{
+use switchyard_pure::graph::gossip::{parse_gossip, write_gossip};
+use switchyard_pure::graph::wire::{
     decode, encode, read_tlv_stream, read_tu64, write_bigsize, ChannelAnnouncement, ChannelUpdate,
     Init, Message, NodeAnnouncement, Reader, WireError,
 };
-use switchyard_core::graph::{
+use switchyard_pure::graph::{
     find_route, Graph, MissionControl, RouteRequest, RouterConfig, Scratch,
 };
 

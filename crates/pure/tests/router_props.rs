@@ -11,9 +11,9 @@
 
 use proptest::prelude::*;
 use std::collections::HashMap;
-use switchyard_core::graph::model::{ChannelSpec, EdgeIdx, Graph, NodeIdx, Policy, Pubkey};
-use switchyard_core::graph::router::{build_route, Refusal};
-use switchyard_core::graph::{
+use switchyard_pure::graph::model::{ChannelSpec, EdgeIdx, Graph, NodeIdx, Policy, Pubkey};
+use switchyard_pure::graph::router::{build_route, Refusal};
+use switchyard_pure::graph::{
     find_route, k_routes, MissionControl, Route, RouteError, RouteRequest, RouterConfig, Scratch,
 };
 
@@ -530,7 +530,7 @@ fn with_parallel_channels_the_least_favourable_inbound_fee_counts() {
     assert_eq!(r.hops[2].fee_msat, 2200, "node 2's full outbound fee");
     // A channel added later between the same nodes is marked too.
     let mut g = g;
-    g.apply(&switchyard_core::graph::GraphUpdate::Policy {
+    g.apply(&switchyard_pure::graph::GraphUpdate::Policy {
         scid: 999,
         advertising: pk(2),
         connecting: pk(3),
@@ -779,7 +779,7 @@ proptest! {
             // A circular route between the payer's channels, same extremes.
             let mine: Vec<u32> = g.outgoing(s).map(|e| e >> 1).collect();
             if let [out, inn, ..] = mine[..] {
-                if let Ok(r) = switchyard_core::graph::router::circular_route(&g, s, out, inn, amount_msat, HashMap::new(), &cfg, &mc, &mut scratch) {
+                if let Ok(r) = switchyard_pure::graph::router::circular_route(&g, s, out, inn, amount_msat, HashMap::new(), &cfg, &mc, &mut scratch) {
                     prop_assert!(r.total_cltv <= cfg.max_total_cltv);
                     prop_assert_eq!(u128::from(r.total_amount_msat), u128::from(r.amount_msat) + u128::from(r.fee_msat));
                 }

@@ -8,12 +8,12 @@ use bitcoin::bip32::{DerivationPath, Xpriv, Xpub};
 use secrecy::SecretString;
 use serde_json::Value;
 use std::str::FromStr;
-use switchyard_core::keys::account::secp;
-use switchyard_core::keys::{
+use switchyard_pure::keys::account::secp;
+use switchyard_pure::keys::{
     derive_at_path, master_key, parse_mnemonic, parse_xpriv, parse_xpub, phrase_of, seed_from,
     AccountKey, Chain, DeriveOptions, Purpose,
 };
-use switchyard_core::Network;
+use switchyard_pure::Network;
 
 fn load(name: &str) -> Value {
     let path = format!("{}/tests/vectors/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -73,7 +73,7 @@ fn bip32_vectors_1_to_4_derive_every_chain() {
         for chain in vector["chains"].as_array().unwrap() {
             let path_text = chain["path"].as_str().unwrap();
             // Our own path parser must read every path of the BIP.
-            let path = switchyard_core::keys::parse_path(path_text).unwrap();
+            let path = switchyard_pure::keys::parse_path(path_text).unwrap();
             assert_eq!(path, DerivationPath::from_str(path_text).unwrap());
             let prv = master.derive_priv(secp(), &path).unwrap();
             let pubk = Xpub::from_priv(secp(), &prv);
@@ -142,7 +142,7 @@ fn bip49_vector() {
         0,
     );
     assert_eq!(
-        switchyard_core::keys::format_path(&acct.path),
+        switchyard_pure::keys::format_path(&acct.path),
         v["bip49"]["account_path"]
     );
     assert_eq!(
@@ -242,16 +242,16 @@ fn bip39_passphrases_are_nfkd_normalised_in_either_form() {
         );
     }
     // What versions before the fix derived from the NFC form: another wallet.
-    let legacy = switchyard_core::keys::seed_from_unnormalized(&m, &s(nfc));
+    let legacy = switchyard_pure::keys::seed_from_unnormalized(&m, &s(nfc));
     assert_eq!(
         master_key(&legacy, Network::Bitcoin)
             .fingerprint(secp())
             .to_string(),
         v["unnormalized_nfc_fingerprint"].as_str().unwrap()
     );
-    assert!(!switchyard_core::keys::passphrase_is_normalized(&s(nfc)));
-    assert!(switchyard_core::keys::passphrase_is_normalized(&s(nfd)));
-    assert!(switchyard_core::keys::passphrase_is_normalized(&s(
+    assert!(!switchyard_pure::keys::passphrase_is_normalized(&s(nfc)));
+    assert!(switchyard_pure::keys::passphrase_is_normalized(&s(nfd)));
+    assert!(switchyard_pure::keys::passphrase_is_normalized(&s(
         "TREZOR"
     )));
 }

@@ -4,9 +4,14 @@ import type { Network } from "./Network";
 import type { NodeState } from "./NodeState";
 
 /**
- * What the header shows about the node.
+ * The node's status as the header and `node status --json` show it: the
+ * node layer's status with its error as an [`ApiError`].
  */
 export type NodeStatus = { 
+/**
+ * Why it is disconnected.
+ */
+error: ApiError | null, 
 /**
  * Connection state.
  */
@@ -63,8 +68,4 @@ peers: number,
  * Live events: "live" (every stream subscribed), "reconnecting", or
  * none when events are not followed (CLI).
  */
-events: string | null, 
-/**
- * Why it is disconnected.
- */
-error: ApiError | null, };
+events: string | null, };

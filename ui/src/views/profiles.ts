@@ -7,7 +7,7 @@ import type { ProfileInfo } from "../bindings/ProfileInfo";
 import { field, h, keyedRows, type Row, setText } from "../dom";
 import { NETWORK_LABEL, rerender, state } from "../state";
 import { confirmForm, showSecret } from "./confirm";
-import { action, badRequest, reloadNodeView, view } from "./node";
+import { action, badRequest, reloadNodeView, view } from "./screen";
 
 const KIND_LABEL: Record<string, string> = {
   regtest: "Local regtest network",

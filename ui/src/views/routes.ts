@@ -7,7 +7,8 @@ import type { Neighbourhood } from "../bindings/Neighbourhood";
 import type { PreviewRoute } from "../bindings/PreviewRoute";
 import type { RoutePreview } from "../bindings/RoutePreview";
 import { field, h } from "../dom";
-import { action, badRequest, msat, num, reloadNodeView, view } from "./node";
+import { msat } from "../format";
+import { action, badRequest, num, reloadNodeView, view } from "./screen";
 
 const SVG = "http://www.w3.org/2000/svg";
 

@@ -5,8 +5,7 @@ import { api } from "../api";
 import type { Network } from "../bindings/Network";
 import type { WordCount } from "../bindings/WordCount";
 import { clear, field, h } from "../dom";
-import { navigate, showError, state } from "../state";
-import { refreshWallets } from "../main";
+import { navigate, refreshWallets, showError, state } from "../state";
 
 interface Settings {
   el: HTMLElement;

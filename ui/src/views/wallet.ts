@@ -6,8 +6,7 @@ import type { AccountInfo } from "../bindings/AccountInfo";
 import type { Chain } from "../bindings/Chain";
 import type { WalletDetail } from "../bindings/WalletDetail";
 import { append, clear, field, h } from "../dom";
-import { refreshWallets } from "../main";
-import { NETWORK_LABEL, navigate, showError } from "../state";
+import { navigate, NETWORK_LABEL, refreshWallets, showError } from "../state";
 import { confirmForm, showSecret } from "./confirm";
 
 const PAGE = 10;

@@ -267,10 +267,7 @@ pub struct PolicyUpdate {
     pub max_htlc_msat: Option<u64>,
 }
 
-/// Short channel id `block x tx x output`.
-pub fn scid_string(id: u64) -> String {
-    format!("{}x{}x{}", id >> 40, (id >> 16) & 0xFF_FFFF, id & 0xFFFF)
-}
+pub use crate::graph::model::scid_string;
 
 /// Parses `txid:index`.
 pub(crate) fn parse_outpoint(s: &str, what: &str) -> Result<(String, u32), NodeError> {
@@ -887,13 +884,6 @@ impl NodeService {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn scid_formats_like_lnd() {
-        // 447x1x0 = 447 << 40 | 1 << 16 | 0
-        assert_eq!(scid_string((447u64 << 40) | (1 << 16)), "447x1x0");
-        assert_eq!(scid_string(0), "0x0x0");
-    }
 
     #[test]
     fn outpoints_and_keys_are_checked() {

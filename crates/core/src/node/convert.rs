@@ -17,10 +17,7 @@ pub(crate) fn point_string(cp: &lnrpc::ChannelPoint) -> String {
     format!("{txid}:{}", cp.output_index)
 }
 
-/// Bytes as hex, in order.
-pub(crate) fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
+pub(crate) use crate::plan::hex;
 
 /// LND's signed amounts and times, never negative where we read them.
 pub(crate) fn non_negative(v: i64) -> u64 {

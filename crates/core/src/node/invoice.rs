@@ -3,7 +3,6 @@
 //! paid, and shown field by field.
 
 use super::convert::now_secs;
-use crate::api::ErrorCode;
 use crate::network::Network;
 use lightning_invoice::{Bolt11Invoice, Bolt11InvoiceDescriptionRef, Currency};
 use serde::{Deserialize, Serialize};
@@ -65,22 +64,6 @@ pub enum InvoiceError {
         /// The invoice's amount.
         invoice_msat: u64,
     },
-}
-
-impl InvoiceError {
-    /// The IPC code.
-    pub fn code(&self) -> ErrorCode {
-        match self {
-            InvoiceError::Empty
-            | InvoiceError::Malformed { .. }
-            | InvoiceError::FinalCltvTooLarge { .. } => ErrorCode::InvalidInvoice,
-            InvoiceError::WrongNetwork { .. } => ErrorCode::WrongNetwork,
-            InvoiceError::Expired { .. } => ErrorCode::InvoiceExpired,
-            InvoiceError::AmountMissing
-            | InvoiceError::AmountFixed { .. }
-            | InvoiceError::AmountTooLarge { .. } => ErrorCode::InvalidRequest,
-        }
-    }
 }
 
 /// An invoice, decoded.
@@ -256,7 +239,6 @@ mod tests {
                     max: MAX_FINAL_CLTV
                 }
             );
-            assert_eq!(e.code(), ErrorCode::InvalidInvoice);
         }
     }
 

@@ -198,7 +198,7 @@ pub enum NewProfile {
         /// Display name.
         name: String,
         /// The link.
-        uri: crate::api::SecretInput,
+        uri: crate::secret::SecretInput,
         /// The node's network.
         network: Network,
         /// More endpoints of the same node (cluster members), host:port.
@@ -1104,7 +1104,7 @@ mod tests {
     fn debug_never_shows_the_link() {
         let p = NewProfile::Lndconnect {
             name: "home".into(),
-            uri: crate::api::SecretInput(SecretString::from(
+            uri: crate::secret::SecretInput(SecretString::from(
                 "lndconnect://h:1?macaroon=SECRETMAC".to_string(),
             )),
             network: Network::Regtest,

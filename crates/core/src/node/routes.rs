@@ -18,9 +18,13 @@ use super::service::NodeService;
 use crate::amount::sat_to_msat;
 use crate::graph::hints::{with_route_hints, HintHop};
 use crate::graph::mission::Outcome;
-use crate::graph::model::{ChannelSpec, GraphUpdate, Policy, Pubkey};
-use crate::graph::router::{build_route, k_routes, Route, RouteRequest, RouterConfig, Scratch};
+use crate::graph::model::{parse_scid, ChannelSpec, GraphUpdate, Policy, Pubkey};
+use crate::graph::router::{build_route, Route, RouteRequest, RouterConfig, Scratch};
 use crate::graph::{Graph, MissionControl};
+pub use crate::plan::{
+    mission_from_outcomes, neighbourhood, plan, preview_route, ForeignHop, ForeignRoute, HoodEdge,
+    HoodNode, Neighbourhood, PlanQuery, PreviewHop, PreviewRoute,
+};
 use fedimint_tonic_lnd::{lnrpc, routerrpc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -130,55 +134,6 @@ pub struct RoutePreviewRequest {
     pub fee_limit_sat: Option<u64>,
 }
 
-/// One hop of a previewed route.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-#[ts(export)]
-pub struct PreviewHop {
-    /// Short channel id, `block x tx x output`.
-    pub scid: String,
-    /// LND's numeric channel id.
-    pub chan_id: String,
-    /// Forwarding node (our node for the first hop).
-    pub from: String,
-    /// Its alias.
-    pub from_alias: Option<String>,
-    /// Receiving node.
-    pub to: String,
-    /// Its alias.
-    pub to_alias: Option<String>,
-    /// Amount over this channel, msat.
-    #[ts(type = "number")]
-    pub amount_msat: u64,
-    /// Fee `from` charges, msat.
-    #[ts(type = "number")]
-    pub fee_msat: u64,
-    /// CLTV delta `from` adds, blocks.
-    pub cltv_delta: u16,
-    /// Estimated probability this hop passes the amount.
-    pub probability: f64,
-}
-
-/// A previewed route.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-#[ts(export)]
-pub struct PreviewRoute {
-    /// Hops from us to the destination.
-    pub hops: Vec<PreviewHop>,
-    /// Delivered, msat.
-    #[ts(type = "number")]
-    pub amount_msat: u64,
-    /// Sent (amount + fees), msat.
-    #[ts(type = "number")]
-    pub total_amount_msat: u64,
-    /// Fees, msat.
-    #[ts(type = "number")]
-    pub fee_msat: u64,
-    /// Total time lock, blocks.
-    pub total_cltv: u32,
-    /// Estimated success probability.
-    pub probability: f64,
-}
-
 /// The preview: ours beside LND's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[ts(export)]
@@ -209,6 +164,25 @@ pub struct RoutePreview {
     /// Private channels the invoice's route hints added to the graph for
     /// this preview (counted in `graph_channels`).
     pub hint_channels: u32,
+}
+
+/// LND's route in the planner's terms (keys it cannot read are left as
+/// zeros, which no graph node has: the route is then shown in LND's figures).
+fn foreign_route(r: &lnrpc::Route) -> ForeignRoute {
+    ForeignRoute {
+        hops: r
+            .hops
+            .iter()
+            .map(|h| ForeignHop {
+                pub_key: parse_pubkey_hex(&h.pub_key).unwrap_or([0; 33]),
+                scid: h.chan_id,
+                amt_to_forward_msat: non_negative(h.amt_to_forward_msat),
+                fee_msat: non_negative(h.fee_msat),
+            })
+            .collect(),
+        total_amt_msat: non_negative(r.total_amt_msat),
+        total_fees_msat: non_negative(r.total_fees_msat),
+    }
 }
 
 /// The result of paying along a route.
@@ -256,145 +230,6 @@ pub fn hint_hops(payment_request: &str) -> Vec<Vec<HintHop>> {
                 .collect()
         })
         .collect()
-}
-
-fn alias(g: &Graph, n: u32) -> Option<String> {
-    g.alias(n).map(String::from)
-}
-
-/// A route of ours as the UI and the CLI show it (keys in hex, aliases).
-pub fn preview_route(g: &Graph, r: &Route) -> PreviewRoute {
-    PreviewRoute {
-        hops: r
-            .hops
-            .iter()
-            .map(|h| PreviewHop {
-                scid: super::channels::scid_string(h.scid),
-                chan_id: h.scid.to_string(),
-                from: hex(g.pubkey(h.from)),
-                from_alias: alias(g, h.from),
-                to: hex(g.pubkey(h.to)),
-                to_alias: alias(g, h.to),
-                amount_msat: h.amount_msat,
-                fee_msat: h.fee_msat,
-                cltv_delta: h.cltv_delta,
-                probability: h.probability,
-            })
-            .collect(),
-        amount_msat: r.amount_msat,
-        total_amount_msat: r.total_amount_msat,
-        fee_msat: r.fee_msat,
-        total_cltv: r.total_cltv,
-        probability: r.probability,
-    }
-}
-
-/// Our route priced from an LND route's channels (or LND's own figures if
-/// our graph lacks a channel).
-fn lnd_preview(
-    g: &Graph,
-    lnd: &lnrpc::Route,
-    req: &RouteRequest,
-    cfg: &RouterConfig,
-    mc: &MissionControl,
-    our: u32,
-) -> PreviewRoute {
-    let edges: Option<Vec<u32>> = {
-        let mut from = our;
-        lnd.hops
-            .iter()
-            .map(|h| {
-                let to = g.node(&parse_pubkey_hex(&h.pub_key)?)?;
-                let c = g.channel_by_scid(h.chan_id)?;
-                let ch = g.channel(c);
-                let e = if ch.node1 == from && ch.node2 == to {
-                    2 * c
-                } else if ch.node2 == from && ch.node1 == to {
-                    2 * c + 1
-                } else {
-                    return None;
-                };
-                from = to;
-                Some(e)
-            })
-            .collect()
-    };
-    if let Some(r) = edges.and_then(|e| build_route(g, &e, req, cfg, mc).ok()) {
-        return preview_route(g, &r);
-    }
-    // Not priceable with our graph: LND's own numbers, probability unknown (0).
-    let mut from = hex(g.pubkey(our));
-    let mut hops = Vec::new();
-    let mut prev_fee = 0u64;
-    for (i, h) in lnd.hops.iter().enumerate() {
-        let to_idx = parse_pubkey_hex(&h.pub_key).and_then(|p| g.node(&p));
-        let amount = non_negative(h.amt_to_forward_msat) + non_negative(h.fee_msat);
-        hops.push(PreviewHop {
-            scid: super::channels::scid_string(h.chan_id),
-            chan_id: h.chan_id.to_string(),
-            from: from.clone(),
-            from_alias: None,
-            to: h.pub_key.clone(),
-            to_alias: to_idx.and_then(|n| alias(g, n)),
-            amount_msat: amount,
-            fee_msat: if i == 0 { 0 } else { prev_fee },
-            cltv_delta: 0,
-            probability: 0.0,
-        });
-        prev_fee = non_negative(h.fee_msat);
-        from = h.pub_key.clone();
-    }
-    PreviewRoute {
-        hops,
-        amount_msat: req.amount_msat,
-        total_amount_msat: non_negative(lnd.total_amt_msat),
-        fee_msat: non_negative(lnd.total_fees_msat),
-        total_cltv: 0,
-        probability: 0.0,
-    }
-}
-
-fn differences(ours: Option<&PreviewRoute>, lnd: Option<&PreviewRoute>) -> Vec<String> {
-    let (Some(o), Some(l)) = (ours, lnd) else {
-        return Vec::new();
-    };
-    let path = |r: &PreviewRoute| r.hops.iter().map(|h| h.chan_id.clone()).collect::<Vec<_>>();
-    let mut out = Vec::new();
-    if path(o) == path(l) {
-        out.push("Both routers chose the same route.".to_string());
-        return out;
-    }
-    out.push(format!(
-        "Different routes: ours has {} hop{}, LND's {}.",
-        o.hops.len(),
-        if o.hops.len() == 1 { "" } else { "s" },
-        l.hops.len()
-    ));
-    match o.fee_msat.cmp(&l.fee_msat) {
-        std::cmp::Ordering::Less => out.push(format!(
-            "Ours costs {} msat less in fees.",
-            l.fee_msat - o.fee_msat
-        )),
-        std::cmp::Ordering::Greater => out.push(format!(
-            "Ours costs {} msat more in fees.",
-            o.fee_msat - l.fee_msat
-        )),
-        std::cmp::Ordering::Equal => out.push("Same fee.".to_string()),
-    }
-    if l.probability > 0.0 && (o.probability - l.probability).abs() > 0.005 {
-        out.push(format!(
-            "Estimated success: ours {:.0}%, LND's {:.0}%.",
-            o.probability * 100.0,
-            l.probability * 100.0
-        ));
-    }
-    if l.total_cltv > 0 && o.total_cltv != l.total_cltv {
-        out.push(format!(
-            "Time lock: ours {} blocks, LND's {}.",
-            o.total_cltv, l.total_cltv
-        ));
-    }
-    out
 }
 
 impl NodeService {
@@ -512,14 +347,6 @@ impl NodeService {
             };
         let c = self.client().await?;
         let (me, height, balances) = self.route_inputs(&c).await?;
-        let cfg = RouterConfig {
-            final_cltv_delta: final_cltv,
-            fee_limit_msat: req.fee_limit_sat.map(sat_to_msat).transpose()?,
-            current_height: height,
-            now: super::convert::now_secs(),
-            ..RouterConfig::default()
-        };
-        let k = req.routes.unwrap_or(3).clamp(1, 10) as usize;
         let lnd = self
             .lnd_query_routes(
                 &c,
@@ -530,60 +357,40 @@ impl NodeService {
                 invoice.as_ref(),
             )
             .await;
-        let hints = invoice
-            .as_ref()
-            .map(|i| hint_hops(&i.payment_request))
-            .unwrap_or_default();
-        let preview = self
-            .with_graph(|graph| {
-                let hinted = with_route_hints(graph, &hints, &dest);
-                let g = hinted.as_ref().unwrap_or(graph);
-                let mc = mission_from_outcomes(g, outcomes);
-                let mission = &mc;
-                let source = g.node(&me);
-                let target = g.node(&dest);
-                let local_balance_msat = balances
-                    .iter()
-                    .filter_map(|(scid, b)| Some((g.channel_by_scid(*scid)?, *b)))
-                    .collect();
-                let rreq = RouteRequest {
-                    source: source.unwrap_or(u32::MAX),
-                    target: target.unwrap_or(u32::MAX),
-                    amount_msat,
-                    local_balance_msat,
-                    first_hop: None,
-                };
-                let mut scratch = Scratch::new();
-                let ours = k_routes(g, &rreq, &cfg, mission, &mut scratch, k);
-                let routes: Vec<PreviewRoute> = ours
-                    .as_ref()
-                    .map(|rs| rs.iter().map(|r| preview_route(g, r)).collect())
-                    .unwrap_or_default();
-                let (lnd_route, lnd_error) = match &lnd {
-                    Ok(r) => (
-                        source.map(|s| lnd_preview(g, r, &rreq, &cfg, mission, s)),
-                        None,
-                    ),
-                    Err(e) => (None, Some(e.to_string())),
-                };
-                RoutePreview {
-                    destination: hex(&dest),
-                    destination_alias: target.and_then(|t| alias(g, t)),
-                    amount_msat,
-                    payment_hash: invoice.as_ref().map(|i| i.payment_hash.clone()),
-                    differences: differences(routes.first(), lnd_route.as_ref()),
-                    routes,
-                    error: ours.err().map(|e| e.to_string()),
-                    lnd: lnd_route,
-                    lnd_error,
-                    graph_nodes: u32::try_from(g.node_count()).unwrap_or(u32::MAX),
-                    graph_channels: u32::try_from(g.channel_count()).unwrap_or(u32::MAX),
-                    hint_channels: u32::try_from(g.channel_count() - graph.channel_count())
-                        .unwrap_or(u32::MAX),
-                }
-            })
-            .await?;
-        Ok(preview)
+        let query = PlanQuery {
+            source: me,
+            destination: dest,
+            amount_msat,
+            routes: req.routes.unwrap_or(3).clamp(1, 10) as usize,
+            config: RouterConfig {
+                final_cltv_delta: final_cltv,
+                fee_limit_msat: req.fee_limit_sat.map(sat_to_msat).transpose()?,
+                current_height: height,
+                now: super::convert::now_secs(),
+                ..RouterConfig::default()
+            },
+            local_balance_msat: balances,
+            route_hints: invoice
+                .as_ref()
+                .map(|i| hint_hops(&i.payment_request))
+                .unwrap_or_default(),
+            compare_with: lnd.as_ref().ok().map(foreign_route),
+        };
+        let p = self.with_graph(|g| plan(g, &query, outcomes)).await?;
+        Ok(RoutePreview {
+            destination: hex(&dest),
+            destination_alias: p.destination_alias,
+            amount_msat,
+            payment_hash: invoice.as_ref().map(|i| i.payment_hash.clone()),
+            routes: p.routes,
+            error: p.error,
+            lnd: p.other,
+            lnd_error: lnd.err().map(|e| e.to_string()),
+            differences: p.differences,
+            graph_nodes: p.graph_nodes,
+            graph_channels: p.graph_channels,
+            hint_channels: p.hint_channels,
+        })
     }
 
     async fn lnd_query_routes(
@@ -666,7 +473,7 @@ impl NodeService {
                     let c = g.channel_by_scid(*id).ok_or_else(|| {
                         bad(format!(
                             "Channel {} is no longer in the graph; preview again.",
-                            super::channels::scid_string(*id)
+                            crate::graph::model::scid_string(*id)
                         ))
                     })?;
                     let ch = g.channel(c);
@@ -677,7 +484,7 @@ impl NodeService {
                     } else {
                         return Err(bad(format!(
                             "Channel {} does not continue the route.",
-                            super::channels::scid_string(*id)
+                            crate::graph::model::scid_string(*id)
                         )));
                     };
                     from = g.edge_to(e);
@@ -808,7 +615,10 @@ impl NodeService {
             } else if idx >= n {
                 "the destination".to_string()
             } else {
-                format!("hop {idx} ({})", super::channels::scid_string(dirs[idx].0))
+                format!(
+                    "hop {idx} ({})",
+                    crate::graph::model::scid_string(dirs[idx].0)
+                )
             };
             failure_text = Some(format!(
                 "The payment failed at {at}: {}.",
@@ -914,140 +724,8 @@ pub struct RebalanceResult {
     pub payment: Option<RoutePayment>,
 }
 
-/// A channel by `AxBxC` or numeric id.
-fn channel_by_text(g: &Graph, text: &str) -> Option<u32> {
-    let t = text.trim();
-    let scid = if let Ok(n) = t.parse::<u64>() {
-        n
-    } else {
-        let parts: Vec<u64> = t
-            .split('x')
-            .map(|p| p.parse().ok())
-            .collect::<Option<_>>()?;
-        match parts[..] {
-            [b, tx, o] if b < (1 << 24) && tx < (1 << 24) && o < (1 << 16) => {
-                (b << 40) | (tx << 16) | o
-            }
-            _ => return None,
-        }
-    };
-    g.channel_by_scid(scid)
-}
-
 /// The memo of the invoice a rebalance pays to ourselves.
 pub const REBALANCE_MEMO: &str = "Switchyard rebalance";
-
-/// A node in the neighbourhood picture.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-#[ts(export)]
-pub struct HoodNode {
-    /// Key (hex).
-    pub key: String,
-    /// Alias.
-    pub alias: Option<String>,
-    /// 0: our node, 1: a peer, 2: a peer's peer.
-    pub ring: u8,
-    /// Channels it has in the whole graph.
-    pub channels: u32,
-}
-
-/// A channel in the neighbourhood picture.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-#[ts(export)]
-pub struct HoodEdge {
-    /// Index into `nodes`.
-    pub a: u32,
-    /// Index into `nodes`.
-    pub b: u32,
-    /// LND's channel id.
-    pub chan_id: String,
-    /// Capacity, sats.
-    #[ts(type = "number")]
-    pub capacity_sat: u64,
-}
-
-/// Our node, its peers and (some of) their peers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-#[ts(export)]
-pub struct Neighbourhood {
-    /// Nodes, ours first.
-    pub nodes: Vec<HoodNode>,
-    /// Channels among them.
-    pub edges: Vec<HoodEdge>,
-    /// Peers' peers left out of the picture.
-    pub more: u32,
-}
-
-/// The neighbourhood of `me` in `g`: every peer, and up to `max_second`
-/// second-ring nodes (the best connected first).
-pub fn neighbourhood(g: &Graph, me: crate::graph::NodeIdx, max_second: usize) -> Neighbourhood {
-    use std::collections::BTreeMap;
-    let degree = |n: u32| u32::try_from(g.outgoing(n).count()).unwrap_or(u32::MAX);
-    let mut index: BTreeMap<u32, u32> = BTreeMap::new();
-    let mut nodes = vec![HoodNode {
-        key: hex(g.pubkey(me)),
-        alias: alias(g, me),
-        ring: 0,
-        channels: degree(me),
-    }];
-    index.insert(me, 0);
-    let peers: Vec<u32> = {
-        let mut v: Vec<u32> = g.outgoing(me).map(|e| g.edge_to(e)).collect();
-        v.sort_unstable();
-        v.dedup();
-        v
-    };
-    for &p in &peers {
-        index.insert(p, nodes.len() as u32);
-        nodes.push(HoodNode {
-            key: hex(g.pubkey(p)),
-            alias: alias(g, p),
-            ring: 1,
-            channels: degree(p),
-        });
-    }
-    let mut second: Vec<u32> = peers
-        .iter()
-        .flat_map(|&p| g.outgoing(p).map(|e| g.edge_to(e)).collect::<Vec<_>>())
-        .filter(|n| !index.contains_key(n))
-        .collect();
-    second.sort_unstable();
-    second.dedup();
-    let total_second = second.len();
-    second.sort_by_key(|&n| std::cmp::Reverse(degree(n)));
-    second.truncate(max_second);
-    for &n in &second {
-        index.insert(n, nodes.len() as u32);
-        nodes.push(HoodNode {
-            key: hex(g.pubkey(n)),
-            alias: alias(g, n),
-            ring: 2,
-            channels: degree(n),
-        });
-    }
-    let mut edges = Vec::new();
-    for (&n, &i) in &index {
-        for e in g.outgoing(n) {
-            let to = g.edge_to(e);
-            if let Some(&j) = index.get(&to) {
-                if i < j {
-                    let ch = g.edge_channel(e);
-                    edges.push(HoodEdge {
-                        a: i,
-                        b: j,
-                        chan_id: ch.scid.to_string(),
-                        capacity_sat: ch.capacity_sat,
-                    });
-                }
-            }
-        }
-    }
-    Neighbourhood {
-        nodes,
-        edges,
-        more: u32::try_from(total_second - second.len()).unwrap_or(u32::MAX),
-    }
-}
 
 impl NodeService {
     /// The circular route for a rebalance, priced for paying.
@@ -1075,9 +753,10 @@ impl NodeService {
             .with_graph(|g| -> Result<(BuiltRoute, PreviewRoute), NodeError> {
                 let bad = |m: String| NodeError::BadRequest { message: m };
                 let me = g.node(&me).ok_or_else(|| bad("Our node is not in the channel graph yet.".into()))?;
-                let out = channel_by_text(g, &req.out_channel)
+                let by_text = |t: &str| parse_scid(t).and_then(|id| g.channel_by_scid(id));
+                let out = by_text(&req.out_channel)
                     .ok_or_else(|| bad(format!("No channel \"{}\" in the graph (use the short channel id, like 442x1x0).", req.out_channel)))?;
-                let inn = channel_by_text(g, &req.in_channel)
+                let inn = by_text(&req.in_channel)
                     .ok_or_else(|| bad(format!("No channel \"{}\" in the graph (use the short channel id, like 442x1x0).", req.in_channel)))?;
                 let local: HashMap<u32, u64> = balances
                     .iter()
@@ -1171,22 +850,6 @@ impl NodeService {
         })
         .await?
     }
-}
-
-/// Mission control from stored outcomes, mapped onto a graph's edges.
-pub fn mission_from_outcomes(g: &Graph, outcomes: &[Outcome]) -> MissionControl {
-    let mut mc = MissionControl::new();
-    for o in outcomes {
-        if let Some(c) = g.channel_by_scid(o.scid) {
-            let e = 2 * c + u32::from(o.direction & 1);
-            if o.success {
-                mc.record_success(e, o.amount_msat, o.at);
-            } else {
-                mc.record_failure(e, o.amount_msat, o.at);
-            }
-        }
-    }
-    mc
 }
 
 #[cfg(test)]

@@ -12,7 +12,6 @@ use super::client::{LndClient, NodeTarget};
 use super::error::NodeError;
 use super::events::{StreamKind, StreamState};
 use super::lndconnect::{parse_lndconnect, pem_to_der};
-use crate::api::ApiError;
 use crate::network::Network;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -249,9 +248,9 @@ pub enum NodeState {
     Disconnected,
 }
 
-/// What the header shows about the node.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
+/// What the header shows about the node (over IPC with the error in the
+/// `{code, message, detail}` shape: `api::NodeStatusView`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct NodeStatus {
     /// Connection state.
     pub state: NodeState,
@@ -283,7 +282,9 @@ pub struct NodeStatus {
     /// none when events are not followed (CLI).
     pub events: Option<String>,
     /// Why it is disconnected.
-    pub error: Option<ApiError>,
+    #[serde(skip)]
+    #[ts(skip)]
+    pub error: Option<NodeError>,
 }
 
 impl NodeStatus {
@@ -535,7 +536,7 @@ impl NodeService {
             }
             Err(e) => {
                 tracing::warn!(profile = %source.name, error = %e, "node check failed");
-                s.error = Some(e.into());
+                s.error = Some(e);
             }
         }
         s.endpoint = self.endpoint(&source).await;

@@ -25,6 +25,29 @@ pub type EdgeIdx = u32;
 /// A compressed secp256k1 public key.
 pub type Pubkey = [u8; 33];
 
+/// A short channel id as people write it: `block x tx x output`.
+pub fn scid_string(id: u64) -> String {
+    format!("{}x{}x{}", id >> 40, (id >> 16) & 0xFF_FFFF, id & 0xFFFF)
+}
+
+/// A short channel id from `AxBxC` or LND's numeric form.
+pub fn parse_scid(text: &str) -> Option<u64> {
+    let t = text.trim();
+    if let Ok(n) = t.parse::<u64>() {
+        return Some(n);
+    }
+    let parts: Vec<u64> = t
+        .split('x')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    match parts[..] {
+        [b, tx, o] if b < (1 << 24) && tx < (1 << 24) && o < (1 << 16) => {
+            Some((b << 40) | (tx << 16) | o)
+        }
+        _ => None,
+    }
+}
+
 /// Parses a 33-byte compressed public key from hex (66 characters, starting
 /// 02 or 03); None otherwise.
 pub fn pubkey_from_hex(s: &str) -> Option<Pubkey> {
@@ -575,6 +598,19 @@ impl Graph {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scids_read_and_print_both_ways() {
+        assert_eq!(scid_string((447u64 << 40) | (1 << 16)), "447x1x0");
+        assert_eq!(scid_string(0), "0x0x0");
+        let id = (447u64 << 40) | (1 << 16) | 2;
+        assert_eq!(parse_scid("447x1x2"), Some(id));
+        assert_eq!(parse_scid(&id.to_string()), Some(id));
+        assert_eq!(parse_scid(&scid_string(id)), Some(id));
+        assert_eq!(parse_scid("16777216x0x0"), None);
+        assert_eq!(parse_scid("1x2"), None);
+        assert_eq!(parse_scid("ax1x2"), None);
+    }
 
     pub(crate) fn pk(i: u8) -> Pubkey {
         let mut k = [0u8; 33];

@@ -1,0 +1,23 @@
+//! Switchyard's own logic with no I/O: what the app computes, not what it
+//! talks to. Nothing here opens a file, a socket or a database, or waits on a
+//! runtime; the test script checks with `cargo tree` that this crate depends
+//! on no tokio, sqlx, tonic, keyring or Tauri.
+//!
+//! - [`network`]: which Bitcoin network a wallet or node lives on.
+//! - [`amount`]: amounts in sats and msat, checked before arithmetic.
+//! - [`keys`]: BIP39 mnemonics, BIP32 paths and keys, BIP44/49/84/86
+//!   accounts, SLIP-132 encodings, descriptors and addresses.
+//! - [`graph`]: the channel graph, our router, mission control, route hints,
+//!   graph files and the BOLT 1/7 gossip codec.
+//! - [`plan`]: one route query planned over the graph (our routes as shown,
+//!   another router's priced beside them), the neighbourhood picture.
+//! - [`secret`]: secrets arriving from the faces, never printed.
+
+pub mod amount;
+pub mod graph;
+pub mod keys;
+pub mod network;
+pub mod plan;
+pub mod secret;
+
+pub use network::Network;
