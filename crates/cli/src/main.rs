@@ -4,6 +4,7 @@
 //! output; on failure it prints `{"error": {code, message, detail}}` on stdout
 //! and exits with status 1.
 
+mod format;
 mod lightning;
 mod node;
 mod regtest;

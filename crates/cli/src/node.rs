@@ -2,14 +2,13 @@
 //! profiles screen): status, list, add from an lndconnect link or from LND's
 //! files, switch, remove, initialise a fresh LND from a wallet's words, unlock.
 
+use crate::format::profile_line;
 use crate::lightning::NodeArgs;
 use crate::{out, Output};
 use clap::Subcommand;
 use std::io::Read;
 use std::path::Path;
-use switchyard_core::node::{
-    InitNodeRequest, NewProfile, NodeService, NodeSource, NodeState, ProfileInfo, ProfileKind,
-};
+use switchyard_core::node::{InitNodeRequest, NewProfile, NodeService, NodeSource, NodeState};
 use switchyard_core::{ApiError, Context, ErrorCode};
 use zeroize::Zeroizing;
 
@@ -111,26 +110,6 @@ fn read_stdin(what: &str) -> Result<Zeroizing<String>, ApiError> {
         )
     })?;
     Ok(Zeroizing::new(s.trim().to_string()))
-}
-
-fn profile_line(p: &ProfileInfo) -> String {
-    format!(
-        "{} {:<16} {:<8} {:<7} {}{}",
-        if p.active { "*" } else { " " },
-        p.name,
-        p.network.as_str(),
-        match p.kind {
-            ProfileKind::Regtest => "regtest",
-            ProfileKind::Files => "files",
-            ProfileKind::Stored => "stored",
-        },
-        p.endpoints.join(", "),
-        if p.auto_unlock {
-            "  (unlocks on start)"
-        } else {
-            ""
-        }
-    )
 }
 
 /// Runs one node command.

@@ -1,11 +1,12 @@
 //! `switchyard regtest …`: the local regtest network (see `switchyard-regtest`).
 
+use crate::format::{pay_text, status_text, up_text};
 use clap::Subcommand;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use switchyard_core::{ApiError, ErrorCode};
-use switchyard_regtest::network::{NetworkStatus, OnDrop, PaymentReport};
-use switchyard_regtest::{Network, NetworkOptions, NodeProfile, RegtestError};
+use switchyard_regtest::network::OnDrop;
+use switchyard_regtest::{Network, NetworkOptions, RegtestError};
 
 #[derive(Subcommand)]
 pub enum RegtestCmd {
@@ -147,77 +148,4 @@ pub fn run(cmd: RegtestCmd, default_dir: PathBuf) -> Result<(Value, String), Api
             ))
         }
     }
-}
-
-fn up_text(net: &Network, profiles: &[NodeProfile], secs: f64) -> String {
-    let how = match net.start_kind {
-        switchyard_regtest::network::StartKind::Created => format!("started in {secs:.0} s"),
-        switchyard_regtest::network::StartKind::Reused => "already running".to_string(),
-        switchyard_regtest::network::StartKind::Resumed => format!("resumed (stopped nodes restarted) in {secs:.0} s"),
-        switchyard_regtest::network::StartKind::Recreated => format!("started afresh in {secs:.0} s (the previous one was stopped or never finished starting; btcd does not keep a regtest chain across restarts)"),
-    };
-    let mut t = format!(
-        "Regtest network in {} {how}.\n\nChannels:\n",
-        net.dir().display()
-    );
-    for c in net.channels() {
-        t.push_str(&format!(
-            "  {} → {}  {} sat capacity, {} sat pushed{}\n",
-            c.from,
-            c.to,
-            c.capacity_sat,
-            c.push_sat,
-            if c.private { ", private" } else { "" }
-        ));
-    }
-    t.push_str("\nNodes:\n");
-    for p in profiles {
-        t.push_str(&format!(
-            "  {:<6} {}\n         gRPC {}  cert {}  macaroon {}\n         {}\n",
-            p.name,
-            p.pubkey,
-            p.grpc_host,
-            p.tls_cert_path.display(),
-            p.macaroon_path.display(),
-            p.lndconnect
-        ));
-    }
-    t.push_str(&format!(
-        "\nProfiles written to {}.",
-        net.profiles_path().display()
-    ));
-    t
-}
-
-fn status_text(s: &NetworkStatus) -> String {
-    let mut t = format!(
-        "Regtest network in {}\n  btcd   {}  height {}\n",
-        s.dir.display(),
-        if s.btcd_running { "running" } else { "stopped" },
-        s.height
-            .map(|h| h.to_string())
-            .unwrap_or_else(|| "?".into())
-    );
-    for n in &s.nodes {
-        if !n.running {
-            t.push_str(&format!("  {:<6} stopped\n", n.name));
-            continue;
-        }
-        t.push_str(&format!(
-            "  {:<6} running  {} active channel(s), {} sat on-chain, {} sat in channels, height {}\n",
-            n.name, n.active_channels, n.onchain_sat, n.channel_local_sat, n.block_height
-        ));
-    }
-    t.trim_end().to_string()
-}
-
-fn pay_text(p: &PaymentReport) -> String {
-    format!(
-        "Paid {} sat from {} to {} via {} (fee {} msat).",
-        p.amount_sat,
-        p.from,
-        p.to,
-        p.hops.join(" → "),
-        p.fee_msat
-    )
 }
