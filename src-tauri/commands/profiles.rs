@@ -3,8 +3,8 @@
 
 use crate::AppState;
 use switchyard_core::confirm::Confirmation;
-use switchyard_core::node::profiles::RevealedPassword;
-use switchyard_core::node::{InitNodeRequest, NewProfile, ProfileInfo};
+use switchyard_core::profiles::RevealedPassword;
+use switchyard_core::profiles::{InitNodeRequest, NewProfile, ProfileInfo};
 use switchyard_core::ApiError;
 use tauri::{AppHandle, State};
 

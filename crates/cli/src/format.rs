@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use switchyard_core::node::payments::PaymentRecord;
 use switchyard_core::node::routes::{PreviewRoute, RoutePreview};
-use switchyard_core::node::{ProfileInfo, ProfileKind};
+use switchyard_core::profiles::{ProfileInfo, ProfileKind};
 use switchyard_regtest::network::{NetworkStatus, PaymentReport};
 use switchyard_regtest::{Network, NodeProfile};
 

@@ -8,7 +8,8 @@ use crate::{out, Output};
 use clap::Subcommand;
 use std::io::Read;
 use std::path::Path;
-use switchyard_core::node::{InitNodeRequest, NewProfile, NodeService, NodeSource, NodeState};
+use switchyard_core::node::{NodeService, NodeSource, NodeState};
+use switchyard_core::profiles::{InitNodeRequest, NewProfile};
 use switchyard_core::{ApiError, Context, ErrorCode};
 use zeroize::Zeroizing;
 

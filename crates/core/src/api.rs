@@ -9,7 +9,8 @@
 use crate::keychain::KeychainError;
 use crate::keys::{AddressError, DeriveError, MnemonicError, PathError};
 use crate::node::invoice::InvoiceError;
-use crate::node::{NodeError, NodeStatus, PaymentFailure, ProfileError};
+use crate::node::{NodeError, NodeStatus, PaymentFailure};
+use crate::profiles::ProfileError;
 use crate::store::StoreError;
 use crate::wallet::WalletError;
 use serde::{Deserialize, Serialize};

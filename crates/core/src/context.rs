@@ -10,7 +10,8 @@
 
 use crate::api::ApiError;
 use crate::keychain::{OsKeychain, DEFAULT_SERVICE};
-use crate::node::{NodeService, ProfileService};
+use crate::node::NodeService;
+use crate::profiles::ProfileService;
 use crate::store::Store;
 use crate::wallet::WalletService;
 use std::path::{Path, PathBuf};

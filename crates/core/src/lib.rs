@@ -11,7 +11,10 @@
 //! - [`files`]: capped reads of user-named files, owner-only writes.
 //! - [`keychain`]: the OS keychain that holds seeds (and nothing else does).
 //! - [`store`]: the SQLite database (metadata only, never secrets).
-//! - [`node`]: the LND node: profiles, the gRPC connection, status.
+//! - [`profiles`]: the nodes a user has set up (beside wallets), which one is
+//!   in use, and initialising a fresh LND from a wallet's seed.
+//! - [`node`]: the LND node: the gRPC connection, status, channels, payments,
+//!   routes, on-chain funds, backups, live events.
 //! - [`wallet`]: the wallet service that ties keys, keychain and store together,
 //!   keeping the keychain and the database consistent.
 //! - [`api`]: the one serializable error shape (`{code, message, detail}`) that
@@ -26,6 +29,7 @@ pub mod context;
 pub mod files;
 pub mod keychain;
 pub mod node;
+pub mod profiles;
 pub mod store;
 pub mod wallet;
 

@@ -19,9 +19,8 @@ use std::time::Duration;
 use switchyard_core::confirm::{ConfirmTarget, Confirmation};
 use switchyard_core::keys::{derive_at_path, Chain, DeriveOptions, Purpose};
 use switchyard_core::node::onchain::AddressKind;
-use switchyard_core::node::{
-    InitNodeRequest, NodeError, NodeService, NodeState, ProfileError, ProfileKind,
-};
+use switchyard_core::node::{NodeError, NodeService, NodeState};
+use switchyard_core::profiles::{InitNodeRequest, ProfileError, ProfileKind};
 use switchyard_core::wallet::NewWallet;
 use switchyard_core::wallet::WalletError;
 use switchyard_core::{Context, ErrorCode, Network};

@@ -5,9 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is how a test reports
 
-use switchyard_core::node::{
-    NewProfile, NodeError, NodeService, NodeSource, NodeState, ProfileKind,
-};
+use switchyard_core::node::{NodeError, NodeService, NodeSource, NodeState};
+use switchyard_core::profiles::{NewProfile, ProfileKind};
 use switchyard_core::{ApiError, ErrorCode, Network};
 use switchyard_regtest::network::NetworkOptions;
 

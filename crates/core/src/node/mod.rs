@@ -1,5 +1,5 @@
-//! The LND node: profiles (lndconnect URIs, certificate and macaroon files),
-//! the gRPC connection (LND's generated clients over a transport pinned to
+//! The LND node (how to reach one is a profile: [`crate::profiles`]): the
+//! gRPC connection (LND's generated clients over a transport pinned to
 //! the node's certificate, macaroon from memory), and status checks with
 //! errors a user can act on: unreachable, certificate mismatch, macaroon
 //! rejected, wallet locked, wrong network, LND too old.
@@ -17,7 +17,6 @@ pub mod invoice;
 pub mod lndconnect;
 pub mod onchain;
 pub mod payments;
-pub mod profiles;
 pub mod routes;
 pub mod service;
 pub mod unlocker;
@@ -25,9 +24,6 @@ pub mod unlocker;
 pub use client::{LndClient, NodeTarget};
 pub use error::{NodeError, PaymentFailure};
 pub use lndconnect::{parse_lndconnect, LndConnect, LndConnectError};
-pub use profiles::{
-    InitNodeRequest, NewProfile, ProfileError, ProfileInfo, ProfileKind, ProfileService,
-};
 pub use service::{Credentials, NodeService, NodeSource, NodeState, NodeStatus};
 
 /// Reads a file the user named (at most `limit` bytes), as a [`NodeError::File`]

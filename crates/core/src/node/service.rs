@@ -203,7 +203,7 @@ impl NodeSource {
         profiles
             .into_iter()
             .map(|p| NodeSource {
-                id: format!("{}{}", super::profiles::REGTEST_PREFIX, p.name),
+                id: format!("{}{}", REGTEST_PREFIX, p.name),
                 ..NodeSource::files(
                     p.name,
                     p.grpc_host,
@@ -234,6 +234,9 @@ fn split_host_port(s: &str) -> Result<(String, u16), NodeError> {
     let port = p.parse().map_err(|_| bad())?;
     Ok((h.trim_matches(['[', ']']).to_string(), port))
 }
+
+/// Ids of the regtest network's nodes start with this.
+pub const REGTEST_PREFIX: &str = "regtest:";
 
 /// How the connection stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -24,19 +24,18 @@
 //! entry is written first, the row after, and the entry removed again if the
 //! row fails.
 
-use super::client::{LndClient, NodeTarget};
-use super::error::NodeError;
-use super::lndconnect::pem_to_der;
-use super::service::{Credentials, NodeSource};
-use super::unlocker::{self, WalletState};
 use crate::confirm::{ConfirmTarget, Confirmation};
 use crate::keychain::{KeychainError, SecretStore};
 use crate::network::Network;
-use crate::store::{Store, StoreError};
+use crate::node::client::{LndClient, NodeTarget};
+use crate::node::error::NodeError;
+use crate::node::lndconnect::pem_to_der;
+use crate::node::service::{Credentials, NodeSource};
+use crate::node::unlocker::{self, WalletState};
+use crate::store::{ProfileFlag, ProfileRow, ProfileRowKind, Store, StoreError};
 use crate::wallet::{WalletError, WalletService};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use ts_rs::TS;
@@ -44,8 +43,7 @@ use zeroize::Zeroizing;
 
 /// The setting naming the profile in use.
 pub const ACTIVE_PROFILE_SETTING: &str = "node.active_profile";
-/// Ids of the regtest network's nodes start with this.
-pub const REGTEST_PREFIX: &str = "regtest:";
+pub use crate::node::service::REGTEST_PREFIX;
 const MAX_NAME_CHARS: usize = 64;
 
 /// Why a profile could not be added, found or used.
@@ -368,7 +366,7 @@ fn check_endpoints(endpoints: &[String]) -> Result<Vec<String>, ProfileError> {
 }
 
 fn now_unix() -> i64 {
-    i64::try_from(super::convert::now_secs()).unwrap_or(i64::MAX)
+    i64::try_from(crate::node::convert::now_secs()).unwrap_or(i64::MAX)
 }
 
 struct Row_ {
@@ -426,47 +424,33 @@ impl ProfileService {
     }
 
     async fn stored(&self) -> Result<Vec<Row_>, ProfileError> {
-        let rows = sqlx::query(
-            "SELECT id, name, network, kind, endpoints, tls_cert_path, macaroon_path, tls_cert_der, wallet_id, auto_unlock,
-                    password_generated, password_revealed, macaroon_stored, created_at
-             FROM node_profiles ORDER BY created_at, name",
-        )
-        .fetch_all(self.store.pool())
-        .await?;
-        let corrupt = |d: String| StoreError::Corrupt { detail: d };
-        rows.iter()
-            .map(|r| {
-                let network: String = r.try_get("network")?;
-                let kind: String = r.try_get("kind")?;
-                let endpoints: String = r.try_get("endpoints")?;
-                Ok(Row_ {
-                    info: ProfileInfo {
-                        id: r.try_get("id")?,
-                        name: r.try_get("name")?,
-                        network: network
-                            .parse()
-                            .map_err(|e: crate::network::UnknownNetwork| corrupt(e.to_string()))?,
-                        kind: match kind.as_str() {
-                            "files" => ProfileKind::Files,
-                            "stored" => ProfileKind::Stored,
-                            other => return Err(corrupt(format!("profile kind {other}")).into()),
-                        },
-                        endpoints: serde_json::from_str(&endpoints)
-                            .map_err(|e| corrupt(format!("profile endpoints: {e}")))?,
-                        tls_cert_path: r.try_get("tls_cert_path")?,
-                        macaroon_path: r.try_get("macaroon_path")?,
-                        wallet_id: r.try_get("wallet_id")?,
-                        auto_unlock: r.try_get("auto_unlock")?,
-                        password_only_here: r.try_get::<bool, _>("password_generated")?
-                            && !r.try_get::<bool, _>("password_revealed")?,
-                        macaroon_missing: !r.try_get::<bool, _>("macaroon_stored")?,
-                        active: false,
-                        created_at: r.try_get("created_at")?,
+        Ok(self
+            .store
+            .profiles()
+            .await?
+            .into_iter()
+            .map(|r| Row_ {
+                info: ProfileInfo {
+                    id: r.id,
+                    name: r.name,
+                    network: r.network,
+                    kind: match r.kind {
+                        ProfileRowKind::Files => ProfileKind::Files,
+                        ProfileRowKind::Stored => ProfileKind::Stored,
                     },
-                    cert_der: r.try_get("tls_cert_der")?,
-                })
+                    endpoints: r.endpoints,
+                    tls_cert_path: r.tls_cert_path,
+                    macaroon_path: r.macaroon_path,
+                    wallet_id: r.wallet_id,
+                    auto_unlock: r.auto_unlock,
+                    password_only_here: r.password_generated && !r.password_revealed,
+                    macaroon_missing: !r.macaroon_stored,
+                    active: false,
+                    created_at: r.created_at,
+                },
+                cert_der: r.cert_der,
             })
-            .collect()
+            .collect())
     }
 
     fn regtest(&self) -> Vec<(ProfileInfo, NodeSource)> {
@@ -797,10 +781,7 @@ impl ProfileService {
             return Err(ProfileError::PasswordOnlyHere { name: info.name });
         }
         let mut tx = self.store.begin().await?;
-        sqlx::query("DELETE FROM node_profiles WHERE id = ?")
-            .bind(&info.id)
-            .execute(&mut *tx)
-            .await?;
+        Store::delete_profile(&mut tx, &info.id).await?;
         tx.commit().await.map_err(StoreError::from)?;
         // Rows first: a profile without its secrets is visible and fixable,
         // secrets without a profile would be invisible.
@@ -837,9 +818,8 @@ impl ProfileService {
         wallets
             .confirm(&target, confirmation, passphrase.as_ref())
             .await?;
-        sqlx::query("UPDATE node_profiles SET password_revealed = 1 WHERE id = ?")
-            .bind(&info.id)
-            .execute(self.store.pool())
+        self.store
+            .set_profile_flag(&info.id, ProfileFlag::PasswordRevealed)
             .await?;
         tracing::warn!(profile = %info.id, "node wallet password revealed on request");
         Ok(RevealedPassword {
@@ -863,7 +843,7 @@ impl ProfileService {
                 ),
             }));
         }
-        let bytes = Zeroizing::new(super::read_capped(
+        let bytes = Zeroizing::new(crate::node::read_capped(
             macaroon_path,
             "the macaroon",
             64 * 1024,
@@ -878,9 +858,8 @@ impl ProfileService {
         let secret = SecretString::from(to_hex(&bytes).to_string());
         let key = macaroon_entry(&info.id);
         self.blocking(move |kc| kc.put(&key, &secret)).await?;
-        sqlx::query("UPDATE node_profiles SET macaroon_stored = 1 WHERE id = ?")
-            .bind(&info.id)
-            .execute(self.store.pool())
+        self.store
+            .set_profile_flag(&info.id, ProfileFlag::MacaroonStored)
             .await?;
         tracing::info!(profile = %info.id, "macaroon added to the profile");
         Ok(ProfileInfo {
@@ -901,7 +880,7 @@ impl ProfileService {
         let info = self.resolve(id_or_name).await?;
         let mut source = self.source(&info.id).await?;
         source.unlock_password = Some(Arc::new(password.clone()));
-        super::service::NodeService::new(Some(source))
+        crate::node::service::NodeService::new(Some(source))
             .check()
             .await?;
         if !remember || info.kind == ProfileKind::Regtest {
@@ -909,9 +888,8 @@ impl ProfileService {
         }
         let key = password_entry(&info.id);
         self.blocking(move |kc| kc.put(&key, &password)).await?;
-        sqlx::query("UPDATE node_profiles SET auto_unlock = 1 WHERE id = ?")
-            .bind(&info.id)
-            .execute(self.store.pool())
+        self.store
+            .set_profile_flag(&info.id, ProfileFlag::AutoUnlock)
             .await?;
         Ok(ProfileInfo {
             auto_unlock: true,
@@ -935,7 +913,7 @@ impl ProfileService {
             .next()
             .ok_or(ProfileError::BadName)?;
         let wallet = wallets.resolve(&req.wallet).await?;
-        let pem = String::from_utf8(super::read_capped(
+        let pem = String::from_utf8(crate::node::read_capped(
             Path::new(&req.tls_cert_path),
             "the TLS certificate",
             crate::files::MAX_CREDENTIAL_BYTES,
@@ -1048,32 +1026,26 @@ async fn insert_row(
     p: &ProfileInfo,
     cert_der: Option<&[u8]>,
 ) -> Result<(), ProfileError> {
-    let endpoints =
-        serde_json::to_string(&p.endpoints).map_err(|e| ProfileError::Task(e.to_string()))?;
-    sqlx::query(
-        "INSERT INTO node_profiles (id, name, network, kind, endpoints, tls_cert_path, macaroon_path, tls_cert_der, wallet_id, auto_unlock,
-                                    password_generated, macaroon_stored, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&p.id)
-    .bind(&p.name)
-    .bind(p.network.as_str())
-    .bind(match p.kind {
-        ProfileKind::Files => "files",
-        _ => "stored",
-    })
-    .bind(endpoints)
-    .bind(&p.tls_cert_path)
-    .bind(&p.macaroon_path)
-    .bind(cert_der)
-    .bind(&p.wallet_id)
-    .bind(p.auto_unlock)
-    .bind(p.password_only_here)
-    .bind(!p.macaroon_missing)
-    .bind(p.created_at)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    let row = ProfileRow {
+        id: p.id.clone(),
+        name: p.name.clone(),
+        network: p.network,
+        kind: match p.kind {
+            ProfileKind::Files => ProfileRowKind::Files,
+            _ => ProfileRowKind::Stored,
+        },
+        endpoints: p.endpoints.clone(),
+        tls_cert_path: p.tls_cert_path.clone(),
+        macaroon_path: p.macaroon_path.clone(),
+        cert_der: cert_der.map(<[u8]>::to_vec),
+        wallet_id: p.wallet_id.clone(),
+        auto_unlock: p.auto_unlock,
+        password_generated: p.password_only_here,
+        password_revealed: false,
+        macaroon_stored: !p.macaroon_missing,
+        created_at: p.created_at,
+    };
+    Ok(Store::insert_profile(tx, &row).await?)
 }
 
 #[cfg(test)]
