@@ -371,7 +371,7 @@ async fn run_kind(kind: StreamKind, sh: Arc<Shared>) {
                 },
                 |sh, g: lnrpc::GraphTopologyUpdate| {
                     sh.node
-                        .apply_graph_updates(&super::routes::updates_from_lnd(&g));
+                        .apply_graph_updates(&super::convert::updates_from_lnd(&g));
                     let n = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
                     vec![NodeEvent::Graph {
                         nodes: n(g.node_updates.len()),

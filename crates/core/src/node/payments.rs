@@ -516,7 +516,7 @@ impl NodeService {
     async fn learn_from(&self, p: &lnrpc::Payment) -> Outcomes {
         let me = match self.client().await {
             Ok(c) => match c.get_info().await {
-                Ok(info) => super::routes::parse_pubkey_hex(&info.identity_pubkey),
+                Ok(info) => super::convert::parse_pubkey_hex(&info.identity_pubkey),
                 Err(_) => None,
             },
             Err(_) => None,
@@ -528,8 +528,8 @@ impl NodeService {
         p.htlcs
             .iter()
             .filter_map(|a| {
-                let dirs = super::routes::route_dirs(&me, a.route.as_ref()?)?;
-                Some(super::routes::attempt_outcomes(&dirs, a, now))
+                let dirs = super::convert::route_dirs(&me, a.route.as_ref()?)?;
+                Some(super::convert::attempt_outcomes(&dirs, a, now))
             })
             .flatten()
             .collect()
