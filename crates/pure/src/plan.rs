@@ -461,27 +461,8 @@ pub fn neighbourhood(g: &Graph, me: NodeIdx, max_second: usize) -> Neighbourhood
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::graph::model::{ChannelSpec, Policy};
-
-    fn key(n: u8) -> Pubkey {
-        let mut k = [n; 33];
-        k[0] = 2;
-        k
-    }
-
-    fn policy(base: u32, ppm: u32) -> Policy {
-        Policy {
-            base_fee_msat: base,
-            fee_ppm: ppm,
-            cltv_delta: 40,
-            htlc_min_msat: 1,
-            htlc_max_msat: 5_000_000_000,
-            disabled: false,
-            last_update: 1,
-            inbound_base_msat: 0,
-            inbound_fee_ppm: 0,
-        }
-    }
+    use crate::graph::model::ChannelSpec;
+    use crate::graph::testkit::{key, policy};
 
     fn chan(scid: u64, a: u8, b: u8, fee_ppm: u32) -> ChannelSpec {
         ChannelSpec {

@@ -106,27 +106,8 @@ mod tests {
     use super::*;
     use crate::graph::model::ChannelSpec;
     use crate::graph::router::{find_route, RouteRequest, RouterConfig, Scratch};
+    use crate::graph::testkit::{key, policy};
     use crate::graph::MissionControl;
-
-    fn key(n: u8) -> Pubkey {
-        let mut k = [n; 33];
-        k[0] = 2;
-        k
-    }
-
-    fn policy(base: u32, ppm: u32) -> Policy {
-        Policy {
-            base_fee_msat: base,
-            fee_ppm: ppm,
-            cltv_delta: 40,
-            htlc_min_msat: 1,
-            htlc_max_msat: 5_000_000_000,
-            disabled: false,
-            last_update: 1,
-            inbound_base_msat: 0,
-            inbound_fee_ppm: 0,
-        }
-    }
 
     fn public(scid: u64, a: u8, b: u8) -> ChannelSpec {
         ChannelSpec {

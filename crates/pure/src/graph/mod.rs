@@ -17,6 +17,8 @@ pub mod mission;
 pub mod model;
 pub mod router;
 pub mod synth;
+#[cfg(test)]
+pub(crate) mod testkit;
 pub mod wire;
 
 pub use mission::MissionControl;
