@@ -96,5 +96,5 @@ function keysendCard(): HTMLElement {
     reloadNodeView();
   });
   return h("div", { class: "card" }, h("h3", {}, "Keysend"), h("p", { class: "hint" }, "Pay a node directly, without an invoice (the node must accept keysend)."),
-    field("Recipient", dest), h("div", { class: "form-row" }, field("Amount (sats)", amount), field("Fee limit (sats)", limit)), h("div", { class: "inline" }, btn), out);
+    field("Recipient", dest), h("div", { class: "form-row halves" }, field("Amount (sats)", amount), field("Fee limit (sats)", limit)), h("div", { class: "inline" }, btn), out);
 }
