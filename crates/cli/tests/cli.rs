@@ -7,6 +7,8 @@ use serde_json::Value;
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+use switchyard_core::confirm::Confirmer;
+use switchyard_core::store::Store;
 
 const ABANDON: &str =
     "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
@@ -320,10 +322,27 @@ fn wallet_commands_end_to_end() {
     let code_line = String::from_utf8_lossy(&no.stderr).to_string();
     assert!(code_line.contains("type this code"), "{code_line}");
     assert!(!String::from_utf8_lossy(&no.stdout).contains("abandon"));
-    // A wrong answer: the next attempt waits a second (not counted if early).
+    // The wrong answer is counted in the database, where every process sees
+    // it. Nine more make the wait 512 s, so the next process is refused
+    // however slowly this machine starts it; a right answer resets the count.
+    let confirmer = |d: &Path| {
+        let dir = d.to_path_buf();
+        async move { Confirmer::new(Store::open_in(&dir).await.unwrap()) }
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let c = rt.block_on(confirmer(dir.path()));
+    assert_eq!(rt.block_on(c.failures()).unwrap().0, 1);
+    for _ in 0..9 {
+        rt.block_on(c.record(false)).unwrap();
+    }
     let early = wallet(dir.path(), &svc, &["reveal", "vec"], "");
     assert_eq!(json(&early)["error"]["code"], "too_many_attempts");
-    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert_eq!(
+        rt.block_on(c.failures()).unwrap().0,
+        10,
+        "a refused early attempt is not counted"
+    );
+    rt.block_on(c.record(true)).unwrap();
     let yes = json(&reveal_with_code(dir.path(), &svc, "vec"));
     assert_eq!(yes["words"], ABANDON);
     assert_eq!(

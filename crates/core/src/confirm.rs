@@ -33,7 +33,9 @@ const CODE_LEN: usize = 6;
 pub const MAX_BACKOFF_SECS: u64 = 15 * 60;
 
 const FAILURES_KEY: &str = "confirm.failures";
-const LAST_FAILURE_KEY: &str = "confirm.last_failure_at";
+/// When the last wrong answer was given, Unix milliseconds: a back-off of one
+/// second is a whole second (whole-second times made it anything from 0 to 1 s).
+const LAST_FAILURE_KEY: &str = "confirm.last_failure_ms";
 
 /// What a confirmation unlocks.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
@@ -168,6 +170,9 @@ struct Pending {
 pub struct Confirmer {
     store: Store,
     pending: Arc<Mutex<HashMap<String, Pending>>>,
+    /// Unix milliseconds now (the system clock; a fixed one in tests, so that
+    /// no test depends on how fast the machine is).
+    clock: fn() -> u64,
 }
 
 /// Seconds to wait after `failures` wrong answers in a row: 0, then 1, 2, 4 …
@@ -182,10 +187,10 @@ pub fn backoff_secs(failures: u32) -> u64 {
     }
 }
 
-fn now_secs() -> u64 {
+fn now_millis() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
         .unwrap_or(0)
 }
 
@@ -216,9 +221,15 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 impl Confirmer {
     /// Over `store` (for the attempt count).
     pub fn new(store: Store) -> Confirmer {
+        Confirmer::with_clock(store, now_millis)
+    }
+
+    /// Over `store`, reading the time from `clock` (Unix milliseconds).
+    pub fn with_clock(store: Store, clock: fn() -> u64) -> Confirmer {
         Confirmer {
             store,
             pending: Arc::new(Mutex::new(HashMap::new())),
+            clock,
         }
     }
 
@@ -226,7 +237,7 @@ impl Confirmer {
     pub fn challenge(&self, target: ConfirmTarget) -> Challenge {
         let id = format!("c_{:016x}", rand::random::<u64>());
         let code = new_code();
-        let now = now_secs();
+        let now = (self.clock)() / 1000;
         let expires_at = now + CODE_TTL_SECS;
         if let Ok(mut p) = self.pending.lock() {
             p.retain(|_, v| v.target != target && v.expires_at > now);
@@ -246,7 +257,8 @@ impl Confirmer {
         }
     }
 
-    async fn failures(&self) -> Result<(u32, u64), StoreError> {
+    /// Wrong answers in a row, and when the last one was given (Unix milliseconds).
+    pub async fn failures(&self) -> Result<(u32, u64), StoreError> {
         let n = self
             .store
             .setting(FAILURES_KEY)
@@ -265,11 +277,11 @@ impl Confirmer {
     /// Refuses while the back-off after wrong answers runs.
     pub async fn check_wait(&self) -> Result<(), ConfirmError> {
         let (n, at) = self.failures().await?;
-        let ready = at.saturating_add(backoff_secs(n));
-        let now = now_secs();
+        let ready = at.saturating_add(backoff_secs(n).saturating_mul(1000));
+        let now = (self.clock)();
         if now < ready {
             return Err(ConfirmError::TooSoon {
-                retry_in_secs: ready - now,
+                retry_in_secs: (ready - now).div_ceil(1000),
             });
         }
         Ok(())
@@ -285,7 +297,7 @@ impl Confirmer {
                 .set_setting(FAILURES_KEY, &n.saturating_add(1).to_string())
                 .await?;
             self.store
-                .set_setting(LAST_FAILURE_KEY, &now_secs().to_string())
+                .set_setting(LAST_FAILURE_KEY, &(self.clock)().to_string())
                 .await
         }
     }
@@ -297,7 +309,7 @@ impl Confirmer {
             return false;
         };
         p.target == *target
-            && p.expires_at > now_secs()
+            && p.expires_at > (self.clock)() / 1000
             && same(
                 canonical(code.expose_secret()).as_bytes(),
                 canonical(p.code.expose_secret()).as_bytes(),
@@ -349,22 +361,42 @@ mod tests {
         assert!(c.take_code(&words, &new.id, &new.code));
     }
 
+    static NOW: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1_700_000_000_000);
+    fn fixed_now() -> u64 {
+        NOW.load(std::sync::atomic::Ordering::SeqCst)
+    }
+    fn advance(ms: u64) {
+        NOW.fetch_add(ms, std::sync::atomic::Ordering::SeqCst);
+    }
+
     #[tokio::test]
     async fn wrong_answers_back_off_and_the_count_survives_a_restart() {
         let dir = tempfile::tempdir().unwrap();
-        let c = Confirmer::new(Store::open_in(dir.path()).await.unwrap());
+        let c = Confirmer::with_clock(Store::open_in(dir.path()).await.unwrap(), fixed_now);
         c.check_wait().await.unwrap();
         c.record(false).await.unwrap();
         c.record(false).await.unwrap();
+        assert_eq!(c.failures().await.unwrap(), (2, fixed_now()));
         // Two wrong answers: two seconds to wait, also for a new process.
-        let again = Confirmer::new(Store::open_in(dir.path()).await.unwrap());
+        let again = Confirmer::with_clock(Store::open_in(dir.path()).await.unwrap(), fixed_now);
         match again.check_wait().await {
-            Err(ConfirmError::TooSoon { retry_in_secs }) => {
-                assert!((1..=2).contains(&retry_in_secs), "{retry_in_secs}")
-            }
+            Err(ConfirmError::TooSoon { retry_in_secs }) => assert_eq!(retry_in_secs, 2),
             other => panic!("{other:?}"),
         }
+        advance(1_001);
+        assert!(matches!(
+            again.check_wait().await,
+            Err(ConfirmError::TooSoon { retry_in_secs: 1 })
+        ));
+        advance(998);
+        assert!(matches!(
+            again.check_wait().await,
+            Err(ConfirmError::TooSoon { retry_in_secs: 1 })
+        ));
+        advance(1);
+        again.check_wait().await.unwrap();
         again.record(true).await.unwrap();
+        assert_eq!(c.failures().await.unwrap().0, 0);
         c.check_wait().await.unwrap();
     }
 }

@@ -325,6 +325,13 @@ impl WalletService {
         }
     }
 
+    /// The same service with confirmations timed by `clock` (Unix
+    /// milliseconds), for tests that must not depend on the machine's speed.
+    pub fn with_confirm_clock(mut self, clock: fn() -> u64) -> Self {
+        self.confirmer = Confirmer::with_clock(self.store.clone(), clock);
+        self
+    }
+
     /// A one-time code confirming `target`, to show the user outside the
     /// web view (see [`crate::confirm`]).
     pub fn challenge(&self, target: ConfirmTarget) -> Challenge {
@@ -918,9 +925,19 @@ mod tests {
         ));
     }
 
+    static NOW: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1_700_000_000_000);
+    fn fixed_now() -> u64 {
+        NOW.load(std::sync::atomic::Ordering::SeqCst)
+    }
+    /// The fixed clock moves past a one-second back-off.
+    fn wait_out_backoff() {
+        NOW.fetch_add(1_000, std::sync::atomic::Ordering::SeqCst);
+    }
+
     #[tokio::test]
     async fn reveal_requires_the_passphrase_or_a_fresh_code() {
         let (svc, _kc, _d) = service().await;
+        let svc = svc.with_confirm_clock(fixed_now);
         let pass = |p: &str| Confirmation::passphrase(s(p));
         let with = svc
             .create(new("with", Network::Bitcoin, "TREZOR"))
@@ -935,7 +952,7 @@ mod tests {
             svc.reveal_words(&with.id, &pass("TREZOR")).await,
             Err(WalletError::TooSoon { .. })
         ));
-        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        wait_out_backoff();
         assert_eq!(
             svc.reveal_words(&with.id, &pass("TREZOR"))
                 .await
@@ -960,7 +977,7 @@ mod tests {
             .reveal_words(&without.id, &pass("without"))
             .await
             .is_err());
-        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        wait_out_backoff();
         let target = ConfirmTarget::Words {
             wallet_id: without.id.clone(),
         };
