@@ -62,3 +62,31 @@ export function parseWhole(text: string): number | null {
   const n = Number(v);
   return Number.isSafeInteger(n) ? n : NaN;
 }
+
+/** A short channel id from LND's decimal form: "492581209309184" → "448x1x0". */
+export function scid(decimal: string): string {
+  if (!/^\d{1,20}$/.test(decimal)) return decimal;
+  const n = BigInt(decimal);
+  if (n >= 1n << 64n) return decimal;
+  return `${n >> 40n}x${(n >> 16n) & 0xffffffn}x${n & 0xffffn}`;
+}
+
+const TX_KINDS: Record<string, string> = {
+  openchannel: "Channel opened",
+  closechannel: "Channel closed",
+  justicetx: "Justice transaction",
+  sweep: "Sweep",
+};
+
+/**
+ * What an on-chain transaction was, from LND's label ("0:openchannel:shortchanid-N",
+ * "0:closechannel:shortchanid-N", …): "Channel closed · 448x1x0". Labels LND
+ * did not write (or does not know) are shown as they are; none is "—".
+ */
+export function txKind(label: string): string {
+  const parts = label.replace(/^0:/, "").split(":");
+  const kind = TX_KINDS[parts[0] ?? ""];
+  if (!kind) return label.replace(/^0:/, "") || "—";
+  const id = /^shortchanid-(\d+)$/.exec(parts[1] ?? "");
+  return id ? `${kind} · ${scid(id[1])}` : kind;
+}

@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { blocks, blocksAsTime, duration, feeRate, forwardingFee, msat, parseWhole, sats, short } from "../.test-build/src/format.js";
+import { blocks, blocksAsTime, duration, feeRate, forwardingFee, msat, parseWhole, sats, scid, short, txKind } from "../.test-build/src/format.js";
 
 test("sats are grouped, whole, with their unit", () => {
   assert.equal(sats(0), "0 sats");
@@ -65,4 +65,21 @@ test("long keys and ids are shortened in the middle", () => {
   assert.equal(short("abc"), "abc");
   const key = "02" + "ab".repeat(32);
   assert.equal(short(key, 8), `${key.slice(0, 8)}…${key.slice(-6)}`);
+});
+
+test("short channel ids read from LND's decimal form, past 2^53 too", () => {
+  assert.equal(scid("492581209309184"), "448x1x0");
+  assert.equal(scid(String((870000n << 40n) | (2345n << 16n) | 1n)), "870000x2345x1");
+  assert.equal(scid("0"), "0x0x0");
+  assert.equal(scid("abc"), "abc");
+  assert.equal(scid("99999999999999999999"), "99999999999999999999");
+});
+
+test("on-chain transactions say what they were", () => {
+  assert.equal(txKind("0:closechannel:shortchanid-492581209309184"), "Channel closed · 448x1x0");
+  assert.equal(txKind("0:openchannel:shortchanid-492581209309184"), "Channel opened · 448x1x0");
+  assert.equal(txKind("0:sweep"), "Sweep");
+  assert.equal(txKind("rent"), "rent");
+  assert.equal(txKind("0:mystery:x"), "mystery:x");
+  assert.equal(txKind(""), "—");
 });

@@ -4,7 +4,7 @@ import { api } from "../api";
 import type { OnchainTx } from "../bindings/OnchainTx";
 import type { Utxo } from "../bindings/Utxo";
 import { field, h, keyedRows, setText } from "../dom";
-import { sats, short } from "../format";
+import { sats, short, txKind } from "../format";
 import { action, badRequest, feeAction, feeChoice, kv, num, reloadNodeView, textRow, view } from "./screen";
 
 export function onchainView(): HTMLElement {
@@ -51,7 +51,7 @@ export function onchainView(): HTMLElement {
     h("td", { class: t.amount_sat < 0 ? "amount out" : "amount in" }, `${t.amount_sat < 0 ? "−" : "+"}${sats(Math.abs(t.amount_sat))}`),
     t.fee_sat ? sats(t.fee_sat) : "—",
     h("td", {}, t.confirmations ? t.confirmations.toLocaleString() : h("span", { class: "badge opening" }, "unconfirmed")),
-    h("td", { class: "hint" }, t.label.replace(/^0:/, "") || "—"),
+    h("td", { class: "hint", title: t.label }, txKind(t.label)),
     h("td", {}, h("code", { title: t.txid }, short(t.txid, 8))),
   ]);
   const coinRow = textRow<Utxo>(null, (u) => [
