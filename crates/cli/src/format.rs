@@ -10,15 +10,7 @@ use switchyard_regtest::{Network, NodeProfile};
 
 /// "1,234,567 sats"
 pub fn sats(v: u64) -> String {
-    let s = v.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    format!("{out} sats")
+    format!("{} sats", switchyard_core::amount::grouped(v))
 }
 
 pub fn route_lines(text: &mut String, title: &str, r: &PreviewRoute) {

@@ -392,13 +392,17 @@ pub fn neighbourhood(g: &Graph, me: NodeIdx, max_second: usize) -> Neighbourhood
     use std::collections::BTreeMap;
     let degree = |n: u32| count(g.outgoing(n).count());
     let mut index: BTreeMap<u32, u32> = BTreeMap::new();
-    let mut nodes = vec![HoodNode {
-        key: hex(g.pubkey(me)),
-        alias: alias(g, me),
-        ring: 0,
-        channels: degree(me),
-    }];
-    index.insert(me, 0);
+    let mut nodes = Vec::new();
+    let mut add = |index: &mut BTreeMap<u32, u32>, n: u32, ring: u8| {
+        index.insert(n, count(nodes.len()));
+        nodes.push(HoodNode {
+            key: hex(g.pubkey(n)),
+            alias: alias(g, n),
+            ring,
+            channels: degree(n),
+        });
+    };
+    add(&mut index, me, 0);
     let peers: Vec<u32> = {
         let mut v: Vec<u32> = g.outgoing(me).map(|e| g.edge_to(e)).collect();
         v.sort_unstable();
@@ -406,13 +410,7 @@ pub fn neighbourhood(g: &Graph, me: NodeIdx, max_second: usize) -> Neighbourhood
         v
     };
     for &p in &peers {
-        index.insert(p, count(nodes.len()));
-        nodes.push(HoodNode {
-            key: hex(g.pubkey(p)),
-            alias: alias(g, p),
-            ring: 1,
-            channels: degree(p),
-        });
+        add(&mut index, p, 1);
     }
     let mut second: Vec<u32> = peers
         .iter()
@@ -425,13 +423,7 @@ pub fn neighbourhood(g: &Graph, me: NodeIdx, max_second: usize) -> Neighbourhood
     second.sort_by_key(|&n| std::cmp::Reverse(degree(n)));
     second.truncate(max_second);
     for &n in &second {
-        index.insert(n, count(nodes.len()));
-        nodes.push(HoodNode {
-            key: hex(g.pubkey(n)),
-            alias: alias(g, n),
-            ring: 2,
-            channels: degree(n),
-        });
+        add(&mut index, n, 2);
     }
     let mut edges = Vec::new();
     for (&n, &i) in &index {
