@@ -228,9 +228,101 @@ pub fn wait_for<T>(
     }
 }
 
-/// `n` distinct free TCP ports on 127.0.0.1 (bound and released; the daemons
-/// bind them moments later, and a lost race shows up as a start-up error).
+/// Lowest port we hand out.
+const PORTS_FROM: u16 = 10_000;
+/// A reservation older than this is stale (its daemon has bound the port
+/// long since, or never will).
+const RESERVATION_TTL: Duration = Duration::from_secs(15 * 60);
+
+/// The kernel's range for ephemeral ports (`bind(0)` and the local side of
+/// outgoing connections), from /proc; Linux's default if unreadable.
+fn ephemeral_range() -> (u16, u16) {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|t| {
+            let mut it = t.split_whitespace().map(|w| w.parse::<u16>().ok());
+            Some((it.next()??, it.next()??))
+        })
+        .unwrap_or((32_768, 60_999))
+}
+
+/// `n` distinct free TCP ports on 127.0.0.1 for daemons that bind them
+/// moments later.
+///
+/// Two races are closed here. A port from `bind(0)` comes from the
+/// kernel's ephemeral range, which is also where the local side of every
+/// outgoing connection comes from: in the seconds before the daemon binds
+/// it, any connection on the machine (an LND dialing btcd) can take it.
+/// So ports are chosen below that range. And concurrent tests choosing at
+/// the same moment could pick the same port: each chosen port is reserved
+/// with a file created exclusively in a shared directory (stale after
+/// [`RESERVATION_TTL`]). Falls back to `bind(0)` when the range leaves no
+/// room below it.
 pub fn free_ports(n: usize) -> Result<Vec<u16>, RegtestError> {
+    let (eph_lo, _) = ephemeral_range();
+    if eph_lo < PORTS_FROM + 1_000 {
+        return ephemeral_ports(n);
+    }
+    let dir = std::env::temp_dir().join("switchyard-port-reservations");
+    std::fs::create_dir_all(&dir).map_err(RegtestError::io("cannot create", &dir))?;
+    let span = u32::from(eph_lo - PORTS_FROM);
+    let seed = std::process::id()
+        ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+    let start = seed % span;
+    let mut chosen = Vec::with_capacity(n);
+    for k in 0..span {
+        if chosen.len() == n {
+            break;
+        }
+        let Ok(port) = u16::try_from(u32::from(PORTS_FROM) + (start + k) % span) else {
+            continue;
+        };
+        if reserve(&dir, port) {
+            chosen.push(port);
+        }
+    }
+    if chosen.len() < n {
+        return Err(RegtestError::io("cannot find a free port on", "127.0.0.1")(
+            std::io::Error::other(format!("only {} of {n} ports free", chosen.len())),
+        ));
+    }
+    Ok(chosen)
+}
+
+/// Reserves `port` if nothing listens on it and nobody reserved it lately.
+fn reserve(dir: &Path, port: u16) -> bool {
+    let file = dir.join(port.to_string());
+    if let Ok(meta) = std::fs::metadata(&file) {
+        let fresh = meta
+            .modified()
+            .ok()
+            .and_then(|m| m.elapsed().ok())
+            .is_some_and(|age| age < RESERVATION_TTL);
+        if fresh {
+            return false;
+        }
+        // Stale: whoever wins the exclusive create below takes it.
+        let _ = std::fs::remove_file(&file);
+    }
+    if port_in_use(port) {
+        return false;
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&file)
+        .and_then(|mut f| {
+            use std::io::Write;
+            writeln!(f, "{}", std::process::id())
+        })
+        .is_ok()
+}
+
+/// `n` ports from `bind(0)` (bound and released).
+fn ephemeral_ports(n: usize) -> Result<Vec<u16>, RegtestError> {
     let listeners: Vec<std::net::TcpListener> = (0..n)
         .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))
         .collect::<Result<_, _>>()
@@ -322,5 +414,31 @@ pub fn stop_strays(dir: &Path, grace: Duration) {
     }
     for p in daemons(live_pids_mentioning(&needle)) {
         let _ = kill(pid(p), Signal::SIGKILL);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_are_free_distinct_outside_the_ephemeral_range_and_reserved() {
+        let (eph_lo, _) = ephemeral_range();
+        // Two callers at once (like two tests starting networks) never share a port.
+        let a = std::thread::spawn(|| free_ports(30));
+        let b = std::thread::spawn(|| free_ports(30));
+        let mut all: Vec<u16> = a.join().unwrap().unwrap();
+        all.extend(b.join().unwrap().unwrap());
+        let distinct: std::collections::BTreeSet<u16> = all.iter().copied().collect();
+        assert_eq!(distinct.len(), 60, "{all:?}");
+        for p in &all {
+            assert!(!port_in_use(*p), "port {p} is taken");
+            if eph_lo >= PORTS_FROM + 1_000 {
+                assert!(
+                    (PORTS_FROM..eph_lo).contains(p),
+                    "port {p} is in the ephemeral range"
+                );
+            }
+        }
     }
 }
