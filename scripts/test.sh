@@ -60,6 +60,9 @@ fi
 step "Rust: clippy (warnings are errors)"
 cargo clippy --locked --workspace --all-targets --quiet -- -D warnings
 
+step "Rust: API docs of the core and the pure crate (broken links are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet -p switchyard-pure -p switchyard-core
+
 finish_regtest_bins_build "$regtest_log"
 
 step "Rust: unit and integration tests (real SQLite, real Secret Service, real regtest network)"

@@ -89,12 +89,12 @@ impl Events {
             // Dropping the hub inside the task stops its streams.
             old.abort();
         }
-        let Some(source) = node.source() else {
+        let Some(source) = node.conn.source() else {
             return;
         };
         let dir = backups.join(switchyard_core::node::backups::backup_folder(&source.id));
         *task = Some(tauri::async_runtime::spawn(async move {
-            let hub = switchyard_core::node::events::EventHub::start(node, Some(dir), (0, 0));
+            let hub = node.events(Some(dir), (0, 0));
             let mut rx = hub.subscribe();
             while let Some(event) = rx.recv().await {
                 if let Err(e) = app.emit("node-event", &event) {

@@ -39,5 +39,5 @@ pub fn first_paint(state: State<'_, AppState>) -> Result<(), ApiError> {
 pub async fn node_status(
     state: State<'_, AppState>,
 ) -> Result<switchyard_core::api::NodeStatusView, ApiError> {
-    Ok(state.ctx()?.node.status().await.into())
+    Ok(state.ctx()?.node.conn.status().await.into())
 }

@@ -1,6 +1,7 @@
 //! Node commands: each parses, calls the core's `NodeService`, maps the error.
 
 use crate::AppState;
+use switchyard_core::amount::{Msat, Sat};
 use switchyard_core::node::backups::BackupSummary;
 use switchyard_core::node::channels::{
     Balances, ChannelList, CloseChannelRequest, ClosingChannel, FeeChoice, OpenChannelRequest,
@@ -22,13 +23,13 @@ use tauri::State;
 /// On-chain and channel balances.
 #[tauri::command]
 pub async fn balances(state: State<'_, AppState>) -> Result<Balances, ApiError> {
-    Ok(state.ctx()?.node.balances().await?)
+    Ok(state.ctx()?.node.channels().balances().await?)
 }
 
 /// Every channel.
 #[tauri::command]
 pub async fn list_channels(state: State<'_, AppState>) -> Result<ChannelList, ApiError> {
-    Ok(state.ctx()?.node.list_channels().await?)
+    Ok(state.ctx()?.node.channels().list().await?)
 }
 
 /// Opens a channel.
@@ -37,7 +38,7 @@ pub async fn open_channel(
     state: State<'_, AppState>,
     req: OpenChannelRequest,
 ) -> Result<OpenedChannel, ApiError> {
-    Ok(state.ctx()?.node.open_channel(&req).await?)
+    Ok(state.ctx()?.node.channels().open(&req).await?)
 }
 
 /// Opens channels to several peers in one funding transaction.
@@ -51,7 +52,8 @@ pub async fn open_channels_batch(
     Ok(state
         .ctx()?
         .node
-        .open_channels_batch(&reqs, fee, allow_high_fee)
+        .channels()
+        .open_batch(&reqs, fee, allow_high_fee)
         .await?)
 }
 
@@ -61,13 +63,13 @@ pub async fn close_channel(
     state: State<'_, AppState>,
     req: CloseChannelRequest,
 ) -> Result<ClosingChannel, ApiError> {
-    Ok(state.ctx()?.node.close_channel(&req).await?)
+    Ok(state.ctx()?.node.channels().close(&req).await?)
 }
 
 /// Sets a forwarding policy.
 #[tauri::command]
 pub async fn update_policy(state: State<'_, AppState>, req: PolicyUpdate) -> Result<(), ApiError> {
-    Ok(state.ctx()?.node.update_policy(&req).await?)
+    Ok(state.ctx()?.node.channels().update_policy(&req).await?)
 }
 
 /// Creates an invoice.
@@ -76,7 +78,7 @@ pub async fn create_invoice(
     state: State<'_, AppState>,
     req: CreateInvoiceRequest,
 ) -> Result<CreatedInvoice, ApiError> {
-    Ok(state.ctx()?.node.create_invoice(&req).await?)
+    Ok(state.ctx()?.node.payments().create_invoice(&req).await?)
 }
 
 /// Decodes an invoice and estimates the fee.
@@ -84,12 +86,13 @@ pub async fn create_invoice(
 pub async fn preview_payment(
     state: State<'_, AppState>,
     invoice: String,
-    amount_msat: Option<u64>,
+    amount_msat: Option<Msat>,
 ) -> Result<PaymentPreview, ApiError> {
     Ok(state
         .ctx()?
         .node
-        .preview_payment(&invoice, amount_msat)
+        .payments()
+        .preview(&invoice, amount_msat)
         .await?)
 }
 
@@ -114,7 +117,7 @@ pub async fn keysend(
 /// Payments and invoices.
 #[tauri::command]
 pub async fn payment_history(state: State<'_, AppState>) -> Result<Vec<PaymentRecord>, ApiError> {
-    Ok(state.ctx()?.node.payment_history(200).await?)
+    Ok(state.ctx()?.node.payments().history(200).await?)
 }
 
 /// A receive address.
@@ -123,7 +126,7 @@ pub async fn new_address(
     state: State<'_, AppState>,
     kind: AddressKind,
 ) -> Result<String, ApiError> {
-    Ok(state.ctx()?.node.new_address(kind).await?)
+    Ok(state.ctx()?.node.onchain().new_address(kind).await?)
 }
 
 /// Sends on chain.
@@ -132,13 +135,13 @@ pub async fn send_coins(
     state: State<'_, AppState>,
     req: SendCoinsRequest,
 ) -> Result<String, ApiError> {
-    Ok(state.ctx()?.node.send_coins(&req).await?)
+    Ok(state.ctx()?.node.onchain().send(&req).await?)
 }
 
 /// Wallet transactions.
 #[tauri::command]
 pub async fn transactions(state: State<'_, AppState>) -> Result<Vec<OnchainTx>, ApiError> {
-    Ok(state.ctx()?.node.transactions().await?)
+    Ok(state.ctx()?.node.onchain().transactions().await?)
 }
 
 /// Exports the channel backup into DATA_DIR/backups/exports.
@@ -147,7 +150,7 @@ pub async fn export_backup(state: State<'_, AppState>) -> Result<BackupSummary, 
     let ctx = state.ctx()?;
     let name = format!("channel-{}.backup", crate::unix_ms() / 1000);
     let path = ctx.data_dir.join("backups").join("exports").join(name);
-    Ok(ctx.node.export_backup(&path).await?)
+    Ok(ctx.node.backups().export(&path).await?)
 }
 
 /// Has the node check a channel backup file.
@@ -159,7 +162,8 @@ pub async fn verify_backup(
     Ok(state
         .ctx()?
         .node
-        .verify_backup(std::path::Path::new(path.trim()))
+        .backups()
+        .verify(std::path::Path::new(path.trim()))
         .await?)
 }
 
@@ -173,14 +177,15 @@ pub async fn restore_backup(
     Ok(state
         .ctx()?
         .node
-        .restore_backup(std::path::Path::new(path.trim()), confirmed)
+        .backups()
+        .restore(std::path::Path::new(path.trim()), confirmed)
         .await?)
 }
 
 /// The node wallet's coins, for coin control.
 #[tauri::command]
 pub async fn list_utxos(state: State<'_, AppState>) -> Result<Vec<Utxo>, ApiError> {
-    Ok(state.ctx()?.node.list_utxos().await?)
+    Ok(state.ctx()?.node.onchain().utxos().await?)
 }
 
 /// Speeds up an unconfirmed transaction (a channel's funding) with CPFP.
@@ -194,6 +199,7 @@ pub async fn bump_fee(
     Ok(state
         .ctx()?
         .node
+        .onchain()
         .bump_fee(&txid, fee, allow_high_fee)
         .await?)
 }
@@ -202,7 +208,7 @@ pub async fn bump_fee(
 #[tauri::command]
 pub async fn export_history(state: State<'_, AppState>) -> Result<HistoryExport, ApiError> {
     let ctx = state.ctx()?;
-    let rows = ctx.node.history().await?;
+    let rows = ctx.node.activity().history().await?;
     let path = ctx
         .data_dir
         .join("exports")
@@ -224,9 +230,9 @@ pub async fn preview_route(
 pub async fn pay_route(
     state: State<'_, AppState>,
     invoice: String,
-    amount_sat: Option<u64>,
+    amount_sat: Option<Sat>,
     chan_ids: Vec<String>,
-    max_fee_msat: u64,
+    max_fee_msat: Msat,
 ) -> Result<RoutePayment, ApiError> {
     let ids = chan_ids
         .iter()
@@ -247,7 +253,7 @@ pub async fn pay_route(
 /// Our node, its peers and their best-connected peers, for the graph picture.
 #[tauri::command]
 pub async fn graph_neighbourhood(state: State<'_, AppState>) -> Result<Neighbourhood, ApiError> {
-    Ok(state.ctx()?.node.neighbourhood().await?)
+    Ok(state.ctx()?.node.routing.neighbourhood().await?)
 }
 
 /// Moves liquidity between two of our channels (`dry_run`: the route and fee only).

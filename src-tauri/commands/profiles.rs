@@ -32,7 +32,7 @@ pub async fn switch_profile(
 ) -> Result<ProfileInfo, ApiError> {
     let ctx = state.ctx()?;
     let (info, source) = ctx.profiles.activate(&id).await?;
-    ctx.node.switch(Some(source)).await;
+    ctx.node.conn.switch(Some(source)).await;
     state
         .events
         .restart(app, ctx.node.clone(), ctx.data_dir.join("backups"));
@@ -80,7 +80,7 @@ pub async fn unlock_node(
     if info.active {
         // Pick up the remembered password.
         let source = ctx.profiles.source(&info.id).await?;
-        ctx.node.switch(Some(source)).await;
+        ctx.node.conn.switch(Some(source)).await;
     }
     Ok(info)
 }

@@ -26,6 +26,7 @@ use lightning::util::logger::{Logger, Record};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+use switchyard_pure::amount::Msat;
 use switchyard_pure::graph::import::parse_describegraph;
 use switchyard_pure::graph::model::{ChannelSpec, GraphUpdate, Policy};
 use switchyard_pure::graph::synth::{self, SplitMix64, SynthParams};
@@ -354,7 +355,7 @@ pub fn run(a: &RouteBenchArgs) -> Result<Output, BenchError> {
         let q = PlanQuery {
             source: *ours.pubkey(s),
             destination: *ours.pubkey(t),
-            amount_msat: amt,
+            amount_msat: Msat::from_msat(amt),
             routes: 1,
             config: cfg.clone(),
             local_balance_msat: Default::default(),
@@ -364,7 +365,7 @@ pub fn run(a: &RouteBenchArgs) -> Result<Output, BenchError> {
         let t0 = Instant::now();
         let p = plan(&ours, &q, &[]);
         plan_times.push(t0.elapsed());
-        if p.routes.first().map(|r| r.fee_msat) == our_fees[i] {
+        if p.routes.first().map(|r| r.fee_msat.to_msat()) == our_fees[i] {
             plan_agrees += 1;
         }
     }

@@ -2,6 +2,7 @@
 //! routes, payments and profiles read.
 
 use std::fmt::Write as _;
+use switchyard_core::amount::Sat;
 use switchyard_core::node::payments::PaymentRecord;
 use switchyard_core::node::routes::{PreviewRoute, RoutePreview};
 use switchyard_core::profiles::{ProfileInfo, ProfileKind};
@@ -9,15 +10,15 @@ use switchyard_regtest::network::{NetworkStatus, PaymentReport};
 use switchyard_regtest::{Network, NodeProfile};
 
 /// "1,234,567 sats"
-pub fn sats(v: u64) -> String {
-    format!("{} sats", switchyard_core::amount::grouped(v))
+pub fn sats(v: Sat) -> String {
+    format!("{} sats", switchyard_core::amount::grouped(v.to_sat()))
 }
 
 pub fn route_lines(text: &mut String, title: &str, r: &PreviewRoute) {
     let _ = writeln!(
         text,
         "{title}: fee {} msat, {} hop(s), time lock {} blocks, success ~{:.0}%",
-        r.fee_msat,
+        r.fee_msat.to_msat(),
         r.hops.len(),
         r.total_cltv,
         r.probability * 100.0
@@ -35,8 +36,8 @@ pub fn route_lines(text: &mut String, title: &str, r: &PreviewRoute) {
             name(&h.from_alias, &h.from),
             name(&h.to_alias, &h.to),
             h.scid,
-            h.amount_msat,
-            h.fee_msat,
+            h.amount_msat.to_msat(),
+            h.fee_msat.to_msat(),
             h.cltv_delta,
             h.probability
         );
@@ -55,7 +56,7 @@ pub fn route_text(p: &RoutePreview) -> String {
         p.destination_alias
             .clone()
             .unwrap_or_else(|| p.destination.clone()),
-        p.amount_msat,
+        p.amount_msat.to_msat(),
         p.graph_nodes,
         p.graph_channels
     );
@@ -92,8 +93,8 @@ pub fn payment_line(p: &PaymentRecord) -> String {
         "{:?} {:?} {} msat fee {} msat {} {}",
         p.direction,
         p.status,
-        p.amount_msat,
-        p.fee_msat,
+        p.amount_msat.to_msat(),
+        p.fee_msat.to_msat(),
         p.payment_hash,
         p.memo.as_deref().unwrap_or("")
     )

@@ -8,7 +8,7 @@ use crate::{out, Output};
 use clap::Subcommand;
 use std::io::Read;
 use std::path::Path;
-use switchyard_core::node::{NodeService, NodeSource, NodeState};
+use switchyard_core::node::{NodeSource, NodeState};
 use switchyard_core::profiles::{InitNodeRequest, NewProfile};
 use switchyard_core::{ApiError, Context, ErrorCode};
 use zeroize::Zeroizing;
@@ -124,8 +124,11 @@ pub async fn run(cmd: NodeCmd, args: &NodeArgs, data_dir: &Path) -> Result<Outpu
             } else {
                 args.source(&ctx).await?
             };
-            let status =
-                switchyard_core::api::NodeStatusView::from(NodeService::new(source).status().await);
+            let status = switchyard_core::api::NodeStatusView::from(
+                switchyard_core::node::Connection::new(source)
+                    .status()
+                    .await,
+            );
             match (status.status.state, &status.error) {
                 (NodeState::Connected, _) => {
                     let st = &status.status;

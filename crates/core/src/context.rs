@@ -92,7 +92,7 @@ impl Context {
     ) -> Result<crate::node::routes::RoutePreview, ApiError> {
         let since = crate::node::convert::now_secs().saturating_sub(MISSION_MEMORY_SECS);
         let outcomes = self.wallets.store().route_outcomes(since).await?;
-        Ok(self.node.preview_route(req, &outcomes).await?)
+        Ok(self.node.routing.preview_route(req, &outcomes).await?)
     }
 
     /// Pays an invoice with LND's own pathfinding; what its attempts taught
@@ -101,7 +101,7 @@ impl Context {
         &self,
         req: &crate::node::payments::PayInvoiceRequest,
     ) -> Result<crate::node::payments::PaymentRecord, ApiError> {
-        let (paid, outcomes) = self.node.pay_invoice_learning(req).await;
+        let (paid, outcomes) = self.node.payments().pay_invoice_learning(req).await;
         self.remember_outcomes(&outcomes).await;
         Ok(paid?)
     }
@@ -111,7 +111,7 @@ impl Context {
         &self,
         req: &crate::node::payments::KeysendRequest,
     ) -> Result<crate::node::payments::PaymentRecord, ApiError> {
-        let (paid, outcomes) = self.node.keysend_learning(req).await;
+        let (paid, outcomes) = self.node.payments().keysend_learning(req).await;
         self.remember_outcomes(&outcomes).await;
         Ok(paid?)
     }
@@ -134,12 +134,13 @@ impl Context {
     pub async fn pay_along_route(
         &self,
         invoice: &str,
-        amount_sat: Option<u64>,
+        amount_sat: Option<crate::amount::Sat>,
         chan_ids: &[u64],
-        max_fee_msat: u64,
+        max_fee_msat: crate::amount::Msat,
     ) -> Result<crate::node::routes::RoutePayment, ApiError> {
         let (payment, outcomes) = self
             .node
+            .routing
             .pay_along_route(invoice, amount_sat, chan_ids, max_fee_msat)
             .await?;
         self.remember_outcomes(&outcomes).await;
@@ -162,11 +163,11 @@ impl Context {
     > {
         let since = crate::node::convert::now_secs().saturating_sub(MISSION_MEMORY_SECS);
         let outcomes = self.wallets.store().route_outcomes(since).await?;
-        let preview = self.node.preview_rebalance(req, &outcomes).await?;
+        let preview = self.node.routing.preview_rebalance(req, &outcomes).await?;
         if dry_run {
             return Ok((preview, None));
         }
-        let (payment, learned) = self.node.rebalance(req, &outcomes).await?;
+        let (payment, learned) = self.node.routing.rebalance(req, &outcomes).await?;
         // The payment went out: its result is what the user must see.
         self.remember_outcomes(&learned).await;
         Ok((preview, Some(payment)))

@@ -30,8 +30,8 @@ use crate::network::Network;
 use crate::node::client::{LndClient, NodeTarget};
 use crate::node::error::NodeError;
 use crate::node::lndconnect::pem_to_der;
-use crate::node::service::{Credentials, NodeSource};
 use crate::node::unlocker::{self, WalletState};
+use crate::node::{Credentials, NodeSource};
 use crate::store::{ProfileFlag, ProfileRow, ProfileRowKind, Store, StoreError};
 use crate::wallet::{WalletError, WalletService};
 use secrecy::{ExposeSecret, SecretString};
@@ -43,7 +43,7 @@ use zeroize::Zeroizing;
 
 /// The setting naming the profile in use.
 pub const ACTIVE_PROFILE_SETTING: &str = "node.active_profile";
-pub use crate::node::service::REGTEST_PREFIX;
+pub use crate::node::source::REGTEST_PREFIX;
 const MAX_NAME_CHARS: usize = 64;
 
 /// Why a profile could not be added, found or used.
@@ -880,9 +880,7 @@ impl ProfileService {
         let info = self.resolve(id_or_name).await?;
         let mut source = self.source(&info.id).await?;
         source.unlock_password = Some(Arc::new(password.clone()));
-        crate::node::service::NodeService::new(Some(source))
-            .check()
-            .await?;
+        crate::node::Connection::new(Some(source)).check().await?;
         if !remember || info.kind == ProfileKind::Regtest {
             return Ok(info);
         }

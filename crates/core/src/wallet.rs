@@ -469,7 +469,7 @@ impl WalletService {
     }
 
     /// All wallets. Wallets with a passphrase not yet checked for how it
-    /// was stretched are checked first (see [`WalletService::check_passphrase`]).
+    /// was stretched are checked first (see `WalletService::check_passphrase`).
     pub async fn list(&self) -> Result<Vec<WalletSummary>, WalletError> {
         let mut rows = self.store.wallets().await?;
         for row in rows.iter_mut().filter(|r| r.passphrase_nfkd.is_none()) {

@@ -6,10 +6,11 @@
 
 use std::sync::Arc;
 use std::time::Duration;
+use switchyard_core::amount::{Msat, Sat};
 use switchyard_core::node::channels::{
     ChannelState, CloseChannelRequest, FeeChoice, OpenChannelRequest, PolicyUpdate,
 };
-use switchyard_core::node::events::{EventHub, EventReceiver, NodeEvent, StreamState};
+use switchyard_core::node::events::{EventReceiver, NodeEvent, StreamState};
 use switchyard_core::node::history::{write_history_csv, HistoryKind};
 use switchyard_core::node::onchain::{AddressKind, SendCoinsRequest};
 use switchyard_core::node::payments::{
@@ -51,7 +52,7 @@ fn mine(net: &mut switchyard_regtest::Network, n: u32) {
 }
 
 async fn state_of(node: &NodeService, point: &str) -> Option<ChannelState> {
-    let list = node.list_channels().await.ok()?;
+    let list = node.channels().list().await.ok()?;
     list.channels
         .iter()
         .find(|c| c.channel_point == point)
@@ -72,17 +73,18 @@ async fn channels_payments_backups_and_events() {
     let carol = service(&net, "carol");
     let carol_profile = net.node("carol").unwrap().profile().unwrap();
 
-    let hub = EventHub::start(alice.clone(), Some(backups.path().to_path_buf()), (0, 0));
+    let hub = alice.events(Some(backups.path().to_path_buf()), (0, 0));
     let mut events = hub.subscribe();
     // A second follower of alice whose backup folder cannot be made (a file
     // is in the way): its backup events must say so, for the UI to show.
     let blocked = backups.path().join("blocked");
     std::fs::write(&blocked, b"not a folder").unwrap();
     let blocked_node = service(&net, "alice");
-    let blocked_hub = EventHub::start(blocked_node.clone(), Some(blocked.join("alice")), (0, 0));
+    let blocked_hub = blocked_node.events(Some(blocked.join("alice")), (0, 0));
     let mut blocked_events = blocked_hub.subscribe();
     eventually(20, "the second follower's backup stream live", || async {
         blocked_node
+            .conn
             .stream_states()
             .iter()
             .any(|(k, st)| {
@@ -92,14 +94,14 @@ async fn channels_payments_backups_and_events() {
     })
     .await;
     eventually(20, "all streams live", || async {
-        let s = alice.stream_states();
+        let s = alice.conn.stream_states();
         (s.len() == 6 && s.iter().all(|(_, st)| *st == StreamState::Live)).then_some(())
     })
     .await;
-    assert_eq!(alice.status().await.events.as_deref(), Some("live"));
+    assert_eq!(alice.conn.status().await.events.as_deref(), Some("live"));
 
     // The network's channels: alice→bob (public, hers) and carol→alice.
-    let list = alice.list_channels().await.unwrap();
+    let list = alice.channels().list().await.unwrap();
     let open: Vec<_> = list
         .channels
         .iter()
@@ -114,38 +116,44 @@ async fn channels_payments_backups_and_events() {
         assert!(lp.time_lock_delta > 0 && rp.time_lock_delta > 0);
         assert!(c.scid.as_ref().unwrap().contains('x'));
         assert!(c.peer_alias.is_some());
-        assert!(c.local_sat + c.remote_sat <= c.capacity_sat && c.local_sat > 0);
+        assert!(
+            c.local_sat.checked_add(c.remote_sat) <= Some(c.capacity_sat) && !c.local_sat.is_zero()
+        );
         assert!(c.age_blocks.unwrap() >= 1);
     }
-    let before = alice.balances().await.unwrap();
-    assert!(before.onchain_confirmed_sat > 100_000_000, "{before:?}");
-    assert!(before.lightning_local_sat > 0);
+    let before = alice.channels().balances().await.unwrap();
+    assert!(
+        before.onchain_confirmed_sat > Sat::from_sat(100_000_000),
+        "{before:?}"
+    );
+    assert!(before.lightning_local_sat > Sat::ZERO);
 
     // Bad opens, each with its own error.
     let too_big = OpenChannelRequest {
         peer: carol_profile.p2p_uri.clone(),
-        amount_sat: 5_000_000_000,
-        push_sat: 0,
+        amount_sat: Sat::from_sat(5_000_000_000),
+        push_sat: Sat::from_sat(0),
         private: false,
         fee: None,
         min_htlc_msat: None,
         utxos: vec![],
         allow_high_fee: false,
     };
-    let e = alice.open_channel(&too_big).await.unwrap_err();
+    let e = alice.channels().open(&too_big).await.unwrap_err();
     assert!(matches!(e, NodeError::InsufficientFunds { .. }), "{e:?}");
     assert_eq!(ApiError::from(e).code, ErrorCode::InsufficientFunds);
     let offline = OpenChannelRequest {
         // A valid key (the generator point) at an address where nothing listens.
         peer: "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798@127.0.0.1:1"
             .into(),
-        amount_sat: 100_000,
+        amount_sat: Sat::from_sat(100_000),
         ..too_big.clone()
     };
-    let e = alice.open_channel(&offline).await.unwrap_err();
+    let e = alice.channels().open(&offline).await.unwrap_err();
     assert!(matches!(e, NodeError::PeerUnreachable { .. }), "{e:?}");
     let e = alice
-        .open_channel(&OpenChannelRequest {
+        .channels()
+        .open(&OpenChannelRequest {
             peer: "02abc".into(),
             ..too_big.clone()
         })
@@ -155,13 +163,13 @@ async fn channels_payments_backups_and_events() {
 
     // Open alice→carol: pending with 0 of 1 confirmations, then active after a block.
     let req = OpenChannelRequest {
-        amount_sat: 500_000,
-        push_sat: 10_000,
+        amount_sat: Sat::from_sat(500_000),
+        push_sat: Sat::from_sat(10_000),
         fee: Some(FeeChoice::SatPerVbyte(2)),
-        min_htlc_msat: Some(2_000),
+        min_htlc_msat: Some(Msat::from_msat(2_000)),
         ..too_big.clone()
     };
-    let opened = alice.open_channel(&req).await.unwrap();
+    let opened = alice.channels().open(&req).await.unwrap();
     let cp = opened.channel_point.clone();
     next_event(&mut events, 30, "pending_open", |e| match e {
         NodeEvent::Channel {
@@ -173,37 +181,39 @@ async fn channels_payments_backups_and_events() {
         _ => None,
     })
     .await;
-    let list = alice.list_channels().await.unwrap();
+    let list = alice.channels().list().await.unwrap();
     let pending = list
         .channels
         .iter()
         .find(|c| c.channel_point == cp)
         .unwrap();
     assert_eq!(pending.state, ChannelState::Opening);
-    assert_eq!(pending.capacity_sat, 500_000);
+    assert_eq!(pending.capacity_sat, Sat::from_sat(500_000));
     assert_eq!(pending.confirmations, Some(0));
     assert_eq!(pending.confirmations_needed, Some(1));
     assert_eq!(pending.peer_alias.as_deref(), Some("carol"));
 
     // Coin control sees the funding transaction's change, unconfirmed; CPFP
     // speeds the funding up: LND's sweeper spends that change at once.
-    let coins = alice.list_utxos().await.unwrap();
+    let coins = alice.onchain().utxos().await.unwrap();
     let change = coins
         .iter()
         .find(|u| u.outpoint.starts_with(&opened.funding_txid))
         .expect("funding change among the coins");
     assert_eq!(change.confirmations, 0);
     let bumped = alice
+        .onchain()
         .bump_fee(&opened.funding_txid, FeeChoice::SatPerVbyte(25), false)
         .await
         .unwrap();
     assert_eq!(bumped.outpoint, change.outpoint);
     eventually(30, "child transaction spends the change", || async {
-        let coins = alice.list_utxos().await.ok()?;
+        let coins = alice.onchain().utxos().await.ok()?;
         (!coins.iter().any(|u| u.outpoint == bumped.outpoint)).then_some(())
     })
     .await;
     let e = alice
+        .onchain()
         .bump_fee(&"cd".repeat(32), FeeChoice::SatPerVbyte(25), false)
         .await
         .unwrap_err();
@@ -226,7 +236,7 @@ async fn channels_payments_backups_and_events() {
     // waits above skip past, so the file is what is checked.)
     let saved = backups.path().join("channel.backup");
     let holds = eventually(30, "backup with the new channel", || async {
-        let s = alice.verify_backup(&saved).await.ok()?;
+        let s = alice.backups().verify(&saved).await.ok()?;
         s.channel_points
             .contains(&cp)
             .then_some(s.channel_points.len())
@@ -248,7 +258,7 @@ async fn channels_payments_backups_and_events() {
     // Fee policy on the new channel, as the graph sees it (once LND has
     // added the new channel's edge to its graph).
     eventually(30, "new channel in the graph", || async {
-        let l = alice.list_channels().await.ok()?;
+        let l = alice.channels().list().await.ok()?;
         l.channels
             .into_iter()
             .find(|c| c.channel_point == cp)?
@@ -256,18 +266,19 @@ async fn channels_payments_backups_and_events() {
     })
     .await;
     alice
+        .channels()
         .update_policy(&PolicyUpdate {
             channel_point: Some(cp.clone()),
-            base_fee_msat: 2_000,
+            base_fee_msat: Msat::from_msat(2_000),
             fee_rate_ppm: 150,
             time_lock_delta: 50,
             min_htlc_msat: None,
-            max_htlc_msat: Some(400_000_000),
+            max_htlc_msat: Some(Msat::from_msat(400_000_000)),
         })
         .await
         .unwrap();
     let pol = eventually(20, "policy in graph", || async {
-        let l = alice.list_channels().await.ok()?;
+        let l = alice.channels().list().await.ok()?;
         let p = l
             .channels
             .into_iter()
@@ -278,12 +289,13 @@ async fn channels_payments_backups_and_events() {
     .await;
     assert_eq!(
         (pol.base_fee_msat, pol.time_lock_delta, pol.max_htlc_msat),
-        (2_000, 50, 400_000_000)
+        (Msat::from_msat(2_000), 50, Msat::from_msat(400_000_000))
     );
     let e = alice
+        .channels()
         .update_policy(&PolicyUpdate {
             channel_point: Some(cp.clone()),
-            base_fee_msat: 0,
+            base_fee_msat: Msat::from_msat(0),
             fee_rate_ppm: 1,
             time_lock_delta: 5,
             min_htlc_msat: None,
@@ -295,8 +307,9 @@ async fn channels_payments_backups_and_events() {
 
     // Invoice on carol, fee preview and payment from alice.
     let inv = carol
+        .payments()
         .create_invoice(&CreateInvoiceRequest {
-            amount_msat: Some(21_000_000),
+            amount_msat: Some(Msat::from_msat(21_000_000)),
             memo: "coffee".into(),
             expiry_secs: Some(600),
             private_hints: false,
@@ -304,25 +317,27 @@ async fn channels_payments_backups_and_events() {
         .await
         .unwrap();
     let preview = alice
-        .preview_payment(&inv.payment_request, None)
+        .payments()
+        .preview(&inv.payment_request, None)
         .await
         .unwrap();
-    assert_eq!(preview.amount_msat, 21_000_000);
+    assert_eq!(preview.amount_msat, Msat::from_msat(21_000_000));
     assert_eq!(preview.invoice.description.as_deref(), Some("coffee"));
     assert_eq!(preview.hops.last().unwrap(), &carol_profile.pubkey);
     assert!(preview.total_time_lock > list.block_height);
     let paid = alice
+        .payments()
         .pay_invoice(&PayInvoiceRequest {
             invoice: inv.payment_request.clone(),
             amount_msat: None,
-            fee_limit_sat: Some(100),
+            fee_limit_sat: Some(Sat::from_sat(100)),
             timeout_secs: Some(30),
         })
         .await
         .unwrap();
     assert_eq!(paid.status, PaymentStatus::Succeeded);
     assert_eq!(paid.payment_hash, inv.payment_hash);
-    assert_eq!(paid.amount_msat, 21_000_000);
+    assert_eq!(paid.amount_msat, Msat::from_msat(21_000_000));
     assert!(paid.preimage.is_some());
     next_event(&mut events, 20, "payment succeeded", |e| match e {
         NodeEvent::Payment {
@@ -334,6 +349,7 @@ async fn channels_payments_backups_and_events() {
     .await;
     // Paying it again is refused as already paid.
     let e = alice
+        .payments()
         .pay_invoice(&PayInvoiceRequest {
             invoice: inv.payment_request.clone(),
             amount_msat: None,
@@ -354,8 +370,9 @@ async fn channels_payments_backups_and_events() {
     );
     // An invoice for more than our channels hold.
     let huge = carol
+        .payments()
         .create_invoice(&CreateInvoiceRequest {
-            amount_msat: Some(3_000_000_000_000),
+            amount_msat: Some(Msat::from_msat(3_000_000_000_000)),
             memo: String::new(),
             expiry_secs: None,
             private_hints: false,
@@ -363,7 +380,8 @@ async fn channels_payments_backups_and_events() {
         .await
         .unwrap();
     let e = alice
-        .preview_payment(&huge.payment_request, None)
+        .payments()
+        .preview(&huge.payment_request, None)
         .await
         .unwrap_err();
     assert_eq!(
@@ -373,10 +391,11 @@ async fn channels_payments_backups_and_events() {
     );
     // A node the graph does not know: no route.
     let e = alice
+        .payments()
         .keysend(&KeysendRequest {
             destination: "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"
                 .into(),
-            amount_sat: 1_000,
+            amount_sat: Sat::from_sat(1_000),
             fee_limit_sat: None,
         })
         .await
@@ -384,8 +403,9 @@ async fn channels_payments_backups_and_events() {
     assert_eq!(ApiError::from(e.clone()).code, ErrorCode::NoRoute, "{e:?}");
     // Expired invoice.
     let short = carol
+        .payments()
         .create_invoice(&CreateInvoiceRequest {
-            amount_msat: Some(1_000),
+            amount_msat: Some(Msat::from_msat(1_000)),
             memo: String::new(),
             expiry_secs: Some(1),
             private_hints: false,
@@ -394,6 +414,7 @@ async fn channels_payments_backups_and_events() {
         .unwrap();
     tokio::time::sleep(Duration::from_millis(2100)).await;
     let e = alice
+        .payments()
         .pay_invoice(&PayInvoiceRequest {
             invoice: short.payment_request,
             amount_msat: None,
@@ -406,22 +427,24 @@ async fn channels_payments_backups_and_events() {
 
     // An invoice on alice, paid by bob: alice's invoice stream reports it settled.
     let mine_inv = alice
+        .payments()
         .create_invoice(&CreateInvoiceRequest {
-            amount_msat: Some(5_000_000),
+            amount_msat: Some(Msat::from_msat(5_000_000)),
             memo: "from bob".into(),
             expiry_secs: None,
             private_hints: false,
         })
         .await
         .unwrap();
-    bob.pay_invoice(&PayInvoiceRequest {
-        invoice: mine_inv.payment_request.clone(),
-        amount_msat: None,
-        fee_limit_sat: Some(50),
-        timeout_secs: Some(30),
-    })
-    .await
-    .unwrap();
+    bob.payments()
+        .pay_invoice(&PayInvoiceRequest {
+            invoice: mine_inv.payment_request.clone(),
+            amount_msat: None,
+            fee_limit_sat: Some(Sat::from_sat(50)),
+            timeout_secs: Some(30),
+        })
+        .await
+        .unwrap();
     next_event(&mut events, 20, "invoice settled", |e| match e {
         NodeEvent::Invoice {
             payment_hash,
@@ -429,7 +452,7 @@ async fn channels_payments_backups_and_events() {
             amount_msat,
             ..
         } if *payment_hash == mine_inv.payment_hash => {
-            assert_eq!(*amount_msat, 5_000_000);
+            assert_eq!(*amount_msat, Msat::from_msat(5_000_000));
             Some(())
         }
         _ => None,
@@ -438,9 +461,10 @@ async fn channels_payments_backups_and_events() {
 
     // Keysend alice→bob.
     let ks = alice
+        .payments()
         .keysend(&KeysendRequest {
             destination: net.node("bob").unwrap().pubkey().unwrap(),
-            amount_sat: 1_234,
+            amount_sat: Sat::from_sat(1_234),
             fee_limit_sat: None,
         })
         .await
@@ -448,23 +472,28 @@ async fn channels_payments_backups_and_events() {
     assert!(ks.keysend && ks.status == PaymentStatus::Succeeded);
 
     // History on alice: both directions, newest first.
-    let h = alice.payment_history(50).await.unwrap();
+    let h = alice.payments().history(50).await.unwrap();
     assert!(h.iter().any(|r| r.direction == Direction::Sent
         && r.payment_hash == inv.payment_hash
         && r.memo.as_deref() == Some("coffee")
-        && r.fee_msat <= 100_000));
+        && r.fee_msat <= Msat::from_msat(100_000)));
     assert!(h.iter().any(|r| r.direction == Direction::Received
         && r.payment_hash == mine_inv.payment_hash
         && r.status == PaymentStatus::Succeeded));
     assert!(h.windows(2).all(|w| w[0].created_at >= w[1].created_at));
 
     // On-chain: carol's address, alice sends to it; a mainnet address is refused.
-    let addr = carol.new_address(AddressKind::P2tr).await.unwrap();
+    let addr = carol
+        .onchain()
+        .new_address(AddressKind::P2tr)
+        .await
+        .unwrap();
     assert!(addr.starts_with("bcrt1p"), "{addr}");
     let txid = alice
-        .send_coins(&SendCoinsRequest {
+        .onchain()
+        .send(&SendCoinsRequest {
             address: addr.clone(),
-            amount_sat: 250_000,
+            amount_sat: Sat::from_sat(250_000),
             send_all: false,
             fee: Some(FeeChoice::SatPerVbyte(3)),
             allow_high_fee: false,
@@ -484,9 +513,10 @@ async fn channels_payments_backups_and_events() {
     })
     .await;
     let e = alice
-        .send_coins(&SendCoinsRequest {
+        .onchain()
+        .send(&SendCoinsRequest {
             address: "bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu".into(),
-            amount_sat: 1_000,
+            amount_sat: Sat::from_sat(1_000),
             send_all: false,
             fee: None,
             allow_high_fee: false,
@@ -495,9 +525,10 @@ async fn channels_payments_backups_and_events() {
         .unwrap_err();
     assert!(e.to_string().contains("another network"), "{e}");
     let e = alice
-        .send_coins(&SendCoinsRequest {
+        .onchain()
+        .send(&SendCoinsRequest {
             address: addr.clone(),
-            amount_sat: 9_000_000_000,
+            amount_sat: Sat::from_sat(9_000_000_000),
             send_all: false,
             fee: None,
             allow_high_fee: false,
@@ -507,11 +538,17 @@ async fn channels_payments_backups_and_events() {
     assert!(matches!(e, NodeError::InsufficientFunds { .. }), "{e:?}");
     // An amount and "send everything" together: refused, nothing sent (the
     // CLI's `onchain send ADDR 1000 --all` used to sweep the wallet).
-    let before_sweep = alice.balances().await.unwrap().onchain_confirmed_sat;
+    let before_sweep = alice
+        .channels()
+        .balances()
+        .await
+        .unwrap()
+        .onchain_confirmed_sat;
     let e = alice
-        .send_coins(&SendCoinsRequest {
+        .onchain()
+        .send(&SendCoinsRequest {
             address: addr.clone(),
-            amount_sat: 1_000,
+            amount_sat: Sat::from_sat(1_000),
             send_all: true,
             fee: None,
             allow_high_fee: false,
@@ -520,15 +557,21 @@ async fn channels_payments_backups_and_events() {
         .unwrap_err();
     assert!(e.to_string().contains("not both"), "{e}");
     assert_eq!(
-        alice.balances().await.unwrap().onchain_confirmed_sat,
+        alice
+            .channels()
+            .balances()
+            .await
+            .unwrap()
+            .onchain_confirmed_sat,
         before_sweep
     );
     // A fee rate far above the node's estimate: refused with the fee in sats
     // (about 141 vB × 900 sat/vB), until the user confirms it.
     let e = alice
-        .send_coins(&SendCoinsRequest {
+        .onchain()
+        .send(&SendCoinsRequest {
             address: addr.clone(),
-            amount_sat: 10_000,
+            amount_sat: Sat::from_sat(10_000),
             send_all: false,
             fee: Some(FeeChoice::SatPerVbyte(900)),
             allow_high_fee: false,
@@ -556,8 +599,9 @@ async fn channels_payments_backups_and_events() {
     );
     // The same for a channel open (before any peer is contacted) and a close.
     let e = alice
-        .open_channel(&OpenChannelRequest {
-            amount_sat: 100_000,
+        .channels()
+        .open(&OpenChannelRequest {
+            amount_sat: Sat::from_sat(100_000),
             fee: Some(FeeChoice::SatPerVbyte(2_000)),
             ..too_big.clone()
         })
@@ -566,9 +610,10 @@ async fn channels_payments_backups_and_events() {
     assert!(matches!(e, NodeError::HighFeeRate { .. }), "{e:?}");
     // Confirmed: it goes out at that rate.
     let pricey = alice
-        .send_coins(&SendCoinsRequest {
+        .onchain()
+        .send(&SendCoinsRequest {
             address: addr.clone(),
-            amount_sat: 10_000,
+            amount_sat: Sat::from_sat(10_000),
             send_all: false,
             fee: Some(FeeChoice::SatPerVbyte(900)),
             allow_high_fee: true,
@@ -577,6 +622,7 @@ async fn channels_payments_backups_and_events() {
         .unwrap();
     let paid_fee = eventually(20, "the confirmed send in the wallet", || async {
         alice
+            .onchain()
             .transactions()
             .await
             .ok()?
@@ -585,11 +631,12 @@ async fn channels_payments_backups_and_events() {
             .map(|t| t.fee_sat)
     })
     .await;
-    assert!(paid_fee >= 100 * 900, "{paid_fee}");
-    let txs = alice.transactions().await.unwrap();
+    assert!(paid_fee >= Sat::from_sat(100 * 900), "{paid_fee:?}");
+    let txs = alice.onchain().transactions().await.unwrap();
     assert!(txs.iter().any(|t| t.txid == txid && t.confirmations == 0));
     let send_txid = txid.clone();
     let e = alice
+        .onchain()
         .bump_fee(&txid, FeeChoice::SatPerVbyte(1), false)
         .await
         .map(|b| b.outpoint);
@@ -603,22 +650,23 @@ async fn channels_payments_backups_and_events() {
 
     // Backups: export, verify, and the guards on restore.
     let file = backups.path().join("export").join("alice.backup");
-    let summary = alice.export_backup(&file).await.unwrap();
+    let summary = alice.backups().export(&file).await.unwrap();
     assert!(summary.channel_points.contains(&cp), "{summary:?}");
     assert_eq!(
         alice
-            .verify_backup(&file)
+            .backups()
+            .verify(&file)
             .await
             .unwrap()
             .channel_points
             .len(),
         3
     );
-    let e = bob.verify_backup(&file).await.unwrap_err();
+    let e = bob.backups().verify(&file).await.unwrap_err();
     assert!(e.to_string().contains("cannot read the backup"), "{e}");
-    let e = alice.restore_backup(&file, false).await.unwrap_err();
+    let e = alice.backups().restore(&file, false).await.unwrap_err();
     assert!(e.to_string().contains("force-closes"), "{e}");
-    let e = alice.restore_backup(&file, true).await.unwrap_err();
+    let e = alice.backups().restore(&file, true).await.unwrap_err();
     assert!(e.to_string().contains("still has 3"), "{e}");
 
     // LND killed mid-stream, then restarted: every stream comes back, and
@@ -636,10 +684,13 @@ async fn channels_payments_backups_and_events() {
         _ => None,
     })
     .await;
-    assert_eq!(alice.status().await.events.as_deref(), Some("reconnecting"));
+    assert_eq!(
+        alice.conn.status().await.events.as_deref(),
+        Some("reconnecting")
+    );
     tokio::task::block_in_place(|| net.start_node("alice")).unwrap();
     eventually(60, "streams live again", || async {
-        let s = alice.stream_states();
+        let s = alice.conn.stream_states();
         s.iter()
             .all(|(_, st)| *st == StreamState::Live)
             .then_some(())
@@ -650,8 +701,9 @@ async fn channels_payments_backups_and_events() {
     })
     .await;
     let after = alice
+        .payments()
         .create_invoice(&CreateInvoiceRequest {
-            amount_msat: Some(7_000_000),
+            amount_msat: Some(Msat::from_msat(7_000_000)),
             memo: "after restart".into(),
             expiry_secs: None,
             private_hints: false,
@@ -659,14 +711,15 @@ async fn channels_payments_backups_and_events() {
         .await
         .unwrap();
     eventually(60, "bob pays after restart", || async {
-        bob.pay_invoice(&PayInvoiceRequest {
-            invoice: after.payment_request.clone(),
-            amount_msat: None,
-            fee_limit_sat: Some(50),
-            timeout_secs: Some(20),
-        })
-        .await
-        .ok()
+        bob.payments()
+            .pay_invoice(&PayInvoiceRequest {
+                invoice: after.payment_request.clone(),
+                amount_msat: None,
+                fee_limit_sat: Some(Sat::from_sat(50)),
+                timeout_secs: Some(20),
+            })
+            .await
+            .ok()
     })
     .await;
     next_event(&mut events, 20, "invoice after restart", |e| match e {
@@ -685,23 +738,25 @@ async fn channels_payments_backups_and_events() {
     drop(events);
     drop(hub);
     let missed = alice
+        .payments()
         .create_invoice(&CreateInvoiceRequest {
-            amount_msat: Some(3_000_000),
+            amount_msat: Some(Msat::from_msat(3_000_000)),
             memo: "while away".into(),
             expiry_secs: None,
             private_hints: false,
         })
         .await
         .unwrap();
-    bob.pay_invoice(&PayInvoiceRequest {
-        invoice: missed.payment_request.clone(),
-        amount_msat: None,
-        fee_limit_sat: Some(50),
-        timeout_secs: Some(30),
-    })
-    .await
-    .unwrap();
-    let hub = EventHub::start(alice.clone(), None, cursor);
+    bob.payments()
+        .pay_invoice(&PayInvoiceRequest {
+            invoice: missed.payment_request.clone(),
+            amount_msat: None,
+            fee_limit_sat: Some(Sat::from_sat(50)),
+            timeout_secs: Some(30),
+        })
+        .await
+        .unwrap();
+    let hub = alice.events(None, cursor);
     let mut events = hub.subscribe();
     next_event(&mut events, 20, "replayed invoice", |e| match e {
         NodeEvent::Invoice {
@@ -715,7 +770,8 @@ async fn channels_payments_backups_and_events() {
 
     // Cooperative close at a chosen fee rate: closing, then closed after a block.
     let closing = alice
-        .close_channel(&CloseChannelRequest {
+        .channels()
+        .close(&CloseChannelRequest {
             channel_point: cp.clone(),
             force: false,
             fee: Some(FeeChoice::SatPerVbyte(2)),
@@ -738,7 +794,7 @@ async fn channels_payments_backups_and_events() {
         _ => None,
     })
     .await;
-    let l = alice.list_channels().await.unwrap();
+    let l = alice.channels().list().await.unwrap();
     let closed = l.channels.iter().find(|c| c.channel_point == cp).unwrap();
     assert_eq!(closed.state, ChannelState::Closed);
     assert_eq!(closed.close_type.as_deref(), Some("cooperative"));
@@ -756,7 +812,8 @@ async fn channels_payments_backups_and_events() {
         .channel_point
         .clone();
     let e = alice
-        .close_channel(&CloseChannelRequest {
+        .channels()
+        .close(&CloseChannelRequest {
             channel_point: theirs.clone(),
             force: true,
             fee: Some(FeeChoice::SatPerVbyte(5)),
@@ -767,7 +824,8 @@ async fn channels_payments_backups_and_events() {
         .unwrap_err();
     assert!(matches!(e, NodeError::BadRequest { .. }));
     alice
-        .close_channel(&CloseChannelRequest {
+        .channels()
+        .close(&CloseChannelRequest {
             channel_point: theirs.clone(),
             force: true,
             fee: None,
@@ -778,18 +836,19 @@ async fn channels_payments_backups_and_events() {
         .unwrap();
     mine(&mut net, 1);
     let fc = eventually(30, "force closing", || async {
-        let l = alice.list_channels().await.ok()?;
+        let l = alice.channels().list().await.ok()?;
         l.channels
             .into_iter()
             .find(|c| c.channel_point == theirs && c.state == ChannelState::ForceClosing)
     })
     .await;
     assert!(
-        fc.blocks_til_maturity.is_some() && fc.limbo_sat.unwrap() > 0,
+        fc.blocks_til_maturity.is_some() && fc.limbo_sat.unwrap() > Sat::ZERO,
         "{fc:?}"
     );
     let e = alice
-        .close_channel(&CloseChannelRequest {
+        .channels()
+        .close(&CloseChannelRequest {
             channel_point: format!("{}:0", "ab".repeat(32)),
             force: false,
             fee: None,
@@ -804,7 +863,7 @@ async fn channels_payments_backups_and_events() {
     );
 
     // Accounting: one history tells opens, closes, sends and payments apart.
-    let rows = alice.history().await.unwrap();
+    let rows = alice.activity().history().await.unwrap();
     let has = |kind: HistoryKind, reference: &str| {
         rows.iter()
             .any(|r| r.kind == kind && r.reference == reference)
@@ -825,7 +884,7 @@ async fn channels_payments_backups_and_events() {
         .find(|r| r.reference == opened.funding_txid)
         .unwrap();
     assert_eq!(open_row.description, cp);
-    assert!(open_row.amount_msat <= -500_000_000 && open_row.fee_msat > 0);
+    assert!(open_row.amount_msat <= -500_000_000 && open_row.fee_msat > Msat::from_msat(0));
     let csv_path = backups.path().join("history.csv");
     let export = write_history_csv(&csv_path, &rows).unwrap();
     assert_eq!(export.rows as usize, rows.len());

@@ -19,7 +19,7 @@ use std::time::Duration;
 use switchyard_core::confirm::{ConfirmTarget, Confirmation};
 use switchyard_core::keys::{derive_at_path, Chain, DeriveOptions, Purpose};
 use switchyard_core::node::onchain::AddressKind;
-use switchyard_core::node::{NodeError, NodeService, NodeState};
+use switchyard_core::node::{Connection, NodeError, NodeService, NodeState};
 use switchyard_core::profiles::{InitNodeRequest, ProfileError, ProfileKind};
 use switchyard_core::wallet::NewWallet;
 use switchyard_core::wallet::WalletError;
@@ -115,20 +115,25 @@ async fn a_fresh_lnd_takes_our_seed_and_is_unlocked_on_restart() {
     assert_eq!(profile.wallet_id.as_deref(), Some(wallet.id.as_str()));
 
     let (_, source) = ctx.profiles.activate("dave").await.unwrap();
-    ctx.node.switch(Some(source)).await;
+    ctx.node.conn.switch(Some(source)).await;
     let s = connected(&ctx.node).await;
     assert_eq!(s.alias.as_deref(), Some("dave"));
 
     // The node's first BIP84 address derives from the words. LND (btcwallet)
     // puts its default BIP84 account at m/84'/0'/0' on every network, so
     // that is the path it reports and the path we derive at.
-    let accounts = ctx.node.wallet_accounts().await.unwrap();
+    let accounts = ctx.node.onchain().accounts().await.unwrap();
     let bip84 = accounts
         .iter()
         .find(|a| a.name == "default" && a.address_type == "p2wkh")
         .expect("LND's default BIP84 account");
     assert_eq!(bip84.derivation_path, "m/84'/0'/0'");
-    let node_addr = ctx.node.new_address(AddressKind::P2wkh).await.unwrap();
+    let node_addr = ctx
+        .node
+        .onchain()
+        .new_address(AddressKind::P2wkh)
+        .await
+        .unwrap();
     let ours = derive_at_path(
         &SecretString::from(WORDS.to_string()),
         &SecretString::from(String::new()),
@@ -178,7 +183,7 @@ async fn a_fresh_lnd_takes_our_seed_and_is_unlocked_on_restart() {
     no_pw.unlock_password = None;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     let locked = loop {
-        let s = NodeService::new(Some(no_pw.clone())).status().await;
+        let s = Connection::new(Some(no_pw.clone())).status().await;
         match &s.error {
             Some(NodeError::Unreachable { .. } | NodeError::Starting)
                 if tokio::time::Instant::now() < deadline =>

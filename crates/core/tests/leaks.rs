@@ -18,6 +18,7 @@ use bitcoin::base64::Engine;
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use switchyard_core::amount::{Msat, Sat};
 use switchyard_core::confirm::{ConfirmTarget, Confirmation};
 use switchyard_core::keys::{generate_mnemonic, master_key, phrase_of, seed_from, WordCount};
 use switchyard_core::node::payments::{CreateInvoiceRequest, KeysendRequest, PayInvoiceRequest};
@@ -252,11 +253,15 @@ async fn no_secret_reaches_logs_errors_the_database_or_exports() {
 
     // Pay from alice: an invoice, a keysend (its preimage is ours until the
     // payment settles), an invoice that fails, and the history export.
-    ctx.node.switch(Some(common::source(&net, "alice"))).await;
+    ctx.node
+        .conn
+        .switch(Some(common::source(&net, "alice")))
+        .await;
     let carol = NodeService::new(Some(common::source(&net, "carol")));
     let inv = carol
+        .payments()
         .create_invoice(&CreateInvoiceRequest {
-            amount_msat: Some(21_000_000),
+            amount_msat: Some(Msat::from_msat(21_000_000)),
             memo: "leak test".into(),
             expiry_secs: None,
             private_hints: false,
@@ -276,7 +281,7 @@ async fn no_secret_reaches_logs_errors_the_database_or_exports() {
     let sent = ctx
         .keysend(&KeysendRequest {
             destination: carol_key,
-            amount_sat: 1_234,
+            amount_sat: Sat::from_sat(1_234),
             fee_limit_sat: None,
         })
         .await
@@ -292,7 +297,7 @@ async fn no_secret_reaches_logs_errors_the_database_or_exports() {
         .await
         .unwrap_err(),
     );
-    let rows = ctx.node.history().await.unwrap();
+    let rows = ctx.node.activity().history().await.unwrap();
     switchyard_core::node::history::write_history_csv(
         &data.path().join("exports").join("history.csv"),
         &rows,

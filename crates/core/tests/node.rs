@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is how a test reports
 
-use switchyard_core::node::{NodeError, NodeService, NodeSource, NodeState};
+use switchyard_core::node::{Connection, NodeError, NodeSource, NodeState};
 use switchyard_core::profiles::{NewProfile, ProfileKind};
 use switchyard_core::{ApiError, ErrorCode, Network};
 use switchyard_regtest::network::NetworkOptions;
@@ -37,7 +37,7 @@ async fn connection_status_and_every_failure_mode() {
     .expect("regtest up");
 
     // Connected: what the header shows.
-    let alice = NodeService::new(Some(files(
+    let alice = Connection::new(Some(files(
         &net,
         "alice",
         "alice",
@@ -60,25 +60,25 @@ async fn connection_status_and_every_failure_mode() {
 
     // The same node through its lndconnect URI (certificate and macaroon inline).
     let uri = net.node("alice").unwrap().profile().unwrap().lndconnect;
-    let via_uri = NodeService::new(Some(
+    let via_uri = Connection::new(Some(
         NodeSource::lndconnect("uri", &uri, Network::Regtest).unwrap(),
     ));
     assert_eq!(via_uri.status().await.state, NodeState::Connected);
 
     // Bob's macaroon on alice: rejected, and said so.
-    let err = NodeService::new(Some(files(&net, "alice", "alice", "bob", Network::Regtest)))
+    let err = Connection::new(Some(files(&net, "alice", "alice", "bob", Network::Regtest)))
         .check()
         .await
         .unwrap_err();
     assert!(matches!(err, NodeError::MacaroonRejected { .. }), "{err:?}");
     // Bob's certificate for alice's address: not the node we expect.
-    let err = NodeService::new(Some(files(&net, "alice", "bob", "alice", Network::Regtest)))
+    let err = Connection::new(Some(files(&net, "alice", "bob", "alice", Network::Regtest)))
         .check()
         .await
         .unwrap_err();
     assert!(matches!(err, NodeError::TlsMismatch { .. }), "{err:?}");
     // A mainnet profile pointed at a regtest node.
-    let err = NodeService::new(Some(files(
+    let err = Connection::new(Some(files(
         &net,
         "alice",
         "alice",
@@ -97,7 +97,7 @@ async fn connection_status_and_every_failure_mode() {
         .unwrap()
         .port();
     let p = net.node("alice").unwrap().profile().unwrap();
-    let nobody = NodeService::new(Some(NodeSource::files(
+    let nobody = Connection::new(Some(NodeSource::files(
         "nobody",
         format!("127.0.0.1:{free}"),
         p.tls_cert_path.clone(),
@@ -121,7 +121,7 @@ async fn connection_status_and_every_failure_mode() {
         Network::Regtest,
     );
     cluster.endpoints.push(p.grpc_host.clone());
-    let svc = NodeService::new(Some(cluster.clone()));
+    let svc = Connection::new(Some(cluster.clone()));
     let s = svc.status().await;
     assert_eq!(s.state, NodeState::Connected, "{:?}", s.error);
     assert_eq!(s.endpoint.as_deref(), Some(p.grpc_host.as_str()));
@@ -129,7 +129,7 @@ async fn connection_status_and_every_failure_mode() {
     cluster.endpoints[1] = format!("127.0.0.1:{free}");
     cluster.endpoints.dedup();
     cluster.endpoints.push("127.0.0.1:1".into());
-    let s = NodeService::new(Some(cluster)).status().await;
+    let s = Connection::new(Some(cluster)).status().await;
     let e = s.error.unwrap();
     assert!(matches!(e, NodeError::Unreachable { .. }), "{e:?}");
     assert!(e.to_string().contains("127.0.0.1:1"), "{e}");
@@ -214,11 +214,11 @@ async fn connection_status_and_every_failure_mode() {
         Some(first.id.as_str())
     );
     let (_, src) = ctx.profiles.activate("alice files").await.unwrap();
-    ctx.node.switch(Some(src)).await;
-    assert_eq!(ctx.node.status().await.alias.as_deref(), Some("alice"));
+    ctx.node.conn.switch(Some(src)).await;
+    assert_eq!(ctx.node.conn.status().await.alias.as_deref(), Some("alice"));
     let (_, src) = ctx.profiles.activate(&added.id).await.unwrap();
-    ctx.node.switch(Some(src)).await;
-    let s = ctx.node.status().await;
+    ctx.node.conn.switch(Some(src)).await;
+    let s = ctx.node.conn.status().await;
     assert_eq!(s.alias.as_deref(), Some("bob"), "{:?}", s.error);
     assert_eq!(s.profile.as_deref(), Some("bob via link"));
     let listed = ctx.profiles.list().await.unwrap();
@@ -226,7 +226,10 @@ async fn connection_status_and_every_failure_mode() {
     assert!(listed.iter().any(|p| p.active && p.id == added.id));
     // The choice survives a restart of the app.
     let reopened = switchyard_core::Context::open(data.path()).await.unwrap();
-    assert_eq!(reopened.node.status().await.alias.as_deref(), Some("bob"));
+    assert_eq!(
+        reopened.node.conn.status().await.alias.as_deref(),
+        Some("bob")
+    );
     for id in [&added.id, &files.id] {
         ctx.profiles.remove(id).await.unwrap();
     }

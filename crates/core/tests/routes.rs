@@ -7,8 +7,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is how a test reports
 
 use std::sync::Arc;
+use switchyard_core::amount::{Msat, Sat};
 use switchyard_core::node::channels::PolicyUpdate;
-use switchyard_core::node::events::EventHub;
+use switchyard_core::node::events::GraphFeed;
 use switchyard_core::node::payments::CreateInvoiceRequest;
 use switchyard_core::node::routes::{PreviewRoute, RebalanceRequest, RoutePreviewRequest};
 use switchyard_core::node::NodeService;
@@ -37,7 +38,7 @@ async fn preview_pay_along_our_route_and_follow_the_graph() {
     .expect("regtest up");
     let data = tempfile::tempdir().unwrap();
     let ctx = Context::open(data.path()).await.unwrap();
-    ctx.node.switch(Some(source(&net, "alice"))).await;
+    ctx.node.conn.switch(Some(source(&net, "alice"))).await;
     let carol = Arc::new(NodeService::new(Some(source(&net, "carol"))));
     let bob = Arc::new(NodeService::new(Some(source(&net, "bob"))));
     let bob_key = net.node("bob").unwrap().pubkey().unwrap();
@@ -45,8 +46,9 @@ async fn preview_pay_along_our_route_and_follow_the_graph() {
 
     // Alice → carol, 100,000 sats: direct over carol's channel (no fee), or via bob.
     let inv = carol
+        .payments()
         .create_invoice(&CreateInvoiceRequest {
-            amount_msat: Some(100_000_000),
+            amount_msat: Some(Msat::from_msat(100_000_000)),
             memo: "route test".into(),
             expiry_secs: None,
             private_hints: false,
@@ -69,16 +71,16 @@ async fn preview_pay_along_our_route_and_follow_the_graph() {
     assert!(p.routes.len() >= 2, "{p:#?}");
     let best = &p.routes[0];
     assert_eq!(best.hops.len(), 1, "direct channel first: {best:#?}");
-    assert_eq!(best.fee_msat, 0);
+    assert_eq!(best.fee_msat, Msat::from_msat(0));
     let via_bob = p
         .routes
         .iter()
         .find(|r| r.hops.len() == 2 && r.hops[0].to == bob_key)
         .expect("the route via bob among the alternatives");
     // Bob charges his policy (LND's defaults: 1,000 msat + 1 ppm) on what carol receives.
-    assert_eq!(via_bob.hops[1].amount_msat, 100_000_000);
-    assert_eq!(via_bob.hops[1].fee_msat, 1000 + 100);
-    assert_eq!(via_bob.hops[0].amount_msat, 100_001_100);
+    assert_eq!(via_bob.hops[1].amount_msat, Msat::from_msat(100_000_000));
+    assert_eq!(via_bob.hops[1].fee_msat, Msat::from_msat(1000 + 100));
+    assert_eq!(via_bob.hops[0].amount_msat, Msat::from_msat(100_001_100));
     // The direct route's time lock is the invoice's final delta; bob adds his.
     assert_eq!(
         via_bob.total_cltv,
@@ -86,7 +88,7 @@ async fn preview_pay_along_our_route_and_follow_the_graph() {
     );
     // LND's answer for the same request, and how they compare.
     let lnd = p.lnd.as_ref().expect("LND's QueryRoutes answer");
-    assert_eq!(lnd.amount_msat, 100_000_000);
+    assert_eq!(lnd.amount_msat, Msat::from_msat(100_000_000));
     assert!(!p.differences.is_empty());
 
     // Pay along our route via bob (SendToRouteV2): it succeeds, so the amounts
@@ -97,9 +99,9 @@ async fn preview_pay_along_our_route_and_follow_the_graph() {
         .await
         .unwrap();
     assert!(paid.succeeded, "{paid:?}");
-    assert_eq!(paid.fee_msat, 1100);
+    assert_eq!(paid.fee_msat, Msat::from_msat(1100));
     assert_eq!(paid.preimage.as_ref().map(String::len), Some(64));
-    let history = carol.payment_history(10).await.unwrap();
+    let history = carol.payments().history(10).await.unwrap();
     assert!(history.iter().any(|h| h.payment_hash == inv.payment_hash
         && h.status == switchyard_core::node::payments::PaymentStatus::Succeeded));
     // Mission control remembers both hops carried the amount.
@@ -119,7 +121,8 @@ async fn preview_pay_along_our_route_and_follow_the_graph() {
     // alice's graph cannot know. Our router adds it for this query, and paying
     // along it works, so the hint's policy is priced as carol forwards.
     let private_id = carol
-        .list_channels()
+        .channels()
+        .list()
         .await
         .unwrap()
         .channels
@@ -128,8 +131,9 @@ async fn preview_pay_along_our_route_and_follow_the_graph() {
         .and_then(|c| c.chan_id)
         .expect("carol's private channel to bob");
     let hinted_inv = bob
+        .payments()
         .create_invoice(&CreateInvoiceRequest {
-            amount_msat: Some(20_000_000),
+            amount_msat: Some(Msat::from_msat(20_000_000)),
             memo: "behind a private channel".into(),
             expiry_secs: None,
             private_hints: true,
@@ -155,7 +159,7 @@ async fn preview_pay_along_our_route_and_follow_the_graph() {
     assert_eq!(via_private.hops[1].from_alias.as_deref(), Some("carol"));
     assert_eq!(
         via_private.hops[1].fee_msat,
-        1000 + 20,
+        Msat::from_msat(1000 + 20),
         "carol's policy, from the hint"
     );
     let paid = ctx
@@ -168,14 +172,15 @@ async fn preview_pay_along_our_route_and_follow_the_graph() {
         .await
         .unwrap();
     assert!(paid.succeeded, "{paid:?}");
-    assert_eq!(paid.fee_msat, 1020);
+    assert_eq!(paid.fee_msat, Msat::from_msat(1020));
 
     // Payments made with LND's own pathfinding teach our mission control too:
     // each hop of the successful attempt is stored, keyed like our graph.
     let before = ctx.wallets.store().route_outcomes(0).await.unwrap().len();
     let plain = carol
+        .payments()
         .create_invoice(&CreateInvoiceRequest {
-            amount_msat: Some(30_000_000),
+            amount_msat: Some(Msat::from_msat(30_000_000)),
             memo: "lnd pathfinding".into(),
             expiry_secs: None,
             private_hints: false,
@@ -191,7 +196,7 @@ async fn preview_pay_along_our_route_and_follow_the_graph() {
         })
         .await
         .unwrap();
-    assert_eq!(rec.amount_msat, 30_000_000);
+    assert_eq!(rec.amount_msat, Msat::from_msat(30_000_000));
     let all = ctx.wallets.store().route_outcomes(0).await.unwrap();
     let new = &all[before..];
     assert!(!new.is_empty(), "the attempt's hops were stored");
@@ -200,7 +205,7 @@ async fn preview_pay_along_our_route_and_follow_the_graph() {
         "{new:?}"
     );
     // The last hop arrives at carol: its direction follows from the two keys.
-    let carol_chans = carol.list_channels().await.unwrap().channels;
+    let carol_chans = carol.channels().list().await.unwrap().channels;
     let last = new
         .iter()
         .max_by_key(|o| std::cmp::Reverse(o.amount_msat))
@@ -217,7 +222,7 @@ async fn preview_pay_along_our_route_and_follow_the_graph() {
 
     // Circular rebalance: 100,000 sats out through alice→bob, round through
     // bob and carol, back in through carol→alice, paid to ourselves.
-    let chans = ctx.node.list_channels().await.unwrap();
+    let chans = ctx.node.channels().list().await.unwrap();
     let find = |peer: &str| {
         chans
             .channels
@@ -233,8 +238,8 @@ async fn preview_pay_along_our_route_and_follow_the_graph() {
     let req = RebalanceRequest {
         out_channel: to_bob.scid.clone().unwrap(),
         in_channel: from_carol.scid.clone().unwrap(),
-        amount_sat: 100_000,
-        max_fee_sat: 10,
+        amount_sat: Sat::from_sat(100_000),
+        max_fee_sat: Sat::from_sat(10),
     };
     let (plan, none) = ctx.rebalance(&req, true).await.unwrap();
     assert!(none.is_none());
@@ -245,11 +250,11 @@ async fn preview_pay_along_our_route_and_follow_the_graph() {
         .collect();
     assert_eq!(nodes, ["bob", "carol", "alice"]);
     // Bob and carol each charge 1,000 msat + 1 ppm.
-    assert_eq!(plan.fee_msat, (1000 + 100) + (1000 + 100));
+    assert_eq!(plan.fee_msat, Msat::from_msat((1000 + 100) + (1000 + 100)));
     let e = ctx
         .rebalance(
             &RebalanceRequest {
-                max_fee_sat: 1,
+                max_fee_sat: Sat::from_sat(1),
                 ..req.clone()
             },
             true,
@@ -286,16 +291,16 @@ async fn preview_pay_along_our_route_and_follow_the_graph() {
         ])
         .unwrap();
     let fee = eventually(60, "carol's inbound discount in alice's graph", || async {
-        ctx.node.invalidate_graph();
+        ctx.node.routing.reset();
         let (plan, _) = ctx.rebalance(&req, true).await.ok()?;
-        (plan.fee_msat != 2200).then_some(plan.fee_msat)
+        (plan.fee_msat != Msat::from_msat(2200)).then_some(plan.fee_msat)
     })
     .await;
-    assert_eq!(fee, 1100 + 400);
+    assert_eq!(fee, Msat::from_msat(1100 + 400));
     let (_, paid) = ctx.rebalance(&req, false).await.unwrap();
     let paid = paid.unwrap();
     assert!(paid.succeeded, "{paid:?}");
-    let after = ctx.node.list_channels().await.unwrap();
+    let after = ctx.node.channels().list().await.unwrap();
     let local = |scid: &Option<String>| {
         after
             .channels
@@ -303,13 +308,18 @@ async fn preview_pay_along_our_route_and_follow_the_graph() {
             .find(|c| &c.scid == scid)
             .unwrap()
             .local_sat
+            .to_sat()
     };
-    assert_eq!(local(&from_carol.scid), from_carol.local_sat + 100_000);
+    assert_eq!(
+        local(&from_carol.scid),
+        from_carol.local_sat.to_sat() + 100_000
+    );
     // Out: the amount plus 1,500 msat of fees (LND shows whole sats).
-    let out = to_bob.local_sat - local(&to_bob.scid);
+    let out = to_bob.local_sat.to_sat() - local(&to_bob.scid);
     assert!((100_001..=100_002).contains(&out), "{out}");
     assert_eq!(
-        paid.fee_msat, 1500,
+        paid.fee_msat,
+        Msat::from_msat(1500),
         "paid with the discounted fee, and carol forwarded it"
     );
 
@@ -318,7 +328,7 @@ async fn preview_pay_along_our_route_and_follow_the_graph() {
     let p = ctx
         .preview_route(&RoutePreviewRequest {
             to: unknown,
-            amount_sat: Some(1000),
+            amount_sat: Some(Sat::from_sat(1000)),
             routes: None,
             fee_limit_sat: None,
         })
@@ -335,7 +345,7 @@ async fn preview_pay_along_our_route_and_follow_the_graph() {
     let p = ctx
         .preview_route(&RoutePreviewRequest {
             to: bob_key.clone(),
-            amount_sat: Some(40_000_000),
+            amount_sat: Some(Sat::from_sat(40_000_000)),
             routes: None,
             fee_limit_sat: None,
         })
@@ -371,9 +381,10 @@ async fn preview_pay_along_our_route_and_follow_the_graph() {
 
     // The graph follows LND's stream: bob raises his fees; without reloading
     // the graph, the next preview prices the route via bob with them.
-    let hub = EventHub::start(ctx.node.clone(), None, (0, 0));
+    let hub = ctx.node.events(None, (0, 0));
     eventually(20, "graph stream live", || async {
         ctx.node
+            .conn
             .stream_states()
             .iter()
             .any(|(k, s)| {
@@ -387,7 +398,7 @@ async fn preview_pay_along_our_route_and_follow_the_graph() {
     let first = ctx
         .preview_route(&RoutePreviewRequest {
             to: carol_key.clone(),
-            amount_sat: Some(50_000),
+            amount_sat: Some(Sat::from_sat(50_000)),
             routes: Some(2),
             fee_limit_sat: None,
         })
@@ -396,8 +407,9 @@ async fn preview_pay_along_our_route_and_follow_the_graph() {
     assert!(!first.routes.is_empty());
     // An invoice previewed now, at bob's old fee, is paid below.
     let raise_inv = carol
+        .payments()
         .create_invoice(&CreateInvoiceRequest {
-            amount_msat: Some(50_000_000),
+            amount_msat: Some(Msat::from_msat(50_000_000)),
             memo: "fee went up".into(),
             expiry_secs: None,
             private_hints: false,
@@ -419,22 +431,23 @@ async fn preview_pay_along_our_route_and_follow_the_graph() {
         .find(|r| r.hops.len() == 2 && r.hops[0].to == bob_key)
         .expect("a route via bob")
         .clone();
-    assert_eq!(seen_via_bob.fee_msat, 1000 + 50);
-    bob.update_policy(&PolicyUpdate {
-        channel_point: None,
-        base_fee_msat: 7000,
-        fee_rate_ppm: 300,
-        time_lock_delta: 60,
-        min_htlc_msat: None,
-        max_htlc_msat: None,
-    })
-    .await
-    .unwrap();
+    assert_eq!(seen_via_bob.fee_msat, Msat::from_msat(1000 + 50));
+    bob.channels()
+        .update_policy(&PolicyUpdate {
+            channel_point: None,
+            base_fee_msat: Msat::from_msat(7000),
+            fee_rate_ppm: 300,
+            time_lock_delta: 60,
+            min_htlc_msat: None,
+            max_htlc_msat: None,
+        })
+        .await
+        .unwrap();
     let fee = eventually(60, "bob's new fee in alice's graph", || async {
         let p = ctx
             .preview_route(&RoutePreviewRequest {
                 to: carol_key.clone(),
-                amount_sat: Some(50_000),
+                amount_sat: Some(Sat::from_sat(50_000)),
                 routes: Some(3),
                 fee_limit_sat: None,
             })
@@ -444,10 +457,14 @@ async fn preview_pay_along_our_route_and_follow_the_graph() {
             .routes
             .iter()
             .find(|r| r.hops.len() == 2 && r.hops[0].to == bob_key)?;
-        (r.hops[1].fee_msat != 1000 + 50).then_some((r.hops[1].fee_msat, r.hops[1].cltv_delta))
+        (r.hops[1].fee_msat != Msat::from_msat(1000 + 50))
+            .then_some((r.hops[1].fee_msat, r.hops[1].cltv_delta))
     })
     .await;
-    assert_eq!(fee, (7000 + 50_000_000 * 300 / 1_000_000, 60));
+    assert_eq!(
+        fee,
+        (Msat::from_msat(7000 + 50_000_000 * 300 / 1_000_000), 60)
+    );
 
     // Paying along the route previewed at the old fee: it now costs more than
     // the user saw, so nothing is sent (no HTLC, the invoice stays open).
@@ -465,14 +482,14 @@ async fn preview_pay_along_our_route_and_follow_the_graph() {
         e.message.contains("22000 msat") && e.message.contains("1050 msat"),
         "{e:?}"
     );
-    let sent = ctx.node.payment_history(100).await.unwrap();
+    let sent = ctx.node.payments().history(100).await.unwrap();
     assert!(
         !sent
             .iter()
             .any(|p| p.payment_hash == raise_inv.payment_hash),
         "no payment attempt was made"
     );
-    let open = carol.payment_history(100).await.unwrap();
+    let open = carol.payments().history(100).await.unwrap();
     assert!(open.iter().any(|p| p.payment_hash == raise_inv.payment_hash
         && p.status == switchyard_core::node::payments::PaymentStatus::Pending));
 
@@ -494,12 +511,12 @@ async fn preview_pay_along_our_route_and_follow_the_graph() {
             &raise_inv.payment_request,
             None,
             &chan_ids(&seen_via_bob),
-            22_000,
+            Msat::from_msat(22_000),
         )
         .await
         .expect("the payment's result, although its outcome could not be stored");
     assert!(paid.succeeded, "{paid:?}");
-    assert_eq!(paid.fee_msat, 22_000);
+    assert_eq!(paid.fee_msat, Msat::from_msat(22_000));
     sqlx::query("ALTER TABLE route_outcomes_away RENAME TO route_outcomes")
         .execute(&db)
         .await

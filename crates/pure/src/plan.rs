@@ -6,6 +6,7 @@
 //! `route` and the benchmark share; the node layer only gathers its inputs
 //! (our key, balances, the height, LND's answer) and sends what it returns.
 
+use crate::amount::{Msat, Sat};
 use crate::graph::hints::{with_route_hints, HintHop};
 use crate::graph::mission::Outcome;
 use crate::graph::model::{scid_string, Pubkey};
@@ -32,11 +33,9 @@ pub struct PreviewHop {
     /// Its alias.
     pub to_alias: Option<String>,
     /// Amount over this channel, msat.
-    #[ts(type = "number")]
-    pub amount_msat: u64,
+    pub amount_msat: Msat,
     /// Fee `from` charges, msat.
-    #[ts(type = "number")]
-    pub fee_msat: u64,
+    pub fee_msat: Msat,
     /// CLTV delta `from` adds, blocks.
     pub cltv_delta: u16,
     /// Estimated probability this hop passes the amount.
@@ -50,14 +49,11 @@ pub struct PreviewRoute {
     /// Hops from us to the destination.
     pub hops: Vec<PreviewHop>,
     /// Delivered, msat.
-    #[ts(type = "number")]
-    pub amount_msat: u64,
+    pub amount_msat: Msat,
     /// Sent (amount + fees), msat.
-    #[ts(type = "number")]
-    pub total_amount_msat: u64,
+    pub total_amount_msat: Msat,
     /// Fees, msat.
-    #[ts(type = "number")]
-    pub fee_msat: u64,
+    pub fee_msat: Msat,
     /// Total time lock, blocks.
     pub total_cltv: u32,
     /// Estimated success probability.
@@ -86,15 +82,15 @@ pub fn preview_route(g: &Graph, r: &Route) -> PreviewRoute {
                 from_alias: alias(g, h.from),
                 to: hex(g.pubkey(h.to)),
                 to_alias: alias(g, h.to),
-                amount_msat: h.amount_msat,
-                fee_msat: h.fee_msat,
+                amount_msat: Msat::from_msat(h.amount_msat),
+                fee_msat: Msat::from_msat(h.fee_msat),
                 cltv_delta: h.cltv_delta,
                 probability: h.probability,
             })
             .collect(),
-        amount_msat: r.amount_msat,
-        total_amount_msat: r.total_amount_msat,
-        fee_msat: r.fee_msat,
+        amount_msat: Msat::from_msat(r.amount_msat),
+        total_amount_msat: Msat::from_msat(r.total_amount_msat),
+        fee_msat: Msat::from_msat(r.fee_msat),
         total_cltv: r.total_cltv,
         probability: r.probability,
     }
@@ -125,9 +121,9 @@ pub struct ForeignHop {
     /// Short channel id.
     pub scid: u64,
     /// What the receiving node is asked to forward (or receive), msat.
-    pub amt_to_forward_msat: u64,
+    pub amt_to_forward_msat: Msat,
     /// The fee the receiving node keeps, msat.
-    pub fee_msat: u64,
+    pub fee_msat: Msat,
 }
 
 /// Another router's route (LND's `QueryRoutes` answer), in its own figures.
@@ -136,9 +132,9 @@ pub struct ForeignRoute {
     /// Hops from the payer.
     pub hops: Vec<ForeignHop>,
     /// Sent, msat.
-    pub total_amt_msat: u64,
+    pub total_amt_msat: Msat,
     /// Fees, msat.
-    pub total_fees_msat: u64,
+    pub total_fees_msat: Msat,
 }
 
 /// Another router's route priced on our graph, so that both are judged by
@@ -178,7 +174,7 @@ fn price_foreign(
     }
     let mut from = hex(g.pubkey(our));
     let mut hops = Vec::new();
-    let mut prev_fee = 0u64;
+    let mut prev_fee = Msat::ZERO;
     for (i, h) in foreign.hops.iter().enumerate() {
         let to = hex(&h.pub_key);
         hops.push(PreviewHop {
@@ -188,8 +184,11 @@ fn price_foreign(
             from_alias: None,
             to: to.clone(),
             to_alias: g.node(&h.pub_key).and_then(|n| alias(g, n)),
-            amount_msat: h.amt_to_forward_msat.saturating_add(h.fee_msat),
-            fee_msat: if i == 0 { 0 } else { prev_fee },
+            amount_msat: h
+                .amt_to_forward_msat
+                .checked_add(h.fee_msat)
+                .unwrap_or(h.amt_to_forward_msat),
+            fee_msat: if i == 0 { Msat::ZERO } else { prev_fee },
             cltv_delta: 0,
             probability: 0.0,
         });
@@ -198,7 +197,7 @@ fn price_foreign(
     }
     PreviewRoute {
         hops,
-        amount_msat: req.amount_msat,
+        amount_msat: Msat::from_msat(req.amount_msat),
         total_amount_msat: foreign.total_amt_msat,
         fee_msat: foreign.total_fees_msat,
         total_cltv: 0,
@@ -226,11 +225,11 @@ pub fn differences(ours: Option<&PreviewRoute>, other: Option<&PreviewRoute>) ->
     match o.fee_msat.cmp(&l.fee_msat) {
         std::cmp::Ordering::Less => out.push(format!(
             "Ours costs {} msat less in fees.",
-            l.fee_msat - o.fee_msat
+            l.fee_msat.saturating_sub(o.fee_msat).to_msat()
         )),
         std::cmp::Ordering::Greater => out.push(format!(
             "Ours costs {} msat more in fees.",
-            o.fee_msat - l.fee_msat
+            o.fee_msat.saturating_sub(l.fee_msat).to_msat()
         )),
         std::cmp::Ordering::Equal => out.push("Same fee.".to_string()),
     }
@@ -258,7 +257,7 @@ pub struct PlanQuery {
     /// The payee.
     pub destination: Pubkey,
     /// What the payee must receive, msat.
-    pub amount_msat: u64,
+    pub amount_msat: Msat,
     /// How many routes: the best and alternatives (at least 1).
     pub routes: usize,
     /// Fee limit, CLTV limits, the height and the time (for mission decay).
@@ -309,7 +308,7 @@ pub fn plan(graph: &Graph, q: &PlanQuery, outcomes: &[Outcome]) -> Plan {
     let req = RouteRequest {
         source: source.unwrap_or(u32::MAX),
         target: target.unwrap_or(u32::MAX),
-        amount_msat: q.amount_msat,
+        amount_msat: q.amount_msat.to_msat(),
         local_balance_msat: q
             .local_balance_msat
             .iter()
@@ -370,8 +369,7 @@ pub struct HoodEdge {
     /// LND's channel id.
     pub chan_id: String,
     /// Capacity, sats.
-    #[ts(type = "number")]
-    pub capacity_sat: u64,
+    pub capacity_sat: Sat,
 }
 
 /// Our node, its peers and (some of) their peers.
@@ -436,7 +434,7 @@ pub fn neighbourhood(g: &Graph, me: NodeIdx, max_second: usize) -> Neighbourhood
                         a: i,
                         b: j,
                         chan_id: ch.scid.to_string(),
-                        capacity_sat: ch.capacity_sat,
+                        capacity_sat: Sat::from_sat(ch.capacity_sat),
                     });
                 }
             }
@@ -481,7 +479,7 @@ mod tests {
         PlanQuery {
             source: key(1),
             destination: key(to),
-            amount_msat: 100_000_000,
+            amount_msat: Msat::from_msat(100_000_000),
             routes: 3,
             config: RouterConfig {
                 now: 1_000,
@@ -506,8 +504,8 @@ mod tests {
         assert_eq!(chans(&p.routes[1]), ["20", "21"]);
         let best = &p.routes[0];
         // Node 2 charges 1000 msat + 100 ppm of 100,000 sats = 11,000 msat.
-        assert_eq!(best.fee_msat, 11_000);
-        assert_eq!(best.total_amount_msat, 100_011_000);
+        assert_eq!(best.fee_msat.to_msat(), 11_000);
+        assert_eq!(best.total_amount_msat.to_msat(), 100_011_000);
         assert_eq!(best.hops[0].from, hex(&key(1)));
         assert_eq!(best.hops[0].scid, "0x0x10");
         assert_eq!(
@@ -563,23 +561,23 @@ mod tests {
                 ForeignHop {
                     pub_key: key(3),
                     scid: 20,
-                    amt_to_forward_msat: 100_000_000,
-                    fee_msat: 501_000,
+                    amt_to_forward_msat: Msat::from_msat(100_000_000),
+                    fee_msat: Msat::from_msat(501_000),
                 },
                 ForeignHop {
                     pub_key: key(4),
                     scid: 21,
-                    amt_to_forward_msat: 100_000_000,
-                    fee_msat: 0,
+                    amt_to_forward_msat: Msat::from_msat(100_000_000),
+                    fee_msat: Msat::from_msat(0),
                 },
             ],
-            total_amt_msat: 100_501_000,
-            total_fees_msat: 501_000,
+            total_amt_msat: Msat::from_msat(100_501_000),
+            total_fees_msat: Msat::from_msat(501_000),
         });
         let p = plan(&graph(), &q, &[]);
         let other = p.other.unwrap();
         assert_eq!(chans(&other), ["20", "21"]);
-        assert_eq!(other.fee_msat, 501_000);
+        assert_eq!(other.fee_msat.to_msat(), 501_000);
         assert!(other.probability > 0.0, "priced by our model");
         assert_eq!(
             p.differences[0],
@@ -595,16 +593,16 @@ mod tests {
             hops: vec![ForeignHop {
                 pub_key: key(4),
                 scid: 99,
-                amt_to_forward_msat: 100_000_000,
-                fee_msat: 0,
+                amt_to_forward_msat: Msat::from_msat(100_000_000),
+                fee_msat: Msat::from_msat(0),
             }],
-            total_amt_msat: 100_000_000,
-            total_fees_msat: 0,
+            total_amt_msat: Msat::from_msat(100_000_000),
+            total_fees_msat: Msat::from_msat(0),
         });
         let other = plan(&graph(), &q, &[]).other.unwrap();
         assert_eq!(chans(&other), ["99"]);
         assert_eq!(other.probability, 0.0);
-        assert_eq!(other.hops[0].amount_msat, 100_000_000);
+        assert_eq!(other.hops[0].amount_msat.to_msat(), 100_000_000);
     }
 
     #[test]

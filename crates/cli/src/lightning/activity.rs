@@ -5,7 +5,6 @@ use clap::Subcommand;
 use std::path::Path;
 use std::path::PathBuf;
 use std::sync::Arc;
-use switchyard_core::node::events::EventHub;
 use switchyard_core::node::history::write_history_csv;
 use switchyard_core::node::NodeService;
 use switchyard_core::ApiError;
@@ -36,7 +35,7 @@ pub(super) async fn run(
 ) -> Result<Output, ApiError> {
     match cmd {
         ActivityCmd::History { csv } => {
-            let rows = svc.history().await?;
+            let rows = svc.activity().history().await?;
             match csv {
                 Some(path) => {
                     let e = write_history_csv(&path, &rows)?;
@@ -52,7 +51,7 @@ pub(super) async fn run(
                                 r.time,
                                 r.kind.as_str(),
                                 r.amount_msat,
-                                r.fee_msat,
+                                r.fee_msat.to_msat(),
                                 r.reference,
                                 r.description
                             )
@@ -64,12 +63,12 @@ pub(super) async fn run(
             }
         }
         ActivityCmd::Events { count } => {
-            let dir = svc.source().map(|src| {
+            let dir = svc.conn.source().map(|src| {
                 data_dir
                     .join("backups")
                     .join(switchyard_core::node::backups::backup_folder(&src.id))
             });
-            let hub = EventHub::start(svc.clone(), dir, (0, 0));
+            let hub = svc.events(dir, (0, 0));
             let mut rx = hub.subscribe();
             let mut seen = 0u64;
             while count.is_none_or(|c| seen < c) {

@@ -33,7 +33,7 @@ pub enum BackupCmd {
 pub(super) async fn run(cmd: BackupCmd, svc: &NodeService) -> Result<Output, ApiError> {
     match cmd {
         BackupCmd::Export { file } => {
-            let s = svc.export_backup(&file).await?;
+            let s = svc.backups().export(&file).await?;
             let text = format!(
                 "Saved {} ({} channels, {} bytes).",
                 s.path,
@@ -43,7 +43,7 @@ pub(super) async fn run(cmd: BackupCmd, svc: &NodeService) -> Result<Output, Api
             out(&s, text)
         }
         BackupCmd::Verify { file } => {
-            let s = svc.verify_backup(&file).await?;
+            let s = svc.backups().verify(&file).await?;
             let text = format!(
                 "Valid backup of {} channel(s): {}",
                 s.channel_points.len(),
@@ -55,7 +55,7 @@ pub(super) async fn run(cmd: BackupCmd, svc: &NodeService) -> Result<Output, Api
             file,
             yes_force_close,
         } => {
-            let n = svc.restore_backup(&file, yes_force_close).await?;
+            let n = svc.backups().restore(&file, yes_force_close).await?;
             out(
                 &serde_json::json!({ "restored": n }),
                 format!("Restored {n} channel(s); the peers will force-close them."),

@@ -5,6 +5,7 @@ use crate::format::*;
 use crate::{out, Output};
 use clap::Subcommand;
 use std::fmt::Write as _;
+use switchyard_core::amount::{Msat, Sat};
 use switchyard_core::node::channels::{
     ChannelState, CloseChannelRequest, OpenChannelRequest, PolicyUpdate,
 };
@@ -21,10 +22,10 @@ pub enum ChannelCmd {
         /// pubkey@host:port, or pubkey of a connected peer.
         peer: String,
         /// Channel size, sats.
-        amount_sat: u64,
+        amount_sat: Sat,
         /// Give this many sats to the peer at open.
-        #[arg(long, default_value_t = 0)]
-        push_sat: u64,
+        #[arg(long, default_value = "0")]
+        push_sat: Sat,
         /// Do not announce the channel.
         #[arg(long)]
         private: bool,
@@ -33,7 +34,7 @@ pub enum ChannelCmd {
         fee: FeeArgs,
         /// Smallest HTLC accepted, msat.
         #[arg(long)]
-        min_htlc_msat: Option<u64>,
+        min_htlc_msat: Option<Msat>,
         /// Spend exactly this coin (txid:vout); repeat for several.
         #[arg(long = "utxo")]
         utxos: Vec<String>,
@@ -82,7 +83,7 @@ pub enum ChannelCmd {
         all: bool,
         /// Base fee, msat.
         #[arg(long)]
-        base_fee_msat: u64,
+        base_fee_msat: Msat,
         /// Proportional fee, ppm.
         #[arg(long)]
         fee_rate_ppm: u32,
@@ -91,10 +92,10 @@ pub enum ChannelCmd {
         time_lock_delta: u32,
         /// Smallest HTLC, msat.
         #[arg(long)]
-        min_htlc_msat: Option<u64>,
+        min_htlc_msat: Option<Msat>,
         /// Largest HTLC, msat.
         #[arg(long)]
-        max_htlc_msat: Option<u64>,
+        max_htlc_msat: Option<Msat>,
     },
 }
 
@@ -102,7 +103,7 @@ pub enum ChannelCmd {
 pub(super) async fn run(cmd: ChannelCmd, svc: &NodeService) -> Result<Output, ApiError> {
     match cmd {
         ChannelCmd::List => {
-            let l = svc.list_channels().await?;
+            let l = svc.channels().list().await?;
             let mut text = String::new();
             for c in &l.channels {
                 let extra = match c.state {
@@ -147,7 +148,8 @@ pub(super) async fn run(cmd: ChannelCmd, svc: &NodeService) -> Result<Output, Ap
             utxos,
         } => {
             let r = svc
-                .open_channel(&OpenChannelRequest {
+                .channels()
+                .open(&OpenChannelRequest {
                     peer,
                     amount_sat,
                     push_sat,
@@ -171,7 +173,8 @@ pub(super) async fn run(cmd: ChannelCmd, svc: &NodeService) -> Result<Output, Ap
             address,
         } => {
             let r = svc
-                .close_channel(&CloseChannelRequest {
+                .channels()
+                .close(&CloseChannelRequest {
                     channel_point,
                     force,
                     fee: fee.choice(),
@@ -202,7 +205,7 @@ pub(super) async fn run(cmd: ChannelCmd, svc: &NodeService) -> Result<Output, Ap
                 min_htlc_msat,
                 max_htlc_msat,
             };
-            svc.update_policy(&req).await?;
+            svc.channels().update_policy(&req).await?;
             out(&req, "Policy updated.".into())
         }
         ChannelCmd::OpenBatch {
@@ -218,7 +221,7 @@ pub(super) async fn run(cmd: ChannelCmd, svc: &NodeService) -> Result<Output, Ap
                         format!("\"{c}\" is not PEER=AMOUNT_SAT (pubkey@host:port=100000)."),
                     )
                 })?;
-                let amount_sat: u64 = amount.trim().parse().map_err(|_| {
+                let amount_sat: Sat = amount.trim().parse().map_err(|_| {
                     ApiError::new(
                         ErrorCode::InvalidRequest,
                         format!("The amount in \"{c}\" is not a number of sats."),
@@ -227,7 +230,7 @@ pub(super) async fn run(cmd: ChannelCmd, svc: &NodeService) -> Result<Output, Ap
                 reqs.push(OpenChannelRequest {
                     peer: peer.trim().to_string(),
                     amount_sat,
-                    push_sat: 0,
+                    push_sat: Sat::ZERO,
                     private,
                     fee: None,
                     min_htlc_msat: None,
@@ -236,7 +239,8 @@ pub(super) async fn run(cmd: ChannelCmd, svc: &NodeService) -> Result<Output, Ap
                 });
             }
             let r = svc
-                .open_channels_batch(&reqs, fee.choice(), fee.allow_high_fee)
+                .channels()
+                .open_batch(&reqs, fee.choice(), fee.allow_high_fee)
                 .await?;
             let text = format!(
                 "Opening {} channels in one transaction: {}",

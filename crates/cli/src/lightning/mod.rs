@@ -141,7 +141,10 @@ pub enum LightningCmd {
 /// to the node `svc` was opened for.
 async fn context_on(svc: &NodeService, data_dir: &Path) -> Result<Context, ApiError> {
     let ctx = Context::open(data_dir).await?;
-    ctx.node.switch(svc.source().map(|s| (*s).clone())).await;
+    ctx.node
+        .conn
+        .switch(svc.conn.source().map(|s| (*s).clone()))
+        .await;
     Ok(ctx)
 }
 

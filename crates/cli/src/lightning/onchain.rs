@@ -4,6 +4,7 @@ use super::FeeArgs;
 use crate::format::*;
 use crate::{out, Output};
 use clap::Subcommand;
+use switchyard_core::amount::Sat;
 use switchyard_core::node::onchain::{AddressKind, SendCoinsRequest};
 use switchyard_core::node::NodeService;
 use switchyard_core::{ApiError, ErrorCode};
@@ -23,7 +24,7 @@ pub enum OnchainCmd {
         address: String,
         /// Amount, sats.
         #[arg(required_unless_present = "all")]
-        amount_sat: Option<u64>,
+        amount_sat: Option<Sat>,
         /// Send everything the wallet holds (no amount: the two conflict).
         #[arg(long, conflicts_with = "amount_sat")]
         all: bool,
@@ -59,7 +60,7 @@ pub(super) async fn run(cmd: OnchainCmd, svc: &NodeService) -> Result<Output, Ap
                     ))
                 }
             };
-            let a = svc.new_address(k).await?;
+            let a = svc.onchain().new_address(k).await?;
             out(&serde_json::json!({ "address": a }), a.clone())
         }
         OnchainCmd::Send {
@@ -69,9 +70,10 @@ pub(super) async fn run(cmd: OnchainCmd, svc: &NodeService) -> Result<Output, Ap
             fee,
         } => {
             let txid = svc
-                .send_coins(&SendCoinsRequest {
+                .onchain()
+                .send(&SendCoinsRequest {
                     address,
-                    amount_sat: amount_sat.unwrap_or(0),
+                    amount_sat: amount_sat.unwrap_or(Sat::ZERO),
                     send_all: all,
                     fee: fee.choice(),
                     allow_high_fee: fee.allow_high_fee,
@@ -83,7 +85,7 @@ pub(super) async fn run(cmd: OnchainCmd, svc: &NodeService) -> Result<Output, Ap
             )
         }
         OnchainCmd::Txs => {
-            let t = svc.transactions().await?;
+            let t = svc.onchain().transactions().await?;
             let text = t
                 .iter()
                 .map(|t| {
@@ -97,7 +99,7 @@ pub(super) async fn run(cmd: OnchainCmd, svc: &NodeService) -> Result<Output, Ap
             out(&t, text)
         }
         OnchainCmd::Utxos => {
-            let u = svc.list_utxos().await?;
+            let u = svc.onchain().utxos().await?;
             let text = u
                 .iter()
                 .map(|u| {
@@ -119,7 +121,7 @@ pub(super) async fn run(cmd: OnchainCmd, svc: &NodeService) -> Result<Output, Ap
 
 /// On-chain and channel balances.
 pub(super) async fn balance(svc: &NodeService) -> Result<Output, ApiError> {
-    let b = svc.balances().await?;
+    let b = svc.channels().balances().await?;
     let text = format!(
         "on-chain   {} confirmed, {} unconfirmed, {} locked\nlightning  {} local, {} remote, {} opening, {} in flight\nclosing    {}",
         sats(b.onchain_confirmed_sat), sats(b.onchain_unconfirmed_sat), sats(b.onchain_locked_sat),
@@ -138,7 +140,10 @@ pub(super) async fn bump(svc: &NodeService, txid: &str, fee: FeeArgs) -> Result<
             "Give --sat-per-vbyte or --target-blocks.",
         ));
     };
-    let b = svc.bump_fee(&txid, choice, fee.allow_high_fee).await?;
+    let b = svc
+        .onchain()
+        .bump_fee(&txid, choice, fee.allow_high_fee)
+        .await?;
     let text = format!(
         "Fee bump requested: a child transaction spends {} ({}).",
         b.outpoint, b.status

@@ -5,6 +5,7 @@ use crate::format::*;
 use crate::{out, Output};
 use clap::Subcommand;
 use std::path::Path;
+use switchyard_core::amount::{Msat, Sat};
 use switchyard_core::node::payments::{CreateInvoiceRequest, KeysendRequest, PayInvoiceRequest};
 use switchyard_core::node::NodeService;
 use switchyard_core::ApiError;
@@ -15,7 +16,7 @@ pub enum InvoiceCmd {
     /// Create an invoice.
     Create {
         /// Amount, sats (omit for "any amount").
-        amount_sat: Option<u64>,
+        amount_sat: Option<Sat>,
         /// Memo shown to the payer.
         #[arg(long, default_value = "")]
         memo: String,
@@ -32,7 +33,7 @@ pub enum InvoiceCmd {
         invoice: String,
         /// Amount, sats, for invoices without one.
         #[arg(long)]
-        amount_sat: Option<u64>,
+        amount_sat: Option<Sat>,
     },
 }
 
@@ -45,20 +46,20 @@ pub enum PaymentCmd {
         invoice: String,
         /// Amount, sats, for invoices without one.
         #[arg(long)]
-        amount_sat: Option<u64>,
+        amount_sat: Option<Sat>,
         /// Most to pay in fees, sats (default: 1%, at least 10).
         #[arg(long)]
-        fee_limit_sat: Option<u64>,
+        fee_limit_sat: Option<Sat>,
     },
     /// Send to a node key without an invoice.
     Keysend {
         /// Recipient node key.
         destination: String,
         /// Amount, sats.
-        amount_sat: u64,
+        amount_sat: Sat,
         /// Most to pay in fees, sats.
         #[arg(long)]
-        fee_limit_sat: Option<u64>,
+        fee_limit_sat: Option<Sat>,
     },
     /// Payments and invoices, newest first.
     Payments {
@@ -78,8 +79,9 @@ pub(super) async fn invoice(cmd: InvoiceCmd, svc: &NodeService) -> Result<Output
             private,
         } => {
             let r = svc
+                .payments()
                 .create_invoice(&CreateInvoiceRequest {
-                    amount_msat: amount_sat.map(|s| s.saturating_mul(1000)),
+                    amount_msat: msat_of(amount_sat)?,
                     memo,
                     expiry_secs: expiry,
                     private_hints: private,
@@ -93,15 +95,16 @@ pub(super) async fn invoice(cmd: InvoiceCmd, svc: &NodeService) -> Result<Output
             amount_sat,
         } => {
             let p = svc
-                .preview_payment(&invoice, amount_sat.map(|s| s.saturating_mul(1000)))
+                .payments()
+                .preview(&invoice, msat_of(amount_sat)?)
                 .await?;
             let text = format!(
                 "amount   {} msat\npayee    {}\nmemo     {}\nexpires  {} (unix)\nfee      {} msat over {} hop(s), time lock to block {}",
-                p.amount_msat,
+                p.amount_msat.to_msat(),
                 p.invoice.payee,
                 p.invoice.description.as_deref().unwrap_or(""),
                 p.invoice.expires_at,
-                p.fee_msat,
+                p.fee_msat.to_msat(),
                 p.hops.len(),
                 p.total_time_lock
             );
@@ -126,15 +129,15 @@ pub(super) async fn run(
             let r = ctx
                 .pay_invoice(&PayInvoiceRequest {
                     invoice,
-                    amount_msat: amount_sat.map(|s| s.saturating_mul(1000)),
+                    amount_msat: msat_of(amount_sat)?,
                     fee_limit_sat,
                     timeout_secs: None,
                 })
                 .await?;
             let text = format!(
                 "Paid {} msat (fee {} msat). Preimage {}.",
-                r.amount_msat,
-                r.fee_msat,
+                r.amount_msat.to_msat(),
+                r.fee_msat.to_msat(),
                 r.preimage.as_deref().unwrap_or("?")
             );
             out(&r, text)
@@ -152,13 +155,24 @@ pub(super) async fn run(
                     fee_limit_sat,
                 })
                 .await?;
-            let text = format!("Sent {} msat (fee {} msat).", r.amount_msat, r.fee_msat);
+            let text = format!(
+                "Sent {} msat (fee {} msat).",
+                r.amount_msat.to_msat(),
+                r.fee_msat.to_msat()
+            );
             out(&r, text)
         }
         PaymentCmd::Payments { limit } => {
-            let h = svc.payment_history(limit).await?;
+            let h = svc.payments().history(limit).await?;
             let text = h.iter().map(payment_line).collect::<Vec<_>>().join("\n");
             out(&h, text)
         }
     }
+}
+
+/// A typed amount in sats as msat, refused above the 21 million bitcoin supply.
+fn msat_of(sat: Option<Sat>) -> Result<Option<Msat>, ApiError> {
+    sat.map(Sat::to_msat)
+        .transpose()
+        .map_err(|e| ApiError::from(switchyard_core::node::NodeError::from(e)))
 }

@@ -7,6 +7,7 @@ use clap::Subcommand;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::path::PathBuf;
+use switchyard_core::amount::{Msat, Sat};
 use switchyard_core::node::routes::{RebalanceRequest, RoutePreviewRequest};
 use switchyard_core::node::NodeService;
 use switchyard_core::{ApiError, ErrorCode};
@@ -22,13 +23,13 @@ pub enum RouteCmd {
         to: String,
         /// Amount, sats (for a node key or an invoice without amount).
         #[arg(long)]
-        amt_sat: Option<u64>,
+        amt_sat: Option<Sat>,
         /// How many routes (best + alternatives).
         #[arg(long, default_value_t = 3)]
         routes: u32,
         /// Most to pay in fees, sats.
         #[arg(long)]
-        fee_limit_sat: Option<u64>,
+        fee_limit_sat: Option<Sat>,
         /// Pay the invoice along route number --pick (1 = best).
         #[arg(long)]
         pay: bool,
@@ -56,10 +57,10 @@ pub enum RouteCmd {
         in_channel: String,
         /// Amount to move, sats.
         #[arg(long)]
-        amt_sat: u64,
+        amt_sat: Sat,
         /// Most to pay in fees, sats.
-        #[arg(long, default_value_t = 10)]
-        max_fee_sat: u64,
+        #[arg(long, default_value = "10")]
+        max_fee_sat: Sat,
         /// Show the route and fee only.
         #[arg(long)]
         dry_run: bool,
@@ -124,7 +125,10 @@ pub(super) async fn run(
                 text,
                 "\n{}",
                 if payment.succeeded {
-                    format!("Paid along route {pick}; fee {} msat.", payment.fee_msat)
+                    format!(
+                        "Paid along route {pick}; fee {} msat.",
+                        payment.fee_msat.to_msat()
+                    )
                 } else {
                     payment.failure.clone().unwrap_or_default()
                 }
@@ -160,7 +164,11 @@ pub(super) async fn run(
                     text,
                     "{}",
                     if p.succeeded {
-                        format!("Moved {amt_sat} sats for a fee of {} msat.", p.fee_msat)
+                        format!(
+                            "Moved {} sats for a fee of {} msat.",
+                            amt_sat.to_sat(),
+                            p.fee_msat.to_msat()
+                        )
                     } else {
                         p.failure.clone().unwrap_or_default()
                     }
@@ -177,9 +185,9 @@ pub(super) fn offline_route(
     gossip_file: Option<&Path>,
     from: &str,
     to: &str,
-    amt_sat: Option<u64>,
+    amt_sat: Option<Sat>,
     routes: u32,
-    fee_limit_sat: Option<u64>,
+    fee_limit_sat: Option<Sat>,
 ) -> Result<Output, ApiError> {
     use switchyard_core::graph::model::pubkey_from_hex;
     use switchyard_core::graph::{Graph, RouterConfig};
@@ -215,14 +223,14 @@ pub(super) fn offline_route(
     };
     let (src, dst) = (key(from, "--from")?, key(to, "--to")?);
     let amount = amt_sat
-        .filter(|a| *a > 0)
+        .filter(|a| !a.is_zero())
         .ok_or_else(|| bad("Give --amt-sat.".into()))?;
-    let amount_msat =
-        switchyard_core::amount::sat_to_msat(amount).map_err(|e| bad(e.to_string()))?;
+    let amount_msat = amount.to_msat().map_err(|e| bad(e.to_string()))?;
     let fee_limit_msat = fee_limit_sat
-        .map(switchyard_core::amount::sat_to_msat)
+        .map(Sat::to_msat)
         .transpose()
-        .map_err(|e| bad(e.to_string()))?;
+        .map_err(|e| bad(e.to_string()))?
+        .map(Msat::to_msat);
     let planned = plan(
         &g,
         &PlanQuery {
@@ -245,10 +253,11 @@ pub(super) fn offline_route(
     }
     let shown = planned.routes;
     let mut text = format!(
-        "Offline over {} ({} nodes, {} channels), {amount} sats\n",
+        "Offline over {} ({} nodes, {} channels), {} sats\n",
         path.display(),
         g.node_count(),
-        g.channel_count()
+        g.channel_count(),
+        amount.to_sat()
     );
     for (i, r) in shown.iter().enumerate() {
         route_lines(&mut text, &format!("Route {}", i + 1), r);

@@ -5,11 +5,12 @@
 //! of those channels is still open on the node.
 
 use super::client::CALL_TIMEOUT;
+use super::connection::Connection;
 use super::error::{classify_rpc, NodeError};
-use super::service::NodeService;
 use fedimint_tonic_lnd::lnrpc;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use ts_rs::TS;
 
 /// The file name LND uses for its own copy.
@@ -78,10 +79,23 @@ fn read_backup(path: &Path) -> Result<Vec<u8>, NodeError> {
     Ok(bytes)
 }
 
-impl NodeService {
+/// Static channel backups: export, verify, restore.
+#[derive(Clone)]
+pub struct Backups {
+    conn: Arc<Connection>,
+}
+
+impl Backups {
+    /// Over `conn`.
+    pub fn new(conn: Arc<Connection>) -> Backups {
+        Backups { conn }
+    }
+}
+
+impl Backups {
     /// Asks LND for its current multi-channel backup and writes it to `path`.
-    pub async fn export_backup(&self, path: &Path) -> Result<BackupSummary, NodeError> {
-        let c = self.client().await?;
+    pub async fn export(&self, path: &Path) -> Result<BackupSummary, NodeError> {
+        let c = self.conn.client().await?;
         let mut ln = c.lightning.clone();
         let snap = c
             .call(
@@ -99,22 +113,22 @@ impl NodeService {
                 detail: e.to_string(),
             }
         })?;
-        self.verify_backup(path).await
+        self.verify(path).await
     }
 
     /// Has LND check that `path` is a backup it can read (its own seed).
-    pub async fn verify_backup(&self, path: &Path) -> Result<BackupSummary, NodeError> {
+    pub async fn verify(&self, path: &Path) -> Result<BackupSummary, NodeError> {
         let bytes = read_backup(path)?;
-        self.verify_backup_bytes(path, bytes).await.map(|(s, _)| s)
+        self.verify_bytes(path, bytes).await.map(|(s, _)| s)
     }
 
     /// Has LND check `bytes` (read from `path`); gives them back for a restore.
-    async fn verify_backup_bytes(
+    async fn verify_bytes(
         &self,
         path: &Path,
         bytes: Vec<u8>,
     ) -> Result<(BackupSummary, Vec<u8>), NodeError> {
-        let c = self.client().await?;
+        let c = self.conn.client().await?;
         let mut ln = c.lightning.clone();
         let msg = lnrpc::ChanBackupSnapshot {
             single_chan_backups: None,
@@ -144,7 +158,7 @@ impl NodeService {
     /// the funds come back on chain after the peer's time lock. Refused unless
     /// `confirmed`, and while any channel in the backup is still open or
     /// opening on this node (restoring then would close channels that work).
-    pub async fn restore_backup(&self, path: &Path, confirmed: bool) -> Result<u32, NodeError> {
+    pub async fn restore(&self, path: &Path, confirmed: bool) -> Result<u32, NodeError> {
         if !confirmed {
             return Err(NodeError::BadRequest {
                 message: "Restoring a channel backup force-closes every channel in it. Confirm that this node lost its channel state, then try again.".into(),
@@ -152,8 +166,10 @@ impl NodeService {
         }
         // Read once: the bytes LND verified are the bytes restored, even if
         // the file changes in between.
-        let (summary, bytes) = self.verify_backup_bytes(path, read_backup(path)?).await?;
-        let live = self.list_channels().await?;
+        let (summary, bytes) = self.verify_bytes(path, read_backup(path)?).await?;
+        let live = super::channels::Channels::new(self.conn.clone())
+            .list()
+            .await?;
         let open: Vec<&str> = live
             .channels
             .iter()
@@ -172,7 +188,7 @@ impl NodeService {
                 ),
             });
         }
-        let c = self.client().await?;
+        let c = self.conn.client().await?;
         let mut ln = c.lightning.clone();
         let msg = lnrpc::RestoreChanBackupRequest {
             backup: Some(lnrpc::restore_chan_backup_request::Backup::MultiChanBackup(

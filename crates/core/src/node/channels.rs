@@ -2,13 +2,15 @@
 //! close (cooperative or forced), fee policies, balances.
 
 use super::client::{LndClient, CALL_TIMEOUT};
-use super::convert::{non_negative as sat, point_string, txid_from_bytes};
+use super::connection::Connection;
+use super::convert::{lnd_msat, lnd_sat, msat, non_negative, point_string, sat, txid_from_bytes};
 use super::error::{classify_rpc, NodeError};
-use super::service::NodeService;
+use crate::amount::{Msat, Sat};
 use fedimint_tonic_lnd::lnrpc;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 use ts_rs::TS;
 
@@ -40,19 +42,16 @@ pub enum ChannelState {
 #[ts(export)]
 pub struct ChannelPolicy {
     /// Base fee, msat.
-    #[ts(type = "number")]
-    pub base_fee_msat: u64,
+    pub base_fee_msat: Msat,
     /// Proportional fee, parts per million.
     #[ts(type = "number")]
     pub fee_rate_ppm: u64,
     /// CLTV delta, blocks.
     pub time_lock_delta: u32,
     /// Smallest HTLC, msat.
-    #[ts(type = "number")]
-    pub min_htlc_msat: u64,
+    pub min_htlc_msat: Msat,
     /// Largest HTLC, msat.
-    #[ts(type = "number")]
-    pub max_htlc_msat: u64,
+    pub max_htlc_msat: Msat,
     /// Disabled by its owner.
     pub disabled: bool,
 }
@@ -74,17 +73,13 @@ pub struct ChannelInfo {
     /// State.
     pub state: ChannelState,
     /// Capacity.
-    #[ts(type = "number")]
-    pub capacity_sat: u64,
+    pub capacity_sat: Sat,
     /// Our balance.
-    #[ts(type = "number")]
-    pub local_sat: u64,
+    pub local_sat: Sat,
     /// The peer's balance.
-    #[ts(type = "number")]
-    pub remote_sat: u64,
+    pub remote_sat: Sat,
     /// In HTLCs not yet settled.
-    #[ts(type = "number")]
-    pub unsettled_sat: u64,
+    pub unsettled_sat: Sat,
     /// HTLCs in flight.
     pub pending_htlcs: u32,
     /// Not announced to the network.
@@ -100,8 +95,7 @@ pub struct ChannelInfo {
     /// Force closing: blocks until our funds can be swept (negative: overdue).
     pub blocks_til_maturity: Option<i32>,
     /// Closing: funds not yet back in the wallet.
-    #[ts(type = "number | null")]
-    pub limbo_sat: Option<u64>,
+    pub limbo_sat: Option<Sat>,
     /// Closed: how ("cooperative", "local force", …).
     pub close_type: Option<String>,
     /// Our policy towards the peer.
@@ -127,29 +121,21 @@ pub struct ChannelList {
 #[ts(export)]
 pub struct Balances {
     /// On-chain, confirmed.
-    #[ts(type = "number")]
-    pub onchain_confirmed_sat: u64,
+    pub onchain_confirmed_sat: Sat,
     /// On-chain, unconfirmed.
-    #[ts(type = "number")]
-    pub onchain_unconfirmed_sat: u64,
+    pub onchain_unconfirmed_sat: Sat,
     /// On-chain, locked (leased, reserved for anchors).
-    #[ts(type = "number")]
-    pub onchain_locked_sat: u64,
+    pub onchain_locked_sat: Sat,
     /// Ours in open channels.
-    #[ts(type = "number")]
-    pub lightning_local_sat: u64,
+    pub lightning_local_sat: Sat,
     /// The peers' in open channels (what we can receive).
-    #[ts(type = "number")]
-    pub lightning_remote_sat: u64,
+    pub lightning_remote_sat: Sat,
     /// Ours in channels still opening.
-    #[ts(type = "number")]
-    pub pending_open_local_sat: u64,
+    pub pending_open_local_sat: Sat,
     /// Ours in HTLCs in flight.
-    #[ts(type = "number")]
-    pub unsettled_local_sat: u64,
+    pub unsettled_local_sat: Sat,
     /// Ours in closing channels, not yet back on chain.
-    #[ts(type = "number")]
-    pub limbo_sat: u64,
+    pub limbo_sat: Sat,
 }
 
 /// How to pay the on-chain fee.
@@ -180,12 +166,10 @@ pub struct OpenChannelRequest {
     /// `pubkey@host:port`, or `pubkey` for a peer already connected.
     pub peer: String,
     /// Channel size.
-    #[ts(type = "number")]
-    pub amount_sat: u64,
+    pub amount_sat: Sat,
     /// Given to the peer at open.
-    #[ts(type = "number")]
     #[serde(default)]
-    pub push_sat: u64,
+    pub push_sat: Sat,
     /// Not announced to the network.
     #[serde(default)]
     pub private: bool,
@@ -193,9 +177,8 @@ pub struct OpenChannelRequest {
     #[serde(default)]
     pub fee: Option<FeeChoice>,
     /// Smallest HTLC we accept.
-    #[ts(type = "number | null")]
     #[serde(default)]
-    pub min_htlc_msat: Option<u64>,
+    pub min_htlc_msat: Option<Msat>,
     /// Spend exactly these outputs (`txid:vout`); empty: LND chooses.
     #[serde(default)]
     pub utxos: Vec<String>,
@@ -251,20 +234,17 @@ pub struct PolicyUpdate {
     /// One channel (`txid:index`); none: all channels.
     pub channel_point: Option<String>,
     /// Base fee, msat.
-    #[ts(type = "number")]
-    pub base_fee_msat: u64,
+    pub base_fee_msat: Msat,
     /// Proportional fee, ppm.
     pub fee_rate_ppm: u32,
     /// CLTV delta, blocks (≥ 18).
     pub time_lock_delta: u32,
     /// Smallest HTLC, msat.
-    #[ts(type = "number | null")]
     #[serde(default)]
-    pub min_htlc_msat: Option<u64>,
+    pub min_htlc_msat: Option<Msat>,
     /// Largest HTLC, msat.
-    #[ts(type = "number | null")]
     #[serde(default)]
-    pub max_htlc_msat: Option<u64>,
+    pub max_htlc_msat: Option<Msat>,
 }
 
 pub use crate::graph::model::scid_string;
@@ -309,11 +289,11 @@ pub(crate) fn parse_pubkey(s: &str) -> Result<Vec<u8>, NodeError> {
 
 fn policy(p: &lnrpc::RoutingPolicy) -> ChannelPolicy {
     ChannelPolicy {
-        base_fee_msat: sat(p.fee_base_msat),
-        fee_rate_ppm: sat(p.fee_rate_milli_msat),
+        base_fee_msat: msat(p.fee_base_msat),
+        fee_rate_ppm: non_negative(p.fee_rate_milli_msat),
         time_lock_delta: p.time_lock_delta,
-        min_htlc_msat: sat(p.min_htlc),
-        max_htlc_msat: p.max_htlc_msat,
+        min_htlc_msat: msat(p.min_htlc),
+        max_htlc_msat: Msat::from_msat(p.max_htlc_msat),
         disabled: p.disabled,
     }
 }
@@ -345,7 +325,7 @@ fn pending_base(
         capacity_sat: sat(p.capacity),
         local_sat: sat(p.local_balance),
         remote_sat: sat(p.remote_balance),
-        unsettled_sat: 0,
+        unsettled_sat: Sat::ZERO,
         pending_htlcs: 0,
         private: p.private,
         initiator: p.initiator == lnrpc::Initiator::Local as i32,
@@ -361,11 +341,24 @@ fn pending_base(
     }
 }
 
-impl NodeService {
+/// Channels: list with balances and policies, open (single and batch), close, fee policy, balances.
+#[derive(Clone)]
+pub struct Channels {
+    conn: Arc<Connection>,
+}
+
+impl Channels {
+    /// Over `conn`.
+    pub fn new(conn: Arc<Connection>) -> Channels {
+        Channels { conn }
+    }
+}
+
+impl Channels {
     /// Every channel of the node: open (with policies both ways), opening
     /// (with confirmations), closing, and closed.
-    pub async fn list_channels(&self) -> Result<ChannelList, NodeError> {
-        let c = self.client().await?;
+    pub async fn list(&self) -> Result<ChannelList, NodeError> {
+        let c = self.conn.client().await?;
         let info = c.get_info().await?;
         let height = info.block_height;
         let mut ln = c.lightning.clone();
@@ -473,8 +466,8 @@ impl NodeService {
                 state: ChannelState::Closed,
                 capacity_sat: sat(ch.capacity),
                 local_sat: sat(ch.settled_balance),
-                remote_sat: 0,
-                unsettled_sat: 0,
+                remote_sat: Sat::ZERO,
+                unsettled_sat: Sat::ZERO,
                 pending_htlcs: 0,
                 private: false,
                 initiator: ch.open_initiator == lnrpc::Initiator::Local as i32,
@@ -577,7 +570,7 @@ impl NodeService {
     /// or a one-input guess when LND cannot tell (e.g. too little money).
     async fn funding_vsize(&self, c: &LndClient, sizes: &[u64]) -> u64 {
         use super::fees::{funding_stand_in, sweep_vsize, ScriptKind};
-        let Some(network) = self.network() else {
+        let Some(network) = self.conn.network() else {
             return 0;
         };
         let outputs = sizes
@@ -590,7 +583,7 @@ impl NodeService {
                 )
             })
             .collect();
-        match self.estimate_vsize(c, outputs).await {
+        match super::fees::estimate_vsize(c, outputs).await {
             Some(v) => v,
             None => {
                 sweep_vsize(&[ScriptKind::P2wpkh], ScriptKind::P2wpkh) + 43 * sizes.len() as u64
@@ -599,8 +592,8 @@ impl NodeService {
     }
 
     /// Opens a channel; returns once the funding transaction is published.
-    pub async fn open_channel(&self, req: &OpenChannelRequest) -> Result<OpenedChannel, NodeError> {
-        if req.amount_sat == 0 {
+    pub async fn open(&self, req: &OpenChannelRequest) -> Result<OpenedChannel, NodeError> {
+        if req.amount_sat.is_zero() {
             return Err(NodeError::BadRequest {
                 message: "Enter the channel size in sats.".into(),
             });
@@ -619,10 +612,10 @@ impl NodeService {
                 ..Default::default()
             });
         }
-        crate::amount::sat_to_msat(req.amount_sat)?;
-        let c = self.client().await?;
-        let sizes = [req.amount_sat];
-        self.guard_fee_rate(&c, req.fee, req.allow_high_fee, || {
+        req.amount_sat.to_msat()?;
+        let c = self.conn.client().await?;
+        let sizes = [req.amount_sat.to_sat()];
+        super::fees::guard_fee_rate(&c, req.fee, req.allow_high_fee, || {
             self.funding_vsize(&c, &sizes)
         })
         .await?;
@@ -630,15 +623,12 @@ impl NodeService {
         let (target_conf, sat_per_vbyte) = FeeChoice::parts(req.fee);
         let msg = lnrpc::OpenChannelRequest {
             node_pubkey: key,
-            local_funding_amount: i64::try_from(req.amount_sat).unwrap_or(i64::MAX),
-            push_sat: i64::try_from(req.push_sat).unwrap_or(i64::MAX),
+            local_funding_amount: lnd_sat(req.amount_sat),
+            push_sat: lnd_sat(req.push_sat),
             target_conf,
             sat_per_vbyte,
             private: req.private,
-            min_htlc_msat: req
-                .min_htlc_msat
-                .map(|m| i64::try_from(m).unwrap_or(i64::MAX))
-                .unwrap_or(0),
+            min_htlc_msat: req.min_htlc_msat.map(lnd_msat).unwrap_or(0),
             outpoints,
             ..Default::default()
         };
@@ -649,7 +639,7 @@ impl NodeService {
             .map_err(|e| classify_rpc(e, Some(&req.peer)))?;
         let point = point_string(&cp);
         let funding_txid = point.split(':').next().unwrap_or_default().to_string();
-        tracing::info!(channel_point = %point, amount_sat = req.amount_sat, "channel opening");
+        tracing::info!(channel_point = %point, amount_sat = req.amount_sat.to_sat(), "channel opening");
         Ok(OpenedChannel {
             channel_point: point,
             funding_txid,
@@ -657,7 +647,7 @@ impl NodeService {
     }
 
     /// Opens channels to several peers in one funding transaction.
-    pub async fn open_channels_batch(
+    pub async fn open_batch(
         &self,
         reqs: &[OpenChannelRequest],
         fee: Option<FeeChoice>,
@@ -669,7 +659,7 @@ impl NodeService {
             });
         }
         for r in reqs {
-            if r.amount_sat == 0 || r.push_sat >= r.amount_sat {
+            if r.amount_sat.is_zero() || r.push_sat >= r.amount_sat {
                 return Err(NodeError::BadRequest {
                     message: format!(
                         "Check the amounts for {}: size > 0 and push < size.",
@@ -677,24 +667,21 @@ impl NodeService {
                     ),
                 });
             }
-            crate::amount::sat_to_msat(r.amount_sat)?;
+            r.amount_sat.to_msat()?;
         }
-        let c = self.client().await?;
-        let sizes: Vec<u64> = reqs.iter().map(|r| r.amount_sat).collect();
-        self.guard_fee_rate(&c, fee, allow_high_fee, || self.funding_vsize(&c, &sizes))
+        let c = self.conn.client().await?;
+        let sizes: Vec<u64> = reqs.iter().map(|r| r.amount_sat.to_sat()).collect();
+        super::fees::guard_fee_rate(&c, fee, allow_high_fee, || self.funding_vsize(&c, &sizes))
             .await?;
         let mut channels = Vec::new();
         for r in reqs {
             let key = self.ensure_peer(&c, &r.peer).await?;
             channels.push(lnrpc::BatchOpenChannel {
                 node_pubkey: key,
-                local_funding_amount: i64::try_from(r.amount_sat).unwrap_or(i64::MAX),
-                push_sat: i64::try_from(r.push_sat).unwrap_or(i64::MAX),
+                local_funding_amount: lnd_sat(r.amount_sat),
+                push_sat: lnd_sat(r.push_sat),
                 private: r.private,
-                min_htlc_msat: r
-                    .min_htlc_msat
-                    .map(|m| i64::try_from(m).unwrap_or(i64::MAX))
-                    .unwrap_or(0),
+                min_htlc_msat: r.min_htlc_msat.map(lnd_msat).unwrap_or(0),
                 ..Default::default()
             });
         }
@@ -724,18 +711,15 @@ impl NodeService {
     }
 
     /// Closes a channel; returns once the closing transaction is published.
-    pub async fn close_channel(
-        &self,
-        req: &CloseChannelRequest,
-    ) -> Result<ClosingChannel, NodeError> {
+    pub async fn close(&self, req: &CloseChannelRequest) -> Result<ClosingChannel, NodeError> {
         let cp = channel_point_msg(&req.channel_point)?;
         if req.force && (req.fee.is_some() || req.delivery_address.is_some()) {
             return Err(NodeError::BadRequest {
                 message: "A force close uses the fee and address fixed in the commitment; leave fee and address empty.".into(),
             });
         }
-        let c = self.client().await?;
-        self.guard_fee_rate(&c, req.fee, req.allow_high_fee, || async {
+        let c = self.conn.client().await?;
+        super::fees::guard_fee_rate(&c, req.fee, req.allow_high_fee, || async {
             super::fees::CLOSE_VSIZE
         })
         .await?;
@@ -812,14 +796,14 @@ impl NodeService {
             Some(cp) => lnrpc::policy_update_request::Scope::ChanPoint(channel_point_msg(cp)?),
             None => lnrpc::policy_update_request::Scope::Global(true),
         };
-        let c = self.client().await?;
+        let c = self.conn.client().await?;
         let msg = lnrpc::PolicyUpdateRequest {
             scope: Some(scope),
-            base_fee_msat: i64::try_from(req.base_fee_msat).unwrap_or(i64::MAX),
+            base_fee_msat: lnd_msat(req.base_fee_msat),
             fee_rate_ppm: req.fee_rate_ppm,
             time_lock_delta: req.time_lock_delta,
-            max_htlc_msat: req.max_htlc_msat.unwrap_or(0),
-            min_htlc_msat: req.min_htlc_msat.unwrap_or(0),
+            max_htlc_msat: req.max_htlc_msat.map_or(0, Msat::to_msat),
+            min_htlc_msat: req.min_htlc_msat.map_or(0, Msat::to_msat),
             min_htlc_msat_specified: req.min_htlc_msat.is_some(),
             ..Default::default()
         };
@@ -846,7 +830,7 @@ impl NodeService {
 
     /// On-chain and channel balances.
     pub async fn balances(&self) -> Result<Balances, NodeError> {
-        let c = self.client().await?;
+        let c = self.conn.client().await?;
         let mut ln = c.lightning.clone();
         let w = c
             .call(
@@ -866,11 +850,15 @@ impl NodeService {
                 ln.pending_channels(lnrpc::PendingChannelsRequest::default()),
             )
             .await?;
-        let amt = |a: &Option<lnrpc::Amount>| a.as_ref().map(|a| a.sat).unwrap_or(0);
+        let amt = |a: &Option<lnrpc::Amount>| Sat::from_sat(a.as_ref().map_or(0, |a| a.sat));
         Ok(Balances {
             onchain_confirmed_sat: sat(w.confirmed_balance),
             onchain_unconfirmed_sat: sat(w.unconfirmed_balance),
-            onchain_locked_sat: sat(w.locked_balance) + sat(w.reserved_balance_anchor_chan),
+            onchain_locked_sat: sat(w.locked_balance)
+                .checked_add(sat(w.reserved_balance_anchor_chan))
+                .ok_or_else(|| NodeError::Internal {
+                    detail: "the node's locked balance overflows".into(),
+                })?,
             lightning_local_sat: amt(&ch.local_balance),
             lightning_remote_sat: amt(&ch.remote_balance),
             pending_open_local_sat: amt(&ch.pending_open_local_balance),

@@ -2,6 +2,7 @@
 //! modules: ids and amounts, the channel graph and its updates, routes and
 //! what a payment attempt teaches mission control.
 
+use crate::amount::{Msat, Sat};
 use crate::graph::mission::Outcome;
 use crate::graph::model::{ChannelSpec, GraphUpdate, Policy, Pubkey};
 use crate::graph::Graph;
@@ -27,6 +28,27 @@ pub(crate) use crate::plan::hex;
 /// LND's signed amounts and times, never negative where we read them.
 pub(crate) fn non_negative(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
+}
+
+/// LND's signed sats, never negative where we read them.
+pub(crate) fn sat(v: i64) -> Sat {
+    Sat::from_sat(non_negative(v))
+}
+
+/// LND's signed msat, never negative where we read them.
+pub(crate) fn msat(v: i64) -> Msat {
+    Msat::from_msat(non_negative(v))
+}
+
+/// An amount for LND's signed fields (ours are checked against the
+/// 21 million bitcoin supply, far below `i64::MAX`).
+pub(crate) fn lnd_sat(a: Sat) -> i64 {
+    i64::try_from(a.to_sat()).unwrap_or(i64::MAX)
+}
+
+/// The same in msat.
+pub(crate) fn lnd_msat(a: Msat) -> i64 {
+    i64::try_from(a.to_msat()).unwrap_or(i64::MAX)
 }
 
 /// Unix seconds now.

@@ -12,9 +12,10 @@
 
 use super::backups::save_backup_file;
 use super::client::LndClient;
+use super::connection::Connection;
 use super::convert::{now_secs, point_string, txid_from_bytes};
 use super::payments::{invoice_record, PaymentStatus};
-use super::service::NodeService;
+use crate::graph::model::GraphUpdate;
 use fedimint_tonic_lnd::tonic;
 use fedimint_tonic_lnd::tonic::codec::Streaming;
 use fedimint_tonic_lnd::{lnrpc, routerrpc};
@@ -26,6 +27,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::broadcast;
 use ts_rs::TS;
+
+/// Where the graph stream's updates go (the routing service's graph).
+pub trait GraphFeed: Send + Sync {
+    /// Channel updates, in order.
+    fn apply(&self, updates: &[GraphUpdate]);
+    /// The stream (re)connected: updates may have been missed; reload.
+    fn reset(&self);
+}
 
 /// Events kept for slow consumers before the oldest are dropped.
 pub const EVENT_BUFFER: usize = 1024;
@@ -95,9 +104,8 @@ pub enum NodeEvent {
         payment_hash: String,
         /// Its status now.
         status: PaymentStatus,
-        /// Paid (or asked) amount, msat.
-        #[ts(type = "number")]
-        amount_msat: u64,
+        /// Paid (or asked) amount.
+        amount_msat: crate::amount::Msat,
         /// LND's add index.
         #[ts(type = "number")]
         add_index: u64,
@@ -212,7 +220,8 @@ impl Default for Backoff {
 }
 
 struct Shared {
-    node: Arc<NodeService>,
+    node: Arc<Connection>,
+    graph: Arc<dyn GraphFeed>,
     tx: broadcast::Sender<NodeEvent>,
     stop: AtomicBool,
     backup_dir: Option<PathBuf>,
@@ -247,17 +256,20 @@ impl Drop for EventHub {
 }
 
 impl EventHub {
-    /// Starts every stream. `backup_dir`: where LND's channel backups are saved.
+    /// Starts every stream of `node`'s connection. `graph`: where the graph
+    /// stream's updates go. `backup_dir`: where LND's channel backups are saved.
     /// `invoice_cursor`: (add_index, settle_index) to resume invoices from
     /// (0, 0: only new ones).
     pub fn start(
-        node: Arc<NodeService>,
+        node: Arc<Connection>,
+        graph: Arc<dyn GraphFeed>,
         backup_dir: Option<PathBuf>,
         invoice_cursor: (u64, u64),
     ) -> EventHub {
         let (tx, _) = broadcast::channel(EVENT_BUFFER);
         let shared = Arc::new(Shared {
             node,
+            graph,
             tx,
             stop: AtomicBool::new(false),
             backup_dir,
@@ -362,7 +374,7 @@ async fn run_kind(kind: StreamKind, sh: Arc<Shared>) {
                 |c| {
                     // A (re)subscription: updates may have been missed, so
                     // the route-preview graph is reloaded on next use.
-                    sh.node.invalidate_graph();
+                    sh.graph.reset();
                     async move {
                         let mut ln = c.lightning.clone();
                         ln.subscribe_channel_graph(lnrpc::GraphTopologySubscription {})
@@ -370,8 +382,7 @@ async fn run_kind(kind: StreamKind, sh: Arc<Shared>) {
                     }
                 },
                 |sh, g: lnrpc::GraphTopologyUpdate| {
-                    sh.node
-                        .apply_graph_updates(&super::convert::updates_from_lnd(&g));
+                    sh.graph.apply(&super::convert::updates_from_lnd(&g));
                     let n = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
                     vec![NodeEvent::Graph {
                         nodes: n(g.node_updates.len()),

@@ -20,7 +20,6 @@
 use super::channels::FeeChoice;
 use super::client::{LndClient, CALL_TIMEOUT};
 use super::error::NodeError;
-use super::service::NodeService;
 use fedimint_tonic_lnd::{lnrpc, walletrpc};
 use std::collections::HashMap;
 
@@ -128,103 +127,96 @@ pub fn funding_stand_in(network: crate::Network, index: u8) -> bitcoin::Address 
     bitcoin::Address::p2wsh(&script, network.to_bitcoin())
 }
 
-impl NodeService {
-    /// The node's fee estimate for confirmation within 6 blocks, sat/vB
-    /// (rounded up; at least 1). None if the node gives none.
-    pub async fn estimate_sat_per_vbyte(&self, c: &LndClient) -> Option<u64> {
-        // 1 vB = 4 weight units; per kw → per vB = kw · 4 / 1000, rounded up.
-        Some(
-            self.estimate_sat_per_kw(c)
-                .await?
-                .saturating_mul(4)
-                .div_ceil(1000)
-                .max(1),
+/// The node's fee estimate for confirmation within 6 blocks, sat/vB
+/// (rounded up; at least 1). None if the node gives none.
+pub async fn estimate_sat_per_vbyte(c: &LndClient) -> Option<u64> {
+    // 1 vB = 4 weight units; per kw → per vB = kw · 4 / 1000, rounded up.
+    Some(
+        estimate_sat_per_kw(c)
+            .await?
+            .saturating_mul(4)
+            .div_ceil(1000)
+            .max(1),
+    )
+}
+
+/// The node's 6-block estimate, sats per 1000 weight units (exact).
+async fn estimate_sat_per_kw(c: &LndClient) -> Option<u64> {
+    let mut wk = c.wallet_kit.clone();
+    let r = c
+        .call(
+            CALL_TIMEOUT,
+            wk.estimate_fee(walletrpc::EstimateFeeRequest { conf_target: 6 }),
         )
-    }
+        .await
+        .ok()?;
+    u64::try_from(r.sat_per_kw).ok().filter(|k| *k > 0)
+}
 
-    /// The node's 6-block estimate, sats per 1000 weight units (exact).
-    async fn estimate_sat_per_kw(&self, c: &LndClient) -> Option<u64> {
-        let mut wk = c.wallet_kit.clone();
-        let r = c
-            .call(
-                CALL_TIMEOUT,
-                wk.estimate_fee(walletrpc::EstimateFeeRequest { conf_target: 6 }),
-            )
-            .await
-            .ok()?;
-        u64::try_from(r.sat_per_kw).ok().filter(|k| *k > 0)
+/// LND's estimate of the fee for paying `outputs` (address → sats) from
+/// the wallet at its 6-block rate, as a transaction size in vB (the fee
+/// over the exact rate: sats per kw are sats per 250 vB), if it can make one.
+pub(crate) async fn estimate_vsize(c: &LndClient, outputs: HashMap<String, i64>) -> Option<u64> {
+    let mut ln = c.lightning.clone();
+    let r = c
+        .call(
+            CALL_TIMEOUT,
+            ln.estimate_fee(lnrpc::EstimateFeeRequest {
+                addr_to_amount: outputs,
+                target_conf: 6,
+                ..Default::default()
+            }),
+        )
+        .await
+        .ok()?;
+    let fee = u64::try_from(r.fee_sat).ok()?;
+    match estimate_sat_per_kw(c).await {
+        Some(per_kw) => Some(fee.saturating_mul(250).div_ceil(per_kw)),
+        None => Some(fee.div_ceil(r.sat_per_vbyte.max(1))),
     }
+}
 
-    /// LND's estimate of the fee for paying `outputs` (address → sats) from
-    /// the wallet at its 6-block rate, as a transaction size in vB (the fee
-    /// over the exact rate: sats per kw are sats per 250 vB), if it can make one.
-    pub(crate) async fn estimate_vsize(
-        &self,
-        c: &LndClient,
-        outputs: HashMap<String, i64>,
-    ) -> Option<u64> {
-        let mut ln = c.lightning.clone();
-        let r = c
-            .call(
-                CALL_TIMEOUT,
-                ln.estimate_fee(lnrpc::EstimateFeeRequest {
-                    addr_to_amount: outputs,
-                    target_conf: 6,
-                    ..Default::default()
-                }),
-            )
-            .await
-            .ok()?;
-        let fee = u64::try_from(r.fee_sat).ok()?;
-        match self.estimate_sat_per_kw(c).await {
-            Some(per_kw) => Some(fee.saturating_mul(250).div_ceil(per_kw)),
-            None => Some(fee.div_ceil(r.sat_per_vbyte.max(1))),
-        }
+/// Refuses a typed fee rate that [`judge`] finds high, unless the user
+/// confirmed it (`allow_high`). `vsize` is the transaction's estimated
+/// size in vB, asked only when the rate is high.
+pub(crate) async fn guard_fee_rate<F, Fut>(
+    c: &LndClient,
+    fee: Option<FeeChoice>,
+    allow_high: bool,
+    vsize: F,
+) -> Result<(), NodeError>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = u64>,
+{
+    let Some(FeeChoice::SatPerVbyte(rate)) = fee else {
+        return Ok(());
+    };
+    if rate == 0 {
+        return Err(NodeError::BadRequest {
+            message: "The fee rate must be at least 1 sat/vB.".into(),
+        });
     }
-
-    /// Refuses a typed fee rate that [`judge`] finds high, unless the user
-    /// confirmed it (`allow_high`). `vsize` is the transaction's estimated
-    /// size in vB, asked only when the rate is high.
-    pub(crate) async fn guard_fee_rate<F, Fut>(
-        &self,
-        c: &LndClient,
-        fee: Option<FeeChoice>,
-        allow_high: bool,
-        vsize: F,
-    ) -> Result<(), NodeError>
-    where
-        F: FnOnce() -> Fut,
-        Fut: std::future::Future<Output = u64>,
-    {
-        let Some(FeeChoice::SatPerVbyte(rate)) = fee else {
-            return Ok(());
-        };
-        if rate == 0 {
-            return Err(NodeError::BadRequest {
-                message: "The fee rate must be at least 1 sat/vB.".into(),
-            });
-        }
-        if allow_high {
-            return Ok(());
-        }
-        let estimate = self.estimate_sat_per_vbyte(c).await;
-        let Some(reason) = judge(rate, estimate) else {
-            return Ok(());
-        };
-        let fee_sat = rate.saturating_mul(vsize().await);
-        tracing::info!(
-            rate,
-            ?estimate,
-            fee_sat,
-            "high fee rate refused until confirmed"
-        );
-        Err(NodeError::HighFeeRate {
-            rate_sat_per_vbyte: rate,
-            estimate_sat_per_vbyte: estimate,
-            fee_sat,
-            reason,
-        })
+    if allow_high {
+        return Ok(());
     }
+    let estimate = estimate_sat_per_vbyte(c).await;
+    let Some(reason) = judge(rate, estimate) else {
+        return Ok(());
+    };
+    let fee_sat = rate.saturating_mul(vsize().await);
+    tracing::info!(
+        rate,
+        ?estimate,
+        fee_sat,
+        "high fee rate refused until confirmed"
+    );
+    Err(NodeError::HighFeeRate {
+        rate_sat_per_vbyte: rate,
+        estimate_sat_per_vbyte: estimate,
+        fee_sat,
+        reason,
+    })
 }
 
 #[cfg(test)]

@@ -11,12 +11,14 @@
 //! Swaps get their own kind (`swap_*`) once the swap engine records them.
 
 use super::channels::ChannelList;
+use super::connection::Connection;
 use super::onchain::OnchainTx;
 use super::payments::{Direction, PaymentRecord, PaymentStatus};
-use super::service::NodeService;
 use super::NodeError;
+use crate::amount::Msat;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
+use std::sync::Arc;
 use ts_rs::TS;
 
 /// What a history row records.
@@ -71,8 +73,7 @@ pub struct HistoryEntry {
     #[ts(type = "number")]
     pub amount_msat: i64,
     /// Fee paid by us, msat.
-    #[ts(type = "number")]
-    pub fee_msat: u64,
+    pub fee_msat: Msat,
     /// txid, or payment hash.
     pub reference: String,
     /// Channel point, memo or label.
@@ -110,7 +111,7 @@ pub fn build_history(
     for t in txs {
         let label = t.label.to_lowercase();
         // LND's amount for our spends includes the fee; report it apart.
-        let fee = i64::try_from(t.fee_sat).unwrap_or(i64::MAX);
+        let fee = i64::try_from(t.fee_sat.to_sat()).unwrap_or(i64::MAX);
         let amount = if t.amount_sat < 0 {
             t.amount_sat + fee
         } else {
@@ -134,7 +135,7 @@ pub fn build_history(
             time: t.time,
             kind,
             amount_msat: msat(amount),
-            fee_msat: t.fee_sat.saturating_mul(1000),
+            fee_msat: Msat::from_msat(t.fee_sat.to_sat().saturating_mul(1000)),
             reference: t.txid.clone(),
             description: point_of(&t.txid).unwrap_or_else(|| t.label.clone()),
         });
@@ -143,7 +144,7 @@ pub fn build_history(
         .iter()
         .filter(|p| p.status == PaymentStatus::Succeeded)
     {
-        let amount = i64::try_from(p.amount_msat).unwrap_or(i64::MAX);
+        let amount = i64::try_from(p.amount_msat.to_msat()).unwrap_or(i64::MAX);
         let (kind, amount_msat) = match p.direction {
             Direction::Sent => (HistoryKind::PaymentSent, -amount),
             Direction::Received => (HistoryKind::PaymentReceived, amount),
@@ -191,8 +192,8 @@ pub fn to_csv(rows: &[HistoryEntry]) -> String {
             r.kind.as_str(),
             sat_decimal(r.amount_msat),
             r.amount_msat,
-            sat_decimal(i64::try_from(r.fee_msat).unwrap_or(i64::MAX)),
-            r.fee_msat,
+            sat_decimal(i64::try_from(r.fee_msat.to_msat()).unwrap_or(i64::MAX)),
+            r.fee_msat.to_msat(),
             field(&r.reference),
             field(&r.description)
         ));
@@ -268,12 +269,31 @@ pub fn write_history_csv(
     })
 }
 
-impl NodeService {
+/// The activity list: payments, invoices and on-chain transactions in one history.
+#[derive(Clone)]
+pub struct Activity {
+    conn: Arc<Connection>,
+}
+
+impl Activity {
+    /// Over `conn`.
+    pub fn new(conn: Arc<Connection>) -> Activity {
+        Activity { conn }
+    }
+}
+
+impl Activity {
     /// The node's whole history (channels, on-chain, payments), oldest first.
     pub async fn history(&self) -> Result<Vec<HistoryEntry>, NodeError> {
-        let txs = self.transactions().await?;
-        let channels = self.list_channels().await?;
-        let payments = self.payment_history(u64::from(u32::MAX)).await?;
+        let txs = super::onchain::Onchain::new(self.conn.clone())
+            .transactions()
+            .await?;
+        let channels = super::channels::Channels::new(self.conn.clone())
+            .list()
+            .await?;
+        let payments = super::payments::Payments::new(self.conn.clone())
+            .history(u64::from(u32::MAX))
+            .await?;
         Ok(build_history(&txs, &channels, &payments))
     }
 }
@@ -311,7 +331,7 @@ mod tests {
         OnchainTx {
             txid: txid.into(),
             amount_sat: amount,
-            fee_sat: fee,
+            fee_sat: crate::amount::Sat::from_sat(fee),
             confirmations: 1,
             block_height: 1,
             time,
@@ -355,7 +375,7 @@ mod tests {
             ]
         );
         assert_eq!(rows[0].amount_msat, -100_000_000);
-        assert_eq!(rows[0].fee_msat, 250_000);
+        assert_eq!(rows[0].fee_msat, Msat::from_msat(250_000));
         assert_eq!(rows[0].description, "aa:0");
         assert_eq!(rows[2].amount_msat, -5_000_000);
         let csv = to_csv(&rows);

@@ -3,6 +3,7 @@
 //! paid, and shown field by field.
 
 use super::convert::now_secs;
+use crate::amount::Msat;
 use crate::network::Network;
 use lightning_invoice::{Bolt11Invoice, Bolt11InvoiceDescriptionRef, Currency};
 use serde::{Deserialize, Serialize};
@@ -75,8 +76,7 @@ pub struct DecodedInvoice {
     /// Network it is for.
     pub network: Network,
     /// Amount asked, msat (none: the payer chooses).
-    #[ts(type = "number | null")]
-    pub amount_msat: Option<u64>,
+    pub amount_msat: Option<Msat>,
     /// Payment hash (hex).
     pub payment_hash: String,
     /// Recipient's node key (hex).
@@ -159,7 +159,7 @@ pub fn decode_invoice(text: &str, network: Network) -> Result<DecodedInvoice, In
     Ok(DecodedInvoice {
         payment_request: s.clone(),
         network: inv_net,
-        amount_msat: inv.amount_milli_satoshis(),
+        amount_msat: inv.amount_milli_satoshis().map(Msat::from_msat),
         payment_hash: inv.payment_hash().to_string(),
         payee: inv.get_payee_pub_key().to_string(),
         description,
@@ -176,7 +176,7 @@ pub fn decode_invoice(text: &str, network: Network) -> Result<DecodedInvoice, In
 impl DecodedInvoice {
     /// Checks it can be paid now with `amount_msat` (needed only when the
     /// invoice has none); returns the amount to pay.
-    pub fn payable(&self, amount_msat: Option<u64>) -> Result<u64, InvoiceError> {
+    pub fn payable(&self, amount_msat: Option<Msat>) -> Result<Msat, InvoiceError> {
         let now = now_secs();
         if now >= self.expires_at {
             return Err(InvoiceError::Expired {
@@ -186,11 +186,15 @@ impl DecodedInvoice {
         let amount = match (self.amount_msat, amount_msat) {
             (Some(a), None) => Ok(a),
             (Some(a), Some(b)) if a == b => Ok(a),
-            (Some(a), Some(_)) => Err(InvoiceError::AmountFixed { invoice_msat: a }),
-            (None, Some(b)) if b > 0 => Ok(b),
+            (Some(a), Some(_)) => Err(InvoiceError::AmountFixed {
+                invoice_msat: a.to_msat(),
+            }),
+            (None, Some(b)) if !b.is_zero() => Ok(b),
             (None, _) => Err(InvoiceError::AmountMissing),
         }?;
-        crate::amount::check_msat(amount).map_err(|_| InvoiceError::AmountTooLarge { msat: amount })
+        amount.checked().map_err(|_| InvoiceError::AmountTooLarge {
+            msat: amount.to_msat(),
+        })
     }
 }
 
@@ -266,7 +270,7 @@ mod tests {
             Network::Bitcoin,
         )
         .unwrap();
-        assert_eq!(c.amount_msat, Some(250_000_000));
+        assert_eq!(c.amount_msat, Some(Msat::from_msat(250_000_000)));
         assert_eq!(c.description.as_deref(), Some("1 cup coffee"));
         assert_eq!(c.expires_at - c.created_at, 60);
     }
@@ -303,13 +307,19 @@ mod tests {
         let mut d = decode_invoice(DONATION, Network::Bitcoin).unwrap();
         d.expires_at = u64::MAX;
         assert_eq!(d.payable(None), Err(InvoiceError::AmountMissing));
-        assert_eq!(d.payable(Some(0)), Err(InvoiceError::AmountMissing));
-        assert_eq!(d.payable(Some(5_000)), Ok(5_000));
+        assert_eq!(
+            d.payable(Some(Msat::from_msat(0))),
+            Err(InvoiceError::AmountMissing)
+        );
+        assert_eq!(
+            d.payable(Some(Msat::from_msat(5_000))),
+            Ok(Msat::from_msat(5_000))
+        );
         let mut c = decode_invoice(COFFEE, Network::Bitcoin).unwrap();
         c.expires_at = u64::MAX;
-        assert_eq!(c.payable(None), Ok(250_000_000));
+        assert_eq!(c.payable(None), Ok(Msat::from_msat(250_000_000)));
         assert_eq!(
-            c.payable(Some(1)),
+            c.payable(Some(Msat::from_msat(1))),
             Err(InvoiceError::AmountFixed {
                 invoice_msat: 250_000_000
             })

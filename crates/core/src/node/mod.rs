@@ -1,12 +1,14 @@
 //! The LND node (how to reach one is a profile: [`crate::profiles`]): the
 //! gRPC connection (LND's generated clients over a transport pinned to
-//! the node's certificate, macaroon from memory), and status checks with
-//! errors a user can act on: unreachable, certificate mismatch, macaroon
-//! rejected, wallet locked, wrong network, LND too old.
+//! the node's certificate, macaroon from memory), status checks with
+//! errors a user can act on (unreachable, certificate mismatch, macaroon
+//! rejected, wallet locked, wrong network, LND too old), and one module
+//! per operation family. [`service`] has the map.
 
 pub mod backups;
 pub mod channels;
 pub mod client;
+pub mod connection;
 pub(crate) mod convert;
 pub mod error;
 pub mod events;
@@ -19,12 +21,15 @@ pub mod onchain;
 pub mod payments;
 pub mod routes;
 pub mod service;
+pub mod source;
 pub mod unlocker;
 
 pub use client::{LndClient, NodeTarget};
+pub use connection::{Connection, NodeState, NodeStatus};
 pub use error::{NodeError, PaymentFailure};
 pub use lndconnect::{parse_lndconnect, LndConnect, LndConnectError};
-pub use service::{Credentials, NodeService, NodeSource, NodeState, NodeStatus};
+pub use service::NodeService;
+pub use source::{Credentials, NodeSource};
 
 /// Reads a file the user named (at most `limit` bytes), as a [`NodeError::File`]
 /// naming `what` on failure.

@@ -3,12 +3,15 @@
 
 use super::channels::FeeChoice;
 use super::client::CALL_TIMEOUT;
+use super::connection::Connection;
+use super::convert::{lnd_sat, sat};
 use super::error::{classify_rpc, NodeError};
-use super::service::NodeService;
+use crate::amount::Sat;
 use crate::network::Network;
 use fedimint_tonic_lnd::{lnrpc, walletrpc};
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
+use std::sync::Arc;
 use ts_rs::TS;
 
 /// Kind of receive address.
@@ -29,9 +32,8 @@ pub struct SendCoinsRequest {
     /// Destination address.
     pub address: String,
     /// Amount, sats (0 with `send_all`: an amount and a sweep are refused together).
-    #[ts(type = "number")]
     #[serde(default)]
-    pub amount_sat: u64,
+    pub amount_sat: Sat,
     /// Sweep the whole wallet.
     #[serde(default)]
     pub send_all: bool,
@@ -53,8 +55,7 @@ pub struct OnchainTx {
     #[ts(type = "number")]
     pub amount_sat: i64,
     /// Fee paid by us, sats.
-    #[ts(type = "number")]
-    pub fee_sat: u64,
+    pub fee_sat: Sat,
     /// Confirmations.
     pub confirmations: u32,
     /// Block height (0: unconfirmed).
@@ -75,8 +76,7 @@ pub struct Utxo {
     /// The address it pays.
     pub address: String,
     /// Value, sats.
-    #[ts(type = "number")]
-    pub amount_sat: u64,
+    pub amount_sat: Sat,
     /// Confirmations (0: unconfirmed).
     pub confirmations: u32,
 }
@@ -123,10 +123,23 @@ pub fn check_address(address: &str, network: Network) -> Result<bitcoin::Address
     Ok(unchecked.assume_checked())
 }
 
-impl NodeService {
+/// The node's on-chain wallet: addresses, sends, accounts, coins, fee bumps, transactions.
+#[derive(Clone)]
+pub struct Onchain {
+    conn: Arc<Connection>,
+}
+
+impl Onchain {
+    /// Over `conn`.
+    pub fn new(conn: Arc<Connection>) -> Onchain {
+        Onchain { conn }
+    }
+}
+
+impl Onchain {
     /// A fresh receive address from the node's wallet.
     pub async fn new_address(&self, kind: AddressKind) -> Result<String, NodeError> {
-        let c = self.client().await?;
+        let c = self.conn.client().await?;
         let mut ln = c.lightning.clone();
         let t = match kind {
             AddressKind::P2wkh => lnrpc::AddressType::WitnessPubkeyHash,
@@ -145,31 +158,31 @@ impl NodeService {
     }
 
     /// Sends on chain; returns the txid.
-    pub async fn send_coins(&self, req: &SendCoinsRequest) -> Result<String, NodeError> {
-        let network = self.network().ok_or(NodeError::NotConfigured)?;
+    pub async fn send(&self, req: &SendCoinsRequest) -> Result<String, NodeError> {
+        let network = self.conn.network().ok_or(NodeError::NotConfigured)?;
         let addr = check_address(&req.address, network)?;
-        if !req.send_all && req.amount_sat == 0 {
+        if !req.send_all && req.amount_sat.is_zero() {
             return Err(NodeError::BadRequest {
                 message: "Enter an amount in sats, or choose to send everything.".into(),
             });
         }
-        if req.send_all && req.amount_sat != 0 {
+        if req.send_all && !req.amount_sat.is_zero() {
             return Err(NodeError::BadRequest {
                 message: format!(
                     "Choose either an amount ({} sats) or sending everything, not both: sending everything ignores the amount and empties the wallet.",
-                    req.amount_sat
+                    req.amount_sat.to_sat()
                 ),
             });
         }
-        crate::amount::sat_to_msat(req.amount_sat)?;
+        req.amount_sat.to_msat()?;
         // Default: confirm within 6 blocks.
         let (target_conf, sat_per_vbyte) =
             FeeChoice::parts(Some(req.fee.unwrap_or(FeeChoice::TargetBlocks(6))));
-        let c = self.client().await?;
-        self.guard_fee_rate(&c, req.fee, req.allow_high_fee, || async {
+        let c = self.conn.client().await?;
+        super::fees::guard_fee_rate(&c, req.fee, req.allow_high_fee, || async {
             let kind = super::fees::ScriptKind::of(&addr);
             if req.send_all {
-                let coins = self.list_utxos().await.unwrap_or_default();
+                let coins = self.utxos().await.unwrap_or_default();
                 let inputs: Vec<super::fees::ScriptKind> = coins
                     .iter()
                     .filter(|u| u.confirmations > 0)
@@ -181,14 +194,11 @@ impl NodeService {
                     .collect();
                 super::fees::sweep_vsize(&inputs, kind)
             } else {
-                let outputs = [(
-                    addr.to_string(),
-                    i64::try_from(req.amount_sat).unwrap_or(i64::MAX),
-                )]
-                .into_iter()
-                .collect();
+                let outputs = [(addr.to_string(), lnd_sat(req.amount_sat))]
+                    .into_iter()
+                    .collect();
                 // One input, the payment and change, when LND cannot tell.
-                self.estimate_vsize(&c, outputs).await.unwrap_or(
+                super::fees::estimate_vsize(&c, outputs).await.unwrap_or(
                     super::fees::sweep_vsize(&[super::fees::ScriptKind::P2wpkh], kind) + 31,
                 )
             }
@@ -203,7 +213,7 @@ impl NodeService {
                     amount: if req.send_all {
                         0
                     } else {
-                        i64::try_from(req.amount_sat).unwrap_or(i64::MAX)
+                        lnd_sat(req.amount_sat)
                     },
                     send_all: req.send_all,
                     target_conf,
@@ -218,8 +228,8 @@ impl NodeService {
     }
 
     /// The accounts of the node's on-chain wallet (paths and xpubs).
-    pub async fn wallet_accounts(&self) -> Result<Vec<NodeAccount>, NodeError> {
-        let c = self.client().await?;
+    pub async fn accounts(&self) -> Result<Vec<NodeAccount>, NodeError> {
+        let c = self.conn.client().await?;
         let mut wk = c.wallet_kit.clone();
         let r = c
             .call(
@@ -246,8 +256,8 @@ impl NodeService {
     }
 
     /// The wallet's coins, confirmed and not, largest first.
-    pub async fn list_utxos(&self) -> Result<Vec<Utxo>, NodeError> {
-        let c = self.client().await?;
+    pub async fn utxos(&self) -> Result<Vec<Utxo>, NodeError> {
+        let c = self.conn.client().await?;
         let mut wk = c.wallet_kit.clone();
         let r = c
             .call(
@@ -267,7 +277,7 @@ impl NodeService {
                 Some(Utxo {
                     outpoint: format!("{}:{}", op.txid_str, op.output_index),
                     address: u.address,
-                    amount_sat: u64::try_from(u.amount_sat).unwrap_or(0),
+                    amount_sat: sat(u.amount_sat),
                     confirmations: u32::try_from(u.confirmations).unwrap_or(0),
                 })
             })
@@ -286,7 +296,7 @@ impl NodeService {
         allow_high_fee: bool,
     ) -> Result<BumpedFee, NodeError> {
         let txid = txid.trim();
-        let coins = self.list_utxos().await?;
+        let coins = self.utxos().await?;
         let mine: Vec<&Utxo> = coins
             .iter()
             .filter(|u| u.outpoint.split(':').next() == Some(txid))
@@ -303,8 +313,8 @@ impl NodeService {
         }
         let (target_conf, sat_per_vbyte) = FeeChoice::parts(Some(fee));
         let (t, idx) = coin.outpoint.rsplit_once(':').unwrap_or((txid, "0"));
-        let c = self.client().await?;
-        self.guard_fee_rate(&c, Some(fee), allow_high_fee, || async {
+        let c = self.conn.client().await?;
+        super::fees::guard_fee_rate(&c, Some(fee), allow_high_fee, || async {
             super::fees::CPFP_CHILD_VSIZE
         })
         .await?;
@@ -335,7 +345,7 @@ impl NodeService {
 
     /// The wallet's transactions, newest first.
     pub async fn transactions(&self) -> Result<Vec<OnchainTx>, NodeError> {
-        let c = self.client().await?;
+        let c = self.conn.client().await?;
         let mut ln = c.lightning.clone();
         let r = c
             .call(
@@ -353,7 +363,7 @@ impl NodeService {
             .map(|t| OnchainTx {
                 txid: t.tx_hash,
                 amount_sat: t.amount,
-                fee_sat: u64::try_from(t.total_fees).unwrap_or(0),
+                fee_sat: sat(t.total_fees),
                 confirmations: u32::try_from(t.num_confirmations).unwrap_or(0),
                 block_height: u32::try_from(t.block_height).unwrap_or(0),
                 time: u64::try_from(t.time_stamp).unwrap_or(0),

@@ -3,14 +3,16 @@
 
 use super::channels::parse_pubkey;
 use super::client::{LndClient, CALL_TIMEOUT};
-use super::convert::{hex, non_negative as u, now_secs};
+use super::connection::Connection;
+use super::convert::{hex, lnd_msat, lnd_sat, msat, non_negative as u, now_secs};
 use super::error::{classify_rpc, NodeError, PaymentFailure};
 use super::invoice::{decode_invoice, DecodedInvoice};
 use super::routes::Outcomes;
-use super::service::NodeService;
+use crate::amount::{Msat, Sat};
 use bitcoin::hashes::{sha256, Hash};
 use fedimint_tonic_lnd::{lnrpc, routerrpc};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use std::time::Duration;
 use ts_rs::TS;
 
@@ -22,9 +24,8 @@ const KEYSEND_RECORD: u64 = 5_482_373_484;
 #[ts(export)]
 pub struct CreateInvoiceRequest {
     /// Amount, msat (none or 0: the payer chooses).
-    #[ts(type = "number | null")]
     #[serde(default)]
-    pub amount_msat: Option<u64>,
+    pub amount_msat: Option<Msat>,
     /// What it is for (shown to the payer).
     #[serde(default)]
     pub memo: String,
@@ -57,18 +58,15 @@ pub struct PaymentPreview {
     /// The invoice.
     pub invoice: DecodedInvoice,
     /// Amount to pay, msat.
-    #[ts(type = "number")]
-    pub amount_msat: u64,
+    pub amount_msat: Msat,
     /// Fee of the route LND would try first, msat.
-    #[ts(type = "number")]
-    pub fee_msat: u64,
+    pub fee_msat: Msat,
     /// Hops of that route (aliases or keys), ours first.
     pub hops: Vec<String>,
     /// Total time lock of that route (absolute height).
     pub total_time_lock: u32,
     /// The fee limit we would use by default, sats.
-    #[ts(type = "number")]
-    pub suggested_fee_limit_sat: u64,
+    pub suggested_fee_limit_sat: Sat,
 }
 
 /// Pay an invoice.
@@ -78,13 +76,11 @@ pub struct PayInvoiceRequest {
     /// BOLT 11 text.
     pub invoice: String,
     /// Amount, msat, only for invoices without one.
-    #[ts(type = "number | null")]
     #[serde(default)]
-    pub amount_msat: Option<u64>,
-    /// Most we pay in fees, sats (default: see [`default_fee_limit_sat`]).
-    #[ts(type = "number | null")]
+    pub amount_msat: Option<Msat>,
+    /// Most we pay in fees, sats (default: see [`default_fee_limit`]).
     #[serde(default)]
-    pub fee_limit_sat: Option<u64>,
+    pub fee_limit_sat: Option<Sat>,
     /// Give up after this many seconds (default 60).
     #[serde(default)]
     pub timeout_secs: Option<u32>,
@@ -97,12 +93,10 @@ pub struct KeysendRequest {
     /// Recipient node key (hex).
     pub destination: String,
     /// Amount, sats.
-    #[ts(type = "number")]
-    pub amount_sat: u64,
+    pub amount_sat: Sat,
     /// Most we pay in fees, sats.
-    #[ts(type = "number | null")]
     #[serde(default)]
-    pub fee_limit_sat: Option<u64>,
+    pub fee_limit_sat: Option<Sat>,
 }
 
 /// Which way the money went.
@@ -142,11 +136,9 @@ pub struct PaymentRecord {
     /// Status.
     pub status: PaymentStatus,
     /// Amount, msat (received: what was paid, or asked if unpaid).
-    #[ts(type = "number")]
-    pub amount_msat: u64,
+    pub amount_msat: Msat,
     /// Routing fee we paid, msat (sent only).
-    #[ts(type = "number")]
-    pub fee_msat: u64,
+    pub fee_msat: Msat,
     /// Payment hash (hex).
     pub payment_hash: String,
     /// Memo of the invoice, if we know it.
@@ -169,9 +161,8 @@ pub struct PaymentRecord {
 
 /// The default fee limit: 1% of the amount, and at least 10 sats, so that
 /// small payments over a few hops (base fees are ~1 sat each) can route.
-pub fn default_fee_limit_sat(amount_msat: u64) -> u64 {
-    let amount_sat = amount_msat.div_ceil(1000);
-    (amount_sat / 100).max(10)
+pub fn default_fee_limit(amount: Msat) -> Sat {
+    Sat::from_sat((amount.to_sat_ceil().to_sat() / 100).max(10))
 }
 
 fn failure_of(reason: i32) -> PaymentFailure {
@@ -203,8 +194,8 @@ fn payment_record(p: &lnrpc::Payment, network: crate::network::Network) -> Payme
     PaymentRecord {
         direction: Direction::Sent,
         status,
-        amount_msat: u(p.value_msat),
-        fee_msat: u(p.fee_msat),
+        amount_msat: msat(p.value_msat),
+        fee_msat: msat(p.fee_msat),
         payment_hash: p.payment_hash.clone(),
         memo,
         payment_request: (!p.payment_request.is_empty()).then(|| p.payment_request.clone()),
@@ -238,11 +229,11 @@ pub(crate) fn invoice_record(i: &lnrpc::Invoice, now: u64) -> PaymentRecord {
         direction: Direction::Received,
         status,
         amount_msat: if paid {
-            u(i.amt_paid_msat)
+            msat(i.amt_paid_msat)
         } else {
-            u(i.value_msat)
+            msat(i.value_msat)
         },
-        fee_msat: 0,
+        fee_msat: Msat::ZERO,
         payment_hash: hex(&i.r_hash),
         memo: (!i.memo.is_empty()).then(|| i.memo.clone()),
         payment_request: (!i.payment_request.is_empty()).then(|| i.payment_request.clone()),
@@ -279,7 +270,20 @@ pub(crate) fn route_hints_of(payment_request: &str) -> Vec<lnrpc::RouteHint> {
         .unwrap_or_default()
 }
 
-impl NodeService {
+/// Payments: invoices, paying (LND's pathfinding), keysend, previews, history.
+#[derive(Clone)]
+pub struct Payments {
+    conn: Arc<Connection>,
+}
+
+impl Payments {
+    /// Over `conn`.
+    pub fn new(conn: Arc<Connection>) -> Payments {
+        Payments { conn }
+    }
+}
+
+impl Payments {
     /// Creates an invoice on the node.
     pub async fn create_invoice(
         &self,
@@ -296,11 +300,11 @@ impl NodeService {
                 message: "Expiry must be between 1 second and one year.".into(),
             });
         }
-        let c = self.client().await?;
+        let c = self.conn.client().await?;
         let mut ln = c.lightning.clone();
         let msg = lnrpc::Invoice {
             memo: req.memo.clone(),
-            value_msat: i64::try_from(req.amount_msat.unwrap_or(0)).unwrap_or(i64::MAX),
+            value_msat: req.amount_msat.map_or(0, lnd_msat),
             expiry: i64::try_from(expiry).unwrap_or(i64::MAX),
             private: req.private_hints,
             ..Default::default()
@@ -318,20 +322,20 @@ impl NodeService {
 
     /// Decodes an invoice for this node's network.
     pub fn decode_invoice(&self, text: &str) -> Result<DecodedInvoice, NodeError> {
-        let network = self.network().ok_or(NodeError::NotConfigured)?;
+        let network = self.conn.network().ok_or(NodeError::NotConfigured)?;
         Ok(decode_invoice(text, network)?)
     }
 
     /// What paying `invoice` would cost along LND's first choice of route.
-    pub async fn preview_payment(
+    pub async fn preview(
         &self,
         invoice: &str,
-        amount_msat: Option<u64>,
+        amount_msat: Option<Msat>,
     ) -> Result<PaymentPreview, NodeError> {
         let inv = self.decode_invoice(invoice)?;
         let amount = inv.payable(amount_msat)?;
-        let c = self.client().await?;
-        let limit = default_fee_limit_sat(amount);
+        let c = self.conn.client().await?;
+        let limit = default_fee_limit(amount);
         let route = self.query_route(&c, &inv, amount, limit).await?;
         let mut hops = Vec::new();
         for h in &route.hops {
@@ -339,10 +343,10 @@ impl NodeService {
         }
         Ok(PaymentPreview {
             amount_msat: amount,
-            fee_msat: u(route.total_fees_msat),
+            fee_msat: msat(route.total_fees_msat),
             hops,
             total_time_lock: route.total_time_lock,
-            suggested_fee_limit_sat: limit.max(u(route.total_fees_msat).div_ceil(1000)),
+            suggested_fee_limit_sat: limit.max(msat(route.total_fees_msat).to_sat_ceil()),
             invoice: inv,
         })
     }
@@ -351,19 +355,17 @@ impl NodeService {
         &self,
         c: &LndClient,
         inv: &DecodedInvoice,
-        amount_msat: u64,
-        fee_limit_sat: u64,
+        amount_msat: Msat,
+        fee_limit_sat: Sat,
     ) -> Result<lnrpc::Route, NodeError> {
         let mut ln = c.lightning.clone();
         let route_hints = route_hints_of(&inv.payment_request);
         let msg = lnrpc::QueryRoutesRequest {
             pub_key: inv.payee.clone(),
-            amt_msat: i64::try_from(amount_msat).unwrap_or(i64::MAX),
+            amt_msat: lnd_msat(amount_msat),
             final_cltv_delta: i32::try_from(inv.min_final_cltv_expiry_delta).unwrap_or(i32::MAX),
             fee_limit: Some(lnrpc::FeeLimit {
-                limit: Some(lnrpc::fee_limit::Limit::Fixed(
-                    i64::try_from(fee_limit_sat).unwrap_or(i64::MAX),
-                )),
+                limit: Some(lnrpc::fee_limit::Limit::Fixed(lnd_sat(fee_limit_sat))),
             }),
             use_mission_control: true,
             route_hints,
@@ -400,7 +402,7 @@ impl NodeService {
         self.pay_invoice_learning(req).await.0
     }
 
-    /// [`NodeService::pay_invoice`], also returning what LND's attempts
+    /// [`Payments::pay_invoice`], also returning what LND's attempts
     /// taught about the channels they used (for our mission control).
     pub async fn pay_invoice_learning(
         &self,
@@ -420,15 +422,15 @@ impl NodeService {
         let amount = inv.payable(req.amount_msat)?;
         let fee_limit = req
             .fee_limit_sat
-            .unwrap_or_else(|| default_fee_limit_sat(amount));
+            .unwrap_or_else(|| default_fee_limit(amount));
         let msg = routerrpc::SendPaymentRequest {
             payment_request: inv.payment_request.clone(),
             amt_msat: if inv.amount_msat.is_none() {
-                i64::try_from(amount).unwrap_or(i64::MAX)
+                lnd_msat(amount)
             } else {
                 0
             },
-            fee_limit_sat: i64::try_from(fee_limit).unwrap_or(i64::MAX),
+            fee_limit_sat: lnd_sat(fee_limit),
             timeout_seconds: i32::try_from(req.timeout_secs.unwrap_or(60)).unwrap_or(60),
             no_inflight_updates: true,
             ..Default::default()
@@ -441,7 +443,7 @@ impl NodeService {
         self.keysend_learning(req).await.0
     }
 
-    /// [`NodeService::keysend`], also returning what the attempts taught.
+    /// [`Payments::keysend`], also returning what the attempts taught.
     pub async fn keysend_learning(
         &self,
         req: &KeysendRequest,
@@ -457,24 +459,23 @@ impl NodeService {
 /// keysend record, its hash as the payment hash.
 fn keysend_request(req: &KeysendRequest) -> Result<routerrpc::SendPaymentRequest, NodeError> {
     let dest = parse_pubkey(&req.destination)?;
-    if req.amount_sat == 0 {
+    if req.amount_sat.is_zero() {
         return Err(NodeError::BadRequest {
             message: "Enter an amount in sats.".into(),
         });
     }
-    let amount_msat = crate::amount::sat_to_msat(req.amount_sat)?;
+    let amount_msat = req.amount_sat.to_msat()?;
     let preimage: [u8; 32] = rand::random();
     let hash = sha256::Hash::hash(&preimage);
     let msg = routerrpc::SendPaymentRequest {
         dest,
-        amt: i64::try_from(req.amount_sat).unwrap_or(i64::MAX),
+        amt: lnd_sat(req.amount_sat),
         payment_hash: hash.to_byte_array().to_vec(),
         dest_custom_records: [(KEYSEND_RECORD, preimage.to_vec())].into_iter().collect(),
-        fee_limit_sat: i64::try_from(
+        fee_limit_sat: lnd_sat(
             req.fee_limit_sat
-                .unwrap_or_else(|| default_fee_limit_sat(amount_msat)),
-        )
-        .unwrap_or(i64::MAX),
+                .unwrap_or_else(|| default_fee_limit(amount_msat)),
+        ),
         final_cltv_delta: 40,
         timeout_seconds: 60,
         no_inflight_updates: true,
@@ -483,14 +484,14 @@ fn keysend_request(req: &KeysendRequest) -> Result<routerrpc::SendPaymentRequest
     Ok(msg)
 }
 
-impl NodeService {
+impl Payments {
     /// Sends with `SendPaymentV2` and waits for the outcome; the second part
     /// is what the HTLC attempts taught (also when the payment failed).
     async fn send_payment(
         &self,
         msg: routerrpc::SendPaymentRequest,
     ) -> (Result<PaymentRecord, NodeError>, Outcomes) {
-        let Some(network) = self.network() else {
+        let Some(network) = self.conn.network() else {
             return (Err(NodeError::NotConfigured), Vec::new());
         };
         let payment = self.send_payment_raw(msg).await;
@@ -500,7 +501,7 @@ impl NodeService {
         };
         let result = payment.and_then(|p| {
             let rec = payment_record(&p, network);
-            tracing::info!(hash = %rec.payment_hash, status = ?rec.status, fee_msat = rec.fee_msat, "payment");
+            tracing::info!(hash = %rec.payment_hash, status = ?rec.status, fee_msat = rec.fee_msat.to_msat(), "payment");
             if rec.status == PaymentStatus::Failed {
                 return Err(NodeError::PaymentFailed {
                     reason: rec.failure.unwrap_or(PaymentFailure::Error),
@@ -514,7 +515,7 @@ impl NodeService {
 
     /// Outcomes of a payment's HTLC attempts (our key from GetInfo).
     async fn learn_from(&self, p: &lnrpc::Payment) -> Outcomes {
-        let me = match self.client().await {
+        let me = match self.conn.client().await {
             Ok(c) => match c.get_info().await {
                 Ok(info) => super::convert::parse_pubkey_hex(&info.identity_pubkey),
                 Err(_) => None,
@@ -539,7 +540,7 @@ impl NodeService {
         &self,
         msg: routerrpc::SendPaymentRequest,
     ) -> Result<lnrpc::Payment, NodeError> {
-        let c = self.client().await?;
+        let c = self.conn.client().await?;
         let limit = Duration::from_secs(u64::try_from(msg.timeout_seconds).unwrap_or(60) + 30);
         let mut router = c.router.clone();
         let mut stream = c
@@ -581,9 +582,9 @@ impl NodeService {
     }
 
     /// Payments and invoices, newest first (at most `limit` of each).
-    pub async fn payment_history(&self, limit: u64) -> Result<Vec<PaymentRecord>, NodeError> {
-        let network = self.network().ok_or(NodeError::NotConfigured)?;
-        let c = self.client().await?;
+    pub async fn history(&self, limit: u64) -> Result<Vec<PaymentRecord>, NodeError> {
+        let network = self.conn.network().ok_or(NodeError::NotConfigured)?;
+        let c = self.conn.client().await?;
         let mut ln = c.lightning.clone();
         let pays = c
             .call(
@@ -624,8 +625,9 @@ mod tests {
 
     #[test]
     fn fee_limit_defaults() {
-        assert_eq!(default_fee_limit_sat(1_000), 10);
-        assert_eq!(default_fee_limit_sat(100_000_000), 1_000);
-        assert_eq!(default_fee_limit_sat(1_000_001), 10);
+        let limit = |msat| default_fee_limit(Msat::from_msat(msat)).to_sat();
+        assert_eq!(limit(1_000), 10);
+        assert_eq!(limit(100_000_000), 1_000);
+        assert_eq!(limit(1_000_001), 10);
     }
 }

@@ -11,11 +11,14 @@
 //! (0.18+) are not modelled: they are zero unless a node sets them.
 
 use super::client::{LndClient, CALL_TIMEOUT};
-use super::convert::{attempt_outcomes, graph_from_lnd, hex, non_negative, parse_pubkey_hex};
+use super::connection::Connection;
+use super::convert::{
+    attempt_outcomes, graph_from_lnd, hex, lnd_msat, lnd_sat, msat, non_negative, parse_pubkey_hex,
+};
 use super::error::NodeError;
+use super::events::GraphFeed;
 use super::invoice::DecodedInvoice;
-use super::service::NodeService;
-use crate::amount::sat_to_msat;
+use crate::amount::{Msat, Sat};
 use crate::graph::hints::{with_route_hints, HintHop};
 use crate::graph::mission::Outcome;
 use crate::graph::model::{parse_scid, GraphUpdate, Pubkey};
@@ -28,6 +31,7 @@ pub use crate::plan::{
 use fedimint_tonic_lnd::{lnrpc, routerrpc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use ts_rs::TS;
 
@@ -38,16 +42,14 @@ pub struct RoutePreviewRequest {
     /// A node key (hex) or a BOLT 11 invoice.
     pub to: String,
     /// Amount, sats (needed for a node key or an invoice without amount).
-    #[ts(type = "number | null")]
     #[serde(default)]
-    pub amount_sat: Option<u64>,
+    pub amount_sat: Option<Sat>,
     /// How many routes (best plus alternatives), 1–10; default 3.
     #[serde(default)]
     pub routes: Option<u32>,
     /// Most to pay in fees, sats.
-    #[ts(type = "number | null")]
     #[serde(default)]
-    pub fee_limit_sat: Option<u64>,
+    pub fee_limit_sat: Option<Sat>,
 }
 
 /// The preview: ours beside LND's.
@@ -59,8 +61,7 @@ pub struct RoutePreview {
     /// Its alias, if known.
     pub destination_alias: Option<String>,
     /// Amount delivered, msat.
-    #[ts(type = "number")]
-    pub amount_msat: u64,
+    pub amount_msat: Msat,
     /// Payment hash, when previewing an invoice (needed to pay).
     pub payment_hash: Option<String>,
     /// Our best route first, then alternatives.
@@ -92,12 +93,12 @@ fn foreign_route(r: &lnrpc::Route) -> ForeignRoute {
             .map(|h| ForeignHop {
                 pub_key: parse_pubkey_hex(&h.pub_key).unwrap_or([0; 33]),
                 scid: h.chan_id,
-                amt_to_forward_msat: non_negative(h.amt_to_forward_msat),
-                fee_msat: non_negative(h.fee_msat),
+                amt_to_forward_msat: msat(h.amt_to_forward_msat),
+                fee_msat: msat(h.fee_msat),
             })
             .collect(),
-        total_amt_msat: non_negative(r.total_amt_msat),
-        total_fees_msat: non_negative(r.total_fees_msat),
+        total_amt_msat: msat(r.total_amt_msat),
+        total_fees_msat: msat(r.total_fees_msat),
     }
 }
 
@@ -110,8 +111,7 @@ pub struct RoutePayment {
     /// Proof of payment (hex), when paid.
     pub preimage: Option<String>,
     /// Fees paid, msat.
-    #[ts(type = "number")]
-    pub fee_msat: u64,
+    pub fee_msat: Msat,
     /// Why not, in words (which hop failed and how).
     pub failure: Option<String>,
     /// Hop index (0: our channel) whose node reported the failure.
@@ -148,16 +148,58 @@ pub fn hint_hops(payment_request: &str) -> Vec<Vec<HintHop>> {
         .collect()
 }
 
-impl NodeService {
-    /// The channel graph, loaded from LND on first use and kept current by
-    /// [`NodeService::apply_graph_updates`]; `f` runs on it under the lock.
-    pub async fn with_graph<T>(&self, f: impl FnOnce(&Graph) -> T) -> Result<T, NodeError> {
-        if let Ok(g) = self.graph.lock() {
-            if let Some(graph) = g.as_ref() {
-                return Ok(f(graph));
+/// The routing service: owns the channel graph for previews (loaded from
+/// LND on first use, then fed by the event stream through [`GraphFeed`])
+/// and plans, previews and pays routes over it.
+pub struct Routing {
+    conn: Arc<Connection>,
+    /// The graph, with the connection generation it was loaded from.
+    graph: Mutex<Option<(u64, Graph)>>,
+}
+
+impl GraphFeed for Routing {
+    /// Applies the graph stream's updates (O(1) each); no-op before the graph is loaded.
+    fn apply(&self, updates: &[GraphUpdate]) {
+        if let Ok(mut g) = self.graph.lock() {
+            if let Some((_, graph)) = g.as_mut() {
+                for u in updates {
+                    graph.apply(u);
+                }
+                graph.compact_if_needed();
             }
         }
-        let c = self.client().await?;
+    }
+
+    /// Forgets the graph (the next use reloads it; after a reconnect).
+    fn reset(&self) {
+        if let Ok(mut g) = self.graph.lock() {
+            *g = None;
+        }
+    }
+}
+
+impl Routing {
+    /// Routing over `conn`'s node.
+    pub fn new(conn: Arc<Connection>) -> Routing {
+        Routing {
+            conn,
+            graph: Mutex::new(None),
+        }
+    }
+
+    /// The channel graph, loaded from LND on first use (and again after a
+    /// switch to another node) and kept current by the event stream;
+    /// `f` runs on it under the lock.
+    pub async fn with_graph<T>(&self, f: impl FnOnce(&Graph) -> T) -> Result<T, NodeError> {
+        let generation = self.conn.generation();
+        if let Ok(g) = self.graph.lock() {
+            if let Some((gen, graph)) = g.as_ref() {
+                if *gen == generation {
+                    return Ok(f(graph));
+                }
+            }
+        }
+        let c = self.conn.client().await?;
         let mut ln = c.lightning.clone();
         let resp = c
             .call(
@@ -177,27 +219,8 @@ impl NodeService {
             detail: "graph lock poisoned".into(),
         })?;
         let out = f(&graph);
-        *g = Some(graph);
+        *g = Some((generation, graph));
         Ok(out)
-    }
-
-    /// Applies the graph stream's updates (O(1) each); no-op before the graph is loaded.
-    pub fn apply_graph_updates(&self, updates: &[GraphUpdate]) {
-        if let Ok(mut g) = self.graph.lock() {
-            if let Some(graph) = g.as_mut() {
-                for u in updates {
-                    graph.apply(u);
-                }
-                graph.compact_if_needed();
-            }
-        }
-    }
-
-    /// Forgets the graph (the next use reloads it; after a reconnect).
-    pub fn invalidate_graph(&self) {
-        if let Ok(mut g) = self.graph.lock() {
-            *g = None;
-        }
     }
 
     async fn route_inputs(
@@ -237,23 +260,22 @@ impl NodeService {
         req: &RoutePreviewRequest,
         outcomes: &[Outcome],
     ) -> Result<RoutePreview, NodeError> {
-        let network = self.network().ok_or(NodeError::NotConfigured)?;
+        let network = self.conn.network().ok_or(NodeError::NotConfigured)?;
         let to = req.to.trim();
-        let (dest, amount_msat, final_cltv, invoice): (Pubkey, u64, u32, Option<DecodedInvoice>) =
+        let (dest, amount_msat, final_cltv, invoice): (Pubkey, Msat, u32, Option<DecodedInvoice>) =
             match parse_pubkey_hex(to) {
                 Some(pk) => {
-                    let a =
-                        req.amount_sat
-                            .filter(|a| *a > 0)
-                            .ok_or_else(|| NodeError::BadRequest {
-                                message: "Enter the amount in sats to preview a route to a node."
-                                    .into(),
-                            })?;
-                    (pk, sat_to_msat(a)?, 40, None)
+                    let a = req.amount_sat.filter(|a| !a.is_zero()).ok_or_else(|| {
+                        NodeError::BadRequest {
+                            message: "Enter the amount in sats to preview a route to a node."
+                                .into(),
+                        }
+                    })?;
+                    (pk, a.to_msat()?, 40, None)
                 }
                 None => {
                     let inv = super::invoice::decode_invoice(to, network)?;
-                    let amount = inv.payable(req.amount_sat.map(sat_to_msat).transpose()?)?;
+                    let amount = inv.payable(req.amount_sat.map(Sat::to_msat).transpose()?)?;
                     let pk = parse_pubkey_hex(&inv.payee).ok_or_else(|| NodeError::BadRequest {
                         message: "The invoice's payee key is not valid.".into(),
                     })?;
@@ -261,7 +283,7 @@ impl NodeService {
                     (pk, amount, cltv, Some(inv))
                 }
             };
-        let c = self.client().await?;
+        let c = self.conn.client().await?;
         let (me, height, balances) = self.route_inputs(&c).await?;
         let lnd = self
             .lnd_query_routes(
@@ -280,7 +302,11 @@ impl NodeService {
             routes: req.routes.unwrap_or(3).clamp(1, 10) as usize,
             config: RouterConfig {
                 final_cltv_delta: final_cltv,
-                fee_limit_msat: req.fee_limit_sat.map(sat_to_msat).transpose()?,
+                fee_limit_msat: req
+                    .fee_limit_sat
+                    .map(Sat::to_msat)
+                    .transpose()?
+                    .map(Msat::to_msat),
                 current_height: height,
                 now: super::convert::now_secs(),
                 ..RouterConfig::default()
@@ -313,20 +339,18 @@ impl NodeService {
         &self,
         c: &LndClient,
         dest: &Pubkey,
-        amount_msat: u64,
+        amount_msat: Msat,
         final_cltv: u32,
-        fee_limit_sat: Option<u64>,
+        fee_limit_sat: Option<Sat>,
         invoice: Option<&DecodedInvoice>,
     ) -> Result<lnrpc::Route, NodeError> {
         let mut ln = c.lightning.clone();
         let msg = lnrpc::QueryRoutesRequest {
             pub_key: hex(dest),
-            amt_msat: i64::try_from(amount_msat).unwrap_or(i64::MAX),
+            amt_msat: lnd_msat(amount_msat),
             final_cltv_delta: i32::try_from(final_cltv).unwrap_or(i32::MAX),
             fee_limit: fee_limit_sat.map(|l| lnrpc::FeeLimit {
-                limit: Some(lnrpc::fee_limit::Limit::Fixed(
-                    i64::try_from(l).unwrap_or(i64::MAX),
-                )),
+                limit: Some(lnrpc::fee_limit::Limit::Fixed(lnd_sat(l))),
             }),
             use_mission_control: true,
             route_hints: invoice
@@ -348,13 +372,13 @@ impl NodeService {
     pub async fn pay_along_route(
         &self,
         invoice: &str,
-        amount_sat: Option<u64>,
+        amount_sat: Option<Sat>,
         chan_ids: &[u64],
-        max_fee_msat: u64,
+        max_fee_msat: Msat,
     ) -> Result<(RoutePayment, Outcomes), NodeError> {
-        let network = self.network().ok_or(NodeError::NotConfigured)?;
+        let network = self.conn.network().ok_or(NodeError::NotConfigured)?;
         let inv = super::invoice::decode_invoice(invoice, network)?;
-        let amount_msat = inv.payable(amount_sat.map(sat_to_msat).transpose()?)?;
+        let amount_msat = inv.payable(amount_sat.map(Sat::to_msat).transpose()?)?;
         let parsed: lightning_invoice::Bolt11Invoice =
             inv.payment_request
                 .parse()
@@ -364,7 +388,7 @@ impl NodeService {
         let dest = parse_pubkey_hex(&inv.payee).ok_or_else(|| NodeError::BadRequest {
             message: "The invoice's payee key is not valid.".into(),
         })?;
-        let c = self.client().await?;
+        let c = self.conn.client().await?;
         let (me, height, balances) = self.route_inputs(&c).await?;
         let cfg = RouterConfig {
             final_cltv_delta: inv.min_final_cltv_expiry_delta,
@@ -409,7 +433,7 @@ impl NodeService {
                 let rreq = RouteRequest {
                     source,
                     target,
-                    amount_msat,
+                    amount_msat: amount_msat.to_msat(),
                     local_balance_msat: balances
                         .iter()
                         .filter_map(|(scid, b)| Some((g.channel_by_scid(*scid)?, *b)))
@@ -428,15 +452,15 @@ impl NodeService {
             })
             .await??;
         let (route, dirs, keys) = built;
-        if route.fee_msat > max_fee_msat {
+        if route.fee_msat > max_fee_msat.to_msat() {
             tracing::info!(
                 fee_msat = route.fee_msat,
-                limit_msat = max_fee_msat,
+                limit_msat = max_fee_msat.to_msat(),
                 "route re-priced above the fee the user saw; not sent"
             );
             return Err(NodeError::FeeAboveLimit {
                 fee_msat: route.fee_msat,
-                limit_msat: max_fee_msat,
+                limit_msat: max_fee_msat.to_msat(),
             });
         }
         let hash: [u8; 32] = *AsRef::<[u8; 32]>::as_ref(parsed.payment_hash());
@@ -547,7 +571,7 @@ impl NodeService {
             RoutePayment {
                 succeeded,
                 preimage: succeeded.then(|| hex(&attempt.preimage)),
-                fee_msat: route.fee_msat,
+                fee_msat: Msat::from_msat(route.fee_msat),
                 failure: failure_text,
                 failed_hop,
             },
@@ -566,11 +590,9 @@ pub struct RebalanceRequest {
     /// The channel to come back in through (its local balance goes up).
     pub in_channel: String,
     /// Amount to move, sats.
-    #[ts(type = "number")]
-    pub amount_sat: u64,
+    pub amount_sat: Sat,
     /// Most to pay in fees, sats.
-    #[ts(type = "number")]
-    pub max_fee_sat: u64,
+    pub max_fee_sat: Sat,
 }
 
 /// A rebalance's route, and the payment when it was made.
@@ -586,7 +608,7 @@ pub struct RebalanceResult {
 /// The memo of the invoice a rebalance pays to ourselves.
 pub const REBALANCE_MEMO: &str = "Switchyard rebalance";
 
-impl NodeService {
+impl Routing {
     /// The circular route for a rebalance, priced for paying.
     async fn rebalance_route(
         &self,
@@ -594,7 +616,7 @@ impl NodeService {
         req: &RebalanceRequest,
         outcomes: &[Outcome],
     ) -> Result<(BuiltRoute, PreviewRoute, u32), NodeError> {
-        if req.amount_sat == 0 {
+        if req.amount_sat.is_zero() {
             return Err(NodeError::BadRequest {
                 message: "Enter the amount to move, in sats.".into(),
             });
@@ -602,12 +624,12 @@ impl NodeService {
         let (me, height, balances) = self.route_inputs(c).await?;
         let cfg = RouterConfig {
             final_cltv_delta: 80,
-            fee_limit_msat: Some(sat_to_msat(req.max_fee_sat)?),
+            fee_limit_msat: Some(req.max_fee_sat.to_msat()?.to_msat()),
             current_height: height,
             now: super::convert::now_secs(),
             ..RouterConfig::default()
         };
-        let amount_msat = sat_to_msat(req.amount_sat)?;
+        let amount_msat = req.amount_sat.to_msat()?.to_msat();
         let (built, preview) = self
             .with_graph(|g| -> Result<(BuiltRoute, PreviewRoute), NodeError> {
                 let bad = |m: String| NodeError::BadRequest { message: m };
@@ -653,7 +675,7 @@ impl NodeService {
         req: &RebalanceRequest,
         outcomes: &[Outcome],
     ) -> Result<PreviewRoute, NodeError> {
-        let c = self.client().await?;
+        let c = self.conn.client().await?;
         Ok(self.rebalance_route(&c, req, outcomes).await?.1)
     }
 
@@ -663,7 +685,7 @@ impl NodeService {
         req: &RebalanceRequest,
         outcomes: &[Outcome],
     ) -> Result<(RoutePayment, Outcomes), NodeError> {
-        let c = self.client().await?;
+        let c = self.conn.client().await?;
         let ((route, dirs, keys), _, height) = self.rebalance_route(&c, req, outcomes).await?;
         let mut ln = c.lightning.clone();
         let inv = c
@@ -696,7 +718,7 @@ impl NodeService {
 
     /// Our node's neighbourhood in the channel graph.
     pub async fn neighbourhood(&self) -> Result<Neighbourhood, NodeError> {
-        let c = self.client().await?;
+        let c = self.conn.client().await?;
         let info = c.get_info().await?;
         let me = parse_pubkey_hex(&info.identity_pubkey).ok_or_else(|| NodeError::Internal {
             detail: "the node's key is not hex".into(),

@@ -1,563 +1,81 @@
-//! The node the app talks to, and its status for the header.
+//! The node layer put together for a face (the app, the CLI): one
+//! [`Connection`] shared by the operation families, each a small handle
+//! holding only that connection, and the [`Routing`] service that owns
+//! the channel graph and is fed by the live-event stream.
 //!
-//! A [`NodeSource`] says where a node is (one or more gRPC endpoints of the
-//! same node: an LND cluster's members) and how to log in (certificate and
-//! macaroon files read at each connect, or both held in memory after being
-//! read from a stored profile and the keychain). [`NodeService`] keeps one
-//! connection to the source in use, fails over between endpoints, unlocks
-//! the node's wallet when it has the password, and can be switched to another
-//! source (profiles.rs) at run time.
+//! | concern | module |
+//! |---|---|
+//! | where a node is, how to log in | [`super::source`] |
+//! | client, transport, failover, status | [`super::connection`], [`super::client`] |
+//! | LND's formats to ours | `super::convert` |
+//! | channels, payments, on-chain, backups, activity | [`super::channels`], [`super::payments`], [`super::onchain`], [`super::backups`], [`super::history`] |
+//! | the graph, route previews, paying along a route | [`super::routes`] |
+//! | live events | [`super::events`] |
 
-use super::client::{LndClient, NodeTarget};
-use super::error::NodeError;
-use super::events::{StreamKind, StreamState};
-use super::lndconnect::{parse_lndconnect, pem_to_der};
-use crate::network::Network;
-use secrecy::SecretString;
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use super::backups::Backups;
+use super::channels::Channels;
+use super::connection::Connection;
+use super::events::EventHub;
+use super::history::Activity;
+use super::onchain::Onchain;
+use super::payments::Payments;
+use super::routes::Routing;
+use super::source::NodeSource;
+use std::path::PathBuf;
 use std::sync::Arc;
-use tokio::sync::Mutex;
-use ts_rs::TS;
-use zeroize::Zeroizing;
 
-/// How to log in to a node.
-#[derive(Clone)]
-pub enum Credentials {
-    /// Files on disk, read at each (re)connect: LND rewrites them on renewal.
-    Files {
-        /// PEM certificate.
-        tls_cert_path: PathBuf,
-        /// Macaroon file.
-        macaroon_path: PathBuf,
-    },
-    /// Held in memory (from an lndconnect URI, or a stored profile's keychain entry).
-    Inline {
-        /// The node's certificate, DER.
-        cert_der: Vec<u8>,
-        /// The macaroon.
-        macaroon: Arc<Zeroizing<Vec<u8>>>,
-    },
-}
-
-/// Where to find a node and how to log in. `Debug` shows no secret.
-#[derive(Clone)]
-pub struct NodeSource {
-    /// The profile's id (`p_…`, `regtest:<name>`; `adhoc:<name>` for a
-    /// one-off connection): what files of this node are keyed by.
-    pub id: String,
-    /// Display name ("alice", "home node").
-    pub name: String,
-    /// The network the node must be on.
-    pub network: Network,
-    /// host:port of each gRPC endpoint of the node, preferred first.
-    pub endpoints: Vec<String>,
-    /// Certificate and macaroon.
-    pub credentials: Credentials,
-    /// The node's wallet password, to unlock it when LND starts locked.
-    pub unlock_password: Option<Arc<SecretString>>,
-}
-
-impl std::fmt::Debug for NodeSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NodeSource")
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("network", &self.network)
-            .field("endpoints", &self.endpoints)
-            .finish_non_exhaustive()
-    }
-}
-
-impl NodeSource {
-    /// A node whose certificate and macaroon are files.
-    pub fn files(
-        name: impl Into<String>,
-        grpc_host: impl Into<String>,
-        tls_cert_path: impl Into<PathBuf>,
-        macaroon_path: impl Into<PathBuf>,
-        network: Network,
-    ) -> NodeSource {
-        let name = name.into();
-        NodeSource {
-            id: format!("adhoc:{name}"),
-            name,
-            network,
-            endpoints: vec![grpc_host.into()],
-            credentials: Credentials::Files {
-                tls_cert_path: tls_cert_path.into(),
-                macaroon_path: macaroon_path.into(),
-            },
-            unlock_password: None,
-        }
-    }
-
-    /// A node from an lndconnect URI (never logged).
-    pub fn lndconnect(
-        name: impl Into<String>,
-        uri: &str,
-        network: Network,
-    ) -> Result<NodeSource, NodeError> {
-        let c = parse_lndconnect(uri)?;
-        let endpoint = NodeTarget::format_endpoint(&c.host, c.port);
-        let cert_der = c.cert_der.ok_or_else(|| NodeError::Tls {
-            endpoint: endpoint.clone(),
-            detail: "the lndconnect link has no certificate; nodes with CA-signed certificates are not supported yet".into(),
-        })?;
-        let name = name.into();
-        Ok(NodeSource {
-            id: format!("adhoc:{name}"),
-            name,
-            network,
-            endpoints: vec![endpoint],
-            credentials: Credentials::Inline {
-                cert_der,
-                macaroon: Arc::new(c.macaroon),
-            },
-            unlock_password: None,
-        })
-    }
-
-    /// The profile's display name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The network the node must be on.
-    pub fn network(&self) -> Network {
-        self.network
-    }
-
-    /// What is needed to connect to each endpoint, preferred first.
-    pub fn targets(&self) -> Result<Vec<NodeTarget>, NodeError> {
-        let (cert_der, macaroon) = match &self.credentials {
-            Credentials::Files {
-                tls_cert_path,
-                macaroon_path,
-            } => {
-                let pem = String::from_utf8(super::read_capped(
-                    tls_cert_path,
-                    "the TLS certificate",
-                    crate::files::MAX_CREDENTIAL_BYTES,
-                )?)
-                .map_err(|_| NodeError::File {
-                    what: "the TLS certificate",
-                    path: tls_cert_path.display().to_string(),
-                    detail: "it is not a PEM certificate".into(),
-                })?;
-                let cert_der = pem_to_der(&pem).ok_or_else(|| NodeError::File {
-                    what: "the TLS certificate",
-                    path: tls_cert_path.display().to_string(),
-                    detail: "it is not a PEM certificate".into(),
-                })?;
-                let macaroon = Zeroizing::new(super::read_capped(
-                    macaroon_path,
-                    "the macaroon",
-                    crate::files::MAX_CREDENTIAL_BYTES,
-                )?);
-                (cert_der, Arc::new(macaroon))
-            }
-            Credentials::Inline { cert_der, macaroon } => (cert_der.clone(), macaroon.clone()),
-        };
-        if self.endpoints.is_empty() {
-            return Err(NodeError::Unreachable {
-                endpoint: self.name.clone(),
-                detail: "the profile lists no endpoint".into(),
-            });
-        }
-        self.endpoints
-            .iter()
-            .map(|e| {
-                let (host, port) = split_host_port(e)?;
-                Ok(NodeTarget {
-                    host,
-                    port,
-                    cert_der: cert_der.clone(),
-                    macaroon: macaroon.clone(),
-                })
-            })
-            .collect()
-    }
-
-    /// alice of the regtest network in `DATA_DIR/regtest`, if one was started there.
-    pub fn regtest_default(data_dir: &Path) -> Option<NodeSource> {
-        NodeSource::regtest_named(data_dir, None)
-    }
-
-    /// The nodes of the regtest network in `DATA_DIR/regtest` (empty: none started there).
-    pub fn regtest_all(data_dir: &Path) -> Vec<NodeSource> {
-        #[derive(Deserialize)]
-        struct Profile {
-            name: String,
-            grpc_host: String,
-            tls_cert_path: PathBuf,
-            macaroon_path: PathBuf,
-        }
-        let Ok(text) = std::fs::read_to_string(data_dir.join("regtest").join("profiles.json"))
-        else {
-            return Vec::new();
-        };
-        let profiles: Vec<Profile> = serde_json::from_str(&text).unwrap_or_default();
-        profiles
-            .into_iter()
-            .map(|p| NodeSource {
-                id: format!("{}{}", REGTEST_PREFIX, p.name),
-                ..NodeSource::files(
-                    p.name,
-                    p.grpc_host,
-                    p.tls_cert_path,
-                    p.macaroon_path,
-                    Network::Regtest,
-                )
-            })
-            .collect()
-    }
-
-    /// A node of the regtest network in `DATA_DIR/regtest` by name (none: the first).
-    pub fn regtest_named(data_dir: &Path, name: Option<&str>) -> Option<NodeSource> {
-        let all = NodeSource::regtest_all(data_dir);
-        match name {
-            Some(n) => all.into_iter().find(|p| p.name == n),
-            None => all.into_iter().next(),
-        }
-    }
-}
-
-fn split_host_port(s: &str) -> Result<(String, u16), NodeError> {
-    let bad = || NodeError::Unreachable {
-        endpoint: s.to_string(),
-        detail: "not host:port".into(),
-    };
-    let (h, p) = s.rsplit_once(':').ok_or_else(bad)?;
-    let port = p.parse().map_err(|_| bad())?;
-    Ok((h.trim_matches(['[', ']']).to_string(), port))
-}
-
-/// Ids of the regtest network's nodes start with this.
-pub const REGTEST_PREFIX: &str = "regtest:";
-
-/// How the connection stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-#[ts(export)]
-pub enum NodeState {
-    /// No node is set up.
-    NotConfigured,
-    /// Connected; the node answers.
-    Connected,
-    /// Set up but not usable now (see the error).
-    Disconnected,
-}
-
-/// What the header shows about the node (over IPC with the error in the
-/// `{code, message, detail}` shape: `api::NodeStatusView`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-pub struct NodeStatus {
-    /// Connection state.
-    pub state: NodeState,
-    /// The profile's name.
-    pub profile: Option<String>,
-    /// host:port.
-    pub endpoint: Option<String>,
-    /// The network the profile is for.
-    pub network: Option<Network>,
-    /// The node's alias.
-    pub alias: Option<String>,
-    /// The node's public key.
-    pub pubkey: Option<String>,
-    /// LND's version.
-    pub version: Option<String>,
-    /// Best block height the node knows.
-    pub block_height: Option<u32>,
-    /// Synced to the chain.
-    pub synced_to_chain: bool,
-    /// Synced to the channel graph.
-    pub synced_to_graph: bool,
-    /// Active channels.
-    pub active_channels: u32,
-    /// Pending channels.
-    pub pending_channels: u32,
-    /// Connected peers.
-    pub peers: u32,
-    /// Live events: "live" (every stream subscribed), "reconnecting", or
-    /// none when events are not followed (CLI).
-    pub events: Option<String>,
-    /// Why it is disconnected.
-    #[serde(skip)]
-    #[ts(skip)]
-    pub error: Option<NodeError>,
-}
-
-impl NodeStatus {
-    fn empty(state: NodeState) -> NodeStatus {
-        NodeStatus {
-            state,
-            profile: None,
-            endpoint: None,
-            network: None,
-            alias: None,
-            pubkey: None,
-            version: None,
-            block_height: None,
-            synced_to_chain: false,
-            synced_to_graph: false,
-            active_channels: 0,
-            pending_channels: 0,
-            peers: 0,
-            events: None,
-            error: None,
-        }
-    }
-}
-
-/// Parses "0.20.1-beta commit=…" into (0, 20).
-fn major_minor(version: &str) -> Option<(u32, u32)> {
-    let mut it = version.split(['.', '-', ' ']);
-    Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
-}
-
-/// Whether trying the next endpoint of a profile could help.
-fn endpoint_failure(e: &NodeError) -> bool {
-    matches!(
-        e,
-        NodeError::Unreachable { .. }
-            | NodeError::Tls { .. }
-            | NodeError::TlsMismatch { .. }
-            | NodeError::Starting
-    )
-}
-
-/// The node connection.
+/// The node in use: its connection and the services over it.
 pub struct NodeService {
-    source: std::sync::RwLock<Option<Arc<NodeSource>>>,
-    client: Mutex<Option<LndClient>>,
-    /// Index of the endpoint that answered last (tried first next time).
-    preferred: AtomicUsize,
-    streams: std::sync::Mutex<BTreeMap<StreamKind, StreamState>>,
-    /// The channel graph for route previews (routes.rs), loaded on first use.
-    pub(crate) graph: std::sync::Mutex<Option<crate::graph::Graph>>,
+    /// The connection (status, failover, switching to another node).
+    pub conn: Arc<Connection>,
+    /// Route previews and paying along routes, over the graph it owns.
+    pub routing: Arc<Routing>,
 }
 
 impl NodeService {
-    /// A service for `source` (none: not configured).
+    /// The node layer for `source` (none: not configured).
     pub fn new(source: Option<NodeSource>) -> NodeService {
+        let conn = Arc::new(Connection::new(source));
         NodeService {
-            source: std::sync::RwLock::new(source.map(Arc::new)),
-            client: Mutex::new(None),
-            preferred: AtomicUsize::new(0),
-            streams: std::sync::Mutex::new(BTreeMap::new()),
-            graph: std::sync::Mutex::new(None),
+            routing: Arc::new(Routing::new(conn.clone())),
+            conn,
         }
     }
 
-    /// Uses another node from now on (none: no node). The connection is
-    /// rebuilt at the next call; live events must be restarted by the owner
-    /// of the event hub.
-    pub async fn switch(&self, source: Option<NodeSource>) {
-        let mut guard = self.client.lock().await;
-        if let Ok(mut s) = self.source.write() {
-            *s = source.map(Arc::new);
-        }
-        *guard = None;
-        self.preferred.store(0, Ordering::SeqCst);
-        if let Ok(mut g) = self.streams.lock() {
-            g.clear();
-        }
-        self.invalidate_graph();
+    /// Channels.
+    pub fn channels(&self) -> Channels {
+        Channels::new(self.conn.clone())
     }
 
-    /// The network the profile is for.
-    pub fn network(&self) -> Option<Network> {
-        self.source().map(|s| s.network)
+    /// Invoices and payments.
+    pub fn payments(&self) -> Payments {
+        Payments::new(self.conn.clone())
     }
 
-    /// Drops the cached connection; the next call builds a new one.
-    pub async fn reset_client(&self) {
-        *self.client.lock().await = None;
+    /// The node's on-chain wallet.
+    pub fn onchain(&self) -> Onchain {
+        Onchain::new(self.conn.clone())
     }
 
-    /// Records a live-event stream's state (events.rs).
-    pub(crate) fn set_stream_state(&self, kind: StreamKind, state: StreamState) {
-        if let Ok(mut g) = self.streams.lock() {
-            g.insert(kind, state);
-        }
+    /// Static channel backups.
+    pub fn backups(&self) -> Backups {
+        Backups::new(self.conn.clone())
     }
 
-    /// Each live-event stream's state (empty: events not started).
-    pub fn stream_states(&self) -> Vec<(StreamKind, StreamState)> {
-        self.streams
-            .lock()
-            .map(|g| g.iter().map(|(k, v)| (*k, v.clone())).collect())
-            .unwrap_or_default()
+    /// The activity history.
+    pub fn activity(&self) -> Activity {
+        Activity::new(self.conn.clone())
     }
 
-    /// The profile in use.
-    pub fn source(&self) -> Option<Arc<NodeSource>> {
-        self.source.read().ok().and_then(|g| g.clone())
-    }
-
-    /// A connected client (the cached one, or a new one). With several
-    /// endpoints, each is probed in turn, starting with the one that
-    /// answered last; the first that is up (and not waiting to become the
-    /// cluster's leader) is used.
-    pub async fn client(&self) -> Result<LndClient, NodeError> {
-        let mut guard = self.client.lock().await;
-        let source = self.source().ok_or(NodeError::NotConfigured)?;
-        if let Some(c) = guard.as_ref() {
-            return Ok(c.clone());
-        }
-        let targets = source.targets()?;
-        let client = if targets.len() == 1 {
-            let Some(t) = targets.into_iter().next() else {
-                return Err(NodeError::NotConfigured);
-            };
-            LndClient::new(t)?
-        } else {
-            self.first_answering(targets).await?
-        };
-        *guard = Some(client.clone());
-        Ok(client)
-    }
-
-    async fn first_answering(&self, targets: Vec<NodeTarget>) -> Result<LndClient, NodeError> {
-        let n = targets.len();
-        let start = self.preferred.load(Ordering::SeqCst) % n;
-        let mut failures = Vec::new();
-        let mut first_error = None;
-        for i in (0..n).map(|k| (start + k) % n) {
-            let client = LndClient::new(targets[i].clone())?;
-            match client.get_info().await {
-                Err(e) if endpoint_failure(&e) => {
-                    tracing::info!(endpoint = %targets[i].endpoint(), error = %e, "endpoint down; trying the next");
-                    failures.push(format!("{}: {e}", targets[i].endpoint()));
-                    first_error.get_or_insert(e);
-                }
-                // Up (other errors, such as a locked wallet, are the node's, not the endpoint's).
-                _ => {
-                    if i != start {
-                        tracing::warn!(endpoint = %targets[i].endpoint(), "failed over to another endpoint");
-                    }
-                    self.preferred.store(i, Ordering::SeqCst);
-                    return Ok(client);
-                }
-            }
-        }
-        Err(match first_error {
-            Some(NodeError::Starting) | None => NodeError::Starting,
-            Some(_) => NodeError::Unreachable {
-                endpoint: targets
-                    .iter()
-                    .map(NodeTarget::endpoint)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                detail: failures.join("; "),
-            },
-        })
-    }
-
-    /// Checks the node: reachable, right macaroon, right network, new enough.
-    /// A locked wallet is unlocked if the profile holds its password.
-    pub async fn check(&self) -> Result<fedimint_tonic_lnd::lnrpc::GetInfoResponse, NodeError> {
-        let source = self.source().ok_or(NodeError::NotConfigured)?;
-        let client = self.client().await?;
-        let mut info = client.get_info().await;
-        if let (Err(NodeError::WalletLocked), Some(password)) = (&info, &source.unlock_password) {
-            tracing::info!(profile = %source.name, "the node's wallet is locked; unlocking it");
-            info = match super::unlocker::unlock(&client, password).await {
-                Ok(()) => super::unlocker::wait_ready(&client).await,
-                Err(e) => Err(e),
-            };
-        }
-        let result = info.and_then(|info| {
-            let actual = info
-                .chains
-                .first()
-                .map(|c| c.network.clone())
-                .unwrap_or_default();
-            let expected = source.network;
-            let same = match expected {
-                Network::Bitcoin => actual == "mainnet",
-                other => actual == other.as_str(),
-            };
-            if !same {
-                return Err(NodeError::WrongNetwork { expected, actual });
-            }
-            if major_minor(&info.version).is_some_and(|v| v < (0, 18)) {
-                return Err(NodeError::TooOld {
-                    version: info.version.clone(),
-                });
-            }
-            Ok(info)
-        });
-        if result.is_err() {
-            // Reconnect from scratch next time (certificate or macaroon may have changed).
-            *self.client.lock().await = None;
-        }
-        result
-    }
-
-    /// The endpoint in use (or the preferred one when not connected).
-    async fn endpoint(&self, source: &NodeSource) -> Option<String> {
-        if let Some(c) = self.client.lock().await.as_ref() {
-            return Some(c.target().endpoint());
-        }
-        let i = self.preferred.load(Ordering::SeqCst);
-        source
-            .endpoints
-            .get(i)
-            .or(source.endpoints.first())
-            .cloned()
-    }
-
-    /// The header's view of the node.
-    pub async fn status(&self) -> NodeStatus {
-        let Some(source) = self.source() else {
-            return NodeStatus::empty(NodeState::NotConfigured);
-        };
-        let mut s = NodeStatus::empty(NodeState::Disconnected);
-        let streams = self.stream_states();
-        if !streams.is_empty() {
-            let live = streams.iter().all(|(_, st)| *st == StreamState::Live);
-            s.events = Some(if live { "live" } else { "reconnecting" }.to_string());
-        }
-        s.profile = Some(source.name.clone());
-        s.network = Some(source.network);
-        match self.check().await {
-            Ok(info) => {
-                s.state = NodeState::Connected;
-                s.alias = Some(info.alias);
-                s.pubkey = Some(info.identity_pubkey);
-                s.version = info.version.split_whitespace().next().map(String::from);
-                s.block_height = Some(info.block_height);
-                s.synced_to_chain = info.synced_to_chain;
-                s.synced_to_graph = info.synced_to_graph;
-                s.active_channels = info.num_active_channels;
-                s.pending_channels = info.num_pending_channels;
-                s.peers = info.num_peers;
-            }
-            Err(e) => {
-                tracing::warn!(profile = %source.name, error = %e, "node check failed");
-                s.error = Some(e);
-            }
-        }
-        s.endpoint = self.endpoint(&source).await;
-        s
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn versions_compare() {
-        assert_eq!(
-            major_minor("0.20.1-beta commit=v0.20.1-beta"),
-            Some((0, 20))
-        );
-        assert!(major_minor("0.17.5-beta").is_some_and(|v| v < (0, 18)));
-        assert_eq!(major_minor("garbage"), None);
+    /// Follows the node's live events; the graph stream feeds [`Routing`].
+    /// `backup_dir`: where LND's channel backups are saved; `invoice_cursor`:
+    /// see [`EventHub::start`].
+    pub fn events(&self, backup_dir: Option<PathBuf>, invoice_cursor: (u64, u64)) -> EventHub {
+        EventHub::start(
+            self.conn.clone(),
+            self.routing.clone(),
+            backup_dir,
+            invoice_cursor,
+        )
     }
 }

@@ -1,6 +1,6 @@
 //! The SQLite database: one place for SQL, one module per table family —
-//! [`wallets`] (wallets and their accounts), [`profiles`] (node profiles),
-//! [`outcomes`] (payment outcomes for mission control) — beside the settings
+//! `wallets` (wallets and their accounts), `profiles` (node profiles),
+//! `outcomes` (payment outcomes for mission control) — beside the settings
 //! here; swaps and the audit log get modules of their own. Never secrets.
 //!
 //! One file per data directory (`switchyard.db`), WAL mode so the app and the

@@ -176,7 +176,7 @@ pub async fn connected(
 ) -> switchyard_core::node::NodeStatus {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
     loop {
-        let s = node.status().await;
+        let s = node.conn.status().await;
         if s.state == switchyard_core::node::NodeState::Connected && s.synced_to_chain {
             return s;
         }

@@ -865,7 +865,7 @@ pub fn circular_route(
     build_route(g, &edges, &req, cfg, mc)
 }
 
-/// Up to `k` loopless routes (Yen's algorithm over [`search`]): first
+/// Up to `k` loopless routes (Yen's algorithm over `search`): first
 /// [`find_route`]'s answer (the best within the fee premium), then the
 /// alternatives, cheapest by cost first: route `i+1` is the cheapest that
 /// leaves route `i` at some node (the spur) and never repeats an earlier
