@@ -57,6 +57,18 @@ if grep -qE '^lightning ' <<<"$shipped_tree"; then
   die "the shipped binaries link LDK (lightning); the router comparison belongs in crates/bench"
 fi
 
+step "Rust: layering inside the core (api on top; node modules hold a connection, not the whole node)"
+# Only the face-level facade (context.rs) may use the IPC error type.
+below_api=$(grep -rlE 'crate::api(::|\b)' crates/core/src --include='*.rs' | grep -vxE 'crates/core/src/(api|context|lib)\.rs' || true)
+[ -z "$below_api" ] || die "modules below the IPC layer import crate::api: $(echo $below_api)"
+# NodeService only puts the node layer together; its parts never reach for it.
+god_refs=$(grep -rl 'NodeService' crates/core/src/node --include='*.rs' | grep -vxE 'crates/core/src/node/(service|mod)\.rs' || true)
+[ -z "$god_refs" ] || die "node modules use NodeService instead of what they need: $(echo $god_refs)"
+# The event stream feeds the routing service through GraphFeed; it does not import routes.
+if grep -qE '(super|crate::node)::routes' crates/core/src/node/events.rs; then
+  die "node/events.rs imports routes; feed the graph through events::GraphFeed"
+fi
+
 step "Rust: clippy (warnings are errors)"
 cargo clippy --locked --workspace --all-targets --quiet -- -D warnings
 

@@ -58,8 +58,6 @@ pub struct Sat(#[ts(type = "number")] u64);
 pub struct Msat(#[ts(type = "number")] u64);
 
 impl Sat {
-    /// Nothing.
-    pub const ZERO: Sat = Sat(0);
     /// Every bitcoin there will ever be.
     pub const MAX_MONEY: Sat = Sat(MAX_MONEY_SAT);
 
@@ -78,42 +76,9 @@ impl Sat {
     pub fn to_msat(self) -> Result<Msat, AmountError> {
         sat_to_msat(self.0).map(Msat)
     }
-
-    /// `self + other`, `None` on overflow.
-    pub fn checked_add(self, other: Sat) -> Option<Sat> {
-        self.0.checked_add(other.0).map(Sat)
-    }
-
-    /// `self - other`, `None` below zero.
-    pub fn checked_sub(self, other: Sat) -> Option<Sat> {
-        self.0.checked_sub(other.0).map(Sat)
-    }
-
-    /// `self · n`, `None` on overflow.
-    pub fn checked_mul(self, n: u64) -> Option<Sat> {
-        self.0.checked_mul(n).map(Sat)
-    }
-
-    /// `self - other`, at least zero (what is left, never negative).
-    pub fn saturating_sub(self, other: Sat) -> Sat {
-        Sat(self.0.saturating_sub(other.0))
-    }
-
-    /// The sum, `None` on overflow.
-    pub fn checked_sum(amounts: impl IntoIterator<Item = Sat>) -> Option<Sat> {
-        amounts.into_iter().try_fold(Sat::ZERO, Sat::checked_add)
-    }
-
-    /// Whether this is zero.
-    pub const fn is_zero(self) -> bool {
-        self.0 == 0
-    }
 }
 
 impl Msat {
-    /// Nothing.
-    pub const ZERO: Msat = Msat(0);
-
     /// `msat` millisatoshis.
     pub const fn from_msat(msat: u64) -> Msat {
         Msat(msat)
@@ -138,37 +103,49 @@ impl Msat {
     pub const fn to_sat_ceil(self) -> Sat {
         Sat(self.0.div_ceil(1000))
     }
-
-    /// `self + other`, `None` on overflow.
-    pub fn checked_add(self, other: Msat) -> Option<Msat> {
-        self.0.checked_add(other.0).map(Msat)
-    }
-
-    /// `self - other`, `None` below zero.
-    pub fn checked_sub(self, other: Msat) -> Option<Msat> {
-        self.0.checked_sub(other.0).map(Msat)
-    }
-
-    /// `self · n`, `None` on overflow.
-    pub fn checked_mul(self, n: u64) -> Option<Msat> {
-        self.0.checked_mul(n).map(Msat)
-    }
-
-    /// `self - other`, at least zero.
-    pub fn saturating_sub(self, other: Msat) -> Msat {
-        Msat(self.0.saturating_sub(other.0))
-    }
-
-    /// The sum, `None` on overflow.
-    pub fn checked_sum(amounts: impl IntoIterator<Item = Msat>) -> Option<Msat> {
-        amounts.into_iter().try_fold(Msat::ZERO, Msat::checked_add)
-    }
-
-    /// Whether this is zero.
-    pub const fn is_zero(self) -> bool {
-        self.0 == 0
-    }
 }
+
+/// What both amount types do the same way: checked arithmetic only.
+macro_rules! checked_ops {
+    ($ty:ident) => {
+        impl $ty {
+            /// Nothing.
+            pub const ZERO: $ty = $ty(0);
+
+            /// `self + other`, `None` on overflow.
+            pub fn checked_add(self, other: $ty) -> Option<$ty> {
+                self.0.checked_add(other.0).map($ty)
+            }
+
+            /// `self - other`, `None` below zero.
+            pub fn checked_sub(self, other: $ty) -> Option<$ty> {
+                self.0.checked_sub(other.0).map($ty)
+            }
+
+            /// `self · n`, `None` on overflow.
+            pub fn checked_mul(self, n: u64) -> Option<$ty> {
+                self.0.checked_mul(n).map($ty)
+            }
+
+            /// `self - other`, at least zero (what is left, never negative).
+            pub fn saturating_sub(self, other: $ty) -> $ty {
+                $ty(self.0.saturating_sub(other.0))
+            }
+
+            /// The sum, `None` on overflow.
+            pub fn checked_sum(amounts: impl IntoIterator<Item = $ty>) -> Option<$ty> {
+                amounts.into_iter().try_fold($ty::ZERO, $ty::checked_add)
+            }
+
+            /// Whether this is zero.
+            pub const fn is_zero(self) -> bool {
+                self.0 == 0
+            }
+        }
+    };
+}
+checked_ops!(Sat);
+checked_ops!(Msat);
 
 /// A typed amount that is not a whole number.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
