@@ -3,7 +3,9 @@
 //!
 //! `switchyard-bench route …` prints a table; `--json` the same figures for
 //! scripts, and errors as `{"error": {"code", "message"}}` like `switchyard`.
-//! Build with `--release`: debug builds say nothing about speed.
+//! Build with `--profile bench` (every crate at `opt-level = 3`, LDK included:
+//! the release profile optimises dependencies for size); debug builds say
+//! nothing about speed.
 
 mod route;
 

@@ -7,7 +7,9 @@
 //! bytes; for both, the process's resident-set growth while building), policy
 //! updates per second, and route time p50/p99 over the queries; then how
 //! often each found a route and how their fees compare when both did.
-//! Build with `--release`: debug builds say nothing about speed.
+//! Build with `--profile bench` (every crate at `opt-level = 3`, LDK included:
+//! the release profile optimises dependencies for size); debug builds say
+//! nothing about speed.
 
 use crate::{BenchError, Output};
 use bitcoin::secp256k1::PublicKey;
@@ -128,6 +130,9 @@ pub struct RouteBench {
     pub channels: usize,
     /// Parse time of the snapshot file, ms.
     pub parse_ms: Option<f64>,
+    /// The optimisation level both routers were built at ("3" in the
+    /// `bench` profile; anything else is not a fair comparison).
+    pub opt_level: &'static str,
     /// Queries run.
     pub queries: usize,
     /// Ours.
@@ -573,6 +578,7 @@ pub fn run(a: &RouteBenchArgs) -> Result<Output, BenchError> {
         nodes: ours.node_count(),
         channels: specs.len(),
         parse_ms,
+        opt_level: env!("SWITCHYARD_BENCH_OPT_LEVEL"),
         queries: queries.len(),
         p50_ratio: if l.p50_us > 0.0 {
             o.p50_us / l.p50_us
@@ -613,15 +619,21 @@ fn table(r: &RouteBench) -> String {
             "—".into()
         }
     };
+    let level = r.opt_level;
     let mut s = format!(
-        "Route benchmark: {} — {} nodes, {} channels, {} queries (1,000–500,000 sats){}\n\n",
+        "Route benchmark: {} — {} nodes, {} channels, {} queries (1,000–500,000 sats){}; built at opt-level {level}\n{}\n",
         r.graph,
         r.nodes,
         r.channels,
         r.queries,
         r.parse_ms
             .map(|m| format!(", file parsed in {m:.0} ms"))
-            .unwrap_or_default()
+            .unwrap_or_default(),
+        if level == "3" {
+            ""
+        } else {
+            "Not a fair measure: both routers must be built at opt-level 3 (`cargo run --profile bench -p switchyard-bench -- route`).\n"
+        }
     );
     s += &row(
         "",
