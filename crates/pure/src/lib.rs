@@ -12,6 +12,7 @@
 //! - [`plan`]: one route query planned over the graph (our routes as shown,
 //!   another router's priced beside them), the neighbourhood picture.
 //! - [`secret`]: secrets arriving from the faces, never printed.
+//! - [`swap`]: Boltz-compatible swaps (the taproot swap tree so far).
 
 pub mod amount;
 pub mod graph;
@@ -19,5 +20,6 @@ pub mod keys;
 pub mod network;
 pub mod plan;
 pub mod secret;
+pub mod swap;
 
 pub use network::Network;
