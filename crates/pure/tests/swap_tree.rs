@@ -175,3 +175,78 @@ fn a_providers_tree_is_rebuilt_and_compared_never_trusted() {
     let msg = TreeError::LeafMismatch { leaf: "claim" }.to_string();
     assert!(msg.contains("no funds are sent"), "{msg}");
 }
+
+fn key33(h: &str) -> [u8; 33] {
+    let v: Vec<u8> = (0..h.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
+        .collect();
+    v.try_into().unwrap()
+}
+
+/// BIP327's key_agg_vectors.json: the public keys, the valid cases and the
+/// invalid keys.
+#[test]
+fn key_aggregation_follows_bip327s_vectors() {
+    let x = [
+        "02F9308A019258C31049344F85F89D5229B531C845836F99B08601F113BCE036F9",
+        "03DFF1D77F2A671C5F36183726DB2341BE58FEAE1DA2DECED843240F7B502BA659",
+        "023590A94E768F8E1815C2F24B4D80A8E3149316C3518CE7B7AD338368D038CA66",
+        "020000000000000000000000000000000000000000000000000000000000000005",
+        "02FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEFFFFFC30",
+        "04F9308A019258C31049344F85F89D5229B531C845836F99B08601F113BCE036F9",
+    ]
+    .map(key33);
+    let valid: [(&[usize], &str); 4] = [
+        (
+            &[0, 1, 2],
+            "90539eede565f5d054f32cc0c220126889ed1e5d193baf15aef344fe59d4610c",
+        ),
+        (
+            &[2, 1, 0],
+            "6204de8b083426dc6eaf9502d27024d53fc826bf7d2012148a0575435df54b2b",
+        ),
+        (
+            &[0, 0, 0],
+            "b436e3bad62b8cd409969a224731c193d051162d8c5ae8b109306127da3aa935",
+        ),
+        (
+            &[0, 0, 1, 1],
+            "69bc22bfa5d106306e48a20679de1d7389386124d07571d0d872686028c26a3e",
+        ),
+    ];
+    for (idx, expected) in valid {
+        let keys: Vec<[u8; 33]> = idx.iter().map(|i| x[*i]).collect();
+        let agg = switchyard_pure::swap::tree::aggregate_keys(&keys).unwrap();
+        assert_eq!(agg.to_string(), expected, "{idx:?}");
+    }
+    // Not on the curve, x beyond the field, an uncompressed prefix; and no keys.
+    for bad in [[0, 3], [0, 4], [5, 0]] {
+        let keys: Vec<[u8; 33]> = bad.iter().map(|i| x[*i]).collect();
+        assert!(
+            switchyard_pure::swap::tree::aggregate_keys(&keys).is_err(),
+            "{bad:?}"
+        );
+    }
+    assert!(switchyard_pure::swap::tree::aggregate_keys(&[]).is_err());
+}
+
+#[test]
+fn the_lockup_address_is_the_tree_under_provider_then_user() {
+    use switchyard_pure::swap::tree::{aggregate_key, lockup_address};
+    let secp = Secp256k1::new();
+    let pk = |n: u8| SecretKey::from_slice(&[n; 32]).unwrap().public_key(&secp);
+    let (provider, user) = (pk(5), pk(6));
+    let p = params(SwapKind::Submarine, 500_000);
+    let addr = lockup_address(&secp, bitcoin::Network::Regtest, &p, &provider, &user).unwrap();
+    let internal = aggregate_key(&provider, &user).unwrap();
+    let info = spend_info(&secp, &p, internal);
+    assert_eq!(
+        addr.script_pubkey(),
+        bitcoin::ScriptBuf::new_p2tr_tweaked(info.output_key())
+    );
+    assert!(addr.to_string().starts_with("bcrt1p"));
+    // The order is Boltz's, not sorted: swapping the keys is another address.
+    let swapped = lockup_address(&secp, bitcoin::Network::Regtest, &p, &user, &provider).unwrap();
+    assert_ne!(addr, swapped);
+}

@@ -155,6 +155,52 @@ pub fn check_tree(claimed: &SwapTreeJson, p: &TreeParams) -> Result<(), TreeErro
     Ok(())
 }
 
+/// A key that is not a valid secp256k1 point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the provider's public key is not a valid secp256k1 key")]
+pub struct BadKey;
+
+/// The swap output's internal key: the MuSig2 (BIP327) aggregate of the
+/// provider's key and the user's, in that order (Boltz's order; not sorted).
+/// The cooperative key path spends with a signature of both.
+pub fn aggregate_key(
+    provider: &bitcoin::secp256k1::PublicKey,
+    user: &bitcoin::secp256k1::PublicKey,
+) -> Result<XOnlyPublicKey, BadKey> {
+    aggregate_keys(&[provider.serialize(), user.serialize()])
+}
+
+/// BIP327 key aggregation of compressed keys in the given order (the
+/// general form, tested on BIP327's vectors).
+pub fn aggregate_keys(keys: &[[u8; 33]]) -> Result<XOnlyPublicKey, BadKey> {
+    use secp256k1_musig as m;
+    let parsed: Vec<m::PublicKey> = keys
+        .iter()
+        .map(|k| m::PublicKey::from_slice(k).map_err(|_| BadKey))
+        .collect::<Result<_, _>>()?;
+    if parsed.is_empty() {
+        return Err(BadKey);
+    }
+    let refs: Vec<&m::PublicKey> = parsed.iter().collect();
+    let agg = m::musig::KeyAggCache::new(&refs).agg_pk();
+    XOnlyPublicKey::from_slice(&agg.to_byte_array()).map_err(|_| BadKey)
+}
+
+/// The swap's lockup address: P2TR of the tree under the aggregate of the
+/// provider's and the user's keys. The client computes it and compares it
+/// with the provider's before it funds (submarine) or pays (reverse).
+pub fn lockup_address<C: Verification>(
+    secp: &Secp256k1<C>,
+    network: bitcoin::Network,
+    p: &TreeParams,
+    provider: &bitcoin::secp256k1::PublicKey,
+    user: &bitcoin::secp256k1::PublicKey,
+) -> Result<bitcoin::Address, BadKey> {
+    let internal = aggregate_key(provider, user)?;
+    let info = spend_info(secp, p, internal);
+    Ok(bitcoin::Address::p2tr_tweaked(info.output_key(), network))
+}
+
 /// The taproot output for the tree under `internal_key`: its output key,
 /// merkle root and the control blocks of both leaves.
 pub fn spend_info<C: Verification>(
