@@ -28,7 +28,7 @@ pub enum AmountError {
 
 /// `sat` in msat, refusing amounts above [`MAX_MONEY_SAT`] (so the result,
 /// at most 2.1·10¹⁸, leaves room for fees in a `u64`).
-pub fn sat_to_msat(sat: u64) -> Result<u64, AmountError> {
+fn sat_to_msat(sat: u64) -> Result<u64, AmountError> {
     if sat > MAX_MONEY_SAT {
         return Err(AmountError::TooLarge { sat });
     }
@@ -36,7 +36,7 @@ pub fn sat_to_msat(sat: u64) -> Result<u64, AmountError> {
 }
 
 /// Checks an amount in msat the same way.
-pub fn check_msat(msat: u64) -> Result<u64, AmountError> {
+fn check_msat(msat: u64) -> Result<u64, AmountError> {
     if msat / 1000 > MAX_MONEY_SAT {
         return Err(AmountError::TooLarge { sat: msat / 1000 });
     }
@@ -58,9 +58,6 @@ pub struct Sat(#[ts(type = "number")] u64);
 pub struct Msat(#[ts(type = "number")] u64);
 
 impl Sat {
-    /// Every bitcoin there will ever be.
-    pub const MAX_MONEY: Sat = Sat(MAX_MONEY_SAT);
-
     /// `sat` sats.
     pub const fn from_sat(sat: u64) -> Sat {
         Sat(sat)
@@ -94,11 +91,6 @@ impl Msat {
         check_msat(self.0).map(Msat)
     }
 
-    /// Whole sats, rounded down (what an amount is worth on-chain).
-    pub const fn to_sat_floor(self) -> Sat {
-        Sat(self.0 / 1000)
-    }
-
     /// Whole sats, rounded up (a limit that must cover this amount).
     pub const fn to_sat_ceil(self) -> Sat {
         Sat(self.0.div_ceil(1000))
@@ -122,19 +114,9 @@ macro_rules! checked_ops {
                 self.0.checked_sub(other.0).map($ty)
             }
 
-            /// `self · n`, `None` on overflow.
-            pub fn checked_mul(self, n: u64) -> Option<$ty> {
-                self.0.checked_mul(n).map($ty)
-            }
-
             /// `self - other`, at least zero (what is left, never negative).
             pub fn saturating_sub(self, other: $ty) -> $ty {
                 $ty(self.0.saturating_sub(other.0))
-            }
-
-            /// The sum, `None` on overflow.
-            pub fn checked_sum(amounts: impl IntoIterator<Item = $ty>) -> Option<$ty> {
-                amounts.into_iter().try_fold($ty::ZERO, $ty::checked_add)
             }
 
             /// Whether this is zero.
@@ -223,24 +205,14 @@ mod tests {
         assert_eq!(s.to_msat(), Ok(Msat::from_msat(1_500_000)));
         assert!(Sat::from_sat(MAX_MONEY_SAT + 1).to_msat().is_err());
         assert_eq!(
-            Sat::MAX_MONEY.to_msat().map(Msat::to_msat),
+            Sat::from_sat(MAX_MONEY_SAT).to_msat().map(Msat::to_msat),
             Ok(MAX_MONEY_SAT * 1000)
         );
-        assert_eq!(Msat::from_msat(1_001).to_sat_floor(), Sat::from_sat(1));
         assert_eq!(Msat::from_msat(1_001).to_sat_ceil(), Sat::from_sat(2));
         assert_eq!(Msat::from_msat(1_000).to_sat_ceil(), Sat::from_sat(1));
         assert_eq!(Sat::from_sat(u64::MAX).checked_add(Sat::from_sat(1)), None);
         assert_eq!(Sat::from_sat(1).checked_sub(Sat::from_sat(2)), None);
         assert_eq!(Sat::from_sat(1).saturating_sub(Sat::from_sat(2)), Sat::ZERO);
-        assert_eq!(Msat::from_msat(u64::MAX).checked_mul(2), None);
-        assert_eq!(
-            Sat::checked_sum([1, 2, 3].map(Sat::from_sat)),
-            Some(Sat::from_sat(6))
-        );
-        assert_eq!(
-            Msat::checked_sum([Msat::from_msat(u64::MAX), Msat::from_msat(1)]),
-            None
-        );
         assert!(Msat::from_msat(u64::MAX).checked().is_err());
     }
 

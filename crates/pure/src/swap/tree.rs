@@ -17,6 +17,7 @@
 //! leaves, the internal key to the cooperative path.
 
 use bitcoin::hashes::{ripemd160, Hash};
+use bitcoin::hex::{DisplayHex, FromHex};
 use bitcoin::opcodes::all::{
     OP_CHECKSIG, OP_CHECKSIGVERIFY, OP_CLTV, OP_EQUALVERIFY, OP_HASH160, OP_SIZE,
 };
@@ -127,7 +128,7 @@ pub fn refund_script(p: &TreeParams) -> ScriptBuf {
 pub fn tree_json(p: &TreeParams) -> SwapTreeJson {
     let leaf = |s: ScriptBuf| LeafJson {
         version: LeafVersion::TapScript.to_consensus(),
-        output: hex(s.as_bytes()),
+        output: s.as_bytes().to_lower_hex_string(),
     };
     SwapTreeJson {
         claim_leaf: leaf(claim_script(p)),
@@ -147,7 +148,7 @@ pub fn check_tree(claimed: &SwapTreeJson, p: &TreeParams) -> Result<(), TreeErro
                 version: have.version,
             });
         }
-        let bytes = unhex(&have.output).ok_or(TreeError::NotHex { leaf })?;
+        let bytes = Vec::<u8>::from_hex(&have.output).map_err(|_| TreeError::NotHex { leaf })?;
         if bytes != want.as_bytes() {
             return Err(TreeError::LeafMismatch { leaf });
         }
@@ -216,18 +217,4 @@ pub fn spend_info<C: Verification>(
         .expect("two leaves at depth 1")
         .finalize(secp, internal_key)
         .expect("a complete tree")
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
 }
