@@ -1,5 +1,14 @@
 //! Atomic swaps between on-chain bitcoin and Lightning (Boltz's v2 protocol):
-//! what is pure about them. [`tree`] builds and checks the taproot swap
-//! tree; the state machine and the claim/refund transactions come next.
+//! what is pure about them.
+//!
+//! - [`tree`]: the taproot swap tree, the lockup address, checking a
+//!   provider's tree against the swap's terms.
+//! - [`keys`]: swap keys and preimages from the wallet's seed on a hardened
+//!   path of their own.
+//! - [`musig`]: the cooperative key path (MuSig2 with the taproot tweak).
+//! - [`tx`]: claim and refund transactions sweeping every lockup output.
 
+pub mod keys;
+pub mod musig;
 pub mod tree;
+pub mod tx;
