@@ -6,9 +6,11 @@
 //! - [`keys`]: swap keys and preimages from the wallet's seed on a hardened
 //!   path of their own.
 //! - [`musig`]: the cooperative key path (MuSig2 with the taproot tweak).
+//! - [`machine`]: the wallet's side of a swap as a pure state machine.
 //! - [`tx`]: claim and refund transactions sweeping every lockup output.
 
 pub mod keys;
+pub mod machine;
 pub mod musig;
 pub mod tree;
 pub mod tx;
