@@ -57,6 +57,8 @@ pub enum ErrorCode {
     TooManyAttempts,
     /// A wallet whose words initialised nodes: deleting needs them named.
     WalletHasNodes,
+    /// The wallet has swaps that are not finished.
+    WalletHasSwaps,
     /// A node password that exists only in the keychain: reveal it first.
     PasswordNotSaved,
     /// LND may have created the wallet: the password was kept.
@@ -347,6 +349,7 @@ impl From<WalletError> for ApiError {
             WalletError::LinkedNodes { .. } => {
                 ApiError::new(ErrorCode::WalletHasNodes, e.to_string())
             }
+            WalletError::OpenSwaps(_) => ApiError::new(ErrorCode::WalletHasSwaps, e.to_string()),
             WalletError::BadRequest(_) => ApiError::new(ErrorCode::InvalidRequest, e.to_string()),
             WalletError::Task(ref d) => {
                 tracing::error!(error = %d, "internal task failed");

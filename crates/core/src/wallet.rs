@@ -113,6 +113,9 @@ pub enum WalletError {
         /// The profiles' names.
         nodes: Vec<String>,
     },
+    /// Swaps in flight need the wallet's seed to claim or refund.
+    #[error("This wallet has {0} swap(s) that are not finished; their claim or refund needs its seed. Wait until they end (Swaps screen), then delete the wallet.")]
+    OpenSwaps(usize),
     /// A request field out of range.
     #[error("{0}")]
     BadRequest(String),
@@ -783,6 +786,16 @@ impl WalletService {
             .all(|n| unlink_nodes.iter().any(|u| u.trim() == n))
         {
             return Err(WalletError::LinkedNodes { nodes: linked });
+        }
+        let open = self
+            .store
+            .swaps()
+            .await?
+            .iter()
+            .filter(|s| s.wallet_id == row.id && !s.is_final)
+            .count();
+        if open > 0 {
+            return Err(WalletError::OpenSwaps(open));
         }
         // Keep the secret in memory so it can be put back if the rows stay.
         let key = secret_name(&row.id);

@@ -98,3 +98,86 @@ async fn unwritable_data_dir_is_a_clear_error() {
         "{err}"
     );
 }
+
+fn state(phase: &'static str, is_final: bool) -> switchyard_core::store::StateColumns<'static> {
+    switchyard_core::store::StateColumns {
+        json: "{}",
+        phase,
+        htlc: "created",
+        outcome: None,
+        is_final,
+        provider_status: None,
+    }
+}
+
+#[tokio::test]
+async fn swaps_reserve_their_key_index_and_log_events_with_their_state() {
+    use switchyard_core::store::NewSwap;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_in(dir.path()).await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    Store::insert_wallet(&mut tx, &row(1), &accounts())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let w = row(1).id;
+    assert_eq!(store.next_swap_index(&w, "regtest").await.unwrap(), 0);
+    let new = |id: &'static str, index| NewSwap {
+        id,
+        wallet_id: Box::leak(w.clone().into_boxed_str()),
+        network: "regtest",
+        key_index: index,
+        kind: "submarine",
+        provider_url: "http://127.0.0.1:1/v2",
+        quote_json: "{}",
+        request_json: "{\"from\":\"BTC\"}",
+        state: state("initiate", false),
+        invoice: None,
+    };
+    store.insert_swap(&new("aa", 0)).await.unwrap();
+    // The same index again (another process raced us): refused.
+    assert!(store.insert_swap(&new("bb", 0)).await.is_err());
+    assert_eq!(store.next_swap_index(&w, "regtest").await.unwrap(), 1);
+    store.insert_swap(&new("bb", 1)).await.unwrap();
+
+    store
+        .record_swap_created(
+            "aa",
+            "prov1",
+            "{\"id\":\"prov1\"}",
+            "{}",
+            Some("lnbcrt1"),
+            "{\"event\":\"created\"}",
+            state("prepare", false),
+        )
+        .await
+        .unwrap();
+    store
+        .record_swap_event(
+            "aa",
+            "{\"event\":\"height\"}",
+            state("settle", true),
+            Some("0200"),
+        )
+        .await
+        .unwrap();
+    let s = store.swap("prov1").await.unwrap().unwrap();
+    assert_eq!(s.id, "aa");
+    assert_eq!(s.response_json.as_deref(), Some("{\"id\":\"prov1\"}"));
+    assert_eq!(s.invoice.as_deref(), Some("lnbcrt1"));
+    assert_eq!((s.phase.as_str(), s.is_final), ("settle", true));
+    assert_eq!(s.sweep_hex.as_deref(), Some("0200"));
+    let events = store.swap_events("aa").await.unwrap();
+    assert_eq!(events.iter().map(|e| e.0).collect::<Vec<_>>(), vec![1, 2]);
+    let open = store.unfinished_swaps().await.unwrap();
+    assert_eq!(
+        open.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+        vec!["bb"]
+    );
+    // An event for a swap that does not exist is refused, nothing written.
+    assert!(store
+        .record_swap_event("zz", "{}", state("settle", true), None)
+        .await
+        .is_err());
+    assert!(store.swap_events("zz").await.unwrap().is_empty());
+}

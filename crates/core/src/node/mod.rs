@@ -6,6 +6,7 @@
 //! per operation family. [`service`] has the map.
 
 pub mod backups;
+pub mod chain;
 pub mod channels;
 pub mod client;
 pub mod connection;

@@ -1,7 +1,8 @@
 //! The SQLite database: one place for SQL, one module per table family —
 //! `wallets` (wallets and their accounts), `profiles` (node profiles),
 //! `outcomes` (payment outcomes for mission control) — beside the settings
-//! here; swaps and the audit log get modules of their own. Never secrets.
+//! here; `swaps` (swaps and their event logs); the audit log gets a module
+//! of its own. Never secrets.
 //!
 //! One file per data directory (`switchyard.db`), WAL mode so the app and the
 //! CLI can use it at the same time (readers never block the writer; writers
@@ -11,9 +12,11 @@
 
 mod outcomes;
 mod profiles;
+mod swaps;
 mod wallets;
 
 pub use profiles::{ProfileFlag, ProfileRow, ProfileRowKind};
+pub use swaps::{NewSwap, StateColumns, SwapRow};
 pub use wallets::{AccountRow, WalletRow};
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
