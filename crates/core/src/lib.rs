@@ -35,7 +35,7 @@ pub mod wallet;
 
 // Our own logic with no I/O lives in `switchyard-pure`; re-exported so that
 // one path (`switchyard_core::keys`, `::graph`, …) reaches it from the faces.
-pub use switchyard_pure::{amount, graph, keys, network, plan, secret};
+pub use switchyard_pure::{amount, graph, keys, network, plan, secret, swap};
 
 pub use api::{ApiError, ErrorCode};
 pub use context::Context;

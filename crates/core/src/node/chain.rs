@@ -384,6 +384,33 @@ impl LndClient {
         decode(&r.raw_tx, "transaction")
     }
 
+    /// A transaction of the node's wallet that pays `script`, if any (a
+    /// lockup sent before a crash, found again instead of sent twice).
+    pub async fn wallet_tx_paying(
+        &self,
+        script: &bitcoin::Script,
+    ) -> Result<Option<bitcoin::Transaction>, NodeError> {
+        let mut ln = self.lightning.clone();
+        let r = self
+            .call(
+                CALL_TIMEOUT,
+                ln.get_transactions(fedimint_tonic_lnd::lnrpc::GetTransactionsRequest::default()),
+            )
+            .await?;
+        for t in r.transactions {
+            let Ok(bytes) = <Vec<u8> as bitcoin::hex::FromHex>::from_hex(&t.raw_tx_hex) else {
+                continue;
+            };
+            let Ok(tx) = bitcoin::consensus::deserialize::<bitcoin::Transaction>(&bytes) else {
+                continue;
+            };
+            if tx.output.iter().any(|o| o.script_pubkey.as_script() == script) {
+                return Ok(Some(tx));
+            }
+        }
+        Ok(None)
+    }
+
     /// The node's fee estimate for confirmation within `target` blocks, in
     /// sat/vB (at least 1).
     pub async fn fee_rate(&self, target: i32) -> Result<u64, NodeError> {

@@ -16,6 +16,7 @@ pub mod events;
 mod extra;
 pub mod fees;
 pub mod history;
+pub mod htlc;
 pub mod invoice;
 pub mod lndconnect;
 pub mod onchain;
