@@ -8,6 +8,7 @@ mod format;
 mod lightning;
 mod node;
 mod regtest;
+mod swap;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use secrecy::{ExposeSecret, SecretString};
@@ -56,6 +57,11 @@ enum Command {
     /// A local regtest Lightning network (btcd + LND) for testing.
     #[command(subcommand)]
     Regtest(regtest::RegtestCmd),
+    /// Swaps between on-chain bitcoin and Lightning with a provider.
+    #[command(subcommand)]
+    Swap(swap::SwapCmd),
+    /// Run a swap provider (Boltz's API) on a node.
+    Provider(swap::ProviderArgs),
     #[command(flatten)]
     Lightning(lightning::LightningCmd),
 }
@@ -336,6 +342,8 @@ async fn run(cli: Cli) -> Result<Output, ApiError> {
                 .and_then(|(value, text)| out(&value, text))
         }
         Command::Lightning(cmd) => lightning::run(cmd, &cli.node, &data_dir).await,
+        Command::Swap(cmd) => swap::run(cmd, &cli.node, &data_dir).await,
+        Command::Provider(args) => swap::provider(args, &cli.node, &data_dir).await,
         Command::Wallet(cmd) => {
             let ctx = Context::open(&data_dir).await?;
             wallet_cmd(&ctx, cmd).await

@@ -125,6 +125,15 @@ pub enum ErrorCode {
     FeeAboveLimit,
     /// A fee rate far above the node's estimate: the user must confirm it.
     FeeRateHigh,
+    /// The swap provider could not be reached or did not answer in time.
+    SwapProviderUnreachable,
+    /// The swap provider refused the request.
+    SwapProviderRefused,
+    /// The swap provider's answer failed our checks (wrong keys, scripts,
+    /// address, amounts or time lock): nothing was sent or paid.
+    SwapRefused,
+    /// No such swap.
+    SwapNotFound,
     /// Anything else.
     Internal,
 }
@@ -374,6 +383,34 @@ pub struct NodeStatusView {
     pub status: NodeStatus,
     /// Why it is disconnected.
     pub error: Option<ApiError>,
+}
+
+impl From<crate::swaps::SwapError> for ApiError {
+    fn from(e: crate::swaps::SwapError) -> Self {
+        use crate::swaps::{ProviderApiError as P, SwapError as S};
+        match e {
+            S::Node(n) => n.into(),
+            S::Store(s) => s.into(),
+            S::Wallet(w) => w.into(),
+            S::Provider(P::Unreachable { .. } | P::BadUrl(_)) => {
+                ApiError::new(ErrorCode::SwapProviderUnreachable, e.to_string())
+            }
+            S::Provider(P::Refused { .. }) | S::NoPair(_) => {
+                ApiError::new(ErrorCode::SwapProviderRefused, e.to_string())
+            }
+            S::Provider(P::Malformed { .. }) | S::Check(_) => {
+                ApiError::new(ErrorCode::SwapRefused, e.to_string())
+            }
+            S::FeeAboveLimit { .. } => ApiError::new(ErrorCode::FeeAboveLimit, e.to_string()),
+            S::NotFound(_) => ApiError::new(ErrorCode::SwapNotFound, e.to_string()),
+            S::WrongNetwork { .. } => ApiError::new(ErrorCode::WrongNetwork, e.to_string()),
+            S::Corrupt(ref d) => ApiError::with_detail(
+                ErrorCode::Internal,
+                "A stored swap could not be read back.",
+                d.clone(),
+            ),
+        }
+    }
 }
 
 impl From<NodeStatus> for NodeStatusView {

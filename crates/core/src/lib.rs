@@ -31,6 +31,7 @@ pub mod keychain;
 pub mod node;
 pub mod profiles;
 pub mod store;
+pub mod swaps;
 pub mod wallet;
 
 // Our own logic with no I/O lives in `switchyard-pure`; re-exported so that

@@ -774,6 +774,37 @@ impl WalletService {
         Ok((row.network, encoded))
     }
 
+    /// The secrets of swap `index` (key pair and preimage), derived from the
+    /// wallet's seed on the swap path (`m/9735'/coin'/0'/index'`, all
+    /// hardened). The seed is read from the keychain and dropped at once.
+    pub async fn swap_secrets(
+        &self,
+        id: &str,
+        index: u32,
+    ) -> Result<(Network, crate::swap::keys::SwapSecrets), WalletError> {
+        let row = self.row(id).await?;
+        let (words, passphrase) = self.read_secret(&row).await?;
+        let mnemonic = parse_mnemonic(&words)?;
+        let seed = Self::seed_of(&row, &mnemonic, &passphrase);
+        let secrets = crate::swap::keys::derive_swap(&seed, row.network, index)
+            .map_err(|e| WalletError::BadRequest(e.to_string()))?;
+        Ok((row.network, secrets))
+    }
+
+    /// The public keys of swaps `range` (what a rescue asks providers about).
+    pub async fn swap_public_keys(
+        &self,
+        id: &str,
+        range: std::ops::Range<u32>,
+    ) -> Result<Vec<(u32, bitcoin::secp256k1::PublicKey)>, WalletError> {
+        let row = self.row(id).await?;
+        let (words, passphrase) = self.read_secret(&row).await?;
+        let mnemonic = parse_mnemonic(&words)?;
+        let seed = Self::seed_of(&row, &mnemonic, &passphrase);
+        crate::swap::keys::public_keys(&seed, row.network, range)
+            .map_err(|e| WalletError::BadRequest(e.to_string()))
+    }
+
     /// Deletes a wallet: its keychain entry and its rows, both or neither.
     /// A wallet whose words initialised node profiles is deleted only when
     /// `unlink_nodes` names every one of them (the user saw which nodes

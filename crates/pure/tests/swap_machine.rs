@@ -705,3 +705,40 @@ fn a_stored_sweep_is_rebroadcast_then_bumped_never_rebuilt() {
     assert_eq!((rebroadcasts, bumps), (4, 2), "{seen:?}");
     assert!(!seen.iter().any(|a| matches!(a, Action::Refund { .. })));
 }
+
+#[test]
+fn a_rejected_create_ends_the_swap_before_anything_moves() {
+    let s = SwapState::new(terms(SwapKind::Submarine, START + 100), START);
+    let (s, actions) = s.apply(&Event::Rejected {
+        reason: "the lockup address is not the tree's".into(),
+    });
+    assert!(actions.is_empty());
+    assert!(s.is_final());
+    assert_eq!(
+        s.outcome,
+        Some(Outcome::Failed("the lockup address is not the tree's".into()))
+    );
+    // After creation a rejection means nothing (the provider's answer was
+    // checked before `Created`).
+    let s = SwapState::new(terms(SwapKind::Reverse, START + 100), START);
+    let (s, _) = s.apply(&Event::Created);
+    let (s, _) = s.apply(&Event::Rejected { reason: "late".into() });
+    assert!(!s.is_final());
+    assert_eq!(s.refused, None);
+}
+
+#[test]
+fn resuming_repeats_only_the_unrecorded_first_step() {
+    let s = SwapState::new(terms(SwapKind::Submarine, START + 100), START);
+    assert!(s.resume().is_empty(), "nothing before the swap exists");
+    let (s, actions) = s.apply(&Event::Created);
+    assert_eq!(actions, vec![Action::FundLockup]);
+    assert_eq!(s.resume(), vec![Action::FundLockup]);
+    let (s, _) = s.apply(&Event::LockupBroadcast { txid: "t".into() });
+    assert!(s.resume().is_empty());
+    let r = SwapState::new(terms(SwapKind::Reverse, START + 100), START);
+    let (r, _) = r.apply(&Event::Created);
+    assert_eq!(r.resume(), vec![Action::PayInvoice]);
+    let (r, _) = r.apply(&Event::PaymentInFlight);
+    assert!(r.resume().is_empty());
+}

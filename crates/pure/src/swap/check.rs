@@ -133,6 +133,9 @@ pub enum CheckError {
         /// Our maximum.
         max: u32,
     },
+    /// Cooperative signing with the provider failed.
+    #[error(transparent)]
+    Coop(#[from] super::musig::CoopError),
     /// The hold invoice is not for our hash or amount.
     #[error("the provider's invoice {0}: the swap is refused and nothing is paid")]
     Invoice(String),

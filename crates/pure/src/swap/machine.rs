@@ -219,6 +219,12 @@ pub enum Event {
         /// Boltz's status name.
         status: String,
     },
+    /// The provider refused to create the swap, or its answer failed our
+    /// checks: the swap never started (only in the Initiate phase).
+    Rejected {
+        /// Why, in words.
+        reason: String,
+    },
     /// A new block.
     Height {
         /// The tip's height.
@@ -363,6 +369,22 @@ impl SwapState {
         (s, actions)
     }
 
+    /// The actions to run again when a swap is resumed after a restart:
+    /// the first step of a swap whose outcome was not recorded (funding the
+    /// lockup, paying the hold invoice). Both are idempotent (the engine
+    /// looks for a lockup or payment already made before it makes one);
+    /// every later decision is taken again on the next block.
+    pub fn resume(&self) -> Vec<Action> {
+        if self.is_final() || self.phase != Phase::Prepare {
+            return Vec::new();
+        }
+        match self.terms.kind {
+            SwapKind::Submarine if self.outputs.is_empty() => vec![Action::FundLockup],
+            SwapKind::Reverse if self.lightning == Lightning::Pending => vec![Action::PayInvoice],
+            _ => Vec::new(),
+        }
+    }
+
     /// Folds an event log from a starting state (what resuming does).
     pub fn replay<'a>(start: SwapState, events: impl IntoIterator<Item = &'a Event>) -> SwapState {
         events.into_iter().fold(start, |s, e| s.apply(e).0)
@@ -443,6 +465,11 @@ impl SwapState {
             Event::CooperationRefused => self.cooperation_refused = true,
             Event::ProviderStatus { status } => self.provider_status = Some(status.clone()),
             Event::Height { height } => self.height = self.height.max(*height),
+            Event::Rejected { reason } => {
+                if self.phase == Phase::Initiate {
+                    self.refused.get_or_insert_with(|| reason.clone());
+                }
+            }
             Event::LockupBroadcast { .. } | Event::PaymentInFlight => {}
         }
         if self.htlc == Htlc::Created && self.lockup_ok() {
@@ -656,6 +683,8 @@ impl SwapState {
         self.outcome = self.current_outcome();
         let done = match (self.terms.kind, &self.outcome) {
             (_, None) => false,
+            // Never created: nothing was locked or paid.
+            (_, Some(_)) if self.phase == Phase::Initiate => true,
             (SwapKind::Reverse, Some(_)) => true,
             (SwapKind::Submarine, Some(_)) => self.height >= self.terms.timeout_height,
         };
@@ -666,6 +695,9 @@ impl SwapState {
     }
 
     fn current_outcome(&self) -> Option<Outcome> {
+        if self.phase == Phase::Initiate {
+            return self.refused.clone().map(Outcome::Failed);
+        }
         let ours_pending = self
             .outputs
             .iter()
