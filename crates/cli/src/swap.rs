@@ -187,11 +187,16 @@ pub fn swap_text(v: &SwapView) -> String {
     };
     let mut t = format!(
         "swap {dir} {} · {} sats · {} · {}{}{left}\n",
-        v.provider_id.as_deref().unwrap_or(&v.id[..12.min(v.id.len())]),
+        v.provider_id
+            .as_deref()
+            .unwrap_or(&v.id[..12.min(v.id.len())]),
         v.amount.to_sat(),
         v.phase,
         v.outcome.as_deref().unwrap_or("in progress"),
-        v.outcome_reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default(),
+        v.outcome_reason
+            .as_deref()
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default(),
     );
     for s in &v.timeline {
         let mark = match s.state.as_str() {
@@ -203,7 +208,10 @@ pub fn swap_text(v: &SwapView) -> String {
         t.push_str(&format!(
             "  {mark} {}{}\n",
             s.label,
-            s.detail.as_deref().map(|d| format!(" — {d}")).unwrap_or_default()
+            s.detail
+                .as_deref()
+                .map(|d| format!(" — {d}"))
+                .unwrap_or_default()
         ));
     }
     if let Some(e) = &v.error {
@@ -212,7 +220,11 @@ pub fn swap_text(v: &SwapView) -> String {
     t
 }
 
-async fn drive(engine: &SwapEngine, ids: &[String], limit: Option<u64>) -> Result<Vec<SwapView>, ApiError> {
+async fn drive(
+    engine: &SwapEngine,
+    ids: &[String],
+    limit: Option<u64>,
+) -> Result<Vec<SwapView>, ApiError> {
     let limit = Duration::from_secs(limit.unwrap_or(u64::MAX / 4));
     let mut views = Vec::new();
     for id in ids {
@@ -228,7 +240,11 @@ async fn drive(engine: &SwapEngine, ids: &[String], limit: Option<u64>) -> Resul
 pub async fn run(cmd: SwapCmd, node: &NodeArgs, data_dir: &Path) -> Result<Output, ApiError> {
     let (ctx, engine) = engine(node, data_dir).await?;
     match cmd {
-        SwapCmd::Quote { direction, amount, args } => {
+        SwapCmd::Quote {
+            direction,
+            amount,
+            args,
+        } => {
             let provider = provider_url(&ctx, &args).await?;
             let q = engine.quote(&provider, direction.kind(), amount).await?;
             let text = format!(
@@ -248,11 +264,39 @@ pub async fn run(cmd: SwapCmd, node: &NodeArgs, data_dir: &Path) -> Result<Outpu
             );
             out(&q, text)
         }
-        SwapCmd::In { amount, max_fee, wait, args } => {
-            create(&ctx, &engine, SwapKind::Submarine, amount, max_fee, wait, &args).await
+        SwapCmd::In {
+            amount,
+            max_fee,
+            wait,
+            args,
+        } => {
+            create(
+                &ctx,
+                &engine,
+                SwapKind::Submarine,
+                amount,
+                max_fee,
+                wait,
+                &args,
+            )
+            .await
         }
-        SwapCmd::Out { amount, max_fee, wait, args } => {
-            create(&ctx, &engine, SwapKind::Reverse, amount, max_fee, wait, &args).await
+        SwapCmd::Out {
+            amount,
+            max_fee,
+            wait,
+            args,
+        } => {
+            create(
+                &ctx,
+                &engine,
+                SwapKind::Reverse,
+                amount,
+                max_fee,
+                wait,
+                &args,
+            )
+            .await
         }
         SwapCmd::Status { id } => {
             let v = engine.view(&id).await?;
@@ -297,7 +341,12 @@ pub async fn run(cmd: SwapCmd, node: &NodeArgs, data_dir: &Path) -> Result<Outpu
             let text = views.iter().map(swap_text).collect();
             out(&views, text)
         }
-        SwapCmd::Rescue { from, count, wait, args } => {
+        SwapCmd::Rescue {
+            from,
+            count,
+            wait,
+            args,
+        } => {
             let provider = provider_url(&ctx, &args).await?;
             let wallet = wallet_of(&ctx, &args).await?;
             let end = from.saturating_add(count);
@@ -347,7 +396,9 @@ async fn create(
         SwapKind::Reverse => engine.swap_out(&req).await?,
     };
     let v = if wait {
-        drive(engine, std::slice::from_ref(&v.id), None).await?.remove(0)
+        drive(engine, std::slice::from_ref(&v.id), None)
+            .await?
+            .remove(0)
     } else {
         // Without --wait the process ends here; the first step runs now and
         // `swap resume` (or the app) takes it on from the database.
@@ -397,11 +448,18 @@ pub struct ProviderArgs {
 }
 
 /// Runs the provider until interrupted.
-pub async fn provider(args: ProviderArgs, node: &NodeArgs, data_dir: &Path) -> Result<Output, ApiError> {
+pub async fn provider(
+    args: ProviderArgs,
+    node: &NodeArgs,
+    data_dir: &Path,
+) -> Result<Output, ApiError> {
     use switchyard_provider::{Config, Faults, Provider};
     let ctx = Context::open(data_dir).await?;
     let source = node.source(&ctx).await?.ok_or_else(|| {
-        ApiError::new(ErrorCode::NodeNotConfigured, "Name the provider's node with --node.")
+        ApiError::new(
+            ErrorCode::NodeNotConfigured,
+            "Name the provider's node with --node.",
+        )
     })?;
     let network = source.network();
     ctx.node.conn.switch(Some(source)).await;
@@ -411,10 +469,16 @@ pub async fn provider(args: ProviderArgs, node: &NodeArgs, data_dir: &Path) -> R
             "never-pay" => faults.never_pay = true,
             "never-lock" => faults.never_lock = true,
             "refuse-cooperation" => faults.refuse_cooperation = true,
-            other => match other.strip_prefix("lock-short-by=").and_then(|v| v.parse().ok()) {
+            other => match other
+                .strip_prefix("lock-short-by=")
+                .and_then(|v| v.parse().ok())
+            {
                 Some(n) => faults.lock_short_by = n,
                 None => {
-                    return Err(ApiError::new(ErrorCode::InvalidRequest, format!("unknown fault {other}")))
+                    return Err(ApiError::new(
+                        ErrorCode::InvalidRequest,
+                        format!("unknown fault {other}"),
+                    ))
                 }
             },
         }
@@ -440,11 +504,17 @@ pub async fn provider(args: ProviderArgs, node: &NodeArgs, data_dir: &Path) -> R
         .await
         .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
     // One line on stdout once listening, for scripts that wait for it.
-    println!("{}", serde_json::json!({ "listening": format!("http://{bound}") }));
+    println!(
+        "{}",
+        serde_json::json!({ "listening": format!("http://{bound}") })
+    );
     let _keep: Arc<Provider> = p;
     tokio::select! {
         _ = handle => {}
         _ = tokio::signal::ctrl_c() => {}
     }
-    out(&serde_json::json!({ "stopped": true }), "provider stopped\n".into())
+    out(
+        &serde_json::json!({ "stopped": true }),
+        "provider stopped\n".into(),
+    )
 }

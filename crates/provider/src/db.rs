@@ -98,9 +98,10 @@ impl Db {
     /// The next key index (one per swap, never reused).
     pub async fn take_key_index(&self) -> Result<u32, DbError> {
         let mut tx = self.pool.begin().await?;
-        let cur: Option<String> = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'next_key_index'")
-            .fetch_optional(&mut *tx)
-            .await?;
+        let cur: Option<String> =
+            sqlx::query_scalar("SELECT value FROM meta WHERE key = 'next_key_index'")
+                .fetch_optional(&mut *tx)
+                .await?;
         let n: u32 = cur.and_then(|v| v.parse().ok()).unwrap_or(0);
         sqlx::query("INSERT INTO meta (key, value) VALUES ('next_key_index', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
             .bind((n + 1).to_string())
@@ -145,14 +146,16 @@ impl Db {
             .bind(&s.id)
             .fetch_optional(&mut *tx)
             .await?;
-        sqlx::query("UPDATE swaps SET status = ?, data_json = ?, final = ?, updated_at = ? WHERE id = ?")
-            .bind(&s.status)
-            .bind(&data)
-            .bind(i64::from(is_final))
-            .bind(t)
-            .bind(&s.id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE swaps SET status = ?, data_json = ?, final = ?, updated_at = ? WHERE id = ?",
+        )
+        .bind(&s.status)
+        .bind(&data)
+        .bind(i64::from(is_final))
+        .bind(t)
+        .bind(&s.id)
+        .execute(&mut *tx)
+        .await?;
         if old.as_deref() != Some(s.status.as_str()) {
             sqlx::query("INSERT INTO statuses (swap_id, seq, status, at) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM statuses WHERE swap_id = ?), ?, ?)")
                 .bind(&s.id)
@@ -193,10 +196,11 @@ impl Db {
     pub async fn by_user_keys(&self, keys: &[String]) -> Result<Vec<ProviderSwap>, DbError> {
         let mut out = Vec::new();
         for k in keys {
-            let rows = sqlx::query("SELECT data_json FROM swaps WHERE user_key = ? ORDER BY created_at")
-                .bind(k)
-                .fetch_all(&self.pool)
-                .await?;
+            let rows =
+                sqlx::query("SELECT data_json FROM swaps WHERE user_key = ? ORDER BY created_at")
+                    .bind(k)
+                    .fetch_all(&self.pool)
+                    .await?;
             for r in &rows {
                 out.push(Self::decode(r)?);
             }
@@ -214,10 +218,12 @@ impl Db {
 
     /// Every status a swap went through.
     pub async fn statuses(&self, id: &str) -> Result<Vec<String>, DbError> {
-        Ok(sqlx::query_scalar("SELECT status FROM statuses WHERE swap_id = ? ORDER BY seq")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT status FROM statuses WHERE swap_id = ? ORDER BY seq")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?,
+        )
     }
 
     /// The submarine payment's state.
@@ -262,11 +268,13 @@ impl Db {
     /// started, or it failed for good. `true`: sign; from then on the swap's
     /// invoice is never paid.
     pub async fn allow_refund(&self, id: &str) -> Result<bool, DbError> {
-        let n = sqlx::query("UPDATE swaps SET refund_signed = 1 WHERE id = ? AND payment IN ('none', 'failed')")
-            .bind(id)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
+        let n = sqlx::query(
+            "UPDATE swaps SET refund_signed = 1 WHERE id = ? AND payment IN ('none', 'failed')",
+        )
+        .bind(id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
         Ok(n == 1)
     }
 }

@@ -142,11 +142,15 @@ pub struct Provider {
     wake: std::sync::Mutex<HashMap<String, Arc<Notify>>>,
     /// Submarine claims waiting for the user's partial signature.
     pending_claims: Mutex<HashMap<String, worker::PendingClaim>>,
+    /// Serialises read-modify-write of swaps (workers and handlers).
+    write_lock: Mutex<()>,
 }
 
 impl std::fmt::Debug for Provider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Provider").field("cfg", &self.cfg).finish_non_exhaustive()
+        f.debug_struct("Provider")
+            .field("cfg", &self.cfg)
+            .finish_non_exhaustive()
     }
 }
 
@@ -155,7 +159,10 @@ pub fn seed_entry(name: &str) -> String {
     format!("provider-seed:{name}")
 }
 
-fn load_or_make_seed(keychain: &dyn SecretStore, name: &str) -> Result<Zeroizing<[u8; 64]>, ProviderError> {
+fn load_or_make_seed(
+    keychain: &dyn SecretStore,
+    name: &str,
+) -> Result<Zeroizing<[u8; 64]>, ProviderError> {
     let entry = seed_entry(name);
     let stored = keychain
         .get(&entry)
@@ -173,7 +180,8 @@ fn load_or_make_seed(keychain: &dyn SecretStore, name: &str) -> Result<Zeroizing
         }
     };
     let bytes: Zeroizing<Vec<u8>> = Zeroizing::new(
-        bitcoin::hex::FromHex::from_hex(&hex).map_err(|_| ProviderError::Keys("malformed seed".into()))?,
+        bitcoin::hex::FromHex::from_hex(&hex)
+            .map_err(|_| ProviderError::Keys("malformed seed".into()))?,
     );
     let mut seed = Zeroizing::new([0u8; 64]);
     if bytes.len() != 64 {
@@ -210,6 +218,7 @@ impl Provider {
             create_lock: Mutex::new(()),
             wake: std::sync::Mutex::new(HashMap::new()),
             pending_claims: Mutex::new(HashMap::new()),
+            write_lock: Mutex::new(()),
         });
         tokio::spawn(worker::follow_blocks(p.clone(), tx));
         for s in p.db.open_swaps().await? {
@@ -221,7 +230,10 @@ impl Provider {
 
     /// Serves the API on `addr` until the task is dropped; returns the bound
     /// address once listening (port 0 picks one).
-    pub async fn serve(self: &Arc<Self>, addr: SocketAddr) -> Result<(SocketAddr, tokio::task::JoinHandle<()>), ProviderError> {
+    pub async fn serve(
+        self: &Arc<Self>,
+        addr: SocketAddr,
+    ) -> Result<(SocketAddr, tokio::task::JoinHandle<()>), ProviderError> {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|source| ProviderError::Listen { addr, source })?;
@@ -258,20 +270,45 @@ impl Provider {
 
     pub(crate) fn keys(&self, index: u32) -> SwapSecrets {
         // Indexes come from our own counter, far below 2^31.
-        derive_swap(&self.seed, self.cfg.network, index.min(switchyard_core::swap::keys::MAX_INDEX))
-            .unwrap_or_else(|e| unreachable!("index in range: {e}"))
+        derive_swap(
+            &self.seed,
+            self.cfg.network,
+            index.min(switchyard_core::swap::keys::MAX_INDEX),
+        )
+        .unwrap_or_else(|e| unreachable!("index in range: {e}"))
     }
 
-    /// Saves a swap and tells WebSocket subscribers.
-    pub(crate) async fn update(&self, s: &ProviderSwap) -> Result<(), db::DbError> {
-        self.db.save(s, s.is_final()).await?;
-        let _ = self.updates.send(s.status_view(true));
-        Ok(())
+    /// Changes a swap as stored now (never a stale copy: a worker and a
+    /// request handler may both hold one), saves it and tells WebSocket
+    /// subscribers. A final swap is never changed again.
+    pub(crate) async fn modify(
+        &self,
+        id: &str,
+        f: impl FnOnce(&mut ProviderSwap),
+    ) -> Result<ProviderSwap, db::DbError> {
+        let _guard = self.write_lock.lock().await;
+        let mut s = self
+            .db
+            .get(id)
+            .await?
+            .ok_or_else(|| db::DbError::Corrupt(format!("no swap {id}")))?;
+        if s.is_final() {
+            return Ok(s);
+        }
+        let before = s.status.clone();
+        f(&mut s);
+        self.db.save(&s, s.is_final()).await?;
+        if s.status != before {
+            let _ = self.updates.send(s.status_view(true));
+        }
+        Ok(s)
     }
 
     pub(crate) fn notify(&self, id: &str) -> Arc<Notify> {
         let mut m = self.wake.lock().unwrap_or_else(|p| p.into_inner());
-        m.entry(id.to_string()).or_insert_with(|| Arc::new(Notify::new())).clone()
+        m.entry(id.to_string())
+            .or_insert_with(|| Arc::new(Notify::new()))
+            .clone()
     }
 
     pub(crate) fn spawn_worker(self: &Arc<Self>, id: String) {

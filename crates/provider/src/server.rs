@@ -47,13 +47,22 @@ type R<T> = Result<T, ApiErr>;
 
 pub(crate) fn router(p: Arc<Provider>) -> Router {
     Router::new()
-        .route("/v2/swap/submarine", get(submarine_pairs).post(create_submarine))
+        .route(
+            "/v2/swap/submarine",
+            get(submarine_pairs).post(create_submarine),
+        )
         .route("/v2/swap/reverse", get(reverse_pairs).post(create_reverse))
         .route("/v2/swap/restore", post(restore))
         .route("/v2/swap/{id}", get(swap_status))
-        .route("/v2/swap/submarine/{id}/transaction", get(lockup_transaction))
+        .route(
+            "/v2/swap/submarine/{id}/transaction",
+            get(lockup_transaction),
+        )
         .route("/v2/swap/reverse/{id}/transaction", get(lockup_transaction))
-        .route("/v2/swap/submarine/{id}/claim", get(claim_details).post(claim_signature))
+        .route(
+            "/v2/swap/submarine/{id}/claim",
+            get(claim_details).post(claim_signature),
+        )
         .route("/v2/swap/submarine/{id}/refund", post(refund_signature))
         .route("/v2/swap/reverse/{id}/claim", post(reverse_claim))
         .route("/v2/chain/BTC/transaction", post(broadcast))
@@ -107,7 +116,9 @@ pub(crate) fn reverse_pair(p: &Provider) -> ReversePair {
 
 fn pairs<P>(pair: P) -> Pairs<P> {
     let mut m = Pairs::new();
-    m.entry(BTC.to_string()).or_default().insert(BTC.to_string(), pair);
+    m.entry(BTC.to_string())
+        .or_default()
+        .insert(BTC.to_string(), pair);
     // Boltz also lists Liquid; clients that expect the key get it, empty.
     m.entry("L-BTC".to_string()).or_default();
     m
@@ -158,7 +169,12 @@ async fn existing(p: &Provider, hash: &str, request: &str) -> R<Option<Response>
     ))
 }
 
-fn address(p: &Provider, params: &TreeParams, provider: &bitcoin::secp256k1::PublicKey, user: &bitcoin::secp256k1::PublicKey) -> R<String> {
+fn address(
+    p: &Provider,
+    params: &TreeParams,
+    provider: &bitcoin::secp256k1::PublicKey,
+    user: &bitcoin::secp256k1::PublicKey,
+) -> R<String> {
     lockup_address(
         switchyard_core::keys::account::secp(),
         p.cfg.network.to_bitcoin(),
@@ -174,10 +190,13 @@ async fn create_submarine(State(p): S, Json(req): Json<CreateSubmarineRequest>) 
     let pair = submarine_pair(&p);
     check_pair(&req.from, &req.to, req.pair_hash.as_deref(), &pair.hash)?;
     let Some(invoice) = req.invoice.clone() else {
-        return Err(bad("an invoice is required (swaps with only a preimage hash are not supported here)"));
+        return Err(bad(
+            "an invoice is required (swaps with only a preimage hash are not supported here)",
+        ));
     };
     let decoded = decode_invoice(&invoice, p.cfg.network).map_err(|e| bad(e.to_string()))?;
-    let user_key = parse_key(&req.refund_public_key).map_err(|_| bad("invalid refund public key"))?;
+    let user_key =
+        parse_key(&req.refund_public_key).map_err(|_| bad("invalid refund public key"))?;
     let msat = decoded
         .amount_msat
         .ok_or_else(|| bad("the invoice has no amount"))?
@@ -190,12 +209,14 @@ async fn create_submarine(State(p): S, Json(req): Json<CreateSubmarineRequest>) 
     if let Some(r) = existing(&p, &decoded.payment_hash, &request).await? {
         return Ok(r);
     }
-    let quote = submarine_quote(&pair, Sat::from_sat(msat / 1000)).map_err(|e| bad(e.to_string()))?;
+    let quote =
+        submarine_quote(&pair, Sat::from_sat(msat / 1000)).map_err(|e| bad(e.to_string()))?;
     let index = p.db.take_key_index().await.map_err(internal)?;
     let keys = p.keys(index);
     let tip = p.tip();
     let timeout = tip + p.cfg.submarine_timeout_blocks;
-    let hash: [u8; 32] = <[u8; 32]>::from_hex(&decoded.payment_hash).map_err(|_| bad("invalid payment hash"))?;
+    let hash: [u8; 32] =
+        <[u8; 32]>::from_hex(&decoded.payment_hash).map_err(|_| bad("invalid payment hash"))?;
     let params = TreeParams {
         kind: SwapKind::Submarine,
         payment_hash: hash,
@@ -208,7 +229,10 @@ async fn create_submarine(State(p): S, Json(req): Json<CreateSubmarineRequest>) 
     let id = new_id();
     let resp = CreateSubmarineResponse {
         id: id.clone(),
-        bip21: Some(format!("bitcoin:{addr}?amount={}", bitcoin::Amount::from_sat(expected).to_btc())),
+        bip21: Some(format!(
+            "bitcoin:{addr}?amount={}",
+            bitcoin::Amount::from_sat(expected).to_btc()
+        )),
         address: addr.clone(),
         swap_tree: tree_json(&params),
         claim_public_key: keys.public_key().serialize().to_lower_hex_string(),
@@ -251,7 +275,8 @@ async fn create_reverse(State(p): S, Json(req): Json<CreateReverseRequest>) -> R
         return Err(bad("invoiceAmount is required"));
     };
     let user_key = parse_key(&req.claim_public_key).map_err(|_| bad("invalid claim public key"))?;
-    let hash: [u8; 32] = <[u8; 32]>::from_hex(&req.preimage_hash).map_err(|_| bad("invalid preimage hash"))?;
+    let hash: [u8; 32] =
+        <[u8; 32]>::from_hex(&req.preimage_hash).map_err(|_| bad("invalid preimage hash"))?;
     let hash_hex = hash.to_lower_hex_string();
     let request = serde_json::to_string(&req).map_err(internal)?;
     let _guard = p.create_lock.lock().await;
@@ -323,11 +348,12 @@ async fn create_reverse(State(p): S, Json(req): Json<CreateReverseRequest>) -> R
 }
 
 async fn load(p: &Provider, id: &str) -> R<ProviderSwap> {
-    p.db
-        .get(id)
-        .await
-        .map_err(internal)?
-        .ok_or_else(|| ApiErr(StatusCode::NOT_FOUND, format!("could not find swap with id: {id}")))
+    p.db.get(id).await.map_err(internal)?.ok_or_else(|| {
+        ApiErr(
+            StatusCode::NOT_FOUND,
+            format!("could not find swap with id: {id}"),
+        )
+    })
 }
 
 async fn swap_status(State(p): S, Path(id): Path<String>) -> R<Json<SwapStatus>> {
@@ -351,7 +377,10 @@ async fn claim_details(State(p): S, Path(id): Path<String>) -> R<Json<SubmarineC
     if p.cfg.faults.refuse_cooperation {
         return Err(bad("cooperative claims are disabled"));
     }
-    let eligible = matches!(s.status.as_str(), status::INVOICE_PAID | status::CLAIM_PENDING) && s.sweep_hex.is_none();
+    let eligible = matches!(
+        s.status.as_str(),
+        status::INVOICE_PAID | status::CLAIM_PENDING
+    ) && s.sweep_hex.is_none();
     let (Some(pre), Some(out), true) = (s.preimage.clone(), owed(&s).cloned(), eligible) else {
         return Err(bad("swap not eligible for a cooperative claim"));
     };
@@ -369,7 +398,15 @@ async fn claim_details(State(p): S, Path(id): Path<String>) -> R<Json<SubmarineC
         outpoint: bitcoin::OutPoint::from_str(&out.outpoint).map_err(internal)?,
         value: Sat::from_sat(out.value),
     };
-    let sweep = build_sweep(&[utxo], &params, &spend, &dest, rate, SpendPath::Cooperative).map_err(internal)?;
+    let sweep = build_sweep(
+        &[utxo],
+        &params,
+        &spend,
+        &dest,
+        rate,
+        SpendPath::Cooperative,
+    )
+    .map_err(internal)?;
     let msg = sweep.key_spend_sighash(0).map_err(internal)?;
     let keys = p.keys(s.key_index);
     let init = initiate(&ctx, keys.keypair(), msg, fresh_rand()).map_err(internal)?;
@@ -396,23 +433,35 @@ fn hex_bytes(h: &str, what: &str) -> R<Vec<u8>> {
     Vec::<u8>::from_hex(h).map_err(|_| bad(format!("{what} is not hex")))
 }
 
-async fn claim_signature(State(p): S, Path(id): Path<String>, Json(sig): Json<PartialSignature>) -> R<Json<serde_json::Value>> {
-    let mut s = load(&p, &id).await?;
+async fn claim_signature(
+    State(p): S,
+    Path(id): Path<String>,
+    Json(sig): Json<PartialSignature>,
+) -> R<Json<serde_json::Value>> {
+    let s = load(&p, &id).await?;
     let Some(pending) = p.pending_claims.lock().await.remove(&id) else {
-        return Err(bad("no cooperative claim is pending for this swap: ask for its details first"));
+        return Err(bad(
+            "no cooperative claim is pending for this swap: ask for its details first",
+        ));
     };
     let keys = p.keys(s.key_index);
     let nonce = hex_bytes(&sig.pub_nonce, "pubNonce")?;
     let partial = hex_bytes(&sig.partial_signature, "partialSignature")?;
-    let PendingClaim { init, mut sweep, ctx } = pending;
+    let PendingClaim {
+        init,
+        mut sweep,
+        ctx,
+    } = pending;
     let final_sig = init
         .finish(&ctx, keys.keypair(), &nonce, &partial)
         .map_err(|e| bad(e.to_string()))?;
     sweep.set_key_spend(0, &final_sig).map_err(internal)?;
     let c = p.client().await.map_err(internal)?;
     c.publish(&sweep.tx, "swap claim").await.map_err(internal)?;
-    s.sweep_hex = Some(bitcoin::consensus::serialize(&sweep.tx).to_lower_hex_string());
-    p.update(&s).await.map_err(internal)?;
+    let hex = bitcoin::consensus::serialize(&sweep.tx).to_lower_hex_string();
+    p.modify(&id, |x| x.sweep_hex = Some(hex))
+        .await
+        .map_err(internal)?;
     p.notify(&id).notify_one();
     tracing::info!(swap = %id, "claimed cooperatively");
     Ok(Json(serde_json::json!({})))
@@ -420,7 +469,12 @@ async fn claim_signature(State(p): S, Path(id): Path<String>, Json(sig): Json<Pa
 
 /// The sighash of `index` in `tx`, whose inputs must all be this swap's
 /// lockup outputs.
-fn lockup_sighash(p: &Provider, s: &ProviderSwap, tx: &bitcoin::Transaction, index: u32) -> R<[u8; 32]> {
+fn lockup_sighash(
+    p: &Provider,
+    s: &ProviderSwap,
+    tx: &bitcoin::Transaction,
+    index: u32,
+) -> R<[u8; 32]> {
     let script = bitcoin::Address::from_str(&s.address)
         .map_err(internal)?
         .assume_checked()
@@ -438,7 +492,11 @@ fn lockup_sighash(p: &Provider, s: &ProviderSwap, tx: &bitcoin::Transaction, ind
                     value: bitcoin::Amount::from_sat(l.value),
                     script_pubkey: script.clone(),
                 })
-                .ok_or_else(|| bad(format!("the transaction spends {op}, which is not a lockup output of this swap")))
+                .ok_or_else(|| {
+                    bad(format!(
+                        "the transaction spends {op}, which is not a lockup output of this swap"
+                    ))
+                })
         })
         .collect::<R<Vec<_>>>()?;
     let idx = usize::try_from(index).map_err(|_| bad("index out of range"))?;
@@ -453,10 +511,15 @@ fn lockup_sighash(p: &Provider, s: &ProviderSwap, tx: &bitcoin::Transaction, ind
 }
 
 fn parse_tx(hex: &str) -> R<bitcoin::Transaction> {
-    bitcoin::consensus::deserialize(&hex_bytes(hex, "transaction")?).map_err(|_| bad("the transaction does not decode"))
+    bitcoin::consensus::deserialize(&hex_bytes(hex, "transaction")?)
+        .map_err(|_| bad("the transaction does not decode"))
 }
 
-async fn refund_signature(State(p): S, Path(id): Path<String>, Json(req): Json<RefundRequest>) -> R<Json<PartialSignature>> {
+async fn refund_signature(
+    State(p): S,
+    Path(id): Path<String>,
+    Json(req): Json<RefundRequest>,
+) -> R<Json<PartialSignature>> {
     let s = load(&p, &id).await?;
     if s.kind != SwapKind::Submarine {
         return Err(bad("not a submarine swap"));
@@ -476,11 +539,14 @@ async fn refund_signature(State(p): S, Path(id): Path<String>, Json(req): Json<R
     let nonce = hex_bytes(&req.pub_nonce, "pubNonce")?;
     // The one decision that excludes paying the invoice ever after.
     if !p.db.allow_refund(&id).await.map_err(internal)? {
-        return Err(bad("a payment for this swap is in flight or done: no refund"));
+        return Err(bad(
+            "a payment for this swap is in flight or done: no refund",
+        ));
     }
     let (ctx, _, _) = coop_context(&p, &s).map_err(internal)?;
     let keys = p.keys(s.key_index);
-    let r = respond(&ctx, keys.keypair(), &nonce, msg, fresh_rand()).map_err(|e| bad(e.to_string()))?;
+    let r =
+        respond(&ctx, keys.keypair(), &nonce, msg, fresh_rand()).map_err(|e| bad(e.to_string()))?;
     tracing::info!(swap = %id, "signed a cooperative refund");
     Ok(Json(PartialSignature {
         pub_nonce: r.public_nonce.to_lower_hex_string(),
@@ -488,7 +554,11 @@ async fn refund_signature(State(p): S, Path(id): Path<String>, Json(req): Json<R
     }))
 }
 
-async fn reverse_claim(State(p): S, Path(id): Path<String>, Json(req): Json<ReverseClaimRequest>) -> R<Json<PartialSignature>> {
+async fn reverse_claim(
+    State(p): S,
+    Path(id): Path<String>,
+    Json(req): Json<ReverseClaimRequest>,
+) -> R<Json<PartialSignature>> {
     let mut s = load(&p, &id).await?;
     if s.kind != SwapKind::Reverse {
         return Err(bad("not a reverse swap"));
@@ -509,14 +579,20 @@ async fn reverse_claim(State(p): S, Path(id): Path<String>, Json(req): Json<Reve
     if s.status != status::INVOICE_SETTLED {
         let c = p.client().await.map_err(internal)?;
         c.settle_invoice(&pre).await.map_err(internal)?;
-        s.preimage = Some(req.preimage.clone());
-        s.status = status::INVOICE_SETTLED.into();
-        p.update(&s).await.map_err(internal)?;
+        let preimage = req.preimage.clone();
+        s = p
+            .modify(&id, |x| {
+                x.preimage = Some(preimage);
+                x.status = status::INVOICE_SETTLED.into();
+            })
+            .await
+            .map_err(internal)?;
         p.notify(&id).notify_one();
     }
     let (ctx, _, _) = coop_context(&p, &s).map_err(internal)?;
     let keys = p.keys(s.key_index);
-    let r = respond(&ctx, keys.keypair(), &nonce, msg, fresh_rand()).map_err(|e| bad(e.to_string()))?;
+    let r =
+        respond(&ctx, keys.keypair(), &nonce, msg, fresh_rand()).map_err(|e| bad(e.to_string()))?;
     Ok(Json(PartialSignature {
         pub_nonce: r.public_nonce.to_lower_hex_string(),
         partial_signature: r.partial_signature.to_lower_hex_string(),
@@ -566,7 +642,9 @@ async fn restore(State(p): S, Json(req): Json<RestoreRequest>) -> R<Json<Vec<ser
 async fn broadcast(State(p): S, Json(req): Json<TransactionHex>) -> R<Json<TransactionId>> {
     let tx = parse_tx(&req.hex)?;
     let c = p.client().await.map_err(internal)?;
-    c.publish(&tx, "broadcast for a client").await.map_err(|e| bad(e.to_string()))?;
+    c.publish(&tx, "broadcast for a client")
+        .await
+        .map_err(|e| bad(e.to_string()))?;
     Ok(Json(TransactionId {
         id: tx.compute_txid().to_string(),
     }))

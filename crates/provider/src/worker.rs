@@ -68,10 +68,16 @@ pub(crate) async fn follow_blocks(p: Arc<Provider>, tx: watch::Sender<u32>) {
 }
 
 /// The swap's terms as the provider sees them.
-pub(crate) fn terms(p: &Provider, s: &ProviderSwap) -> Result<(CheckedSwap, TreeParams), WorkerError> {
+pub(crate) fn terms(
+    p: &Provider,
+    s: &ProviderSwap,
+) -> Result<(CheckedSwap, TreeParams), WorkerError> {
     let user_key = parse_key(&s.user_key).map_err(|e| WorkerError::Other(e.to_string()))?;
-    let hash: Vec<u8> = FromHex::from_hex(&s.payment_hash).map_err(|_| WorkerError::Other("bad hash".into()))?;
-    let payment_hash: [u8; 32] = hash.try_into().map_err(|_| WorkerError::Other("bad hash".into()))?;
+    let hash: Vec<u8> =
+        FromHex::from_hex(&s.payment_hash).map_err(|_| WorkerError::Other("bad hash".into()))?;
+    let payment_hash: [u8; 32] = hash
+        .try_into()
+        .map_err(|_| WorkerError::Other("bad hash".into()))?;
     let c = CheckedSwap {
         kind: s.kind,
         id: s.id.clone(),
@@ -87,7 +93,10 @@ pub(crate) fn terms(p: &Provider, s: &ProviderSwap) -> Result<(CheckedSwap, Tree
     Ok((c, params))
 }
 
-pub(crate) fn coop_context(p: &Provider, s: &ProviderSwap) -> Result<(CoopContext, TreeParams, bitcoin::taproot::TaprootSpendInfo), WorkerError> {
+pub(crate) fn coop_context(
+    p: &Provider,
+    s: &ProviderSwap,
+) -> Result<(CoopContext, TreeParams, bitcoin::taproot::TaprootSpendInfo), WorkerError> {
     let (c, params) = terms(p, s)?;
     let secp = switchyard_core::keys::account::secp();
     let internal = switchyard_core::swap::tree::aggregate_key(&c.provider_key, &c.our_key)
@@ -98,7 +107,10 @@ pub(crate) fn coop_context(p: &Provider, s: &ProviderSwap) -> Result<(CoopContex
     Ok((ctx, params, spend))
 }
 
-fn lockup_script(s: &ProviderSwap, network: switchyard_core::Network) -> Result<bitcoin::ScriptBuf, WorkerError> {
+fn lockup_script(
+    s: &ProviderSwap,
+    network: switchyard_core::Network,
+) -> Result<bitcoin::ScriptBuf, WorkerError> {
     let a = bitcoin::Address::from_str(&s.address)
         .map_err(|e| WorkerError::Other(e.to_string()))?
         .require_network(network.to_bitcoin())
@@ -108,7 +120,8 @@ fn lockup_script(s: &ProviderSwap, network: switchyard_core::Network) -> Result<
 
 fn utxo(l: &Lockup) -> Result<LockupUtxo, WorkerError> {
     Ok(LockupUtxo {
-        outpoint: bitcoin::OutPoint::from_str(&l.outpoint).map_err(|e| WorkerError::Other(e.to_string()))?,
+        outpoint: bitcoin::OutPoint::from_str(&l.outpoint)
+            .map_err(|e| WorkerError::Other(e.to_string()))?,
         value: Sat::from_sat(l.value),
     })
 }
@@ -154,10 +167,39 @@ pub(crate) async fn run(p: Arc<Provider>, id: &str) -> Result<(), WorkerError> {
     }
 }
 
-async fn set_status(p: &Provider, s: &mut ProviderSwap, status: &str) -> Result<(), WorkerError> {
-    s.status = status.to_string();
-    p.update(s).await?;
+/// Saves what this worker learnt (fields it sets) onto the stored swap,
+/// with a new status if given; `s` becomes the stored swap.
+async fn save(p: &Provider, s: &mut ProviderSwap, status: Option<&str>) -> Result<(), WorkerError> {
+    let local = s.clone();
+    let status = status.map(str::to_string);
+    *s = p
+        .modify(&local.id.clone(), move |x| {
+            if let Some(st) = status {
+                x.status = st;
+            }
+            if !local.lockup.is_empty() {
+                x.lockup = local.lockup;
+            }
+            if local.lockup_hex.is_some() {
+                x.lockup_hex = local.lockup_hex;
+            }
+            if local.preimage.is_some() {
+                x.preimage = local.preimage;
+            }
+            if local.sweep_hex.is_some() {
+                x.sweep_hex = local.sweep_hex;
+            }
+            if local.failure_reason.is_some() {
+                x.failure_reason = local.failure_reason;
+                x.failure_details = local.failure_details;
+            }
+        })
+        .await?;
     Ok(())
+}
+
+async fn set_status(p: &Provider, s: &mut ProviderSwap, status: &str) -> Result<(), WorkerError> {
+    save(p, s, Some(status)).await
 }
 
 // ---- submarine: the user locks, we pay, we claim ----
@@ -171,7 +213,9 @@ async fn submarine_step(p: &Arc<Provider>, mut s: ProviderSwap) -> Result<(), Wo
             }
             let script = lockup_script(&s, p.cfg.network)?;
             let c = p.client().await?;
-            let mut conf = c.watch_confirmation(None, &script, 1, s.created_height).await?;
+            let mut conf = c
+                .watch_confirmation(None, &script, 1, s.created_height)
+                .await?;
             let mut h = p.height.clone();
             loop {
                 tokio::select! {
@@ -218,13 +262,15 @@ async fn submarine_step(p: &Arc<Provider>, mut s: ProviderSwap) -> Result<(), Wo
                 return set_status(p, &mut s, st::INVOICE_FAILED_TO_PAY).await;
             }
             if !p.db.begin_payment(&s.id).await? {
-                s.failure_reason = Some("a cooperative refund was signed; the invoice is never paid".into());
+                s.failure_reason =
+                    Some("a cooperative refund was signed; the invoice is never paid".into());
                 return set_status(p, &mut s, st::INVOICE_FAILED_TO_PAY).await;
             }
             set_status(p, &mut s, st::INVOICE_PENDING).await?;
             let c = p.client().await?;
             let fee_limit = Sat::from_sat((s.invoice_amount / 100).max(10));
-            let cltv_limit = i32::try_from(blocks_left - p.cfg.payment_margin_blocks).unwrap_or(i32::MAX);
+            let cltv_limit =
+                i32::try_from(blocks_left - p.cfg.payment_margin_blocks).unwrap_or(i32::MAX);
             match c.start_payment(&s.invoice, fee_limit, cltv_limit, 60).await {
                 Ok(_) => Ok(()),
                 Err(e) => {
@@ -237,7 +283,8 @@ async fn submarine_step(p: &Arc<Provider>, mut s: ProviderSwap) -> Result<(), Wo
         }
         st::INVOICE_PENDING => {
             let c = p.client().await?;
-            let hash: [u8; 32] = <[u8; 32]>::from_hex(&s.payment_hash).map_err(|_| WorkerError::Other("bad hash".into()))?;
+            let hash: [u8; 32] = <[u8; 32]>::from_hex(&s.payment_hash)
+                .map_err(|_| WorkerError::Other("bad hash".into()))?;
             match c.payment_state(&hash).await? {
                 PaymentState::Succeeded(pre) => {
                     p.db.end_payment(&s.id, db::Payment::Succeeded).await?;
@@ -299,26 +346,35 @@ async fn submarine_claim(p: &Arc<Provider>, mut s: ProviderSwap) -> Result<(), W
                 .map_err(|e| WorkerError::Other(e.to_string()))?
                 .assume_checked()
                 .script_pubkey();
-            let mut sweep = build_sweep(&[utxo(&owed)?], &params, &spend, &dest, fee_rate(p).await, SpendPath::ClaimScript)
-                .map_err(|e| WorkerError::Other(e.to_string()))?;
+            let mut sweep = build_sweep(
+                &[utxo(&owed)?],
+                &params,
+                &spend,
+                &dest,
+                fee_rate(p).await,
+                SpendPath::ClaimScript,
+            )
+            .map_err(|e| WorkerError::Other(e.to_string()))?;
             let keys = p.keys(s.key_index);
             sweep
                 .sign_claim_script(&params, &spend, keys.keypair(), &pre)
                 .map_err(|e| WorkerError::Other(e.to_string()))?;
             s.sweep_hex = Some(bitcoin::consensus::serialize(&sweep.tx).to_lower_hex_string());
-            p.update(&s).await?;
+            save(p, &mut s, None).await?;
             tracing::info!(swap = %s.id, "claimed by the script path");
         }
     }
     // Broadcast (again) and wait for the spend to confirm.
     let tx: bitcoin::Transaction = bitcoin::consensus::deserialize(
-        &Vec::<u8>::from_hex(s.sweep_hex.as_deref().unwrap_or_default()).map_err(|e| WorkerError::Other(e.to_string()))?,
+        &Vec::<u8>::from_hex(s.sweep_hex.as_deref().unwrap_or_default())
+            .map_err(|e| WorkerError::Other(e.to_string()))?,
     )
     .map_err(|e| WorkerError::Other(e.to_string()))?;
     let c = p.client().await?;
     c.publish(&tx, "swap claim").await?;
     let script = lockup_script(&s, p.cfg.network)?;
-    let op = bitcoin::OutPoint::from_str(&owed.outpoint).map_err(|e| WorkerError::Other(e.to_string()))?;
+    let op = bitcoin::OutPoint::from_str(&owed.outpoint)
+        .map_err(|e| WorkerError::Other(e.to_string()))?;
     let mut spend = c.watch_spend(op, &script, s.created_height).await?;
     let mut h = p.height.clone();
     loop {
@@ -338,7 +394,8 @@ async fn submarine_claim(p: &Arc<Provider>, mut s: ProviderSwap) -> Result<(), W
 
 async fn reverse_step(p: &Arc<Provider>, mut s: ProviderSwap) -> Result<(), WorkerError> {
     let tip = p.tip();
-    let hash: [u8; 32] = <[u8; 32]>::from_hex(&s.payment_hash).map_err(|_| WorkerError::Other("bad hash".into()))?;
+    let hash: [u8; 32] =
+        <[u8; 32]>::from_hex(&s.payment_hash).map_err(|_| WorkerError::Other("bad hash".into()))?;
     let c = p.client().await?;
     match s.status.as_str() {
         st::SWAP_CREATED => {
@@ -375,14 +432,22 @@ async fn reverse_step(p: &Arc<Provider>, mut s: ProviderSwap) -> Result<(), Work
                 Some(tx) => tx,
                 None => {
                     let amount = s.onchain_amount.saturating_sub(p.cfg.faults.lock_short_by);
-                    c.send_to_script(&script, Sat::from_sat(amount), fee_rate(p).await, "swap lockup")
-                        .await?
+                    c.send_to_script(
+                        &script,
+                        Sat::from_sat(amount),
+                        fee_rate(p).await,
+                        "swap lockup",
+                    )
+                    .await?
                 }
             };
             let txid = tx.compute_txid();
             s.lockup = switchyard_core::swap::check::outputs_to(&tx, &script)
                 .into_iter()
-                .map(|(vout, v)| Lockup { outpoint: format!("{txid}:{vout}"), value: v.to_sat() })
+                .map(|(vout, v)| Lockup {
+                    outpoint: format!("{txid}:{vout}"),
+                    value: v.to_sat(),
+                })
                 .collect();
             s.lockup_hex = Some(bitcoin::consensus::serialize(&tx).to_lower_hex_string());
             set_status(p, &mut s, st::TRANSACTION_MEMPOOL).await
@@ -395,14 +460,21 @@ async fn reverse_step(p: &Arc<Provider>, mut s: ProviderSwap) -> Result<(), Work
     }
 }
 
-async fn reverse_watch(p: &Arc<Provider>, mut s: ProviderSwap, hash: [u8; 32]) -> Result<(), WorkerError> {
+async fn reverse_watch(
+    p: &Arc<Provider>,
+    mut s: ProviderSwap,
+    hash: [u8; 32],
+) -> Result<(), WorkerError> {
     let c = p.client().await?;
     let script = lockup_script(&s, p.cfg.network)?;
     let Some(first) = s.lockup.first().cloned() else {
         return Err(WorkerError::Other("no lockup recorded".into()));
     };
-    let op = bitcoin::OutPoint::from_str(&first.outpoint).map_err(|e| WorkerError::Other(e.to_string()))?;
-    let mut conf = c.watch_confirmation(Some(op.txid), &script, 1, s.created_height).await?;
+    let op = bitcoin::OutPoint::from_str(&first.outpoint)
+        .map_err(|e| WorkerError::Other(e.to_string()))?;
+    let mut conf = c
+        .watch_confirmation(Some(op.txid), &script, 1, s.created_height)
+        .await?;
     let mut spend = c.watch_spend(op, &script, s.created_height).await?;
     let mut h = p.height.clone();
     let n = p.notify(&s.id);
@@ -427,12 +499,12 @@ async fn reverse_watch(p: &Arc<Provider>, mut s: ProviderSwap, hash: [u8; 32]) -
                     s.preimage = Some(pre.to_lower_hex_string());
                     return set_status(p, &mut s, st::INVOICE_SETTLED).await;
                 }
-                // Spent without the preimage: the key path (a cooperative
-                // claim we signed after settling) — done.
-                let now = p.db.get(&s.id).await?.unwrap_or(s.clone());
-                if now.status != st::INVOICE_SETTLED {
-                    tracing::warn!(swap = %s.id, "lockup spent without a preimage before the invoice settled");
+                // Spent by the key path: a cooperative claim we co-signed,
+                // which we do only after settling the invoice.
+                if c.invoice_state(&hash).await? == Some(InvoiceState::Settled) {
+                    return set_status(p, &mut s, st::INVOICE_SETTLED).await;
                 }
+                tracing::warn!(swap = %s.id, "lockup spent by the key path but the invoice is not settled");
                 return Ok(());
             }
             _ = n.notified() => {
@@ -446,7 +518,11 @@ async fn reverse_watch(p: &Arc<Provider>, mut s: ProviderSwap, hash: [u8; 32]) -
     }
 }
 
-async fn reverse_refund(p: &Arc<Provider>, mut s: ProviderSwap, hash: [u8; 32]) -> Result<(), WorkerError> {
+async fn reverse_refund(
+    p: &Arc<Provider>,
+    mut s: ProviderSwap,
+    hash: [u8; 32],
+) -> Result<(), WorkerError> {
     let c = p.client().await?;
     let (_, params, spend) = coop_context(p, &s)?;
     let utxos = s.lockup.iter().map(utxo).collect::<Result<Vec<_>, _>>()?;
@@ -455,17 +531,26 @@ async fn reverse_refund(p: &Arc<Provider>, mut s: ProviderSwap, hash: [u8; 32]) 
         .assume_checked()
         .script_pubkey();
     let tx = match s.sweep_hex.as_deref() {
-        Some(h) => bitcoin::consensus::deserialize(&Vec::<u8>::from_hex(h).map_err(|e| WorkerError::Other(e.to_string()))?)
-            .map_err(|e| WorkerError::Other(e.to_string()))?,
+        Some(h) => bitcoin::consensus::deserialize(
+            &Vec::<u8>::from_hex(h).map_err(|e| WorkerError::Other(e.to_string()))?,
+        )
+        .map_err(|e| WorkerError::Other(e.to_string()))?,
         None => {
-            let mut sweep = build_sweep(&utxos, &params, &spend, &dest, fee_rate(p).await, SpendPath::RefundScript)
-                .map_err(|e| WorkerError::Other(e.to_string()))?;
+            let mut sweep = build_sweep(
+                &utxos,
+                &params,
+                &spend,
+                &dest,
+                fee_rate(p).await,
+                SpendPath::RefundScript,
+            )
+            .map_err(|e| WorkerError::Other(e.to_string()))?;
             let keys = p.keys(s.key_index);
             sweep
                 .sign_refund_script(&params, &spend, keys.keypair())
                 .map_err(|e| WorkerError::Other(e.to_string()))?;
             s.sweep_hex = Some(bitcoin::consensus::serialize(&sweep.tx).to_lower_hex_string());
-            p.update(&s).await?;
+            save(p, &mut s, None).await?;
             sweep.tx
         }
     };
@@ -474,11 +559,16 @@ async fn reverse_refund(p: &Arc<Provider>, mut s: ProviderSwap, hash: [u8; 32]) 
         Err(e) => {
             // The user's claim may have won: then the spend tells us the preimage.
             tracing::warn!(swap = %s.id, error = %e, "refund not accepted");
-            let Some(first) = s.lockup.first() else { return Ok(()) };
-            let op = bitcoin::OutPoint::from_str(&first.outpoint).map_err(|e| WorkerError::Other(e.to_string()))?;
+            let Some(first) = s.lockup.first() else {
+                return Ok(());
+            };
+            let op = bitcoin::OutPoint::from_str(&first.outpoint)
+                .map_err(|e| WorkerError::Other(e.to_string()))?;
             let script = lockup_script(&s, p.cfg.network)?;
             let mut spend = c.watch_spend(op, &script, s.created_height).await?;
-            if let Ok(Ok(Some(spent))) = tokio::time::timeout(Duration::from_secs(5), spend.next()).await {
+            if let Ok(Ok(Some(spent))) =
+                tokio::time::timeout(Duration::from_secs(5), spend.next()).await
+            {
                 if let Some(pre) = revealed_preimage(&spent.tx, &hash) {
                     c.settle_invoice(&pre).await?;
                     s.preimage = Some(pre.to_lower_hex_string());

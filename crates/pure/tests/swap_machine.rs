@@ -716,13 +716,17 @@ fn a_rejected_create_ends_the_swap_before_anything_moves() {
     assert!(s.is_final());
     assert_eq!(
         s.outcome,
-        Some(Outcome::Failed("the lockup address is not the tree's".into()))
+        Some(Outcome::Failed(
+            "the lockup address is not the tree's".into()
+        ))
     );
     // After creation a rejection means nothing (the provider's answer was
     // checked before `Created`).
     let s = SwapState::new(terms(SwapKind::Reverse, START + 100), START);
     let (s, _) = s.apply(&Event::Created);
-    let (s, _) = s.apply(&Event::Rejected { reason: "late".into() });
+    let (s, _) = s.apply(&Event::Rejected {
+        reason: "late".into(),
+    });
     assert!(!s.is_final());
     assert_eq!(s.refused, None);
 }

@@ -404,7 +404,11 @@ impl LndClient {
             let Ok(tx) = bitcoin::consensus::deserialize::<bitcoin::Transaction>(&bytes) else {
                 continue;
             };
-            if tx.output.iter().any(|o| o.script_pubkey.as_script() == script) {
+            if tx
+                .output
+                .iter()
+                .any(|o| o.script_pubkey.as_script() == script)
+            {
                 return Ok(Some(tx));
             }
         }

@@ -63,6 +63,11 @@ fn payment_state(p: &lnrpc::Payment) -> PaymentState {
     }
 }
 
+/// LND's words for "no payment for this hash" (TrackPaymentV2).
+fn unknown_payment(e: &str) -> bool {
+    e.contains("not found") || e.contains("isn't initiated") || e.contains("not initiated")
+}
+
 fn sat_i64(v: Sat) -> Result<i64, NodeError> {
     i64::try_from(v.to_sat()).map_err(|_| NodeError::BadRequest {
         message: "amount too large".into(),
@@ -78,6 +83,7 @@ impl LndClient {
         value: Sat,
         memo: &str,
         expiry_secs: i64,
+        cltv_expiry: u64,
     ) -> Result<String, NodeError> {
         let mut ln = self.lightning.clone();
         let r = self
@@ -88,6 +94,7 @@ impl LndClient {
                     value: sat_i64(value)?,
                     memo: memo.to_string(),
                     expiry: expiry_secs,
+                    cltv_expiry,
                     ..Default::default()
                 }),
             )
@@ -135,10 +142,14 @@ impl LndClient {
             .await
         {
             Ok(i) => Ok(Some(invoice_state(i.state))),
-            Err(NodeError::BadRequest { message }) if message.contains("unable to locate invoice") => {
+            Err(NodeError::BadRequest { message })
+                if message.contains("unable to locate invoice") =>
+            {
                 Ok(None)
             }
-            Err(NodeError::Rpc { detail }) if detail.contains("unable to locate invoice") => Ok(None),
+            Err(NodeError::Rpc { detail }) if detail.contains("unable to locate invoice") => {
+                Ok(None)
+            }
             Err(e) => Err(e),
         }
     }
@@ -233,7 +244,7 @@ impl LndClient {
             .await;
         let mut stream = match opened {
             Ok(s) => s,
-            Err(e) if e.to_string().contains("not found") => return Ok(PaymentState::Unknown),
+            Err(e) if unknown_payment(&e.to_string()) => return Ok(PaymentState::Unknown),
             Err(e) => return Err(e),
         };
         match tokio::time::timeout(CALL_TIMEOUT, stream.message()).await {
@@ -241,7 +252,7 @@ impl LndClient {
             Ok(Ok(None)) => Ok(PaymentState::Unknown),
             Ok(Err(status)) => {
                 let e = self.status_error(&status);
-                if e.to_string().contains("not found") {
+                if unknown_payment(&e.to_string()) {
                     Ok(PaymentState::Unknown)
                 } else {
                     Err(e)

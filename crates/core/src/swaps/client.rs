@@ -73,7 +73,9 @@ pub struct BoltzClient {
 
 impl std::fmt::Debug for BoltzClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BoltzClient").field("base", &self.base).finish()
+        f.debug_struct("BoltzClient")
+            .field("base", &self.base)
+            .finish()
     }
 }
 
@@ -89,7 +91,9 @@ fn tls_config() -> rustls::ClientConfig {
 /// Normalises a provider URL to its API base (`…/v2`, no trailing slash).
 pub fn api_base(url: &str) -> Result<String, ProviderApiError> {
     let t = url.trim().trim_end_matches('/');
-    let uri: hyper::Uri = t.parse().map_err(|_| ProviderApiError::BadUrl(url.to_string()))?;
+    let uri: hyper::Uri = t
+        .parse()
+        .map_err(|_| ProviderApiError::BadUrl(url.to_string()))?;
     match uri.scheme_str() {
         Some("http") | Some("https") => {}
         _ => return Err(ProviderApiError::BadUrl(url.to_string())),
@@ -125,7 +129,12 @@ impl BoltzClient {
         &self.base
     }
 
-    async fn request(&self, method: Method, path: &str, body: Option<String>) -> Result<(StatusCode, Vec<u8>), ProviderApiError> {
+    async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<String>,
+    ) -> Result<(StatusCode, Vec<u8>), ProviderApiError> {
         let url = format!("{}{path}", self.base);
         let unreachable = |detail: String| ProviderApiError::Unreachable {
             url: self.base.clone(),
@@ -139,7 +148,11 @@ impl BoltzClient {
             .body(Body::from(body.unwrap_or_default()))
             .map_err(|e| ProviderApiError::BadUrl(format!("{url}: {e}")))?;
         let call = async {
-            let resp = self.http.request(req).await.map_err(|e| unreachable(e.to_string()))?;
+            let resp = self
+                .http
+                .request(req)
+                .await
+                .map_err(|e| unreachable(e.to_string()))?;
             let status = resp.status();
             let mut body = resp.into_body();
             let mut buf = Vec::new();
@@ -163,7 +176,12 @@ impl BoltzClient {
     }
 
     /// A request whose answer is parsed as `T`, with the raw text too.
-    async fn call<T: serde::de::DeserializeOwned>(&self, method: Method, path: &str, body: Option<String>) -> Result<(T, String), ProviderApiError> {
+    async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<String>,
+    ) -> Result<(T, String), ProviderApiError> {
         let (status, bytes) = self.request(method, path, body).await?;
         let text = String::from_utf8_lossy(&bytes).into_owned();
         if !status.is_success() {
@@ -197,22 +215,37 @@ impl BoltzClient {
     }
 
     /// `POST /swap/submarine`; the answer parsed and verbatim.
-    pub async fn create_submarine(&self, req: &CreateSubmarineRequest) -> Result<(CreateSubmarineResponse, String), ProviderApiError> {
-        self.call(Method::POST, "/swap/submarine", Self::json(req)).await
+    pub async fn create_submarine(
+        &self,
+        req: &CreateSubmarineRequest,
+    ) -> Result<(CreateSubmarineResponse, String), ProviderApiError> {
+        self.call(Method::POST, "/swap/submarine", Self::json(req))
+            .await
     }
 
     /// `POST /swap/reverse`; the answer parsed and verbatim.
-    pub async fn create_reverse(&self, req: &CreateReverseRequest) -> Result<(CreateReverseResponse, String), ProviderApiError> {
-        self.call(Method::POST, "/swap/reverse", Self::json(req)).await
+    pub async fn create_reverse(
+        &self,
+        req: &CreateReverseRequest,
+    ) -> Result<(CreateReverseResponse, String), ProviderApiError> {
+        self.call(Method::POST, "/swap/reverse", Self::json(req))
+            .await
     }
 
     /// `GET /swap/{id}`.
     pub async fn status(&self, id: &str) -> Result<SwapStatus, ProviderApiError> {
-        Ok(self.call(Method::GET, &format!("/swap/{id}"), None).await?.0)
+        Ok(self
+            .call(Method::GET, &format!("/swap/{id}"), None)
+            .await?
+            .0)
     }
 
     /// `GET /swap/{submarine|reverse}/{id}/transaction`.
-    pub async fn lockup_transaction(&self, kind: &str, id: &str) -> Result<LockupTransaction, ProviderApiError> {
+    pub async fn lockup_transaction(
+        &self,
+        kind: &str,
+        id: &str,
+    ) -> Result<LockupTransaction, ProviderApiError> {
         Ok(self
             .call(Method::GET, &format!("/swap/{kind}/{id}/transaction"), None)
             .await?
@@ -220,7 +253,10 @@ impl BoltzClient {
     }
 
     /// `GET /swap/submarine/{id}/claim`: the provider's claim to co-sign.
-    pub async fn submarine_claim_details(&self, id: &str) -> Result<SubmarineClaimDetails, ProviderApiError> {
+    pub async fn submarine_claim_details(
+        &self,
+        id: &str,
+    ) -> Result<SubmarineClaimDetails, ProviderApiError> {
         Ok(self
             .call(Method::GET, &format!("/swap/submarine/{id}/claim"), None)
             .await?
@@ -228,34 +264,61 @@ impl BoltzClient {
     }
 
     /// `POST /swap/submarine/{id}/claim`: our partial signature of it.
-    pub async fn submarine_claim_sign(&self, id: &str, sig: &PartialSignature) -> Result<(), ProviderApiError> {
+    pub async fn submarine_claim_sign(
+        &self,
+        id: &str,
+        sig: &PartialSignature,
+    ) -> Result<(), ProviderApiError> {
         let _: (serde_json::Value, String) = self
-            .call(Method::POST, &format!("/swap/submarine/{id}/claim"), Self::json(sig))
+            .call(
+                Method::POST,
+                &format!("/swap/submarine/{id}/claim"),
+                Self::json(sig),
+            )
             .await?;
         Ok(())
     }
 
     /// `POST /swap/submarine/{id}/refund`: the provider's partial signature
     /// of our refund.
-    pub async fn submarine_refund(&self, id: &str, req: &RefundRequest) -> Result<PartialSignature, ProviderApiError> {
+    pub async fn submarine_refund(
+        &self,
+        id: &str,
+        req: &RefundRequest,
+    ) -> Result<PartialSignature, ProviderApiError> {
         Ok(self
-            .call(Method::POST, &format!("/swap/submarine/{id}/refund"), Self::json(req))
+            .call(
+                Method::POST,
+                &format!("/swap/submarine/{id}/refund"),
+                Self::json(req),
+            )
             .await?
             .0)
     }
 
     /// `POST /swap/reverse/{id}/claim`: the provider settles its invoice
     /// with our preimage and co-signs our claim.
-    pub async fn reverse_claim(&self, id: &str, req: &ReverseClaimRequest) -> Result<PartialSignature, ProviderApiError> {
+    pub async fn reverse_claim(
+        &self,
+        id: &str,
+        req: &ReverseClaimRequest,
+    ) -> Result<PartialSignature, ProviderApiError> {
         Ok(self
-            .call(Method::POST, &format!("/swap/reverse/{id}/claim"), Self::json(req))
+            .call(
+                Method::POST,
+                &format!("/swap/reverse/{id}/claim"),
+                Self::json(req),
+            )
             .await?
             .0)
     }
 
     /// `POST /swap/restore` with public keys: the provider's swaps made with
     /// them (its create request and response included, for our checks).
-    pub async fn restore(&self, public_keys: &[String]) -> Result<Vec<serde_json::Value>, ProviderApiError> {
+    pub async fn restore(
+        &self,
+        public_keys: &[String],
+    ) -> Result<Vec<serde_json::Value>, ProviderApiError> {
         Ok(self
             .call(
                 Method::POST,
@@ -269,7 +332,13 @@ impl BoltzClient {
     /// `POST /chain/BTC/transaction`.
     pub async fn broadcast(&self, hex: &str) -> Result<String, ProviderApiError> {
         let (r, _): (TransactionId, String) = self
-            .call(Method::POST, "/chain/BTC/transaction", Self::json(&TransactionHex { hex: hex.to_string() }))
+            .call(
+                Method::POST,
+                "/chain/BTC/transaction",
+                Self::json(&TransactionHex {
+                    hex: hex.to_string(),
+                }),
+            )
             .await?;
         Ok(r.id)
     }
@@ -299,19 +368,32 @@ impl BoltzClient {
 trait Duplex: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
 impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Duplex for T {}
 
-async fn connect_ws(url: &str) -> Result<tokio_tungstenite::WebSocketStream<Box<dyn Duplex>>, String> {
-    let uri: hyper::Uri = url.parse().map_err(|e: hyper::http::uri::InvalidUri| e.to_string())?;
+async fn connect_ws(
+    url: &str,
+) -> Result<tokio_tungstenite::WebSocketStream<Box<dyn Duplex>>, String> {
+    let uri: hyper::Uri = url
+        .parse()
+        .map_err(|e: hyper::http::uri::InvalidUri| e.to_string())?;
     let host = uri.host().ok_or("no host")?.to_string();
     let tls = uri.scheme_str() == Some("wss");
     let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
-    let tcp = tokio::time::timeout(Duration::from_secs(5), tokio::net::TcpStream::connect((host.as_str(), port)))
-        .await
-        .map_err(|_| "connect timed out".to_string())?
-        .map_err(|e| e.to_string())?;
+    let tcp = tokio::time::timeout(
+        Duration::from_secs(5),
+        tokio::net::TcpStream::connect((host.as_str(), port)),
+    )
+    .await
+    .map_err(|_| "connect timed out".to_string())?
+    .map_err(|e| e.to_string())?;
     let stream: Box<dyn Duplex> = if tls {
         let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(tls_config()));
-        let name = rustls::pki_types::ServerName::try_from(host.clone()).map_err(|e| e.to_string())?;
-        Box::new(connector.connect(name, tcp).await.map_err(|e| e.to_string())?)
+        let name =
+            rustls::pki_types::ServerName::try_from(host.clone()).map_err(|e| e.to_string())?;
+        Box::new(
+            connector
+                .connect(name, tcp)
+                .await
+                .map_err(|e| e.to_string())?,
+        )
     } else {
         Box::new(tcp)
     };
@@ -329,9 +411,13 @@ async fn follow(url: &str, ids: &[String], tx: &mpsc::Sender<SwapStatus>) -> Res
         channel: Some("swap.update".into()),
         args: Some(ids.to_vec()),
     };
-    ws.send(Message::Text(serde_json::to_string(&sub).map_err(|e| e.to_string())?.into()))
-        .await
-        .map_err(|e| e.to_string())?;
+    ws.send(Message::Text(
+        serde_json::to_string(&sub)
+            .map_err(|e| e.to_string())?
+            .into(),
+    ))
+    .await
+    .map_err(|e| e.to_string())?;
     let mut ping = tokio::time::interval(Duration::from_secs(30));
     ping.tick().await;
     loop {

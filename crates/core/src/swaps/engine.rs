@@ -153,7 +153,9 @@ pub struct SwapEngine {
 
 impl std::fmt::Debug for SwapEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SwapEngine").field("cfg", &self.inner.cfg).finish_non_exhaustive()
+        f.debug_struct("SwapEngine")
+            .field("cfg", &self.inner.cfg)
+            .finish_non_exhaustive()
     }
 }
 
@@ -168,13 +170,24 @@ fn kind_str(k: SwapKind) -> &'static str {
     }
 }
 
+/// The final CLTV delta of a swap in's invoice. The provider pays it only
+/// with a route whose time lock ends before its on-chain one (minus a
+/// margin); a short final delta leaves it room (LND's default, 80, would
+/// not fit a short time lock).
+pub const SUBMARINE_INVOICE_CLTV: u64 = 40;
+
 /// A reasonable vsize for our own transaction (a taproot lockup with one
 /// input and change; a one-input claim), to show its fee in the quote.
 const OUR_TX_VBYTES: u64 = 154;
 
 impl SwapEngine {
     /// An engine over the data directory's store, its wallets and a node.
-    pub fn new(store: Store, wallets: WalletService, conn: Arc<Connection>, cfg: EngineConfig) -> SwapEngine {
+    pub fn new(
+        store: Store,
+        wallets: WalletService,
+        conn: Arc<Connection>,
+        cfg: EngineConfig,
+    ) -> SwapEngine {
         let (updates, _) = broadcast::channel(256);
         SwapEngine {
             inner: Arc::new(Inner {
@@ -198,7 +211,12 @@ impl SwapEngine {
     }
 
     /// What a swap of `amount` would cost with the provider, now.
-    pub async fn quote(&self, provider: &str, kind: SwapKind, amount: Sat) -> Result<QuoteView, SwapError> {
+    pub async fn quote(
+        &self,
+        provider: &str,
+        kind: SwapKind,
+        amount: Sat,
+    ) -> Result<QuoteView, SwapError> {
         let api = BoltzClient::new(provider)?;
         let (quote, hash_blocks) = self.provider_quote(&api, kind, amount).await?;
         let _ = hash_blocks;
@@ -223,7 +241,12 @@ impl SwapEngine {
         })
     }
 
-    async fn provider_quote(&self, api: &BoltzClient, kind: SwapKind, amount: Sat) -> Result<(SwapQuote, String), SwapError> {
+    async fn provider_quote(
+        &self,
+        api: &BoltzClient,
+        kind: SwapKind,
+        amount: Sat,
+    ) -> Result<(SwapQuote, String), SwapError> {
         match kind {
             SwapKind::Submarine => {
                 let pairs = api.submarine_pairs().await?;
@@ -272,7 +295,10 @@ impl SwapEngine {
         let c = self.client().await?;
         if let Some(node) = self.inner.conn.network() {
             if node != wallet.network {
-                return Err(SwapError::WrongNetwork { node, wallet: wallet.network });
+                return Err(SwapError::WrongNetwork {
+                    node,
+                    wallet: wallet.network,
+                });
             }
         }
         let quote_view = self.quote(&req.provider, kind, req.amount).await?;
@@ -286,14 +312,24 @@ impl SwapEngine {
         let network = wallet.network;
         // Reserve a key index (another process may take one at the same time).
         let (index, secrets) = loop {
-            let index = self.inner.store.next_swap_index(&wallet.id, network.as_str()).await?;
+            let index = self
+                .inner
+                .store
+                .next_swap_index(&wallet.id, network.as_str())
+                .await?;
             let (_, secrets) = self.inner.wallets.swap_secrets(&wallet.id, index).await?;
             let hash = secrets.payment_hash().to_lower_hex_string();
             // The invoice (submarine) is ours, paid to our derived preimage.
             let invoice = match kind {
                 SwapKind::Submarine => Some(
-                    c.add_invoice_with_preimage(secrets.preimage(), req.amount, "Switchyard swap in", 86_400)
-                        .await?,
+                    c.add_invoice_with_preimage(
+                        secrets.preimage(),
+                        req.amount,
+                        "Switchyard swap in",
+                        86_400,
+                        SUBMARINE_INVOICE_CLTV,
+                    )
+                    .await?,
                 ),
                 SwapKind::Reverse => None,
             };
@@ -332,8 +368,10 @@ impl SwapEngine {
                 lockup_amount: quote.onchain,
             };
             let state = SwapState::new(self.terms(&placeholder), height);
-            let state_json = serde_json::to_string(&state).map_err(|e| SwapError::Corrupt(e.to_string()))?;
-            let quote_json = serde_json::to_string(&quote).map_err(|e| SwapError::Corrupt(e.to_string()))?;
+            let state_json =
+                serde_json::to_string(&state).map_err(|e| SwapError::Corrupt(e.to_string()))?;
+            let quote_json =
+                serde_json::to_string(&quote).map_err(|e| SwapError::Corrupt(e.to_string()))?;
             let cols = columns(&state, &state_json);
             let new = NewSwap {
                 id: &hash,
@@ -355,15 +393,21 @@ impl SwapEngine {
         };
         let id = secrets.payment_hash().to_lower_hex_string();
         tracing::info!(swap = %id, index, kind = kind_str(kind), "swap stored; asking the provider");
-        match self.send_create(&api, &id, kind, &secrets, &quote, network).await {
+        match self
+            .send_create(&api, &id, kind, &secrets, &quote, network)
+            .await
+        {
             Ok(()) => {}
             Err(e) => {
                 // Nothing was locked or paid: the swap ends here, its key
                 // index stays used.
                 let reason = e.to_string();
                 let row = self.row(&id).await?;
-                let state: SwapState = serde_json::from_str(&row.state_json).map_err(|_| SwapError::Corrupt(id.clone()))?;
-                let event = Event::Rejected { reason: reason.clone() };
+                let state: SwapState = serde_json::from_str(&row.state_json)
+                    .map_err(|_| SwapError::Corrupt(id.clone()))?;
+                let event = Event::Rejected {
+                    reason: reason.clone(),
+                };
                 let (next, _) = state.apply(&event);
                 self.persist(&id, &event, &next, None).await?;
                 self.inner.store.set_swap_error(&id, Some(&reason)).await?;
@@ -388,34 +432,65 @@ impl SwapEngine {
         let height = c.height().await?;
         let (provider_id, raw, checked, invoice) = match kind {
             SwapKind::Submarine => {
-                let req: CreateSubmarineRequest = serde_json::from_str(&row.request_json).map_err(|_| SwapError::Corrupt(id.into()))?;
+                let req: CreateSubmarineRequest = serde_json::from_str(&row.request_json)
+                    .map_err(|_| SwapError::Corrupt(id.into()))?;
                 let (resp, raw) = api.create_submarine(&req).await?;
-                let checked = check::check_submarine(&resp, network, &secrets.public_key(), secrets.payment_hash(), quote, height)?;
+                let checked = check::check_submarine(
+                    &resp,
+                    network,
+                    &secrets.public_key(),
+                    secrets.payment_hash(),
+                    quote,
+                    height,
+                )?;
                 (resp.id, raw, checked, None)
             }
             SwapKind::Reverse => {
-                let req: CreateReverseRequest = serde_json::from_str(&row.request_json).map_err(|_| SwapError::Corrupt(id.into()))?;
+                let req: CreateReverseRequest = serde_json::from_str(&row.request_json)
+                    .map_err(|_| SwapError::Corrupt(id.into()))?;
                 let (resp, raw) = api.create_reverse(&req).await?;
                 let inv = crate::node::invoice::decode_invoice(&resp.invoice, network)
                     .map_err(|e| CheckError::Invoice(e.to_string()))?;
-                let inv_hash = hex32(&inv.payment_hash).map_err(|_| CheckError::Invoice("has no valid payment hash".into()))?;
+                let inv_hash = hex32(&inv.payment_hash)
+                    .map_err(|_| CheckError::Invoice("has no valid payment hash".into()))?;
                 let amount = inv.amount_msat.map(|m| Sat::from_sat(m.to_msat() / 1000));
-                let checked = check::check_reverse(&resp, network, &secrets.public_key(), secrets.payment_hash(), quote, height, inv_hash, amount)?;
+                let checked = check::check_reverse(
+                    &resp,
+                    network,
+                    &secrets.public_key(),
+                    secrets.payment_hash(),
+                    quote,
+                    height,
+                    inv_hash,
+                    amount,
+                )?;
                 (resp.id, raw, checked, Some(resp.invoice))
             }
         };
-        let state: SwapState = serde_json::from_str(&row.state_json).map_err(|_| SwapError::Corrupt(id.into()))?;
+        let state: SwapState =
+            serde_json::from_str(&row.state_json).map_err(|_| SwapError::Corrupt(id.into()))?;
         // The real terms replace the placeholder's (same kind and hash).
         let mut state = state;
         state.terms = self.terms(&checked);
         let event = Event::Created;
         let (next, _) = state.apply(&event);
-        let state_json = serde_json::to_string(&next).map_err(|e| SwapError::Corrupt(e.to_string()))?;
-        let checked_json = serde_json::to_string(&checked).map_err(|e| SwapError::Corrupt(e.to_string()))?;
-        let event_json = serde_json::to_string(&event).map_err(|e| SwapError::Corrupt(e.to_string()))?;
+        let state_json =
+            serde_json::to_string(&next).map_err(|e| SwapError::Corrupt(e.to_string()))?;
+        let checked_json =
+            serde_json::to_string(&checked).map_err(|e| SwapError::Corrupt(e.to_string()))?;
+        let event_json =
+            serde_json::to_string(&event).map_err(|e| SwapError::Corrupt(e.to_string()))?;
         self.inner
             .store
-            .record_swap_created(id, &provider_id, &raw, &checked_json, invoice.as_deref(), &event_json, columns(&next, &state_json))
+            .record_swap_created(
+                id,
+                &provider_id,
+                &raw,
+                &checked_json,
+                invoice.as_deref(),
+                &event_json,
+                columns(&next, &state_json),
+            )
             .await?;
         tracing::info!(swap = %id, provider_id = %provider_id, "swap created and checked");
         Ok(())
@@ -436,12 +511,27 @@ impl SwapEngine {
 
     /// Every swap, newest first.
     pub async fn list(&self) -> Result<Vec<SwapView>, SwapError> {
-        Ok(self.inner.store.swaps().await?.iter().map(SwapView::from_row).collect())
+        Ok(self
+            .inner
+            .store
+            .swaps()
+            .await?
+            .iter()
+            .map(SwapView::from_row)
+            .collect())
     }
 
-    async fn persist(&self, id: &str, event: &Event, next: &SwapState, sweep_hex: Option<&str>) -> Result<(), SwapError> {
-        let state_json = serde_json::to_string(next).map_err(|e| SwapError::Corrupt(e.to_string()))?;
-        let event_json = serde_json::to_string(event).map_err(|e| SwapError::Corrupt(e.to_string()))?;
+    async fn persist(
+        &self,
+        id: &str,
+        event: &Event,
+        next: &SwapState,
+        sweep_hex: Option<&str>,
+    ) -> Result<(), SwapError> {
+        let state_json =
+            serde_json::to_string(next).map_err(|e| SwapError::Corrupt(e.to_string()))?;
+        let event_json =
+            serde_json::to_string(event).map_err(|e| SwapError::Corrupt(e.to_string()))?;
         self.inner
             .store
             .record_swap_event(id, &event_json, columns(next, &state_json), sweep_hex)
@@ -465,7 +555,11 @@ impl SwapEngine {
                         Ok(()) => break,
                         Err(e) => {
                             tracing::warn!(swap = %id, error = %e, "swap driver interrupted; resuming");
-                            let _ = engine.inner.store.set_swap_error(&id, Some(&e.to_string())).await;
+                            let _ = engine
+                                .inner
+                                .store
+                                .set_swap_error(&id, Some(&e.to_string()))
+                                .await;
                         }
                     },
                     Ok(None) => break,
@@ -494,12 +588,22 @@ impl SwapEngine {
     }
 
     async fn retry_create(&self, row: &SwapRow) {
-        let kind = if row.kind == "submarine" { SwapKind::Submarine } else { SwapKind::Reverse };
+        let kind = if row.kind == "submarine" {
+            SwapKind::Submarine
+        } else {
+            SwapKind::Reverse
+        };
         let attempt = async {
             let api = BoltzClient::new(&row.provider_url)?;
-            let (network, secrets) = self.inner.wallets.swap_secrets(&row.wallet_id, row.key_index).await?;
-            let quote: SwapQuote = serde_json::from_str(&row.quote_json).map_err(|_| SwapError::Corrupt(row.id.clone()))?;
-            self.send_create(&api, &row.id, kind, &secrets, &quote, network).await
+            let (network, secrets) = self
+                .inner
+                .wallets
+                .swap_secrets(&row.wallet_id, row.key_index)
+                .await?;
+            let quote: SwapQuote = serde_json::from_str(&row.quote_json)
+                .map_err(|_| SwapError::Corrupt(row.id.clone()))?;
+            self.send_create(&api, &row.id, kind, &secrets, &quote, network)
+                .await
         };
         match attempt.await {
             Ok(()) => self.start(&row.id).await,
@@ -508,7 +612,9 @@ impl SwapEngine {
                 if let SwapError::Provider(p) = &e {
                     if p.is_conflict() || matches!(p, ProviderApiError::Refused { .. }) {
                         if let Ok(state) = serde_json::from_str::<SwapState>(&row.state_json) {
-                            let event = Event::Rejected { reason: e.to_string() };
+                            let event = Event::Rejected {
+                                reason: e.to_string(),
+                            };
                             let (next, _) = state.apply(&event);
                             let _ = self.persist(&row.id, &event, &next, None).await;
                         }
@@ -539,10 +645,19 @@ impl SwapEngine {
     /// `range`, ask the provider which swaps it made with them, check each
     /// against our own terms (tree, address, keys), store the ones missing
     /// here and drive them to their end (claim or refund).
-    pub async fn rescue(&self, wallet: &str, provider: &str, range: std::ops::Range<u32>) -> Result<RescueReport, SwapError> {
+    pub async fn rescue(
+        &self,
+        wallet: &str,
+        provider: &str,
+        range: std::ops::Range<u32>,
+    ) -> Result<RescueReport, SwapError> {
         let w = self.inner.wallets.resolve(wallet).await?;
         let api = BoltzClient::new(provider)?;
-        let keys = self.inner.wallets.swap_public_keys(&w.id, range.clone()).await?;
+        let keys = self
+            .inner
+            .wallets
+            .swap_public_keys(&w.id, range.clone())
+            .await?;
         let by_key: HashMap<String, u32> = keys
             .iter()
             .map(|(i, k)| (k.serialize().to_lower_hex_string(), *i))
@@ -556,9 +671,16 @@ impl SwapEngine {
         let c = self.client().await?;
         let height = c.height().await?;
         for item in found {
-            let pid = item.get("id").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+            let pid = item
+                .get("id")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string();
             report.found.push(pid.clone());
-            match self.restore_one(&api, &w.id, w.network, &by_key, &item, height).await {
+            match self
+                .restore_one(&api, &w.id, w.network, &by_key, &item, height)
+                .await
+            {
                 Ok(Some(id)) => {
                     report.restored.push(pid);
                     self.start(&id).await;
@@ -593,7 +715,10 @@ impl SwapEngine {
             SwapKind::Submarine => "refundPublicKey",
             SwapKind::Reverse => "claimPublicKey",
         };
-        let key = request.get(key_field).and_then(|v| v.as_str()).unwrap_or_default();
+        let key = request
+            .get(key_field)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
         let Some(&index) = by_key.get(key) else {
             return Err(SwapError::Corrupt("not one of our keys".into()));
         };
@@ -607,7 +732,8 @@ impl SwapEngine {
         // then): rebuild the tree and the address from our own key.
         let checked = match kind {
             SwapKind::Submarine => {
-                let resp: CreateSubmarineResponse = serde_json::from_value(response.clone()).map_err(|e| SwapError::Corrupt(e.to_string()))?;
+                let resp: CreateSubmarineResponse = serde_json::from_value(response.clone())
+                    .map_err(|e| SwapError::Corrupt(e.to_string()))?;
                 let quote = SwapQuote {
                     kind,
                     invoice: Sat::from_sat(resp.expected_amount),
@@ -619,10 +745,18 @@ impl SwapEngine {
                     max: Sat::from_sat(resp.expected_amount),
                 };
                 let created_at = resp.timeout_block_height.saturating_sub(1008).min(height);
-                check::check_submarine(&resp, network, &secrets.public_key(), secrets.payment_hash(), &quote, created_at)?
+                check::check_submarine(
+                    &resp,
+                    network,
+                    &secrets.public_key(),
+                    secrets.payment_hash(),
+                    &quote,
+                    created_at,
+                )?
             }
             SwapKind::Reverse => {
-                let resp: CreateReverseResponse = serde_json::from_value(response.clone()).map_err(|e| SwapError::Corrupt(e.to_string()))?;
+                let resp: CreateReverseResponse = serde_json::from_value(response.clone())
+                    .map_err(|e| SwapError::Corrupt(e.to_string()))?;
                 let quote = SwapQuote {
                     kind,
                     invoice: Sat::from_sat(resp.onchain_amount),
@@ -634,7 +768,16 @@ impl SwapEngine {
                     max: Sat::from_sat(resp.onchain_amount),
                 };
                 let created_at = resp.timeout_block_height.saturating_sub(144).min(height);
-                check::check_reverse(&resp, network, &secrets.public_key(), secrets.payment_hash(), &quote, created_at, secrets.payment_hash(), Some(quote.invoice))?
+                check::check_reverse(
+                    &resp,
+                    network,
+                    &secrets.public_key(),
+                    secrets.payment_hash(),
+                    &quote,
+                    created_at,
+                    secrets.payment_hash(),
+                    Some(quote.invoice),
+                )?
             }
         };
         let quote = SwapQuote {
@@ -652,13 +795,21 @@ impl SwapEngine {
         let (s1, _) = state.apply(&Event::Created);
         state = s1;
         let first_step = match kind {
-            SwapKind::Submarine => Event::LockupBroadcast { txid: item.get("transaction").and_then(|v| v.as_str()).unwrap_or("").to_string() },
+            SwapKind::Submarine => Event::LockupBroadcast {
+                txid: item
+                    .get("transaction")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_string(),
+            },
             SwapKind::Reverse => Event::PaymentInFlight,
         };
         let (s2, _) = state.apply(&first_step);
         state = s2;
-        let state_json = serde_json::to_string(&state).map_err(|e| SwapError::Corrupt(e.to_string()))?;
-        let quote_json = serde_json::to_string(&quote).map_err(|e| SwapError::Corrupt(e.to_string()))?;
+        let state_json =
+            serde_json::to_string(&state).map_err(|e| SwapError::Corrupt(e.to_string()))?;
+        let quote_json =
+            serde_json::to_string(&quote).map_err(|e| SwapError::Corrupt(e.to_string()))?;
         let request_json = request.to_string();
         let new = NewSwap {
             id: &id,
@@ -673,12 +824,22 @@ impl SwapEngine {
             invoice: None,
         };
         self.inner.store.insert_swap(&new).await?;
-        let checked_json = serde_json::to_string(&checked).map_err(|e| SwapError::Corrupt(e.to_string()))?;
-        let ev = serde_json::to_string(&first_step).map_err(|e| SwapError::Corrupt(e.to_string()))?;
+        let checked_json =
+            serde_json::to_string(&checked).map_err(|e| SwapError::Corrupt(e.to_string()))?;
+        let ev =
+            serde_json::to_string(&first_step).map_err(|e| SwapError::Corrupt(e.to_string()))?;
         let pid = item.get("id").and_then(|v| v.as_str()).unwrap_or_default();
         self.inner
             .store
-            .record_swap_created(&id, pid, &response.to_string(), &checked_json, None, &ev, columns(&state, &state_json))
+            .record_swap_created(
+                &id,
+                pid,
+                &response.to_string(),
+                &checked_json,
+                None,
+                &ev,
+                columns(&state, &state_json),
+            )
             .await?;
         Ok(Some(id))
     }
@@ -705,7 +866,8 @@ fn columns<'a>(s: &SwapState, json: &'a str) -> StateColumns<'a> {
 
 /// The handful of short enum names are interned once.
 fn leak(s: String) -> &'static str {
-    static NAMES: std::sync::OnceLock<std::sync::Mutex<HashSet<&'static str>>> = std::sync::OnceLock::new();
+    static NAMES: std::sync::OnceLock<std::sync::Mutex<HashSet<&'static str>>> =
+        std::sync::OnceLock::new();
     let set = NAMES.get_or_init(Default::default);
     let mut g = set.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(v) = g.get(s.as_str()) {
@@ -718,8 +880,14 @@ fn leak(s: String) -> &'static str {
 
 /// A note from a chain watcher.
 enum ChainNote {
-    Confirmed { outputs: Vec<(bitcoin::OutPoint, Sat)>, height: u32 },
-    Spent { outpoint: bitcoin::OutPoint, tx: bitcoin::Transaction },
+    Confirmed {
+        outputs: Vec<(bitcoin::OutPoint, Sat)>,
+        height: u32,
+    },
+    Spent {
+        outpoint: bitcoin::OutPoint,
+        tx: bitcoin::Transaction,
+    },
 }
 
 /// Drives one swap.
@@ -760,17 +928,27 @@ impl Driver {
         if row.is_final {
             return Ok(None);
         }
-        let (Some(provider_id), Some(checked_json)) = (row.provider_id.clone(), row.checked_json.clone()) else {
+        let (Some(provider_id), Some(checked_json)) =
+            (row.provider_id.clone(), row.checked_json.clone())
+        else {
             return Ok(None);
         };
-        let checked: CheckedSwap = serde_json::from_str(&checked_json).map_err(|_| SwapError::Corrupt(id.into()))?;
-        let state: SwapState = serde_json::from_str(&row.state_json).map_err(|_| SwapError::Corrupt(id.into()))?;
-        let (_, secrets) = engine.inner.wallets.swap_secrets(&row.wallet_id, row.key_index).await?;
+        let checked: CheckedSwap =
+            serde_json::from_str(&checked_json).map_err(|_| SwapError::Corrupt(id.into()))?;
+        let state: SwapState =
+            serde_json::from_str(&row.state_json).map_err(|_| SwapError::Corrupt(id.into()))?;
+        let (_, secrets) = engine
+            .inner
+            .wallets
+            .swap_secrets(&row.wallet_id, row.key_index)
+            .await?;
         let params = checked.tree_params();
         let secp = crate::keys::account::secp();
-        let internal = aggregate_key(&checked.provider_key, &checked.our_key).map_err(|_| SwapError::Corrupt(id.into()))?;
+        let internal = aggregate_key(&checked.provider_key, &checked.our_key)
+            .map_err(|_| SwapError::Corrupt(id.into()))?;
         let spend = spend_info(secp, &params, internal);
-        let ctx = CoopContext::new(&checked.provider_key, &checked.our_key, spend.merkle_root()).map_err(|_| SwapError::Corrupt(id.into()))?;
+        let ctx = CoopContext::new(&checked.provider_key, &checked.our_key, spend.merkle_root())
+            .map_err(|_| SwapError::Corrupt(id.into()))?;
         let script = bitcoin::ScriptBuf::new_p2tr_tweaked(spend.output_key());
         let mut our_txids = HashSet::new();
         for (_, e, _) in engine.inner.store.swap_events(id).await? {
@@ -818,7 +996,9 @@ impl Driver {
         for a in self.state.resume() {
             pending.extend(self.act(a).await?);
         }
-        pending.push_back(Event::Height { height: c.height().await? });
+        pending.push_back(Event::Height {
+            height: c.height().await?,
+        });
         self.process(pending).await?;
         let mut tick = tokio::time::interval(self.engine.inner.cfg.poll);
         while !self.state.is_final() {
@@ -861,7 +1041,10 @@ impl Driver {
                     Some(conf) => {
                         hint = conf.height + 1;
                         if tx
-                            .send(ChainNote::Confirmed { outputs: conf.outputs, height: conf.height })
+                            .send(ChainNote::Confirmed {
+                                outputs: conf.outputs,
+                                height: conf.height,
+                            })
                             .await
                             .is_err()
                         {
@@ -878,7 +1061,9 @@ impl Driver {
         if !self.spend_watched.insert(outpoint.to_string()) {
             return;
         }
-        let Ok(op) = bitcoin::OutPoint::from_str(outpoint) else { return };
+        let Ok(op) = bitcoin::OutPoint::from_str(outpoint) else {
+            return;
+        };
         let engine = self.engine.clone();
         let script = self.script.clone();
         let tx = self.chain_tx.clone();
@@ -893,7 +1078,12 @@ impl Driver {
                 .await;
                 match found {
                     Some(s) => {
-                        let _ = tx.send(ChainNote::Spent { outpoint: op, tx: s.tx }).await;
+                        let _ = tx
+                            .send(ChainNote::Spent {
+                                outpoint: op,
+                                tx: s.tx,
+                            })
+                            .await;
                         return;
                     }
                     None => tokio::time::sleep(Duration::from_secs(1)).await,
@@ -919,7 +1109,11 @@ impl Driver {
                 .collect(),
             ChainNote::Spent { outpoint, tx, .. } => {
                 let by = self.spender(&tx);
-                vec![Event::LockupSpent { outpoint: outpoint.to_string(), by, confirmed: true }]
+                vec![Event::LockupSpent {
+                    outpoint: outpoint.to_string(),
+                    by,
+                    confirmed: true,
+                }]
             }
         }
     }
@@ -979,7 +1173,11 @@ impl Driver {
                         let op = bitcoin::OutPoint { txid, vout }.to_string();
                         if !self.state.outputs.iter().any(|o| o.outpoint == op) {
                             self.watch_spend(&op);
-                            out.push(Event::LockupSeen { outpoint: op, value, confirmations: 0 });
+                            out.push(Event::LockupSeen {
+                                outpoint: op,
+                                value,
+                                confirmations: 0,
+                            });
                         }
                     }
                 }
@@ -996,12 +1194,18 @@ impl Driver {
         if let Ok(s) = self.api.status(&self.provider_id).await {
             out.extend(self.provider_status(s).await);
         }
-        let Ok(c) = self.engine.client().await else { return out };
+        let Ok(c) = self.engine.client().await else {
+            return out;
+        };
         let hash = self.checked.payment_hash;
         match self.kind {
             SwapKind::Submarine => match c.invoice_state(&hash).await {
-                Ok(Some(InvoiceState::Settled)) => out.push(Event::LightningPaid { preimage_ok: true }),
-                Ok(Some(InvoiceState::Canceled)) => out.push(Event::LightningFailed { reason: "our invoice expired unpaid".into() }),
+                Ok(Some(InvoiceState::Settled)) => {
+                    out.push(Event::LightningPaid { preimage_ok: true })
+                }
+                Ok(Some(InvoiceState::Canceled)) => out.push(Event::LightningFailed {
+                    reason: "our invoice expired unpaid".into(),
+                }),
                 _ => {}
             },
             SwapKind::Reverse => match c.payment_state(&hash).await {
@@ -1009,7 +1213,9 @@ impl Driver {
                     let ok = sha256::Hash::hash(&pre).to_byte_array() == hash;
                     out.push(Event::LightningPaid { preimage_ok: ok });
                 }
-                Ok(PaymentState::Failed(reason)) => out.push(Event::LightningFailed { reason: format!("the payment failed: {reason}") }),
+                Ok(PaymentState::Failed(reason)) => out.push(Event::LightningFailed {
+                    reason: format!("the payment failed: {reason}"),
+                }),
                 Ok(PaymentState::InFlight) => out.push(Event::PaymentInFlight),
                 _ => {}
             },
@@ -1049,15 +1255,27 @@ impl Driver {
                     Some(tx) => tx,
                     None => {
                         let rate = c.fee_rate(6).await.unwrap_or(2);
-                        c.send_to_script(&self.script, self.checked.lockup_amount, rate, "swap lockup").await?
+                        c.send_to_script(
+                            &self.script,
+                            self.checked.lockup_amount,
+                            rate,
+                            "swap lockup",
+                        )
+                        .await?
                     }
                 };
                 let txid = tx.compute_txid();
-                let mut out = vec![Event::LockupBroadcast { txid: txid.to_string() }];
+                let mut out = vec![Event::LockupBroadcast {
+                    txid: txid.to_string(),
+                }];
                 for (vout, value) in check::outputs_to(&tx, &self.script) {
                     let op = bitcoin::OutPoint { txid, vout }.to_string();
                     self.watch_spend(&op);
-                    out.push(Event::LockupSeen { outpoint: op, value, confirmations: 0 });
+                    out.push(Event::LockupSeen {
+                        outpoint: op,
+                        value,
+                        confirmations: 0,
+                    });
                 }
                 Ok(out)
             }
@@ -1065,7 +1283,10 @@ impl Driver {
                 let hash = self.checked.payment_hash;
                 let state = match c.payment_state(&hash).await? {
                     PaymentState::Unknown => {
-                        let invoice = self.invoice.clone().ok_or_else(|| SwapError::Corrupt(self.id.clone()))?;
+                        let invoice = self
+                            .invoice
+                            .clone()
+                            .ok_or_else(|| SwapError::Corrupt(self.id.clone()))?;
                         let amount = self.checked.lockup_amount;
                         let limit = Sat::from_sat((amount.to_sat() / 100).max(10));
                         c.start_payment(&invoice, limit, 0, 120).await?
@@ -1073,16 +1294,32 @@ impl Driver {
                     s => s,
                 };
                 Ok(match state {
-                    PaymentState::Failed(r) => vec![Event::LightningFailed { reason: format!("the payment failed: {r}") }],
+                    PaymentState::Failed(r) => vec![Event::LightningFailed {
+                        reason: format!("the payment failed: {r}"),
+                    }],
                     PaymentState::Succeeded(pre) => vec![
                         Event::PaymentInFlight,
-                        Event::LightningPaid { preimage_ok: sha256::Hash::hash(&pre).to_byte_array() == hash },
+                        Event::LightningPaid {
+                            preimage_ok: sha256::Hash::hash(&pre).to_byte_array() == hash,
+                        },
                     ],
                     _ => vec![Event::PaymentInFlight],
                 })
             }
-            Action::Claim { cooperative, outpoints } => self.sweep(&c, SweepKind::Claim, cooperative, &outpoints, None).await,
-            Action::Refund { cooperative, outpoints } => self.sweep(&c, SweepKind::Refund, cooperative, &outpoints, None).await,
+            Action::Claim {
+                cooperative,
+                outpoints,
+            } => {
+                self.sweep(&c, SweepKind::Claim, cooperative, &outpoints, None)
+                    .await
+            }
+            Action::Refund {
+                cooperative,
+                outpoints,
+            } => {
+                self.sweep(&c, SweepKind::Refund, cooperative, &outpoints, None)
+                    .await
+            }
             Action::Rebroadcast { .. } => {
                 if let Some(tx) = self.stored_sweep().await? {
                     if let Err(e) = c.publish(&tx, "swap sweep").await {
@@ -1092,7 +1329,9 @@ impl Driver {
                 Ok(Vec::new())
             }
             Action::BumpFee { .. } => {
-                let Some(old) = self.state.sweep.clone() else { return Ok(Vec::new()) };
+                let Some(old) = self.state.sweep.clone() else {
+                    return Ok(Vec::new());
+                };
                 let script_path_possible = match self.kind {
                     SwapKind::Reverse => true,
                     SwapKind::Submarine => self.state.height >= self.checked.timeout_height,
@@ -1102,12 +1341,19 @@ impl Driver {
                 }
                 let rate = c.fee_rate(2).await.unwrap_or(2);
                 let old_rate = self.stored_sweep().await?.map(|t| {
-                    let inputs: u64 = self.state.outputs.iter().filter(|o| old.spends.contains(&o.outpoint)).map(|o| o.value.to_sat()).sum();
+                    let inputs: u64 = self
+                        .state
+                        .outputs
+                        .iter()
+                        .filter(|o| old.spends.contains(&o.outpoint))
+                        .map(|o| o.value.to_sat())
+                        .sum();
                     let outs: u64 = t.output.iter().map(|o| o.value.to_sat()).sum();
                     inputs.saturating_sub(outs) / (t.vsize() as u64).max(1)
                 });
                 let rate = rate.max(old_rate.unwrap_or(1) * 3 / 2 + 1);
-                self.sweep(&c, old.kind, false, &old.spends, Some(rate)).await
+                self.sweep(&c, old.kind, false, &old.spends, Some(rate))
+                    .await
             }
             Action::WarnDeadline { blocks_left } => {
                 let msg = format!(
@@ -1115,7 +1361,11 @@ impl Driver {
                     blocks_left / 6
                 );
                 tracing::warn!(swap = %self.id, "{msg}");
-                self.engine.inner.store.set_swap_error(&self.id, Some(&msg)).await?;
+                self.engine
+                    .inner
+                    .store
+                    .set_swap_error(&self.id, Some(&msg))
+                    .await?;
                 Ok(Vec::new())
             }
         }
@@ -1178,7 +1428,12 @@ impl Driver {
                 }
             }
             SpendPath::ClaimScript => sweep
-                .sign_claim_script(&self.params, &self.spend, self.secrets.keypair(), self.secrets.preimage())
+                .sign_claim_script(
+                    &self.params,
+                    &self.spend,
+                    self.secrets.keypair(),
+                    self.secrets.preimage(),
+                )
                 .map_err(|e| SwapError::Corrupt(e.to_string()))?,
             SpendPath::RefundScript => sweep
                 .sign_refund_script(&self.params, &self.spend, self.secrets.keypair())
@@ -1198,7 +1453,22 @@ impl Driver {
         let follow = self.step(&Event::SweepBroadcast(ours), Some(&hex)).await?;
         if let Err(e) = c.publish(&sweep.tx, "swap sweep").await {
             tracing::warn!(swap = %self.id, error = %e, "sweep not accepted yet; it is rebroadcast on each block");
-            let _ = self.engine.inner.store.set_swap_error(&self.id, Some(&format!("our {} transaction was not accepted yet: {e}", if kind == SweepKind::Claim { "claim" } else { "refund" }))).await;
+            let _ = self
+                .engine
+                .inner
+                .store
+                .set_swap_error(
+                    &self.id,
+                    Some(&format!(
+                        "our {} transaction was not accepted yet: {e}",
+                        if kind == SweepKind::Claim {
+                            "claim"
+                        } else {
+                            "refund"
+                        }
+                    )),
+                )
+                .await;
         } else {
             let _ = self.engine.inner.store.set_swap_error(&self.id, None).await;
         }
@@ -1208,7 +1478,11 @@ impl Driver {
         };
         let mut out: Vec<Event> = outpoints
             .iter()
-            .map(|o| Event::LockupSpent { outpoint: o.clone(), by, confirmed: false })
+            .map(|o| Event::LockupSpent {
+                outpoint: o.clone(),
+                by,
+                confirmed: false,
+            })
             .collect();
         for a in follow {
             out.extend(Box::pin(self.act(a)).await?);
@@ -1220,8 +1494,11 @@ impl Driver {
     async fn cosign(&self, sweep: &mut Sweep, kind: SweepKind) -> Result<(), SwapError> {
         let unsigned = bitcoin::consensus::serialize(&sweep.tx).to_lower_hex_string();
         for i in 0..sweep.tx.input.len() {
-            let msg = sweep.key_spend_sighash(i).map_err(|e| SwapError::Corrupt(e.to_string()))?;
-            let init = initiate(&self.ctx, self.secrets.keypair(), msg, fresh_rand()).map_err(CheckError::from)?;
+            let msg = sweep
+                .key_spend_sighash(i)
+                .map_err(|e| SwapError::Corrupt(e.to_string()))?;
+            let init = initiate(&self.ctx, self.secrets.keypair(), msg, fresh_rand())
+                .map_err(CheckError::from)?;
             let nonce = init.public_nonce().to_lower_hex_string();
             let index = u32::try_from(i).unwrap_or(u32::MAX);
             let answer = match kind {
@@ -1240,17 +1517,33 @@ impl Driver {
                 }
                 SweepKind::Refund => {
                     self.engine_api()
-                        .submarine_refund(&self.provider_id, &RefundRequest { pub_nonce: nonce, transaction: unsigned.clone(), index })
+                        .submarine_refund(
+                            &self.provider_id,
+                            &RefundRequest {
+                                pub_nonce: nonce,
+                                transaction: unsigned.clone(),
+                                index,
+                            },
+                        )
                         .await?
                 }
             };
-            let their_nonce = Vec::<u8>::from_hex(&answer.pub_nonce).map_err(|_| CheckError::from(crate::swap::musig::CoopError::BadNonce))?;
-            let their_partial = Vec::<u8>::from_hex(&answer.partial_signature)
-                .map_err(|_| CheckError::from(crate::swap::musig::CoopError::BadPartialSignature))?;
+            let their_nonce = Vec::<u8>::from_hex(&answer.pub_nonce)
+                .map_err(|_| CheckError::from(crate::swap::musig::CoopError::BadNonce))?;
+            let their_partial = Vec::<u8>::from_hex(&answer.partial_signature).map_err(|_| {
+                CheckError::from(crate::swap::musig::CoopError::BadPartialSignature)
+            })?;
             let sig = init
-                .finish(&self.ctx, self.secrets.keypair(), &their_nonce, &their_partial)
+                .finish(
+                    &self.ctx,
+                    self.secrets.keypair(),
+                    &their_nonce,
+                    &their_partial,
+                )
                 .map_err(CheckError::from)?;
-            sweep.set_key_spend(i, &sig).map_err(|e| SwapError::Corrupt(e.to_string()))?;
+            sweep
+                .set_key_spend(i, &sig)
+                .map_err(|e| SwapError::Corrupt(e.to_string()))?;
         }
         Ok(())
     }
@@ -1275,16 +1568,22 @@ impl Driver {
         }
         let r = async {
             let d = self.api.submarine_claim_details(&self.provider_id).await?;
-            let pre = <[u8; 32]>::from_hex(&d.preimage).map_err(|_| SwapError::Corrupt("preimage".into()))?;
+            let pre = <[u8; 32]>::from_hex(&d.preimage)
+                .map_err(|_| SwapError::Corrupt("preimage".into()))?;
             if sha256::Hash::hash(&pre).to_byte_array() != self.checked.payment_hash {
-                return Err(SwapError::Check(CheckError::Invoice("claim request with a wrong preimage".into())));
+                return Err(SwapError::Check(CheckError::Invoice(
+                    "claim request with a wrong preimage".into(),
+                )));
             }
             if check::parse_key(&d.public_key)? != self.checked.provider_key {
                 return Err(SwapError::Check(CheckError::BadKey));
             }
-            let msg = <[u8; 32]>::from_hex(&d.transaction_hash).map_err(|_| SwapError::Corrupt("hash".into()))?;
-            let nonce = Vec::<u8>::from_hex(&d.pub_nonce).map_err(|_| SwapError::Corrupt("nonce".into()))?;
-            let a = respond(&self.ctx, self.secrets.keypair(), &nonce, msg, fresh_rand()).map_err(CheckError::from)?;
+            let msg = <[u8; 32]>::from_hex(&d.transaction_hash)
+                .map_err(|_| SwapError::Corrupt("hash".into()))?;
+            let nonce = Vec::<u8>::from_hex(&d.pub_nonce)
+                .map_err(|_| SwapError::Corrupt("nonce".into()))?;
+            let a = respond(&self.ctx, self.secrets.keypair(), &nonce, msg, fresh_rand())
+                .map_err(CheckError::from)?;
             self.api
                 .submarine_claim_sign(
                     &self.provider_id,
@@ -1302,7 +1601,9 @@ impl Driver {
                 self.claim_signed = true;
                 tracing::info!(swap = %self.id, "co-signed the provider's claim");
             }
-            Err(e) => tracing::debug!(swap = %self.id, error = %e, "provider claim not co-signed (yet)"),
+            Err(e) => {
+                tracing::debug!(swap = %self.id, error = %e, "provider claim not co-signed (yet)")
+            }
         }
     }
 }

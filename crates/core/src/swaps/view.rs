@@ -153,7 +153,9 @@ impl SwapView {
                 .as_ref()
                 .map(|s| s.outputs.iter().map(|o| o.outpoint.clone()).collect())
                 .unwrap_or_default(),
-            sweep_txid: state.as_ref().and_then(|s| s.sweep.as_ref().map(|w| w.txid.clone())),
+            sweep_txid: state
+                .as_ref()
+                .and_then(|s| s.sweep.as_ref().map(|w| w.txid.clone())),
             error: row.error.clone(),
             timeline,
             created_at: row.created_at,
@@ -176,24 +178,52 @@ fn timeline(s: &SwapState, submarine: bool) -> Vec<TimelineStep> {
     let swept = s.sweep.is_some() || s.htlc.rank() >= Htlc::Redeemed.rank();
     let settled = s.htlc == Htlc::Settled;
     let failed = matches!(s.outcome, Some(Outcome::Failed(_)));
-    let mut steps = vec![step("Swap created with the provider", done(s.phase >= Phase::Prepare), None)];
+    let mut steps = vec![step(
+        "Swap created with the provider",
+        done(s.phase >= Phase::Prepare),
+        None,
+    )];
     if submarine {
-        steps.push(step("Lockup sent from your node's wallet", done(s.phase >= Phase::Commit || locked), None));
-        steps.push(step("Lockup confirmed on chain", done(confs > 0), lock_detail));
+        steps.push(step(
+            "Lockup sent from your node's wallet",
+            done(s.phase >= Phase::Commit || locked),
+            None,
+        ));
+        steps.push(step(
+            "Lockup confirmed on chain",
+            done(confs > 0),
+            lock_detail,
+        ));
         steps.push(step("Provider pays your invoice", done(paid), None));
         let last = if s.outcome == Some(Outcome::Refunded) || (s.sweep.is_some() && !paid) {
             "Refunded to your wallet"
         } else {
             "Provider claims the lockup"
         };
-        steps.push(step(last, done(swept), s.sweep.as_ref().map(|w| w.txid.clone())));
+        steps.push(step(
+            last,
+            done(swept),
+            s.sweep.as_ref().map(|w| w.txid.clone()),
+        ));
     } else {
-        steps.push(step("Hold invoice paid (held by the provider)", done(s.lightning != Lightning::Pending), None));
+        steps.push(step(
+            "Hold invoice paid (held by the provider)",
+            done(s.lightning != Lightning::Pending),
+            None,
+        ));
         steps.push(step("Provider locks on chain", done(locked), lock_detail));
-        steps.push(step("Claimed to your wallet", done(swept), s.sweep.as_ref().map(|w| w.txid.clone())));
+        steps.push(step(
+            "Claimed to your wallet",
+            done(swept),
+            s.sweep.as_ref().map(|w| w.txid.clone()),
+        ));
         steps.push(step("Provider settles the invoice", done(paid), None));
     }
-    steps.push(step("Settled", if failed { "failed" } else { done(settled) }, None));
+    steps.push(step(
+        "Settled",
+        if failed { "failed" } else { done(settled) },
+        None,
+    ));
     // The first pending step is the current one.
     if let Some(first) = steps.iter_mut().find(|t| t.state == "pending") {
         if !settled {
