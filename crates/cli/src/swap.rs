@@ -442,7 +442,7 @@ pub struct ProviderArgs {
     #[arg(long, default_value_t = 10)]
     coop_wait_secs: u64,
     /// Misbehave on purpose, to test clients: never-pay, never-lock,
-    /// refuse-cooperation, lock-short-by=SATS (repeatable).
+    /// refuse-cooperation, wrong-address, lock-short-by=SATS (repeatable).
     #[arg(long, hide = true)]
     fault: Vec<String>,
 }
@@ -469,6 +469,7 @@ pub async fn provider(
             "never-pay" => faults.never_pay = true,
             "never-lock" => faults.never_lock = true,
             "refuse-cooperation" => faults.refuse_cooperation = true,
+            "wrong-address" => faults.wrong_address = true,
             other => match other
                 .strip_prefix("lock-short-by=")
                 .and_then(|v| v.parse().ok())

@@ -47,6 +47,9 @@ pub struct Faults {
     pub lock_short_by: u64,
     /// Refuse every cooperative signature.
     pub refuse_cooperation: bool,
+    /// Answer creates with a lockup address of other scripts than the
+    /// swap tree sent (a provider that tries to take the funds).
+    pub wrong_address: bool,
 }
 
 /// Fees, limits and time locks.

@@ -160,8 +160,15 @@ async fn existing(p: &Provider, hash: &str, request: &str) -> R<Option<Response>
         return Ok(None);
     };
     if s.request_json == request {
-        let body: serde_json::Value = serde_json::from_str(&s.response_json).map_err(internal)?;
-        return Ok(Some((StatusCode::CREATED, Json(body)).into_response()));
+        // The very bytes of the first answer.
+        return Ok(Some(
+            (
+                StatusCode::CREATED,
+                [(axum::http::header::CONTENT_TYPE, "application/json")],
+                s.response_json,
+            )
+                .into_response(),
+        ));
     }
     Err(ApiErr(
         StatusCode::CONFLICT,
@@ -224,7 +231,13 @@ async fn create_submarine(State(p): S, Json(req): Json<CreateSubmarineRequest>) 
         refund_key: user_key.x_only_public_key().0,
         timeout_height: timeout,
     };
-    let addr = address(&p, &params, &keys.public_key(), &user_key)?;
+    let mut addr = address(&p, &params, &keys.public_key(), &user_key)?;
+    if p.cfg.faults.wrong_address {
+        // The provider's own key in the refund leaf too: funds it alone could take.
+        let mut evil = params;
+        evil.refund_key = keys.public_key().x_only_public_key().0;
+        addr = address(&p, &evil, &keys.public_key(), &user_key)?;
+    }
     let expected = quote.onchain.to_sat();
     let id = new_id();
     let resp = CreateSubmarineResponse {

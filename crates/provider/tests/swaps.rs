@@ -14,14 +14,12 @@ use switchyard_core::amount::Sat;
 use switchyard_core::keychain::OsKeychain;
 use switchyard_core::node::{Connection, NodeService, NodeSource};
 use switchyard_core::store::Store;
-use switchyard_core::swaps::{EngineConfig, SwapEngine, SwapRequest, SwapView};
+use switchyard_core::swap::check::CheckError;
+use switchyard_core::swaps::{EngineConfig, SwapEngine, SwapError, SwapRequest, SwapView};
 use switchyard_core::wallet::{NewWallet, WalletService};
 use switchyard_core::Network;
 use switchyard_provider::{Config, Faults, Provider};
 use switchyard_regtest::network::NetworkOptions;
-
-const WORDS: &str =
-    "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
 
 fn source(net: &switchyard_regtest::Network, name: &str) -> NodeSource {
     let p = net.node(name).unwrap().profile().unwrap();
@@ -50,14 +48,25 @@ struct User {
 }
 
 async fn user(net: &switchyard_regtest::Network, label: &str, cfg: EngineConfig) -> User {
-    let dir = tempfile::tempdir().unwrap();
+    let words = switchyard_core::keys::generate_mnemonic(switchyard_core::keys::WordCount::Twelve)
+        .to_string();
+    user_with(net, label, cfg, &words, tempfile::tempdir().unwrap()).await
+}
+
+async fn user_with(
+    net: &switchyard_regtest::Network,
+    label: &str,
+    cfg: EngineConfig,
+    words: &str,
+    dir: tempfile::TempDir,
+) -> User {
     let store = Store::open_in(dir.path()).await.unwrap();
     let wallets = WalletService::new(store.clone(), Arc::new(keychain(label)));
     let w = wallets
         .create(NewWallet {
             name: "swapper".into(),
             network: Network::Regtest,
-            words: SecretString::from(WORDS.to_string()),
+            words: SecretString::from(words.to_string()),
             passphrase: SecretString::from(String::new()),
         })
         .await
@@ -148,17 +157,10 @@ fn logs() {
         .try_init();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn submarine_and_reverse_swaps_complete_cooperatively() {
-    logs();
-    let mut net = tokio::task::spawn_blocking(|| {
-        switchyard_regtest::Network::up(NetworkOptions::temp("swaps"))
-    })
-    .await
-    .unwrap()
-    .expect("regtest up");
-    let prov = provider(&net, "coop", Faults::default()).await;
-    let u = user(&net, "coop", engine_cfg()).await;
+/// 1 and 2: both kinds succeed by the cooperative key path.
+async fn cooperative(net: &mut switchyard_regtest::Network) {
+    let prov = provider(net, "coop", Faults::default()).await;
+    let u = user(net, "coop", engine_cfg()).await;
     let before = u.node.channels().balances().await.unwrap();
 
     // 1. Swap in: alice locks on chain, carol pays alice's invoice and
@@ -172,14 +174,9 @@ async fn submarine_and_reverse_swaps_complete_cooperatively() {
     let v = u.engine.swap_in(&req).await.unwrap();
     assert_eq!(v.kind, "submarine");
     let id = v.id.clone();
-    let v = mine_until(
-        &mut net,
-        &u.engine,
-        &id,
-        40,
-        Duration::from_millis(700),
-        |v| v.outcome.as_deref() == Some("succeeded"),
-    )
+    let v = mine_until(net, &u.engine, &id, 40, Duration::from_millis(700), |v| {
+        v.outcome.as_deref() == Some("succeeded")
+    })
     .await;
     assert!(!v.is_final, "a swap in stays watched until its time lock");
     let after = u.node.channels().balances().await.unwrap();
@@ -196,7 +193,7 @@ async fn submarine_and_reverse_swaps_complete_cooperatively() {
             claimed = Some(ps);
             break;
         }
-        mine(&mut net, 1);
+        mine(net, 1);
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     let ps = claimed.expect("the provider's claim confirmed");
@@ -206,14 +203,9 @@ async fn submarine_and_reverse_swaps_complete_cooperatively() {
         "the provider claimed by the key path"
     );
     // Past the time lock it is final.
-    let v = mine_until(
-        &mut net,
-        &u.engine,
-        &id,
-        120,
-        Duration::from_millis(100),
-        |v| v.is_final,
-    )
+    let v = mine_until(net, &u.engine, &id, 120, Duration::from_millis(100), |v| {
+        v.is_final
+    })
     .await;
     assert_eq!(v.outcome.as_deref(), Some("succeeded"));
 
@@ -222,14 +214,9 @@ async fn submarine_and_reverse_swaps_complete_cooperatively() {
     let before = u.node.channels().balances().await.unwrap();
     let v = u.engine.swap_out(&req).await.unwrap();
     let id = v.id.clone();
-    let v = mine_until(
-        &mut net,
-        &u.engine,
-        &id,
-        40,
-        Duration::from_millis(700),
-        |v| v.is_final,
-    )
+    let v = mine_until(net, &u.engine, &id, 40, Duration::from_millis(700), |v| {
+        v.is_final
+    })
     .await;
     assert_eq!(v.outcome.as_deref(), Some("succeeded"), "{v:#?}");
     let row_hex = {
@@ -249,7 +236,7 @@ async fn submarine_and_reverse_swaps_complete_cooperatively() {
         after.lightning_local_sat.to_sat() <= before.lightning_local_sat.to_sat() - 100_000,
         "alice paid the invoice"
     );
-    mine(&mut net, 1);
+    mine(net, 1);
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after = u.node.channels().balances().await.unwrap();
     let gained = (after.onchain_confirmed_sat.to_sat() + after.onchain_unconfirmed_sat.to_sat())
@@ -261,4 +248,345 @@ async fn submarine_and_reverse_swaps_complete_cooperatively() {
         "alice's wallet received the claim: {gained} of {}",
         v.onchain.to_sat()
     );
+}
+
+fn onchain(b: &switchyard_core::node::channels::Balances) -> u64 {
+    b.onchain_confirmed_sat.to_sat() + b.onchain_unconfirmed_sat.to_sat()
+}
+
+fn req(u: &User, prov: &Prov, amount: u64) -> SwapRequest {
+    SwapRequest {
+        wallet: u.wallet.clone(),
+        provider: prov.url.clone(),
+        amount: Sat::from_sat(amount),
+        max_fee: Sat::from_sat(20_000),
+    }
+}
+
+/// 3: the provider never pays our invoice: after the time lock the lockup
+/// comes back by the refund leaf (a script path: 3 witness items).
+async fn provider_never_pays(net: &mut switchyard_regtest::Network) {
+    let prov = provider(
+        net,
+        "nopay",
+        Faults {
+            never_pay: true,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let u = user(net, "nopay", engine_cfg()).await;
+    let before = u.node.channels().balances().await.unwrap();
+    let v = u.engine.swap_in(&req(&u, &prov, 50_000)).await.unwrap();
+    let v = mine_until(
+        net,
+        &u.engine,
+        &v.id,
+        160,
+        Duration::from_millis(250),
+        |v| v.is_final,
+    )
+    .await;
+    assert_eq!(v.outcome.as_deref(), Some("refunded"), "{v:#?}");
+    let hex = u.engine.stored_sweep_hex(&v.id).await.unwrap().unwrap();
+    assert_eq!(witness_items(&hex), 3, "refund by the refund leaf");
+    mine(net, 1);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = u.node.channels().balances().await.unwrap();
+    assert_eq!(after.lightning_local_sat, before.lightning_local_sat);
+    let lost = onchain(&before).saturating_sub(onchain(&after));
+    assert!(lost < 30_000, "only miner fees were lost: {lost}");
+}
+
+/// 4: the provider never locks: its hold invoice is cancelled and our
+/// payment fails back; nothing is lost.
+async fn provider_never_locks(net: &mut switchyard_regtest::Network) {
+    let prov = provider(
+        net,
+        "nolock",
+        Faults {
+            never_lock: true,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let u = user(net, "nolock", engine_cfg()).await;
+    let before = u.node.channels().balances().await.unwrap();
+    let v = u.engine.swap_out(&req(&u, &prov, 50_000)).await.unwrap();
+    let v = mine_until(
+        net,
+        &u.engine,
+        &v.id,
+        120,
+        Duration::from_millis(250),
+        |v| v.is_final,
+    )
+    .await;
+    assert_eq!(v.outcome.as_deref(), Some("failed"), "{v:#?}");
+    let after = u.node.channels().balances().await.unwrap();
+    assert_eq!(
+        after.lightning_local_sat, before.lightning_local_sat,
+        "the payment failed back"
+    );
+    assert_eq!(onchain(&after), onchain(&before));
+}
+
+/// 5: a provider that locks less than agreed gets no preimage (the payment
+/// fails back when it gives up), and one whose address is not the swap
+/// tree's gets nothing at all.
+async fn provider_lies(net: &mut switchyard_regtest::Network) {
+    let prov = provider(
+        net,
+        "short",
+        Faults {
+            lock_short_by: 1_000,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let u = user(net, "short", engine_cfg()).await;
+    let before = u.node.channels().balances().await.unwrap();
+    let v = u.engine.swap_out(&req(&u, &prov, 50_000)).await.unwrap();
+    let v = mine_until(
+        net,
+        &u.engine,
+        &v.id,
+        120,
+        Duration::from_millis(250),
+        |v| v.is_final,
+    )
+    .await;
+    assert_eq!(v.outcome.as_deref(), Some("failed"), "{v:#?}");
+    assert!(
+        v.outcome_reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("less than the agreed"),
+        "{v:#?}"
+    );
+    let ps = prov
+        .p
+        .db()
+        .get(v.provider_id.as_deref().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ps.preimage, None, "the preimage stayed secret");
+    assert_eq!(ps.status, "transaction.refunded");
+    let after = u.node.channels().balances().await.unwrap();
+    assert_eq!(
+        after.lightning_local_sat, before.lightning_local_sat,
+        "the payment failed back"
+    );
+
+    let prov = provider(
+        net,
+        "evil",
+        Faults {
+            wrong_address: true,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let before = u.node.channels().balances().await.unwrap();
+    let err = u.engine.swap_in(&req(&u, &prov, 50_000)).await.unwrap_err();
+    assert!(
+        matches!(err, SwapError::Check(CheckError::AddressMismatch { .. })),
+        "{err}"
+    );
+    let stored = u.engine.list().await.unwrap();
+    let last = &stored[0];
+    assert!(
+        last.is_final && last.outcome.as_deref() == Some("failed"),
+        "{last:#?}"
+    );
+    assert!(last.lockup.is_empty());
+    let after = u.node.channels().balances().await.unwrap();
+    assert_eq!(onchain(&after), onchain(&before), "nothing was sent");
+}
+
+/// 8: the same create request twice makes one swap; another request for
+/// the same hash is refused.
+async fn same_request_twice(net: &mut switchyard_regtest::Network) {
+    use switchyard_core::swap::api::{CreateSubmarineRequest, BTC};
+    use switchyard_core::swaps::BoltzClient;
+    let prov = provider(net, "twice", Faults::default()).await;
+    let alice = NodeService::new(Some(source(net, "alice")));
+    let c = alice.conn.client().await.unwrap();
+    let invoice = c
+        .add_invoice_with_preimage(&[0x5a; 32], Sat::from_sat(30_000), "twice", 3600, 40)
+        .await
+        .unwrap();
+    let api = BoltzClient::new(&prov.url).unwrap();
+    let key = |n: u8| {
+        let secp = bitcoin::secp256k1::Secp256k1::new();
+        bitcoin::secp256k1::SecretKey::from_slice(&[n; 32])
+            .unwrap()
+            .public_key(&secp)
+            .serialize()
+    };
+    let mk = |n: u8| CreateSubmarineRequest {
+        from: BTC.into(),
+        to: BTC.into(),
+        invoice: Some(invoice.clone()),
+        preimage_hash: None,
+        refund_public_key: bitcoin::hex::DisplayHex::to_lower_hex_string(&key(n)[..]),
+        pair_hash: None,
+        referral_id: None,
+    };
+    let (a, raw_a) = api.create_submarine(&mk(1)).await.unwrap();
+    let (b, raw_b) = api.create_submarine(&mk(1)).await.unwrap();
+    assert_eq!(a.id, b.id);
+    assert_eq!(raw_a, raw_b);
+    let err = api.create_submarine(&mk(2)).await.unwrap_err();
+    assert!(err.is_conflict(), "{err}");
+}
+
+/// 9: a provider that refuses to co-sign: we claim by the claim leaf (the
+/// preimage on chain settles its invoice), it claims by its claim leaf.
+async fn cooperation_refused(net: &mut switchyard_regtest::Network) {
+    let prov = provider(
+        net,
+        "nocoop",
+        Faults {
+            refuse_cooperation: true,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let u = user(net, "nocoop", engine_cfg()).await;
+    let v = u.engine.swap_out(&req(&u, &prov, 60_000)).await.unwrap();
+    let v = mine_until(net, &u.engine, &v.id, 40, Duration::from_millis(700), |v| {
+        v.is_final
+    })
+    .await;
+    assert_eq!(v.outcome.as_deref(), Some("succeeded"), "{v:#?}");
+    let hex = u.engine.stored_sweep_hex(&v.id).await.unwrap().unwrap();
+    assert_eq!(witness_items(&hex), 4, "claimed by the claim leaf");
+    let pid = v.provider_id.clone().unwrap();
+    for _ in 0..20 {
+        if prov.p.db().get(&pid).await.unwrap().unwrap().status == "invoice.settled" {
+            break;
+        }
+        mine(net, 1);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(
+        prov.p.db().get(&pid).await.unwrap().unwrap().status,
+        "invoice.settled"
+    );
+
+    let v = u.engine.swap_in(&req(&u, &prov, 60_000)).await.unwrap();
+    let v = mine_until(net, &u.engine, &v.id, 40, Duration::from_millis(700), |v| {
+        v.outcome.as_deref() == Some("succeeded")
+    })
+    .await;
+    let pid = v.provider_id.clone().unwrap();
+    let mut claimed = None;
+    for _ in 0..30 {
+        let ps = prov.p.db().get(&pid).await.unwrap().unwrap();
+        if ps.status == "transaction.claimed" {
+            claimed = Some(ps);
+            break;
+        }
+        mine(net, 1);
+        tokio::time::sleep(Duration::from_millis(700)).await;
+    }
+    let ps = claimed.expect("the provider claimed alone");
+    assert_eq!(witness_items(ps.sweep_hex.as_deref().unwrap()), 4);
+}
+
+/// 10: the words alone, in a fresh data directory, find a stuck swap in
+/// (its provider never paid) and refund it after the time lock.
+async fn rescue_from_words(net: &mut switchyard_regtest::Network) {
+    let prov = provider(
+        net,
+        "rescue",
+        Faults {
+            never_pay: true,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let words = switchyard_core::keys::generate_mnemonic(switchyard_core::keys::WordCount::Twelve)
+        .to_string();
+    let first = user_with(
+        net,
+        "rescue1",
+        engine_cfg(),
+        &words,
+        tempfile::tempdir().unwrap(),
+    )
+    .await;
+    let before = first.node.channels().balances().await.unwrap();
+    let v = first
+        .engine
+        .swap_in(&req(&first, &prov, 40_000))
+        .await
+        .unwrap();
+    let v = mine_until(
+        net,
+        &first.engine,
+        &v.id,
+        10,
+        Duration::from_millis(700),
+        |v| {
+            v.timeline
+                .iter()
+                .any(|t| t.label.starts_with("Lockup confirmed") && t.state == "done")
+        },
+    )
+    .await;
+    // The first data directory is gone.
+    first.engine.stop();
+    drop(first);
+    let second = user_with(
+        net,
+        "rescue2",
+        engine_cfg(),
+        &words,
+        tempfile::tempdir().unwrap(),
+    )
+    .await;
+    let report = second
+        .engine
+        .rescue(&second.wallet, &prov.url, 0..20)
+        .await
+        .unwrap();
+    assert_eq!(report.restored.len(), 1, "{report:?}");
+    let id = second.engine.list().await.unwrap()[0].id.clone();
+    assert_eq!(id, v.id, "the same swap, found from the words");
+    let r = mine_until(
+        net,
+        &second.engine,
+        &id,
+        160,
+        Duration::from_millis(250),
+        |v| v.is_final,
+    )
+    .await;
+    assert_eq!(r.outcome.as_deref(), Some("refunded"), "{r:#?}");
+    mine(net, 1);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = second.node.channels().balances().await.unwrap();
+    let lost = onchain(&before).saturating_sub(onchain(&after));
+    assert!(lost < 30_000, "the lockup came back: lost {lost}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn swap_scenarios_on_regtest() {
+    logs();
+    let mut net = tokio::task::spawn_blocking(|| {
+        switchyard_regtest::Network::up(NetworkOptions::temp("swaps"))
+    })
+    .await
+    .unwrap()
+    .expect("regtest up");
+    cooperative(&mut net).await;
+    same_request_twice(&mut net).await;
+    provider_lies(&mut net).await;
+    provider_never_locks(&mut net).await;
+    cooperation_refused(&mut net).await;
+    provider_never_pays(&mut net).await;
+    rescue_from_words(&mut net).await;
 }

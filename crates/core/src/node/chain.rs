@@ -192,15 +192,29 @@ impl Confirmed {
     }
 }
 
-/// An open notification stream.
+type Opening<T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Streaming<T>, NodeError>> + Send>>;
+
+/// A notification stream. LND sends a stream's headers only with its first
+/// message, so opening it is part of waiting for the first notification
+/// (and is resumed, not lost, when a `select!` drops a `next()` midway).
 pub struct Notifications<T> {
-    inner: Streaming<T>,
+    opening: Option<Opening<T>>,
+    inner: Option<Streaming<T>>,
     client: LndClient,
 }
 
 impl<T> Notifications<T> {
     async fn next_raw(&mut self) -> Result<Option<T>, NodeError> {
-        match self.inner.message().await {
+        if let Some(open) = self.opening.as_mut() {
+            let stream = open.await?;
+            self.opening = None;
+            self.inner = Some(stream);
+        }
+        let Some(inner) = self.inner.as_mut() else {
+            return Ok(None);
+        };
+        match inner.message().await {
             Ok(m) => Ok(m),
             Err(s) => Err(self.client.status_error(&s)),
         }
@@ -240,20 +254,19 @@ impl Notifications<BlockEpoch> {
 }
 
 impl LndClient {
-    async fn open<Req, Resp>(
-        &self,
-        req: Req,
-        path: &'static str,
-    ) -> Result<Notifications<Resp>, NodeError>
+    fn open<Req, Resp>(&self, req: Req, path: &'static str) -> Notifications<Resp>
     where
         Req: prost::Message + Send + Sync + 'static,
         Resp: prost::Message + Default + Send + Sync + 'static,
     {
         let mut grpc = self.grpc.clone();
-        let call = async move {
-            grpc.ready()
-                .await
-                .map_err(|e| tonic::Status::unavailable(format!("transport not ready: {e}")))?;
+        let client = self.clone();
+        let opening: Opening<Resp> = Box::pin(async move {
+            grpc.ready().await.map_err(|e| {
+                client.status_error(&tonic::Status::unavailable(format!(
+                    "transport not ready: {e}"
+                )))
+            })?;
             let codec: tonic::codec::ProstCodec<Req, Resp> = tonic::codec::ProstCodec::default();
             grpc.server_streaming(
                 tonic::Request::new(req),
@@ -261,14 +274,15 @@ impl LndClient {
                 codec,
             )
             .await
-        };
-        let inner = self.call(CALL_TIMEOUT, call).await?;
-        Ok(Notifications {
-            inner,
+            .map(tonic::Response::into_inner)
+            .map_err(|s| client.status_error(&s))
+        });
+        Notifications {
+            opening: Some(opening),
+            inner: None,
             client: self.clone(),
-        })
+        }
     }
-
     /// Confirmations of `txid` (or of any transaction paying `script` when
     /// `txid` is `None`), with its block.
     pub async fn watch_confirmation(
@@ -281,7 +295,7 @@ impl LndClient {
         let txid = txid
             .map(|t| t.to_byte_array().to_vec())
             .unwrap_or(vec![0; 32]);
-        self.open(
+        Ok(self.open(
             ConfRequest {
                 txid,
                 script: script.to_bytes(),
@@ -290,8 +304,7 @@ impl LndClient {
                 include_block: true,
             },
             "/chainrpc.ChainNotifier/RegisterConfirmationsNtfn",
-        )
-        .await
+        ))
     }
 
     /// The spend of `outpoint` (whose script is `script`).
@@ -301,7 +314,7 @@ impl LndClient {
         script: &bitcoin::Script,
         height_hint: u32,
     ) -> Result<Notifications<SpendEvent>, NodeError> {
-        self.open(
+        Ok(self.open(
             SpendRequest {
                 outpoint: Some(Outpoint {
                     hash: outpoint.txid.to_byte_array().to_vec(),
@@ -311,17 +324,15 @@ impl LndClient {
                 height_hint,
             },
             "/chainrpc.ChainNotifier/RegisterSpendNtfn",
-        )
-        .await
+        ))
     }
 
     /// New blocks (the current tip first).
     pub async fn watch_blocks(&self) -> Result<Notifications<BlockEpoch>, NodeError> {
-        self.open(
+        Ok(self.open(
             BlockEpoch::default(),
             "/chainrpc.ChainNotifier/RegisterBlockEpochNtfn",
-        )
-        .await
+        ))
     }
 
     /// Publishes a transaction through the node (an already known one is

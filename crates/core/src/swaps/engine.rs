@@ -143,6 +143,7 @@ struct Inner {
     cfg: EngineConfig,
     running: Mutex<HashSet<String>>,
     updates: broadcast::Sender<String>,
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
 /// The swap engine (cheap to clone).
@@ -189,6 +190,7 @@ impl SwapEngine {
         cfg: EngineConfig,
     ) -> SwapEngine {
         let (updates, _) = broadcast::channel(256);
+        let (stop, _) = tokio::sync::watch::channel(false);
         SwapEngine {
             inner: Arc::new(Inner {
                 store,
@@ -197,8 +199,20 @@ impl SwapEngine {
                 cfg,
                 running: Mutex::new(HashSet::new()),
                 updates,
+                stop,
             }),
         }
+    }
+
+    /// Stops every driver (what quitting does; the swaps resume from the
+    /// database next time).
+    pub fn stop(&self) {
+        self.inner.stop.send_replace(true);
+    }
+
+    /// The signed claim or refund stored for a swap, hex.
+    pub async fn stored_sweep_hex(&self, id: &str) -> Result<Option<String>, SwapError> {
+        Ok(self.row(id).await?.sweep_hex)
     }
 
     /// Swap ids whose view changed, as they change.
@@ -549,9 +563,16 @@ impl SwapEngine {
         let engine = self.clone();
         let id = id.to_string();
         tokio::spawn(async move {
+            let mut stop = engine.inner.stop.subscribe();
             loop {
+                if *stop.borrow() {
+                    break;
+                }
                 match Driver::load(&engine, &id).await {
-                    Ok(Some(mut d)) => match d.run().await {
+                    Ok(Some(mut d)) => match tokio::select! {
+                        r = d.run() => r,
+                        _ = stop.wait_for(|s| *s) => Ok(()),
+                    } {
                         Ok(()) => break,
                         Err(e) => {
                             tracing::warn!(swap = %id, error = %e, "swap driver interrupted; resuming");
@@ -983,8 +1004,9 @@ impl Driver {
 
     async fn run(&mut self) -> Result<(), SwapError> {
         let c = self.engine.client().await?;
-        // Outputs paid to the address, from the swap's creation on.
-        let created = self.state.height.saturating_sub(6);
+        // Outputs paid to the address, from the swap's creation on (at the
+        // latest the time lock minus the longest we accept).
+        let created = self.created_height();
         self.watch_script(created);
         for o in self.state.outputs.clone() {
             self.watch_spend(&o.outpoint);
@@ -1022,6 +1044,14 @@ impl Driver {
         }
         tracing::info!(swap = %self.id, outcome = ?self.state.outcome, "swap final");
         Ok(())
+    }
+
+    /// No later than the swap's creation: its time lock minus the longest
+    /// time lock we accept.
+    fn created_height(&self) -> u32 {
+        let max = check::TimeoutBounds::for_kind(self.kind).max_blocks;
+        // LND refuses a height hint of 0.
+        self.checked.timeout_height.saturating_sub(max).max(1)
     }
 
     fn watch_script(&mut self, from: u32) {
@@ -1067,7 +1097,7 @@ impl Driver {
         let engine = self.engine.clone();
         let script = self.script.clone();
         let tx = self.chain_tx.clone();
-        let hint = self.state.height.saturating_sub(6);
+        let hint = self.created_height();
         self.tasks.push(tokio::spawn(async move {
             loop {
                 let found = async {
@@ -1390,6 +1420,7 @@ impl Driver {
         outpoints: &[String],
         rate: Option<u64>,
     ) -> Result<Vec<Event>, SwapError> {
+        let bump = rate.is_some();
         let utxos: Vec<LockupUtxo> = self
             .state
             .outputs
@@ -1448,8 +1479,24 @@ impl Driver {
             broadcast_height: self.state.height,
             cooperative,
         };
-        // Stored before it leaves: a retry rebroadcasts these very bytes.
         self.our_txids.insert(txid.clone());
+        if bump {
+            // A replacement is kept only once the node took it (a node
+            // without replace-by-fee refuses it, and the stored sweep must
+            // stay the one that can confirm). A crash in between is
+            // harmless: its spend is recognised as ours by its witness.
+            if let Err(e) = c.publish(&sweep.tx, "swap sweep (fee bump)").await {
+                tracing::info!(swap = %self.id, error = %e, "fee bump not accepted; the stored sweep stays");
+                return Ok(Vec::new());
+            }
+            let follow = self.step(&Event::SweepBroadcast(ours), Some(&hex)).await?;
+            let mut out = Vec::new();
+            for a in follow {
+                out.extend(Box::pin(self.act(a)).await?);
+            }
+            return Ok(out);
+        }
+        // Stored before it leaves: a retry rebroadcasts these very bytes.
         let follow = self.step(&Event::SweepBroadcast(ours), Some(&hex)).await?;
         if let Err(e) = c.publish(&sweep.tx, "swap sweep").await {
             tracing::warn!(swap = %self.id, error = %e, "sweep not accepted yet; it is rebroadcast on each block");
