@@ -441,7 +441,7 @@ pub struct ProviderArgs {
     /// Seconds to wait for a client's cooperative claim signature.
     #[arg(long, default_value_t = 10)]
     coop_wait_secs: u64,
-    /// Misbehave on purpose, to test clients: never-pay, never-lock,
+    /// Misbehave on purpose, to test clients: never-pay, fail-payment, never-lock,
     /// refuse-cooperation, wrong-address, lock-short-by=SATS (repeatable).
     #[arg(long, hide = true)]
     fault: Vec<String>,
@@ -467,6 +467,7 @@ pub async fn provider(
     for f in &args.fault {
         match f.as_str() {
             "never-pay" => faults.never_pay = true,
+            "fail-payment" => faults.fail_payment = true,
             "never-lock" => faults.never_lock = true,
             "refuse-cooperation" => faults.refuse_cooperation = true,
             "wrong-address" => faults.wrong_address = true,

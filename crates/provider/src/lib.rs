@@ -41,6 +41,8 @@ use zeroize::Zeroizing;
 pub struct Faults {
     /// Never pay a submarine swap's invoice (it fails to pay at the time lock).
     pub never_pay: bool,
+    /// Fail to pay a submarine swap's invoice at once (and say so).
+    pub fail_payment: bool,
     /// Never lock a reverse swap's funds.
     pub never_lock: bool,
     /// Lock this many sats less than agreed.

@@ -267,6 +267,11 @@ async fn submarine_step(p: &Arc<Provider>, mut s: ProviderSwap) -> Result<(), Wo
                 return set_status(p, &mut s, st::INVOICE_FAILED_TO_PAY).await;
             }
             set_status(p, &mut s, st::INVOICE_PENDING).await?;
+            if p.cfg.faults.fail_payment {
+                p.db.end_payment(&s.id, db::Payment::Failed).await?;
+                s.failure_reason = Some("no route to the invoice's node (a test fault)".into());
+                return set_status(p, &mut s, st::INVOICE_FAILED_TO_PAY).await;
+            }
             let c = p.client().await?;
             let fee_limit = Sat::from_sat((s.invoice_amount / 100).max(10));
             let cltv_limit =

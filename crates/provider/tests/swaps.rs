@@ -91,8 +91,10 @@ async fn provider(net: &switchyard_regtest::Network, label: &str, faults: Faults
     let dir = tempfile::tempdir().unwrap();
     let conn = Arc::new(Connection::new(Some(source(net, "carol"))));
     let cfg = Config {
-        submarine_timeout_blocks: 100,
-        reverse_timeout_blocks: 50,
+        // Room for a slow machine: the tests mine a block every 0.25–0.7 s
+        // and a swap out must be claimed 20 blocks before its time lock.
+        submarine_timeout_blocks: 150,
+        reverse_timeout_blocks: 100,
         coop_claim_wait: Duration::from_secs(5),
         fee_rate: Some(2),
         faults,
@@ -203,7 +205,7 @@ async fn cooperative(net: &mut switchyard_regtest::Network) {
         "the provider claimed by the key path"
     );
     // Past the time lock it is final.
-    let v = mine_until(net, &u.engine, &id, 120, Duration::from_millis(100), |v| {
+    let v = mine_until(net, &u.engine, &id, 200, Duration::from_millis(100), |v| {
         v.is_final
     })
     .await;
@@ -263,18 +265,17 @@ fn req(u: &User, prov: &Prov, amount: u64) -> SwapRequest {
     }
 }
 
-/// 3: the provider never pays our invoice: after the time lock the lockup
-/// comes back by the refund leaf (a script path: 3 witness items).
+/// 3: the provider never pays our invoice and will not co-sign anything:
+/// after the time lock the lockup comes back by the refund leaf (a script
+/// path: 3 witness items). A provider that says it could not pay co-signs a
+/// refund at once (the key path: 1 item) and never pays afterwards.
 async fn provider_never_pays(net: &mut switchyard_regtest::Network) {
-    let prov = provider(
-        net,
-        "nopay",
-        Faults {
-            never_pay: true,
-            ..Faults::default()
-        },
-    )
-    .await;
+    let faults = Faults {
+        never_pay: true,
+        refuse_cooperation: true,
+        ..Faults::default()
+    };
+    let prov = provider(net, "nopay", faults).await;
     let u = user(net, "nopay", engine_cfg()).await;
     let before = u.node.channels().balances().await.unwrap();
     let v = u.engine.swap_in(&req(&u, &prov, 50_000)).await.unwrap();
@@ -282,7 +283,7 @@ async fn provider_never_pays(net: &mut switchyard_regtest::Network) {
         net,
         &u.engine,
         &v.id,
-        160,
+        220,
         Duration::from_millis(250),
         |v| v.is_final,
     )
@@ -296,6 +297,34 @@ async fn provider_never_pays(net: &mut switchyard_regtest::Network) {
     assert_eq!(after.lightning_local_sat, before.lightning_local_sat);
     let lost = onchain(&before).saturating_sub(onchain(&after));
     assert!(lost < 30_000, "only miner fees were lost: {lost}");
+
+    let prov = provider(
+        net,
+        "failpay",
+        Faults {
+            fail_payment: true,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let v = u.engine.swap_in(&req(&u, &prov, 50_000)).await.unwrap();
+    let v = mine_until(net, &u.engine, &v.id, 30, Duration::from_millis(500), |v| {
+        v.outcome.as_deref() == Some("refunded")
+    })
+    .await;
+    let hex = u.engine.stored_sweep_hex(&v.id).await.unwrap().unwrap();
+    assert_eq!(
+        witness_items(&hex),
+        1,
+        "refunded cooperatively, before the time lock"
+    );
+    assert!(v.blocks_left.unwrap() > 0);
+    let pid = v.provider_id.clone().unwrap();
+    let (payment, refund_signed) = prov.p.db().payment(&pid).await.unwrap();
+    assert!(refund_signed);
+    assert_eq!(payment, switchyard_provider::db::Payment::Failed);
+    // A payment can never start after the refund was signed.
+    assert!(!prov.p.db().begin_payment(&pid).await.unwrap());
 }
 
 /// 4: the provider never locks: its hold invoice is cancelled and our
@@ -317,7 +346,7 @@ async fn provider_never_locks(net: &mut switchyard_regtest::Network) {
         net,
         &u.engine,
         &v.id,
-        120,
+        180,
         Duration::from_millis(250),
         |v| v.is_final,
     )
@@ -351,7 +380,7 @@ async fn provider_lies(net: &mut switchyard_regtest::Network) {
         net,
         &u.engine,
         &v.id,
-        120,
+        180,
         Duration::from_millis(250),
         |v| v.is_final,
     )
@@ -560,7 +589,7 @@ async fn rescue_from_words(net: &mut switchyard_regtest::Network) {
         net,
         &second.engine,
         &id,
-        160,
+        220,
         Duration::from_millis(250),
         |v| v.is_final,
     )
@@ -571,6 +600,65 @@ async fn rescue_from_words(net: &mut switchyard_regtest::Network) {
     let after = second.node.channels().balances().await.unwrap();
     let lost = onchain(&before).saturating_sub(onchain(&after));
     assert!(lost < 30_000, "the lockup came back: lost {lost}");
+}
+
+/// Waits until every open channel of `node` is active again (after a
+/// restart LND reconnects its peers within seconds).
+async fn channels_active(node: &NodeService) {
+    use switchyard_core::node::channels::ChannelState;
+    for _ in 0..120 {
+        if let Ok(l) = node.channels().list().await {
+            if !l.channels.is_empty() && l.channels.iter().all(|c| c.state == ChannelState::Active)
+            {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    panic!("channels did not come back");
+}
+
+/// 7: LND restarted mid-swap — the user's node during a swap in, the
+/// provider's during a swap out: the engines reconnect and both swaps
+/// complete.
+async fn lnd_restarted(net: &mut switchyard_regtest::Network) {
+    let prov = provider(net, "restart", Faults::default()).await;
+    let u = user(net, "restart", engine_cfg()).await;
+    let before = u.node.channels().balances().await.unwrap();
+    let v = u.engine.swap_in(&req(&u, &prov, 70_000)).await.unwrap();
+    mine_until(net, &u.engine, &v.id, 1, Duration::from_millis(500), |v| {
+        !v.lockup.is_empty()
+    })
+    .await;
+    // Down before the lockup confirms; back (channels active) before it does.
+    tokio::task::block_in_place(|| net.stop_node("alice")).unwrap();
+    tokio::task::block_in_place(|| net.start_node("alice")).unwrap();
+    channels_active(&u.node).await;
+    let v = mine_until(net, &u.engine, &v.id, 40, Duration::from_millis(700), |v| {
+        v.outcome.as_deref() == Some("succeeded")
+    })
+    .await;
+    assert_eq!(v.lockup.len(), 1, "one lockup, not two");
+    let after = u.node.channels().balances().await.unwrap();
+    assert_eq!(
+        after.lightning_local_sat.to_sat(),
+        before.lightning_local_sat.to_sat() + 70_000
+    );
+
+    let v = u.engine.swap_out(&req(&u, &prov, 70_000)).await.unwrap();
+    mine_until(net, &u.engine, &v.id, 10, Duration::from_millis(500), |v| {
+        v.phase != "prepare"
+    })
+    .await;
+    let carol = NodeService::new(Some(source(net, "carol")));
+    tokio::task::block_in_place(|| net.stop_node("carol")).unwrap();
+    tokio::task::block_in_place(|| net.start_node("carol")).unwrap();
+    channels_active(&carol).await;
+    let v = mine_until(net, &u.engine, &v.id, 60, Duration::from_millis(700), |v| {
+        v.is_final
+    })
+    .await;
+    assert_eq!(v.outcome.as_deref(), Some("succeeded"), "{v:#?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -589,4 +677,5 @@ async fn swap_scenarios_on_regtest() {
     cooperation_refused(&mut net).await;
     provider_never_pays(&mut net).await;
     rescue_from_words(&mut net).await;
+    lnd_restarted(&mut net).await;
 }
