@@ -144,6 +144,26 @@ fn main() {
                     c.node.clone(),
                     c.data_dir.join("backups"),
                 );
+                // Every unfinished swap is driven again from the database,
+                // and each change reaches the Swaps screen as an event.
+                let swaps = c.swaps.clone();
+                let handle = app.handle().clone();
+                tauri::async_runtime::spawn(async move {
+                    use tauri::Emitter;
+                    let mut rx = swaps.subscribe();
+                    if let Err(e) = swaps.resume_all().await {
+                        tracing::warn!(error = %e, "could not resume the swaps");
+                    }
+                    loop {
+                        match rx.recv().await {
+                            Ok(id) => {
+                                let _ = handle.emit("swap-update", &id);
+                            }
+                            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                            Err(_) => break,
+                        }
+                    }
+                });
             }
             Ok(())
         })
@@ -151,6 +171,12 @@ fn main() {
             commands::app::app_status,
             commands::app::first_paint,
             commands::app::node_status,
+            commands::swaps::swap_provider,
+            commands::swaps::swap_quote,
+            commands::swaps::create_swap,
+            commands::swaps::list_swaps,
+            commands::swaps::resume_swaps,
+            commands::swaps::rescue_swaps,
             commands::profiles::list_profiles,
             commands::profiles::add_profile,
             commands::profiles::switch_profile,

@@ -4,4 +4,5 @@
 pub mod app;
 pub mod node;
 pub mod profiles;
+pub mod swaps;
 pub mod wallet;

@@ -51,6 +51,9 @@ import type { ChallengeTicket } from "./bindings/ChallengeTicket";
 import type { ConfirmTarget } from "./bindings/ConfirmTarget";
 import type { Confirmation } from "./bindings/Confirmation";
 import type { RevealedPassword } from "./bindings/RevealedPassword";
+import type { QuoteView } from "./bindings/QuoteView";
+import type { RescueReport } from "./bindings/RescueReport";
+import type { SwapView } from "./bindings/SwapView";
 
 export function isApiError(e: unknown): e is ApiError {
   return typeof e === "object" && e !== null && "code" in e && "message" in e;
@@ -119,4 +122,13 @@ export const api = {
   unlockNode: (id: string, password: string, remember: boolean) => call<ProfileInfo>("unlock_node", { id, password, remember }),
   revealNodePassword: (id: string, confirmation: Confirmation) => call<RevealedPassword>("reveal_node_password", { id, confirmation }),
   setProfileMacaroon: (id: string, path: string) => call<ProfileInfo>("set_profile_macaroon", { id, path }),
+  swapProvider: () => call<string | null>("swap_provider"),
+  swapQuote: (direction: "in" | "out", amount: Sat, provider: string | null) =>
+    call<QuoteView>("swap_quote", { direction, amount, provider }),
+  createSwap: (direction: "in" | "out", amount: Sat, maxFee: Sat, provider: string | null, wallet: string | null) =>
+    call<SwapView>("create_swap", { direction, amount, maxFee, provider, wallet }),
+  listSwaps: () => call<SwapView[]>("list_swaps"),
+  resumeSwaps: () => call<number>("resume_swaps"),
+  rescueSwaps: (provider: string | null, wallet: string | null, count: number) =>
+    call<RescueReport>("rescue_swaps", { provider, wallet, count }),
 };

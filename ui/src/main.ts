@@ -14,6 +14,7 @@ import { paymentsView } from "./views/payments";
 import { reloadNodeView } from "./views/screen";
 import { profilesView } from "./views/profiles";
 import { routesView } from "./views/routes";
+import { swapsView } from "./views/swaps";
 import { walletView } from "./views/wallet";
 import { welcome } from "./views/welcome";
 
@@ -37,14 +38,16 @@ function screen(): HTMLElement {
     case "onchain": return onchainView();
     case "profiles": return profilesView();
     case "routes": return routesView();
+    case "swaps": return swapsView();
   }
 }
 
-const NODE_TABS: { name: "dashboard" | "channels" | "payments" | "routes" | "onchain" | "profiles"; label: string }[] = [
+const NODE_TABS: { name: "dashboard" | "channels" | "payments" | "routes" | "swaps" | "onchain" | "profiles"; label: string }[] = [
   { name: "dashboard", label: "Dashboard" },
   { name: "channels", label: "Channels" },
   { name: "payments", label: "Payments" },
   { name: "routes", label: "Routes" },
+  { name: "swaps", label: "Swaps" },
   { name: "onchain", label: "On-chain" },
   { name: "profiles", label: "Nodes" },
 ];
@@ -134,6 +137,12 @@ async function followEvents(): Promise<void> {
         reloadNodeView();
         void refreshNodeStatus(); // the header's channel count and height change too
       }, 250);
+    });
+    // A swap's step changed: the Swaps screen updates its row in place.
+    await listen<string>("swap-update", () => {
+      if (state.route.name !== "swaps") return;
+      window.clearTimeout(pending);
+      pending = window.setTimeout(() => reloadNodeView(), 250);
     });
   } catch (e) {
     console.warn("live events unavailable", e);

@@ -17,7 +17,8 @@ export type Route =
   | { name: "payments" }
   | { name: "onchain" }
   | { name: "profiles" }
-  | { name: "routes" };
+  | { name: "routes" }
+  | { name: "swaps" };
 
 export const state: {
   route: Route;

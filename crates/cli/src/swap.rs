@@ -15,11 +15,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use switchyard_core::amount::Sat;
 use switchyard_core::swap::tree::SwapKind;
-use switchyard_core::swaps::{EngineConfig, SwapEngine, SwapRequest, SwapView};
+use switchyard_core::swaps::{SwapEngine, SwapRequest, SwapView};
 use switchyard_core::{ApiError, Context, ErrorCode};
-
-/// The setting that names the default provider (written by `regtest up`).
-pub const PROVIDER_SETTING: &str = "swap.provider";
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum Direction {
@@ -130,53 +127,16 @@ async fn engine(node: &NodeArgs, data_dir: &Path) -> Result<(Context, SwapEngine
     let ctx = Context::open(data_dir).await?;
     let source = node.source(&ctx).await?;
     ctx.node.conn.switch(source).await;
-    let engine = SwapEngine::new(
-        ctx.wallets.store().clone(),
-        ctx.wallets.clone(),
-        ctx.node.conn.clone(),
-        EngineConfig::default(),
-    );
+    let engine = ctx.swaps.clone();
     Ok((ctx, engine))
 }
 
-async fn provider_url(ctx: &Context, args: &SwapArgs) -> Result<String, ApiError> {
-    if let Some(p) = &args.provider {
-        ctx.wallets.store().set_setting(PROVIDER_SETTING, p).await?;
-        return Ok(p.clone());
-    }
-    ctx.wallets
-        .store()
-        .setting(PROVIDER_SETTING)
-        .await?
-        .ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::SwapProviderUnreachable,
-                "No swap provider set: pass --provider URL (on regtest, `switchyard regtest up` starts one on carol).",
-            )
-        })
+async fn provider_url(engine: &SwapEngine, args: &SwapArgs) -> Result<String, ApiError> {
+    Ok(engine.provider(args.provider.as_deref()).await?)
 }
 
-async fn wallet_of(ctx: &Context, args: &SwapArgs) -> Result<String, ApiError> {
-    if let Some(w) = &args.wallet {
-        return Ok(w.clone());
-    }
-    let network = ctx.node.conn.network();
-    let all = ctx.wallets.list().await?;
-    let mine: Vec<_> = all
-        .iter()
-        .filter(|w| network.is_none_or(|n| n == w.network))
-        .collect();
-    match mine.as_slice() {
-        [only] => Ok(only.id.clone()),
-        [] => Err(ApiError::new(
-            ErrorCode::WalletNotFound,
-            "Swap keys come from a wallet's words: create or restore a wallet first (`switchyard wallet create`).",
-        )),
-        _ => Err(ApiError::new(
-            ErrorCode::WalletNotFound,
-            "Several wallets could hold the swap keys: name one with --wallet.",
-        )),
-    }
+async fn wallet_of(engine: &SwapEngine, args: &SwapArgs) -> Result<String, ApiError> {
+    Ok(engine.wallet(args.wallet.as_deref()).await?)
 }
 
 pub fn swap_text(v: &SwapView) -> String {
@@ -238,14 +198,14 @@ async fn drive(
 
 /// Runs one swap command.
 pub async fn run(cmd: SwapCmd, node: &NodeArgs, data_dir: &Path) -> Result<Output, ApiError> {
-    let (ctx, engine) = engine(node, data_dir).await?;
+    let (_ctx, engine) = engine(node, data_dir).await?;
     match cmd {
         SwapCmd::Quote {
             direction,
             amount,
             args,
         } => {
-            let provider = provider_url(&ctx, &args).await?;
+            let provider = provider_url(&engine, &args).await?;
             let q = engine.quote(&provider, direction.kind(), amount).await?;
             let text = format!(
                 "{} sats {} · provider fee {} sats ({:.2} %) + its miner fee {} sats · our transaction ≈ {} sats at {} sat/vB · total {} sats\nlimits {}–{} sats · time lock {} blocks (≈ {} hours)\n",
@@ -271,7 +231,6 @@ pub async fn run(cmd: SwapCmd, node: &NodeArgs, data_dir: &Path) -> Result<Outpu
             args,
         } => {
             create(
-                &ctx,
                 &engine,
                 SwapKind::Submarine,
                 amount,
@@ -288,7 +247,6 @@ pub async fn run(cmd: SwapCmd, node: &NodeArgs, data_dir: &Path) -> Result<Outpu
             args,
         } => {
             create(
-                &ctx,
                 &engine,
                 SwapKind::Reverse,
                 amount,
@@ -347,8 +305,8 @@ pub async fn run(cmd: SwapCmd, node: &NodeArgs, data_dir: &Path) -> Result<Outpu
             wait,
             args,
         } => {
-            let provider = provider_url(&ctx, &args).await?;
-            let wallet = wallet_of(&ctx, &args).await?;
+            let provider = provider_url(&engine, &args).await?;
+            let wallet = wallet_of(&engine, &args).await?;
             let end = from.saturating_add(count);
             let report = engine.rescue(&wallet, &provider, from..end).await?;
             let mut text = format!(
@@ -377,7 +335,6 @@ pub async fn run(cmd: SwapCmd, node: &NodeArgs, data_dir: &Path) -> Result<Outpu
 }
 
 async fn create(
-    ctx: &Context,
     engine: &SwapEngine,
     kind: SwapKind,
     amount: Sat,
@@ -386,8 +343,8 @@ async fn create(
     args: &SwapArgs,
 ) -> Result<Output, ApiError> {
     let req = SwapRequest {
-        wallet: wallet_of(ctx, args).await?,
-        provider: provider_url(ctx, args).await?,
+        wallet: wallet_of(engine, args).await?,
+        provider: provider_url(engine, args).await?,
         amount,
         max_fee,
     };

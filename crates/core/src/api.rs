@@ -404,6 +404,8 @@ impl From<crate::swaps::SwapError> for ApiError {
             S::FeeAboveLimit { .. } => ApiError::new(ErrorCode::FeeAboveLimit, e.to_string()),
             S::NotFound(_) => ApiError::new(ErrorCode::SwapNotFound, e.to_string()),
             S::WrongNetwork { .. } => ApiError::new(ErrorCode::WrongNetwork, e.to_string()),
+            S::NoProvider => ApiError::new(ErrorCode::SwapProviderUnreachable, e.to_string()),
+            S::NoWallet(_) => ApiError::new(ErrorCode::WalletNotFound, e.to_string()),
             S::Corrupt(ref d) => ApiError::with_detail(
                 ErrorCode::Internal,
                 "A stored swap could not be read back.",

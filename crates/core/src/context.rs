@@ -53,6 +53,8 @@ pub struct Context {
     pub profiles: ProfileService,
     /// The LND node of the profile in use.
     pub node: Arc<NodeService>,
+    /// Swaps (the engine follows the node of the profile in use).
+    pub swaps: crate::swaps::SwapEngine,
 }
 
 impl Context {
@@ -70,12 +72,21 @@ impl Context {
                 None
             }
         };
+        let wallets = WalletService::new(store.clone(), Arc::new(keychain.clone()));
+        let node = Arc::new(NodeService::new(source));
+        let swaps = crate::swaps::SwapEngine::new(
+            store,
+            wallets.clone(),
+            node.conn.clone(),
+            crate::swaps::EngineConfig::default(),
+        );
         Ok(Context {
             data_dir: data_dir.to_path_buf(),
-            wallets: WalletService::new(store, Arc::new(keychain.clone())),
+            wallets,
             keychain,
             profiles,
-            node: Arc::new(NodeService::new(source)),
+            node,
+            swaps,
         })
     }
 }

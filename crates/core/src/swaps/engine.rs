@@ -118,13 +118,25 @@ pub enum SwapError {
     /// Something stored that cannot be read back.
     #[error("swap {0}: stored data cannot be read back")]
     Corrupt(String),
+    /// No provider given or remembered.
+    #[error("No swap provider is set: enter its address (on regtest, `switchyard regtest up` starts one on carol and sets it).")]
+    NoProvider,
+    /// No wallet to hold the swap keys, or several.
+    #[error("{0}")]
+    NoWallet(&'static str),
 }
 
+/// The setting that remembers the provider last used (`regtest up` sets
+/// the one it starts).
+pub const PROVIDER_SETTING: &str = "swap.provider";
+
 /// What a rescue found and did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct RescueReport {
     /// Key indexes scanned.
+    #[ts(type = "number")]
     pub scanned: u32,
     /// Swaps the provider knew for our keys.
     pub found: Vec<String>,
@@ -201,6 +213,43 @@ impl SwapEngine {
                 updates,
                 stop,
             }),
+        }
+    }
+
+    /// The provider to use: `given` (then remembered), else the one
+    /// remembered.
+    pub async fn provider(&self, given: Option<&str>) -> Result<String, SwapError> {
+        if let Some(p) = given.map(str::trim).filter(|p| !p.is_empty()) {
+            super::client::api_base(p)?;
+            self.inner.store.set_setting(PROVIDER_SETTING, p).await?;
+            return Ok(p.to_string());
+        }
+        self.inner
+            .store
+            .setting(PROVIDER_SETTING)
+            .await?
+            .ok_or(SwapError::NoProvider)
+    }
+
+    /// The wallet whose seed holds swap keys: `given`, else the only one on
+    /// the node's network.
+    pub async fn wallet(&self, given: Option<&str>) -> Result<String, SwapError> {
+        if let Some(w) = given.filter(|w| !w.is_empty()) {
+            return Ok(self.inner.wallets.resolve(w).await?.id);
+        }
+        let network = self.inner.conn.network();
+        let mine: Vec<_> = self
+            .inner
+            .wallets
+            .list()
+            .await?
+            .into_iter()
+            .filter(|w| network.is_none_or(|n| n == w.network))
+            .collect();
+        match mine.as_slice() {
+            [only] => Ok(only.id.clone()),
+            [] => Err(SwapError::NoWallet("Swap keys come from a wallet's words: create or restore a wallet on the node's network first.")),
+            _ => Err(SwapError::NoWallet("Several wallets could hold the swap keys: choose one.")),
         }
     }
 

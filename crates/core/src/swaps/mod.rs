@@ -10,5 +10,5 @@ pub mod engine;
 mod view;
 
 pub use client::{BoltzClient, ProviderApiError};
-pub use engine::{EngineConfig, RescueReport, SwapEngine, SwapError, SwapRequest};
+pub use engine::{EngineConfig, RescueReport, SwapEngine, SwapError, SwapRequest, PROVIDER_SETTING};
 pub use view::{QuoteView, SwapView, TimelineStep};

@@ -1,0 +1,88 @@
+//! Swap commands: each parses, calls the core's `SwapEngine`, maps the error.
+
+use crate::AppState;
+use switchyard_core::amount::Sat;
+use switchyard_core::swap::tree::SwapKind;
+use switchyard_core::swaps::{QuoteView, RescueReport, SwapRequest, SwapView};
+use switchyard_core::{ApiError, ErrorCode};
+use tauri::State;
+
+fn kind(direction: &str) -> Result<SwapKind, ApiError> {
+    match direction {
+        "in" => Ok(SwapKind::Submarine),
+        "out" => Ok(SwapKind::Reverse),
+        other => Err(ApiError::new(
+            ErrorCode::InvalidRequest,
+            format!("A swap goes \"in\" or \"out\", not \"{other}\"."),
+        )),
+    }
+}
+
+/// The provider remembered (or none).
+#[tauri::command]
+pub async fn swap_provider(state: State<'_, AppState>) -> Result<Option<String>, ApiError> {
+    Ok(state.ctx()?.swaps.provider(None).await.ok())
+}
+
+/// What a swap would cost now.
+#[tauri::command]
+pub async fn swap_quote(
+    state: State<'_, AppState>,
+    direction: String,
+    amount: Sat,
+    provider: Option<String>,
+) -> Result<QuoteView, ApiError> {
+    let swaps = &state.ctx()?.swaps;
+    let provider = swaps.provider(provider.as_deref()).await?;
+    Ok(swaps.quote(&provider, kind(&direction)?, amount).await?)
+}
+
+/// Creates a swap (in: from the node's on-chain wallet into its channels;
+/// out: the reverse) within the fee the user agreed to.
+#[tauri::command]
+pub async fn create_swap(
+    state: State<'_, AppState>,
+    direction: String,
+    amount: Sat,
+    max_fee: Sat,
+    provider: Option<String>,
+    wallet: Option<String>,
+) -> Result<SwapView, ApiError> {
+    let swaps = &state.ctx()?.swaps;
+    let req = SwapRequest {
+        wallet: swaps.wallet(wallet.as_deref()).await?,
+        provider: swaps.provider(provider.as_deref()).await?,
+        amount,
+        max_fee,
+    };
+    Ok(match kind(&direction)? {
+        SwapKind::Submarine => swaps.swap_in(&req).await?,
+        SwapKind::Reverse => swaps.swap_out(&req).await?,
+    })
+}
+
+/// Every swap, newest first.
+#[tauri::command]
+pub async fn list_swaps(state: State<'_, AppState>) -> Result<Vec<SwapView>, ApiError> {
+    Ok(state.ctx()?.swaps.list().await?)
+}
+
+/// Drives every unfinished swap again (after the node came back, say).
+#[tauri::command]
+pub async fn resume_swaps(state: State<'_, AppState>) -> Result<usize, ApiError> {
+    Ok(state.ctx()?.swaps.resume_all().await?)
+}
+
+/// Finds swaps from the wallet's words with the provider and finishes them.
+#[tauri::command]
+pub async fn rescue_swaps(
+    state: State<'_, AppState>,
+    provider: Option<String>,
+    wallet: Option<String>,
+    count: u32,
+) -> Result<RescueReport, ApiError> {
+    let swaps = &state.ctx()?.swaps;
+    let provider = swaps.provider(provider.as_deref()).await?;
+    let wallet = swaps.wallet(wallet.as_deref()).await?;
+    Ok(swaps.rescue(&wallet, &provider, 0..count.clamp(1, 1000)).await?)
+}
