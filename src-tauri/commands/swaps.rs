@@ -84,5 +84,7 @@ pub async fn rescue_swaps(
     let swaps = &state.ctx()?.swaps;
     let provider = swaps.provider(provider.as_deref()).await?;
     let wallet = swaps.wallet(wallet.as_deref()).await?;
-    Ok(swaps.rescue(&wallet, &provider, 0..count.clamp(1, 1000)).await?)
+    Ok(swaps
+        .rescue(&wallet, &provider, 0..count.clamp(1, 1000))
+        .await?)
 }

@@ -336,7 +336,8 @@ async fn run(cli: Cli) -> Result<Output, ApiError> {
         Command::Node(cmd) => node::run(cmd, &cli.node, &data_dir).await,
         Command::Regtest(cmd) => {
             let default_dir = data_dir.join("regtest");
-            tokio::task::spawn_blocking(move || regtest::run(cmd, default_dir))
+            let data = data_dir.clone();
+            tokio::task::spawn_blocking(move || regtest::run(cmd, default_dir, data))
                 .await
                 .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?
                 .and_then(|(value, text)| out(&value, text))

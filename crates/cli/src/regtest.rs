@@ -21,6 +21,9 @@ pub enum RegtestCmd {
         /// Throw away what the directory holds and start from scratch.
         #[arg(long)]
         fresh: bool,
+        /// Do not start a swap provider on carol.
+        #[arg(long)]
+        no_provider: bool,
     },
     /// Show each daemon, the chain height, channels and balances.
     Status {
@@ -71,10 +74,19 @@ fn encode<T: serde::Serialize>(v: &T) -> Value {
 }
 
 /// Runs a regtest command (blocking); returns (JSON, text).
-pub fn run(cmd: RegtestCmd, default_dir: PathBuf) -> Result<(Value, String), ApiError> {
+pub fn run(
+    cmd: RegtestCmd,
+    default_dir: PathBuf,
+    data_dir: PathBuf,
+) -> Result<(Value, String), ApiError> {
     let dir_or = |d: Option<PathBuf>| d.unwrap_or_else(|| default_dir.clone());
     match cmd {
-        RegtestCmd::Up { nodes, dir, fresh } => {
+        RegtestCmd::Up {
+            nodes,
+            dir,
+            fresh,
+            no_provider,
+        } => {
             let started = std::time::Instant::now();
             let mut opts = NetworkOptions::new(dir_or(dir));
             opts.nodes = nodes;
@@ -82,10 +94,27 @@ pub fn run(cmd: RegtestCmd, default_dir: PathBuf) -> Result<(Value, String), Api
             opts.on_drop = OnDrop::KeepRunning;
             let net = Network::up(opts).map_err(api)?;
             let profiles = net.profiles().map_err(api)?;
+            let provider = if no_provider {
+                None
+            } else {
+                let carol = profiles.iter().find(|p| p.name == "carol").ok_or_else(|| {
+                    ApiError::new(ErrorCode::RegtestFailed, "the network has no node carol")
+                })?;
+                Some(start_provider(&data_dir, net.dir(), carol)?)
+            };
             let secs = started.elapsed().as_secs_f64();
-            let text = up_text(&net, &profiles, secs);
+            let mut text = up_text(&net, &profiles, secs);
+            if let Some(url) = &provider {
+                if !text.ends_with('\n') {
+                    text.push('\n');
+                }
+                text.push_str(&format!(
+                    "Swap provider on carol: {url} (the app's default)\n"
+                ));
+            }
             Ok((
                 json!({
+                    "provider": provider,
                     "dir": net.dir(),
                     "start": net.start_kind,
                     "seconds": secs,
@@ -127,6 +156,7 @@ pub fn run(cmd: RegtestCmd, default_dir: PathBuf) -> Result<(Value, String), Api
         RegtestCmd::Down { dir, purge } => {
             let dir = dir_or(dir);
             let mut net = Network::attach(&dir).map_err(api)?;
+            stop_provider(&dir);
             net.down();
             if purge {
                 std::fs::remove_dir_all(&dir).map_err(|e| {
@@ -148,4 +178,117 @@ pub fn run(cmd: RegtestCmd, default_dir: PathBuf) -> Result<(Value, String), Api
             ))
         }
     }
+}
+
+const PROVIDER_FILE: &str = "provider.json";
+
+fn alive(pid: u32) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Starts our swap provider on carol (once; a running one is reused), as a
+/// process of its own tracked in the network's directory, and makes it the
+/// data directory's default provider.
+fn start_provider(
+    data_dir: &std::path::Path,
+    net_dir: &std::path::Path,
+    carol: &switchyard_regtest::NodeProfile,
+) -> Result<String, ApiError> {
+    use std::io::BufRead;
+    let fail = |m: String| ApiError::new(ErrorCode::RegtestFailed, m);
+    let file = net_dir.join(PROVIDER_FILE);
+    let running = std::fs::read_to_string(&file)
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .filter(|v| {
+            v["pid"]
+                .as_u64()
+                .and_then(|p| u32::try_from(p).ok())
+                .is_some_and(alive)
+        });
+    let url = match running {
+        Some(v) => v["url"].as_str().unwrap_or_default().to_string(),
+        None => {
+            let exe = std::env::current_exe().map_err(|e| fail(e.to_string()))?;
+            let log = std::fs::File::create(net_dir.join("provider.log"))
+                .map_err(|e| fail(e.to_string()))?;
+            let mut child = std::process::Command::new(exe)
+                .arg("--data-dir")
+                .arg(data_dir)
+                .arg("--grpc-host")
+                .arg(&carol.grpc_host)
+                .arg("--tls-cert")
+                .arg(&carol.tls_cert_path)
+                .arg("--macaroon")
+                .arg(&carol.macaroon_path)
+                .args([
+                    "provider",
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--fee-rate",
+                    "2",
+                    "--name",
+                    "regtest",
+                ])
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::piped())
+                .stderr(log)
+                .spawn()
+                .map_err(|e| fail(format!("could not start the swap provider: {e}")))?;
+            let stdout = child
+                .stdout
+                .take()
+                .ok_or_else(|| fail("no provider output".into()))?;
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let mut line = String::new();
+                let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+                let _ = tx.send(line);
+            });
+            let line = rx
+                .recv_timeout(std::time::Duration::from_secs(60))
+                .map_err(|_| {
+                    fail(format!(
+                        "the swap provider did not start; see {}",
+                        net_dir.join("provider.log").display()
+                    ))
+                })?;
+            let v: Value = serde_json::from_str(line.trim()).map_err(|_| {
+                fail(format!(
+                    "the swap provider did not start; see {}",
+                    net_dir.join("provider.log").display()
+                ))
+            })?;
+            let url = v["listening"].as_str().unwrap_or_default().to_string();
+            std::fs::write(&file, json!({ "pid": child.id(), "url": url }).to_string())
+                .map_err(|e| fail(e.to_string()))?;
+            url
+        }
+    };
+    let dir = data_dir.to_path_buf();
+    let set = url.clone();
+    tokio::runtime::Handle::current()
+        .block_on(async move {
+            let store = switchyard_core::store::Store::open_in(&dir).await?;
+            store
+                .set_setting(switchyard_core::swaps::PROVIDER_SETTING, &set)
+                .await
+        })
+        .map_err(|e| fail(e.to_string()))?;
+    Ok(url)
+}
+
+/// Stops the provider `up` started, if any.
+fn stop_provider(net_dir: &std::path::Path) {
+    let file = net_dir.join(PROVIDER_FILE);
+    if let Some(pid) = std::fs::read_to_string(&file)
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .and_then(|v| v["pid"].as_u64())
+    {
+        let _ = std::process::Command::new("kill")
+            .arg(pid.to_string())
+            .status();
+    }
+    let _ = std::fs::remove_file(file);
 }

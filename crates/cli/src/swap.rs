@@ -229,33 +229,13 @@ pub async fn run(cmd: SwapCmd, node: &NodeArgs, data_dir: &Path) -> Result<Outpu
             max_fee,
             wait,
             args,
-        } => {
-            create(
-                &engine,
-                SwapKind::Submarine,
-                amount,
-                max_fee,
-                wait,
-                &args,
-            )
-            .await
-        }
+        } => create(&engine, SwapKind::Submarine, amount, max_fee, wait, &args).await,
         SwapCmd::Out {
             amount,
             max_fee,
             wait,
             args,
-        } => {
-            create(
-                &engine,
-                SwapKind::Reverse,
-                amount,
-                max_fee,
-                wait,
-                &args,
-            )
-            .await
-        }
+        } => create(&engine, SwapKind::Reverse, amount, max_fee, wait, &args).await,
         SwapCmd::Status { id } => {
             let v = engine.view(&id).await?;
             let text = swap_text(&v);

@@ -10,5 +10,7 @@ pub mod engine;
 mod view;
 
 pub use client::{BoltzClient, ProviderApiError};
-pub use engine::{EngineConfig, RescueReport, SwapEngine, SwapError, SwapRequest, PROVIDER_SETTING};
+pub use engine::{
+    EngineConfig, RescueReport, SwapEngine, SwapError, SwapRequest, PROVIDER_SETTING,
+};
 pub use view::{QuoteView, SwapView, TimelineStep};
