@@ -100,6 +100,12 @@ pub fn run(
                 let carol = profiles.iter().find(|p| p.name == "carol").ok_or_else(|| {
                     ApiError::new(ErrorCode::RegtestFailed, "the network has no node carol")
                 })?;
+                // A provider of an earlier network (or of nodes restarted
+                // since) talks to a carol that is gone: start anew unless the
+                // very network it serves is reused.
+                if net.start_kind != switchyard_regtest::network::StartKind::Reused {
+                    stop_provider(net.dir());
+                }
                 Some(start_provider(&data_dir, net.dir(), carol)?)
             };
             let secs = started.elapsed().as_secs_f64();
@@ -200,12 +206,17 @@ fn start_provider(
     let running = std::fs::read_to_string(&file)
         .ok()
         .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .filter(|v| v["url"].is_string())
         .filter(|v| {
             v["pid"]
                 .as_u64()
                 .and_then(|p| u32::try_from(p).ok())
                 .is_some_and(alive)
         });
+    if running.is_none() {
+        // Half-started before (an interrupted `up`): stop it first.
+        stop_provider(net_dir);
+    }
     let url = match running {
         Some(v) => v["url"].as_str().unwrap_or_default().to_string(),
         None => {
@@ -235,6 +246,10 @@ fn start_provider(
                 .stderr(log)
                 .spawn()
                 .map_err(|e| fail(format!("could not start the swap provider: {e}")))?;
+            // Tracked from the moment it exists (an interrupted `up` leaves
+            // nothing `down` cannot stop).
+            std::fs::write(&file, json!({ "pid": child.id(), "url": null }).to_string())
+                .map_err(|e| fail(e.to_string()))?;
             let stdout = child
                 .stdout
                 .take()

@@ -77,7 +77,15 @@ fn regtest_commands_end_to_end() {
         .unwrap()
         .starts_with("lndconnect://127.0.0.1:"));
     assert_eq!(up["channels"].as_array().unwrap().len(), 4);
-    assert_eq!(running_pids(d).len(), 4, "btcd and three LND nodes");
+    assert_eq!(
+        running_pids(d).len(),
+        5,
+        "btcd, three LND nodes and the swap provider on carol"
+    );
+    assert!(up["provider"]
+        .as_str()
+        .unwrap()
+        .starts_with("http://127.0.0.1:"));
 
     // `up` again reuses it.
     let (_, again) = cli(&["regtest", "up", "--dir", d], &[]);
@@ -356,7 +364,7 @@ fn an_interrupted_up_leaves_nothing_untracked() {
         orphans.iter().all(|p| !now.contains(p)),
         "orphans were stopped"
     );
-    assert_eq!(now.len(), 4);
+    assert_eq!(now.len(), 5, "btcd, three LND nodes and the swap provider");
     let (ok, _) = cli(&["regtest", "down", "--dir", &d, "--purge"], &[]);
     assert!(ok);
     assert!(running_pids(&d).is_empty());

@@ -804,16 +804,7 @@ impl SwapEngine {
             SwapKind::Submarine => {
                 let resp: CreateSubmarineResponse = serde_json::from_value(response.clone())
                     .map_err(|e| SwapError::Corrupt(e.to_string()))?;
-                let quote = SwapQuote {
-                    kind,
-                    invoice: Sat::from_sat(resp.expected_amount),
-                    service_fee: Sat::ZERO,
-                    percentage_ppm: 0,
-                    provider_miner_fee: Sat::ZERO,
-                    onchain: Sat::from_sat(resp.expected_amount),
-                    min: Sat::ZERO,
-                    max: Sat::from_sat(resp.expected_amount),
-                };
+                let quote = agreed(kind, Sat::from_sat(resp.expected_amount));
                 let created_at = resp.timeout_block_height.saturating_sub(1008).min(height);
                 check::check_submarine(
                     &resp,
@@ -827,16 +818,7 @@ impl SwapEngine {
             SwapKind::Reverse => {
                 let resp: CreateReverseResponse = serde_json::from_value(response.clone())
                     .map_err(|e| SwapError::Corrupt(e.to_string()))?;
-                let quote = SwapQuote {
-                    kind,
-                    invoice: Sat::from_sat(resp.onchain_amount),
-                    service_fee: Sat::ZERO,
-                    percentage_ppm: 0,
-                    provider_miner_fee: Sat::ZERO,
-                    onchain: Sat::from_sat(resp.onchain_amount),
-                    min: Sat::ZERO,
-                    max: Sat::from_sat(resp.onchain_amount),
-                };
+                let quote = agreed(kind, Sat::from_sat(resp.onchain_amount));
                 let created_at = resp.timeout_block_height.saturating_sub(144).min(height);
                 check::check_reverse(
                     &resp,
@@ -850,16 +832,7 @@ impl SwapEngine {
                 )?
             }
         };
-        let quote = SwapQuote {
-            kind,
-            invoice: checked.lockup_amount,
-            service_fee: Sat::ZERO,
-            percentage_ppm: 0,
-            provider_miner_fee: Sat::ZERO,
-            onchain: checked.lockup_amount,
-            min: Sat::ZERO,
-            max: checked.lockup_amount,
-        };
+        let quote = agreed(kind, checked.lockup_amount);
         let mut state = SwapState::new(self.terms(&checked), height);
         // A rescued swap is past its first step: never fund or pay again.
         let (s1, _) = state.apply(&Event::Created);
@@ -912,6 +885,21 @@ impl SwapEngine {
             )
             .await?;
         Ok(Some(id))
+    }
+}
+
+/// The terms of a rescued swap as the provider states them (the quote the
+/// user agreed to is gone with the lost data directory).
+fn agreed(kind: SwapKind, amount: Sat) -> SwapQuote {
+    SwapQuote {
+        kind,
+        invoice: amount,
+        service_fee: Sat::ZERO,
+        percentage_ppm: 0,
+        provider_miner_fee: Sat::ZERO,
+        onchain: amount,
+        min: Sat::ZERO,
+        max: amount,
     }
 }
 
