@@ -4,7 +4,8 @@
 // carol after checking its fee; a malformed invoice is refused in words;
 // set its fees; close the channel; preview a route with our router beside
 // LND's and pay along it; coins and the CSV history; node profiles:
-// add one from an lndconnect link and switch the app to it. Screenshots land
+// add one from an lndconnect link and switch the app to it; a swap out with
+// the regtest provider on carol, from its quote to its end. Screenshots land
 // in $E2E_ARTIFACTS.
 
 import { test, before, after } from "node:test";
@@ -228,6 +229,58 @@ test("open, watch, pay and close a channel in the window", async () => {
     await s.until("header shows alice", async () => (await s.text("[data-testid=node-status]")).startsWith("alice ·"), 30_000);
   } catch (e) {
     await s.screenshot("99-node-failure").catch(() => undefined);
+    throw e;
+  } finally {
+    await s.end();
+  }
+});
+
+test("swap out in the window: quote, start, watch its timeline to the end", async () => {
+  cli("regtest", "up"); // the running network, its swap provider on carol the default
+  // Swap keys come from a wallet's words.
+  execFileSync(CLI, ["--data-dir", dataDir, "wallet", "restore", "--name", "swapper", "--network", "regtest", "--mnemonic-stdin"],
+    { input: "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about\n" });
+  const s = await Session.start(driver.base, APP, ["--data-dir", dataDir], ARTIFACTS);
+  try {
+    await s.until("node connected", async () => (await (await s.find("[data-testid=node-status]")).attr("data-state")) === "connected");
+    await s.click("[data-testid=nav-swaps]");
+    await s.until("provider prefilled", async () => (await (await s.find("[data-testid=swap-provider]")).prop("value")).startsWith("http://127.0.0.1:"));
+    // A provider that does not answer: said in words, nothing done.
+    const provider = await (await s.find("[data-testid=swap-provider]")).prop("value");
+    await s.type("[data-testid=swap-provider]", "http://127.0.0.1:9");
+    await s.type("[data-testid=swap-amount]", "60,000");
+    await s.click("[data-testid=swap-quote-btn]");
+    const err = await s.find("[data-testid=error-banner]");
+    assert.equal(await err.attr("data-code"), "swap_provider_unreachable");
+    assert.match(await err.text(), /did not answer/);
+    await s.screenshot("30-swap-provider-unreachable");
+    // The real one: a quote in sats and %, limits and the time lock.
+    await s.type("[data-testid=swap-provider]", provider);
+    await s.click("[data-testid=swap-direction] option[value=out]");
+    await s.click("[data-testid=swap-quote-btn]");
+    const quote = await s.until("quote", async () => {
+      const t = await s.text("[data-testid=swap-quote]");
+      return t.includes("Total fees") ? t : null;
+    });
+    assert.match(quote, /Provider fee[\s\S]*sats \(0\.25 %\)/);
+    assert.match(quote, /Time lock[\s\S]*144 blocks/);
+    await s.screenshot("31-swap-quote");
+    await s.click("[data-testid=swap-start]");
+    const row = await s.until("swap row", async () => (await s.findAll("[data-testid=swap-row]")).length === 1 ? "[data-testid=swap-row]" : null, 60_000);
+    assert.match(await s.text(row), /time lock in \d+ blocks/);
+    await s.screenshot("32-swap-started");
+    // Blocks come in (CLI); the row moves on in place until the claim is confirmed.
+    const done = await s.until("swap succeeded", async () => {
+      cli("regtest", "mine", "1");
+      await new Promise((r) => setTimeout(r, 700)); // a block at a time: the claim must come 20 before the time lock
+      const el = await s.find(row);
+      return (await el.attr("data-final")) === "true" ? el.attr("data-outcome") : null;
+    }, 120_000);
+    assert.equal(done, "succeeded");
+    assert.match(await s.text(row), /Claimed to your wallet/);
+    await s.screenshot("33-swap-succeeded");
+  } catch (e) {
+    await s.screenshot("98-swap-failure").catch(() => undefined);
     throw e;
   } finally {
     await s.end();

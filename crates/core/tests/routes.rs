@@ -300,7 +300,24 @@ async fn preview_pay_along_our_route_and_follow_the_graph() {
     let (_, paid) = ctx.rebalance(&req, false).await.unwrap();
     let paid = paid.unwrap();
     assert!(paid.succeeded, "{paid:?}");
-    let after = ctx.node.channels().list().await.unwrap();
+    // LND reports the payment as succeeded once the outgoing HTLC settles;
+    // the incoming one (we are also the payee) settles on the other channel a
+    // moment later, and the channel list shows it only then (seen once in CI:
+    // the incoming channel's balance read unchanged right after success).
+    let want = from_carol.local_sat.to_sat() + 100_000;
+    let after = eventually(
+        30,
+        "the incoming leg settled on carol's channel",
+        || async {
+            let l = ctx.node.channels().list().await.ok()?;
+            let settled = l
+                .channels
+                .iter()
+                .any(|c| c.scid == from_carol.scid && c.local_sat.to_sat() == want);
+            settled.then_some(l)
+        },
+    )
+    .await;
     let local = |scid: &Option<String>| {
         after
             .channels

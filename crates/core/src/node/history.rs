@@ -8,7 +8,10 @@
 //! labels those `…sweep…`), is a `channel_close`; any other is an
 //! `fee` when it only paid a fee (a CPFP bump), else an `onchain_send`
 //! (the wallet's balance went down) or `onchain_receive`.
-//! Swaps get their own kind (`swap_*`) once the swap engine records them.
+//! A swap's legs are `swap` rows: its on-chain transactions carry the labels
+//! the swap engine and provider give them (`swap lockup`, `swap sweep`,
+//! `swap claim`, `swap refund`), its Lightning legs the memo of a swap's
+//! invoice (`Switchyard swap in` / `out`).
 
 use super::channels::ChannelList;
 use super::connection::Connection;
@@ -117,7 +120,9 @@ pub fn build_history(
         } else {
             t.amount_sat
         };
-        let kind = if funding.contains(t.txid.as_str()) || label.contains("openchannel") {
+        let kind = if label.starts_with("swap ") {
+            HistoryKind::Swap
+        } else if funding.contains(t.txid.as_str()) || label.contains("openchannel") {
             HistoryKind::ChannelOpen
         } else if closing.contains(t.txid.as_str())
             || label.contains("closechannel")
@@ -145,7 +150,13 @@ pub fn build_history(
         .filter(|p| p.status == PaymentStatus::Succeeded)
     {
         let amount = i64::try_from(p.amount_msat.to_msat()).unwrap_or(i64::MAX);
+        let swap = p
+            .memo
+            .as_deref()
+            .is_some_and(|m| m.starts_with("Switchyard swap"));
         let (kind, amount_msat) = match p.direction {
+            Direction::Sent if swap => (HistoryKind::Swap, -amount),
+            Direction::Received if swap => (HistoryKind::Swap, amount),
             Direction::Sent => (HistoryKind::PaymentSent, -amount),
             Direction::Received => (HistoryKind::PaymentReceived, amount),
         };
@@ -360,6 +371,8 @@ mod tests {
             tx("cc", -5_300, 300, "external", 30),
             tx("dd", 7_000, 0, "", 40),
             tx("ee", -400, 400, "0:sweep", 50),
+            tx("ff", -100_600, 600, "swap lockup", 60),
+            tx("gg", 49_000, 0, "swap sweep", 70),
         ];
         let payments = [];
         let rows = build_history(&txs, &channels, &payments);
@@ -371,7 +384,9 @@ mod tests {
                 HistoryKind::ChannelClose,
                 HistoryKind::OnchainSend,
                 HistoryKind::OnchainReceive,
-                HistoryKind::Fee
+                HistoryKind::Fee,
+                HistoryKind::Swap,
+                HistoryKind::Swap
             ]
         );
         assert_eq!(rows[0].amount_msat, -100_000_000);
@@ -384,6 +399,7 @@ mod tests {
             csv.contains(",channel_open,-100000,-100000000,250,250000,aa,aa:0\n"),
             "{csv}"
         );
-        assert_eq!(csv.lines().count(), 6);
+        assert_eq!(csv.lines().count(), 8);
+        assert!(csv.contains(",swap,-100000,"), "{csv}");
     }
 }
