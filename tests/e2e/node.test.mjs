@@ -277,7 +277,8 @@ test("swap out in the window: quote, start, watch its timeline to the end", asyn
       return (await el.attr("data-final")) === "true" ? el.attr("data-outcome") : null;
     }, 120_000);
     assert.equal(done, "succeeded");
-    assert.match(await s.text(row), /Claimed to your wallet/);
+    assert.equal(await (await s.find(`${row} li:nth-child(4)`)).attr("data-state"), "done", "the claim step is done");
+    assert.match(await s.text(row), /claimed to your wallet/i);
     await s.screenshot("33-swap-succeeded");
   } catch (e) {
     await s.screenshot("98-swap-failure").catch(() => undefined);

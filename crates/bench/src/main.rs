@@ -8,6 +8,7 @@
 //! nothing about speed.
 
 mod route;
+mod swaps;
 
 use clap::{Parser, Subcommand};
 use std::io::Write;
@@ -32,6 +33,9 @@ enum Command {
     /// Our router against LDK's on the same graph and queries: load time,
     /// memory, updates/s, route p50/p99, routes found, fees.
     Route(route::RouteBenchArgs),
+    /// Swaps on a fresh regtest network: swap in → channel balance, the
+    /// provider's creates per second, swaps in flight at once.
+    Swaps(swaps::SwapBenchArgs),
 }
 
 /// A benchmark that could not run: bad input (a graph file that is not one).
@@ -54,6 +58,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Route(args) => route::run(args),
+        Command::Swaps(args) => swaps::run(args),
     };
     match result {
         Ok(out) => {

@@ -97,7 +97,7 @@ impl Db {
 
     /// The next key index (one per swap, never reused).
     pub async fn take_key_index(&self) -> Result<u32, DbError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let cur: Option<String> =
             sqlx::query_scalar("SELECT value FROM meta WHERE key = 'next_key_index'")
                 .fetch_optional(&mut *tx)
@@ -115,7 +115,7 @@ impl Db {
     pub async fn insert(&self, s: &ProviderSwap) -> Result<(), DbError> {
         let t = now();
         let data = serde_json::to_string(s).map_err(|e| DbError::Corrupt(e.to_string()))?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query("INSERT INTO swaps (id, payment_hash, kind, status, data_json, user_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
             .bind(&s.id)
             .bind(&s.payment_hash)
@@ -141,7 +141,7 @@ impl Db {
     pub async fn save(&self, s: &ProviderSwap, is_final: bool) -> Result<(), DbError> {
         let t = now();
         let data = serde_json::to_string(s).map_err(|e| DbError::Corrupt(e.to_string()))?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let old: Option<String> = sqlx::query_scalar("SELECT status FROM swaps WHERE id = ?")
             .bind(&s.id)
             .fetch_optional(&mut *tx)

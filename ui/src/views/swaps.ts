@@ -77,7 +77,10 @@ function quoteBox(q: QuoteView): HTMLElement {
     kv(isIn ? "Your lockup's miner fee" : "Your claim's miner fee", `≈ ${sats(q.ourMinerFee)} at ${q.feeRate} sat/vB`),
     kv("Total fees", sats(q.totalFee)),
     kv("Limits", `${sats(q.quote.min)} – ${sats(q.quote.max)}`),
-    kv("Time lock", `${blocks(q.timeoutBlocks)} (${blocksAsTime(q.timeoutBlocks)}): ${isIn ? "if the provider never pays, your funds come back after it" : "the provider must lock before it, or your payment fails back"}`));
+    kv("Time lock", `${blocks(q.timeoutBlocks)} (${blocksAsTime(q.timeoutBlocks)})`),
+    h("p", { class: "hint" }, isIn
+      ? "If the provider never pays your invoice, your funds come back to your wallet after the time lock."
+      : "If the provider does not lock in time, your payment fails back to you."));
 }
 
 function outcomeText(s: SwapView): string {
@@ -118,13 +121,19 @@ function swapRow(): { el: HTMLElement; update: (s: SwapView) => void } {
         ? `time lock in ${blocks(left)} (${blocksAsTime(left)}) · block ${s.timeoutHeight?.toLocaleString("en-US")}`
         : "time lock reached: refund path open");
       setText(status, outcomeText(s));
-      steps.replaceChildren(...s.timeline.map((t) => h("li", { class: `step ${t.state}` },
+      steps.replaceChildren(...s.timeline.map((t) => h("li", { class: `tl-step ${t.state}`, "data-state": t.state },
         h("span", { class: "mark" }, t.state === "done" ? "✓" : t.state === "failed" ? "✗" : t.state === "current" ? "…" : "·"),
-        h("span", {}, t.label), t.detail ? h("code", { class: "hint" }, ` ${short(t.detail, 12)}`) : null)));
+        h("span", {}, t.label), t.detail ? h("span", { class: "hint" }, ` — ${detail(t.detail)}`) : null)));
       setText(warn, s.error ?? "");
       setText(meta, `On chain ${sats(s.onchain)} · provider fees ${sats(s.providerFee)}${s.providerStatus ? ` · provider says ${s.providerStatus}` : ""} · started ${when(s.createdAt)}`);
     },
   };
+}
+
+/** "txid · 2 confirmations" with the txid shortened. */
+function detail(d: string): string {
+  const [first, ...rest] = d.split(" · ");
+  return [short(first, 8), ...rest].join(" · ");
 }
 
 function rescueCard(): HTMLElement {
