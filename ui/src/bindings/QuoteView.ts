@@ -30,4 +30,9 @@ timeoutBlocks: number,
 /**
  * The provider's API.
  */
-provider: string, };
+provider: string, 
+/**
+ * The provider's pair hash for these terms (sent back on create: the
+ * provider refuses if its terms changed since).
+ */
+pairHash: string, };

@@ -281,8 +281,7 @@ impl SwapEngine {
         amount: Sat,
     ) -> Result<QuoteView, SwapError> {
         let api = BoltzClient::new(provider)?;
-        let (quote, hash_blocks) = self.provider_quote(&api, kind, amount).await?;
-        let _ = hash_blocks;
+        let (quote, pair_hash) = self.provider_quote(&api, kind, amount).await?;
         let c = self.client().await?;
         let fee_rate = c.fee_rate(6).await.unwrap_or(2);
         let ours = Sat::from_sat(fee_rate.saturating_mul(OUR_TX_VBYTES));
@@ -301,6 +300,7 @@ impl SwapEngine {
             total_fee: total,
             timeout_blocks,
             provider: api.base().to_string(),
+            pair_hash,
         })
     }
 
@@ -364,14 +364,16 @@ impl SwapEngine {
                 });
             }
         }
+        // One quote for both the fee limit and the checks of the answer (the
+        // pair hash sent makes the provider refuse if its terms changed).
         let quote_view = self.quote(&req.provider, kind, req.amount).await?;
+        let (quote, pair_hash) = (quote_view.quote, quote_view.pair_hash.clone());
         if quote_view.total_fee > req.max_fee {
             return Err(SwapError::FeeAboveLimit {
                 fee: quote_view.total_fee.to_sat(),
                 limit: req.max_fee.to_sat(),
             });
         }
-        let (quote, pair_hash) = self.provider_quote(&api, kind, req.amount).await?;
         let network = wallet.network;
         // Reserve a key index (another process may take one at the same time).
         let (index, secrets) = loop {

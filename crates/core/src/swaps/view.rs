@@ -27,6 +27,9 @@ pub struct QuoteView {
     pub timeout_blocks: u32,
     /// The provider's API.
     pub provider: String,
+    /// The provider's pair hash for these terms (sent back on create: the
+    /// provider refuses if its terms changed since).
+    pub pair_hash: String,
 }
 
 /// One step of a swap's timeline.
