@@ -258,4 +258,263 @@ async fn a_killed_wallet_process_finishes_its_swaps_on_restart() {
     let _ = child.kill();
     let _ = child.wait();
     let _ = p;
+
+    provider_killed_and_restarted(&mut net, &service).await;
+    provider_vanished(&mut net, &service).await;
+}
+
+/// A fresh user data directory with a wallet, and the CLI on alice.
+async fn user(net: &switchyard_regtest::Network, service: &str) -> (tempfile::TempDir, Store, Cli) {
+    let udir = tempfile::tempdir().unwrap();
+    let store = Store::open_in(udir.path()).await.unwrap();
+    let wallets = WalletService::new(store.clone(), Arc::new(OsKeychain::new(service)));
+    let words = switchyard_core::keys::generate_mnemonic(switchyard_core::keys::WordCount::Twelve)
+        .to_string();
+    wallets
+        .create(NewWallet {
+            name: "user".into(),
+            network: Network::Regtest,
+            words: SecretString::from(words),
+            passphrase: SecretString::from(String::new()),
+        })
+        .await
+        .unwrap();
+    let cli = Cli {
+        dir: udir.path().to_path_buf(),
+        node: node_args(net, "alice"),
+        service: service.to_string(),
+    };
+    (udir, store, cli)
+}
+
+fn node_args(net: &switchyard_regtest::Network, name: &str) -> Vec<String> {
+    let prof = net.node(name).unwrap().profile().unwrap();
+    vec![
+        "--grpc-host".into(),
+        prof.grpc_host.clone(),
+        "--tls-cert".into(),
+        prof.tls_cert_path.display().to_string(),
+        "--macaroon".into(),
+        prof.macaroon_path.display().to_string(),
+    ]
+}
+
+/// The real `switchyard provider` process on carol, on a fixed port (a
+/// restarted one must be found at the same URL).
+struct ProviderProcess {
+    cli: Cli,
+    args: Vec<String>,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl ProviderProcess {
+    fn new(net: &switchyard_regtest::Network, service: &str, name: &str) -> ProviderProcess {
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let args = [
+            "provider",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--name",
+            name,
+            "--submarine-timeout-blocks",
+            "100",
+            "--reverse-timeout-blocks",
+            "100",
+            "--fee-rate",
+            "2",
+            "--coop-wait-secs",
+            "3",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        ProviderProcess {
+            cli: Cli {
+                dir: dir.path().to_path_buf(),
+                node: node_args(net, "carol"),
+                service: service.to_string(),
+            },
+            args,
+            port,
+            _dir: dir,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts it and waits until it accepts connections.
+    async fn start(&self) -> Child {
+        let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
+        let mut child = self.cli.spawn(&args);
+        for _ in 0..150 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
+                return child;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the provider never listened on {}", self.port);
+    }
+
+    /// `GET /v2/swap/{id}`'s status, by a plain HTTP/1.0 request.
+    async fn status(&self, id: &str) -> Option<String> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .ok()?;
+        s.write_all(format!("GET /v2/swap/{id} HTTP/1.0\r\nHost: x\r\n\r\n").as_bytes())
+            .await
+            .ok()?;
+        let mut body = String::new();
+        s.read_to_string(&mut body).await.ok()?;
+        let json = body.split("\r\n\r\n").nth(1)?;
+        let v: serde_json::Value = serde_json::from_str(json).ok()?;
+        v["status"].as_str().map(String::from)
+    }
+}
+
+/// Polls the stored events (no mining) until `pred` holds.
+async fn until_quiet(
+    store: &Store,
+    kind: &str,
+    what: &str,
+    pred: impl Fn(&[serde_json::Value]) -> bool,
+) {
+    for _ in 0..150 {
+        let (_, ev) = events(store, kind).await;
+        if pred(&ev) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("never got to: {what}");
+}
+
+fn witness_items(hex: &str) -> usize {
+    let bytes: Vec<u8> = bitcoin::hex::FromHex::from_hex(hex).unwrap();
+    let tx: bitcoin::Transaction = bitcoin::consensus::deserialize(&bytes).unwrap();
+    tx.input[0].witness.len()
+}
+
+/// The provider process is killed (SIGKILL) right after it locked a swap
+/// out: the user's claim cannot be co-signed, so the user claims by the
+/// claim leaf; the provider, started again on its own database, finds the
+/// spend of its lockup, takes the preimage from it and settles the hold
+/// invoice — the user's payment succeeds, nobody loses anything.
+async fn provider_killed_and_restarted(net: &mut switchyard_regtest::Network, service: &str) {
+    let prov = ProviderProcess::new(net, service, "killed");
+    let p1 = prov.start().await;
+    let (_udir, store, cli) = user(net, service).await;
+    let mut child = cli.spawn(&[
+        "swap",
+        "out",
+        "--amount",
+        "50000",
+        "--max-fee",
+        "20000",
+        "--provider",
+        &prov.url(),
+        "--wait",
+    ]);
+    until_quiet(&store, "reverse", "the provider's lockup seen", |ev| {
+        has(ev, |e| e["event"] == "lockup_seen")
+    })
+    .await;
+    kill9(p1);
+    until(net, &store, "reverse", "our claim broadcast", |ev| {
+        has(ev, |e| e["event"] == "sweep_broadcast")
+    })
+    .await;
+    let (id, _) = events(&store, "reverse").await;
+    let row = store.swap(&id).await.unwrap().unwrap();
+    assert_eq!(
+        witness_items(row.sweep_hex.as_deref().unwrap()),
+        4,
+        "with the provider gone, claimed by the claim leaf"
+    );
+    let pid = row.provider_id.clone().unwrap();
+
+    let p2 = prov.start().await;
+    let mut settled = false;
+    for _ in 0..60 {
+        if prov.status(&pid).await.as_deref() == Some("invoice.settled") {
+            settled = true;
+            break;
+        }
+        mine(net, 1);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(
+        settled,
+        "the restarted provider settled from the chain: {:?}",
+        prov.status(&pid).await
+    );
+    for _ in 0..40 {
+        if store.swap(&id).await.unwrap().unwrap().is_final {
+            break;
+        }
+        mine(net, 1);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let row = store.swap(&id).await.unwrap().unwrap();
+    assert!(row.is_final, "{row:#?}");
+    assert_eq!(row.outcome.as_deref(), Some("succeeded"));
+    let _ = child.kill();
+    let _ = child.wait();
+    kill9(p2);
+}
+
+/// The provider process dies right after the user's lockup left (before
+/// any block, so it never paid) and never comes back: the user's swap in
+/// is refunded by the refund leaf once the time lock has passed.
+async fn provider_vanished(net: &mut switchyard_regtest::Network, service: &str) {
+    let prov = ProviderProcess::new(net, service, "vanished");
+    let p = prov.start().await;
+    let (_udir, store, cli) = user(net, service).await;
+    let mut child = cli.spawn(&[
+        "swap",
+        "in",
+        "--amount",
+        "50000",
+        "--max-fee",
+        "20000",
+        "--provider",
+        &prov.url(),
+        "--wait",
+    ]);
+    until_quiet(&store, "submarine", "our lockup broadcast", |ev| {
+        has(ev, |e| e["event"] == "lockup_broadcast")
+    })
+    .await;
+    kill9(p);
+    let (id, _) = events(&store, "submarine").await;
+    for _ in 0..200 {
+        if store.swap(&id).await.unwrap().unwrap().is_final {
+            break;
+        }
+        mine(net, 1);
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let row = store.swap(&id).await.unwrap().unwrap();
+    assert!(row.is_final, "{row:#?}");
+    assert_eq!(row.outcome.as_deref(), Some("refunded"), "{row:#?}");
+    assert_eq!(
+        witness_items(row.sweep_hex.as_deref().unwrap()),
+        3,
+        "refunded by the refund leaf, alone"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
 }

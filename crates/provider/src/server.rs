@@ -211,6 +211,19 @@ async fn create_submarine(State(p): S, Json(req): Json<CreateSubmarineRequest>) 
     if msat % 1000 != 0 {
         return Err(bad("the invoice's amount must be whole sats"));
     }
+    // The payment must reach the payee with the invoice's final CLTV delta
+    // and still end `payment_margin_blocks` before the time lock: refused
+    // now, not found out after the user locked funds.
+    let room = p
+        .cfg
+        .submarine_timeout_blocks
+        .saturating_sub(p.cfg.payment_margin_blocks);
+    if decoded.min_final_cltv_expiry_delta >= room {
+        return Err(bad(format!(
+            "the invoice's final CLTV expiry delta of {} blocks is too long for this provider's time lock of {} blocks: make the invoice with a delta below {room}",
+            decoded.min_final_cltv_expiry_delta, p.cfg.submarine_timeout_blocks
+        )));
+    }
     let request = serde_json::to_string(&req).map_err(internal)?;
     let _guard = p.create_lock.lock().await;
     if let Some(r) = existing(&p, &decoded.payment_hash, &request).await? {
@@ -257,7 +270,9 @@ async fn create_submarine(State(p): S, Json(req): Json<CreateSubmarineRequest>) 
     let s = ProviderSwap {
         id: id.clone(),
         kind: SwapKind::Submarine,
-        status: status::SWAP_CREATED.into(),
+        // Boltz's first status for a submarine swap created with its
+        // invoice (`swap.created` is for one still waiting for an invoice).
+        status: status::INVOICE_SET.into(),
         payment_hash: decoded.payment_hash.clone(),
         key_index: index,
         user_key: user_key.serialize().to_lower_hex_string(),

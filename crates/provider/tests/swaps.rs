@@ -6,6 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is how a test reports
 
+use bitcoin::hex::FromHex;
 use secrecy::SecretString;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -148,6 +149,38 @@ fn witness_items(hex: &str) -> usize {
     let bytes: Vec<u8> = bitcoin::hex::FromHex::from_hex(hex).unwrap();
     let tx: bitcoin::Transaction = bitcoin::consensus::deserialize(&bytes).unwrap();
     tx.input[0].witness.len()
+}
+
+/// No file under `dir` (the SQLite database, its WAL) holds the secret,
+/// as hex in either case or as raw bytes.
+fn assert_secret_absent(dir: &std::path::Path, secret_hex: &str) {
+    let raw: Vec<u8> = Vec::<u8>::from_hex(secret_hex).unwrap();
+    let needles = [
+        secret_hex.to_lowercase().into_bytes(),
+        secret_hex.to_uppercase().into_bytes(),
+        raw,
+    ];
+    let mut files = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let bytes = std::fs::read(&path).unwrap();
+            files += 1;
+            for n in &needles {
+                assert!(
+                    !bytes.windows(n.len()).any(|w| w == &n[..]),
+                    "{} holds the preimage",
+                    path.display()
+                );
+            }
+        }
+    }
+    assert!(files > 0, "nothing was scanned in {}", dir.display());
 }
 
 fn logs() {
@@ -500,10 +533,16 @@ async fn cooperation_refused(net: &mut switchyard_regtest::Network) {
         mine(net, 1);
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    assert_eq!(
-        prov.p.db().get(&pid).await.unwrap().unwrap().status,
-        "invoice.settled"
-    );
+    let ps = prov.p.db().get(&pid).await.unwrap().unwrap();
+    assert_eq!(ps.status, "invoice.settled");
+    // The claim went out with the preimage (the provider read it from the
+    // chain), but the user's files never held it: the sweep is stored
+    // without it, and no row, event or log line has it.
+    let preimage = ps.preimage.expect("the provider learned the preimage");
+    let stored: bitcoin::Transaction =
+        bitcoin::consensus::deserialize(&Vec::<u8>::from_hex(&hex).unwrap()).unwrap();
+    assert!(stored.input[0].witness.nth(1).unwrap().is_empty());
+    assert_secret_absent(u._dir.path(), &preimage);
 
     let v = u.engine.swap_in(&req(&u, &prov, 60_000)).await.unwrap();
     let v = mine_until(net, &u.engine, &v.id, 40, Duration::from_millis(700), |v| {

@@ -18,7 +18,8 @@ use switchyard_pure::swap::tree::{
     aggregate_key, claim_script, refund_script, spend_info, SwapKind, TreeParams,
 };
 use switchyard_pure::swap::tx::{
-    build_sweep, revealed_preimage, LockupUtxo, SpendPath, SweepError,
+    build_sweep, revealed_preimage, with_preimage, without_preimage, LockupUtxo, SpendPath,
+    SweepError,
 };
 use switchyard_pure::Network;
 
@@ -360,6 +361,14 @@ fn script_path_claims_and_refunds_carry_the_right_witness_and_lock_time() {
             revealed_preimage(&claim.tx, &p.payment_hash),
             Some(preimage)
         );
+        // The stored form: no preimage anywhere in its bytes, same txid,
+        // and the preimage put back gives the signed claim byte for byte.
+        let stored = without_preimage(&claim.tx);
+        let bytes = bitcoin::consensus::serialize(&stored);
+        assert!(!bytes.windows(32).any(|w| w == preimage));
+        assert_eq!(stored.compute_txid(), claim.tx.compute_txid());
+        assert_eq!(revealed_preimage(&stored, &p.payment_hash), None);
+        assert_eq!(with_preimage(&stored, &preimage), claim.tx);
 
         let mut refund = build_sweep(
             &utxos(&[30_000]),
@@ -390,6 +399,9 @@ fn script_path_claims_and_refunds_carry_the_right_witness_and_lock_time() {
         )
         .unwrap();
         assert_eq!(revealed_preimage(&refund.tx, &p.payment_hash), None);
+        // Refunds (3 items) and key-path spends carry no preimage: unchanged.
+        assert_eq!(without_preimage(&refund.tx), refund.tx);
+        assert_eq!(with_preimage(&refund.tx, &preimage), refund.tx);
         // The refund leaf's key is the refunder's; the claimer's key does not sign it.
         assert!(secp
             .verify_schnorr(

@@ -54,6 +54,10 @@ impl Btcd {
         vec![
             "--regtest".into(),
             "--txindex".into(),
+            // Transactions by address (searchrawtransactions), for chain
+            // clients that look a swap's lockup up by its address, as
+            // Electrum and Esplora do.
+            "--addrindex".into(),
             format!("--rpcuser={RPC_USER}"),
             format!("--rpcpass={RPC_PASS}"),
             format!("--rpclisten=127.0.0.1:{rpc_port}"),
@@ -147,6 +151,16 @@ impl Btcd {
         run_btcctl(&self.btcctl, &self.cert(), self.rpc_port, args)
     }
 
+    /// A handle for RPC calls that can move to another thread or task
+    /// (the process stays owned by this `Btcd`).
+    pub fn rpc(&self) -> BtcdRpc {
+        BtcdRpc {
+            btcctl: self.btcctl.clone(),
+            cert: self.cert(),
+            port: self.rpc_port,
+        }
+    }
+
     fn ctl_json(&self, args: &[&str]) -> Result<Value, RegtestError> {
         let out = self.ctl(args)?;
         serde_json::from_str(&out).map_err(|e| RegtestError::Output {
@@ -208,6 +222,21 @@ impl Btcd {
             .trim()
             .trim_matches('"')
             .to_string())
+    }
+}
+
+/// btcd's RPC through btcctl, without the process (see [`Btcd::rpc`]).
+#[derive(Debug, Clone)]
+pub struct BtcdRpc {
+    btcctl: PathBuf,
+    cert: PathBuf,
+    port: u16,
+}
+
+impl BtcdRpc {
+    /// Runs a btcctl command, returning its stdout.
+    pub fn ctl(&self, args: &[&str]) -> Result<String, RegtestError> {
+        run_btcctl(&self.btcctl, &self.cert, self.port, args)
     }
 }
 

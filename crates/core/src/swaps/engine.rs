@@ -23,7 +23,9 @@ use crate::swap::keys::SwapSecrets;
 use crate::swap::machine::{Action, Event, OurSweep, Spender, SwapState, SweepKind, Terms};
 use crate::swap::musig::{initiate, respond, CoopContext};
 use crate::swap::tree::{aggregate_key, spend_info, SwapKind, TreeParams};
-use crate::swap::tx::{build_sweep, revealed_preimage, LockupUtxo, SpendPath, Sweep};
+use crate::swap::tx::{
+    build_sweep, revealed_preimage, with_preimage, without_preimage, LockupUtxo, SpendPath, Sweep,
+};
 use crate::wallet::{WalletError, WalletService};
 use crate::Network;
 use bitcoin::hashes::{sha256, Hash};
@@ -259,7 +261,8 @@ impl SwapEngine {
         self.inner.stop.send_replace(true);
     }
 
-    /// The signed claim or refund stored for a swap, hex.
+    /// The signed claim or refund stored for a swap, hex (a claim by the
+    /// claim leaf without its preimage: see `swap::tx::without_preimage`).
     pub async fn stored_sweep_hex(&self, id: &str) -> Result<Option<String>, SwapError> {
         Ok(self.row(id).await?.sweep_hex)
     }
@@ -1440,13 +1443,16 @@ impl Driver {
         }
     }
 
+    /// The signed sweep as stored, with the preimage (never stored, see
+    /// [`without_preimage`]) derived again and put back.
     async fn stored_sweep(&self) -> Result<Option<bitcoin::Transaction>, SwapError> {
         let row = self.engine.row(&self.id).await?;
         Ok(row
             .sweep_hex
             .as_deref()
             .and_then(|h| Vec::<u8>::from_hex(h).ok())
-            .and_then(|b| bitcoin::consensus::deserialize(&b).ok()))
+            .and_then(|b| bitcoin::consensus::deserialize(&b).ok())
+            .map(|tx| with_preimage(&tx, self.secrets.preimage())))
     }
 
     /// Builds, signs, stores and broadcasts a claim or refund of
@@ -1510,7 +1516,9 @@ impl Driver {
                 .map_err(|e| SwapError::Corrupt(e.to_string()))?,
         }
         let txid = sweep.tx.compute_txid().to_string();
-        let hex = bitcoin::consensus::serialize(&sweep.tx).to_lower_hex_string();
+        // Stored without the preimage: a crash before it leaves must not
+        // leave the secret of an unfinished swap on disk.
+        let hex = bitcoin::consensus::serialize(&without_preimage(&sweep.tx)).to_lower_hex_string();
         let ours = OurSweep {
             kind,
             txid: txid.clone(),

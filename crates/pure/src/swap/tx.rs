@@ -295,6 +295,37 @@ fn schnorr_sign(sighash: [u8; 32], key: &Keypair) -> [u8; 64] {
         .serialize()
 }
 
+/// The form of a sweep kept on disk: a claim by the claim leaf with its
+/// preimage left out (an empty witness item in its place), so an unfinished
+/// swap's preimage is never written anywhere before the claim leaves. The
+/// txid is the same (witnesses are not part of it); [`with_preimage`] puts
+/// the preimage, derived again from the seed, back before a rebroadcast.
+pub fn without_preimage(tx: &Transaction) -> Transaction {
+    map_claim_witnesses(tx, |item| (item.len() == 32).then(Vec::new))
+}
+
+/// The inverse of [`without_preimage`].
+pub fn with_preimage(tx: &Transaction, preimage: &[u8; 32]) -> Transaction {
+    map_claim_witnesses(tx, |item| item.is_empty().then(|| preimage.to_vec()))
+}
+
+/// Rewrites the second item of every claim-leaf witness (4 items: signature,
+/// preimage, script, control block) where `f` says so.
+fn map_claim_witnesses(tx: &Transaction, f: impl Fn(&[u8]) -> Option<Vec<u8>>) -> Transaction {
+    let mut tx = tx.clone();
+    for input in &mut tx.input {
+        if input.witness.len() != 4 {
+            continue;
+        }
+        let mut items: Vec<Vec<u8>> = input.witness.iter().map(<[u8]>::to_vec).collect();
+        if let Some(new) = f(&items[1]) {
+            items[1] = new;
+            input.witness = Witness::from_slice(&items);
+        }
+    }
+    tx
+}
+
 /// The preimage a claim reveals, if an input of `tx` spends through a claim
 /// leaf (a 4-item witness whose second item hashes to `payment_hash`): how a
 /// provider learns a reverse swap's preimage from the chain when the user
