@@ -174,6 +174,7 @@ fn main() {
             commands::swaps::swap_provider,
             commands::swaps::swap_quote,
             commands::swaps::create_swap,
+            commands::swaps::fund_swap,
             commands::swaps::list_swaps,
             commands::swaps::resume_swaps,
             commands::swaps::rescue_swaps,

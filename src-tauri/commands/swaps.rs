@@ -3,7 +3,7 @@
 use crate::AppState;
 use switchyard_core::amount::Sat;
 use switchyard_core::swap::tree::SwapKind;
-use switchyard_core::swaps::{QuoteView, RescueReport, SwapRequest, SwapView};
+use switchyard_core::swaps::{FundedSwap, QuoteView, RescueReport, SwapRequest, SwapView};
 use switchyard_core::{ApiError, ErrorCode};
 use tauri::State;
 
@@ -47,6 +47,7 @@ pub async fn create_swap(
     max_fee: Sat,
     provider: Option<String>,
     wallet: Option<String>,
+    external: Option<bool>,
 ) -> Result<SwapView, ApiError> {
     let swaps = &state.ctx()?.swaps;
     let req = SwapRequest {
@@ -54,11 +55,28 @@ pub async fn create_swap(
         provider: swaps.provider(provider.as_deref()).await?,
         amount,
         max_fee,
+        external_funding: external.unwrap_or(false),
     };
     Ok(match kind(&direction)? {
         SwapKind::Submarine => swaps.swap_in(&req).await?,
         SwapKind::Reverse => swaps.swap_out(&req).await?,
     })
+}
+
+/// Funds a swap in from another wallet: `signed` is the signed lockup as a
+/// finalized PSBT (base64) or raw transaction (hex); checked against the
+/// swap, then broadcast by the node.
+#[tauri::command]
+pub async fn fund_swap(
+    state: State<'_, AppState>,
+    id: String,
+    signed: String,
+) -> Result<FundedSwap, ApiError> {
+    Ok(state
+        .ctx()?
+        .swaps
+        .fund(&id, signed.trim().as_bytes())
+        .await?)
 }
 
 /// Every swap, newest first.

@@ -5,8 +5,9 @@
 // set its fees; close the channel; preview a route with our router beside
 // LND's and pay along it; coins and the CSV history; node profiles:
 // add one from an lndconnect link and switch the app to it; a swap out with
-// the regtest provider on carol, from its quote to its end. Screenshots land
-// in $E2E_ARTIFACTS.
+// the regtest provider on carol, from its quote to its end; a swap in funded
+// from another wallet (bob's node signs the PSBT the user pastes). Screenshots
+// land in $E2E_ARTIFACTS.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -282,6 +283,74 @@ test("swap out in the window: quote, start, watch its timeline to the end", asyn
     await s.screenshot("33-swap-succeeded");
   } catch (e) {
     await s.screenshot("98-swap-failure").catch(() => undefined);
+    throw e;
+  } finally {
+    await s.end();
+  }
+});
+
+test("swap in funded from another wallet: address and amount shown, a bad PSBT refused, the signed one broadcast", async () => {
+  const up = cli("regtest", "up");
+  const bob = up.profiles.find((p) => p.name === "bob");
+  const bin = process.env.SWITCHYARD_REGTEST_BIN;
+  assert.ok(bin, "SWITCHYARD_REGTEST_BIN names the regtest binaries (lncli for the other wallet)");
+  // Bob's node stands for the user's other wallet (a hardware wallet, Sparrow).
+  // Swap keys come from a wallet's words (the swap out above made it; alone, this test does).
+  if (!cli("wallet", "list").some?.((w) => w.name === "swapper")) {
+    execFileSync(CLI, ["--data-dir", dataDir, "wallet", "restore", "--name", "swapper", "--network", "regtest", "--mnemonic-stdin"],
+      { input: "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about\n" });
+  }
+  const otherWallet = (...args) => JSON.parse(execFileSync(join(bin, "lncli"), ["--network", "regtest",
+    "--rpcserver", bob.grpc_host, "--tlscertpath", bob.tls_cert_path, "--macaroonpath", bob.macaroon_path, ...args]).toString());
+  const s = await Session.start(driver.base, APP, ["--data-dir", dataDir], ARTIFACTS);
+  try {
+    await s.until("node connected", async () => (await (await s.find("[data-testid=node-status]")).attr("data-state")) === "connected");
+    await s.click("[data-testid=nav-swaps]");
+    await s.until("provider prefilled", async () => (await (await s.find("[data-testid=swap-provider]")).prop("value")).startsWith("http://127.0.0.1:"));
+    const before = (await s.findAll("[data-testid=swap-row]")).length;
+    await s.click("[data-testid=swap-direction] option[value=in]");
+    await s.type("[data-testid=swap-amount]", "50,000");
+    await s.click("[data-testid=swap-quote-btn]");
+    await s.until("quote", async () => (await s.text("[data-testid=swap-quote]")).includes("Total fees"));
+    await s.click("[data-testid=swap-external]");
+    await s.click("[data-testid=swap-start]");
+    const row = await s.until("new swap row", async () => (await s.findAll("[data-testid=swap-row]")).length === before + 1
+      ? "[data-testid=swap-row]:first-child" : null, 60_000);
+    const box = `${row} [data-testid=swap-funding]`;
+    await s.until("funding box", async () => (await (await s.find(box)).prop("hidden")) === false);
+    const address = (await s.text(`${row} [data-testid=swap-fund-address]`)).trim();
+    const bip21 = (await s.text(`${row} [data-testid=swap-fund-bip21]`)).trim();
+    const amount = Number(new URL(bip21.replace("bitcoin:", "bitcoin://")).searchParams.get("amount"));
+    const sat = Math.round(amount * 1e8);
+    assert.match(await s.text(box), new RegExp(`Pay exactly ${sat.toLocaleString("en-US")} sats`));
+    await s.scrollIntoView(box);
+    await s.screenshot("34-swap-in-awaiting-funding");
+
+    // The other wallet funds a PSBT; unsigned, it is refused in words.
+    const funded = otherWallet("wallet", "psbt", "fund", "--outputs", JSON.stringify({ [address]: sat }), "--sat_per_vbyte", "2");
+    await s.type(`${row} [data-testid=swap-fund-psbt]`, funded.psbt);
+    await s.click(`${row} [data-testid=swap-fund-submit]`);
+    const err = await s.find("[data-testid=error-banner]");
+    assert.match(await err.text(), /not signed yet/);
+    await s.screenshot("35-swap-in-psbt-not-signed");
+    // Signed there, pasted here: checked and broadcast by our node.
+    const signed = otherWallet("wallet", "psbt", "finalize", "--funded_psbt", funded.psbt);
+    await s.type(`${row} [data-testid=swap-fund-psbt]`, signed.psbt);
+    await s.click(`${row} [data-testid=swap-fund-submit]`);
+    await s.until("broadcast", async () => (await s.text(`${row} [data-testid=swap-fund-result]`)).includes("broadcast by your node"));
+    const outcome = await s.until("swap in succeeded", async () => {
+      cli("regtest", "mine", "1");
+      await new Promise((r) => setTimeout(r, 700));
+      const el = await s.find(row);
+      return (await el.attr("data-outcome")) || null;
+    }, 120_000);
+    assert.equal(outcome, "succeeded");
+    assert.equal(await (await s.find(box)).prop("hidden"), true, "the funding box is gone once funded");
+    assert.match(await s.text(row), /Lockup paid from your other wallet/);
+    await s.scrollIntoView(row);
+    await s.screenshot("36-swap-in-succeeded");
+  } catch (e) {
+    await s.screenshot("97-swap-in-failure").catch(() => undefined);
     throw e;
   } finally {
     await s.end();

@@ -167,6 +167,14 @@ export class Session {
     });
   }
 
+  /** Scrolls `css` to the middle of the window (before a screenshot of it). */
+  scrollIntoView(css) {
+    return this.cmd("POST", "/execute/sync", {
+      script: "document.querySelector(arguments[0])?.scrollIntoView({ block: 'center' }); return true;",
+      args: [css],
+    });
+  }
+
   /** The whole document as the page holds it now, with every field's value. */
   dom() {
     return this.cmd("POST", "/execute/sync", {

@@ -54,6 +54,7 @@ import type { RevealedPassword } from "./bindings/RevealedPassword";
 import type { QuoteView } from "./bindings/QuoteView";
 import type { RescueReport } from "./bindings/RescueReport";
 import type { SwapView } from "./bindings/SwapView";
+import type { FundedSwap } from "./bindings/FundedSwap";
 
 export function isApiError(e: unknown): e is ApiError {
   return typeof e === "object" && e !== null && "code" in e && "message" in e;
@@ -125,8 +126,9 @@ export const api = {
   swapProvider: () => call<string | null>("swap_provider"),
   swapQuote: (direction: "in" | "out", amount: Sat, provider: string | null) =>
     call<QuoteView>("swap_quote", { direction, amount, provider }),
-  createSwap: (direction: "in" | "out", amount: Sat, maxFee: Sat, provider: string | null, wallet: string | null) =>
-    call<SwapView>("create_swap", { direction, amount, maxFee, provider, wallet }),
+  createSwap: (direction: "in" | "out", amount: Sat, maxFee: Sat, provider: string | null, wallet: string | null, external = false) =>
+    call<SwapView>("create_swap", { direction, amount, maxFee, provider, wallet, external }),
+  fundSwap: (id: string, signed: string) => call<FundedSwap>("fund_swap", { id, signed }),
   listSwaps: () => call<SwapView[]>("list_swaps"),
   resumeSwaps: () => call<number>("resume_swaps"),
   rescueSwaps: (provider: string | null, wallet: string | null, count: number) =>

@@ -139,10 +139,14 @@ async function followEvents(): Promise<void> {
       }, 250);
     });
     // A swap's step changed: the Swaps screen updates its row in place.
+    // Swap steps mostly move with blocks: the header's height follows too.
     await listen<string>("swap-update", () => {
       if (state.route.name !== "swaps") return;
       window.clearTimeout(pending);
-      pending = window.setTimeout(() => reloadNodeView(), 250);
+      pending = window.setTimeout(() => {
+        reloadNodeView();
+        void refreshNodeStatus();
+      }, 250);
     });
   } catch (e) {
     console.warn("live events unavailable", e);

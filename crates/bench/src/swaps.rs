@@ -133,6 +133,7 @@ async fn bench(args: SwapBenchArgs) -> Result<Output, BenchError> {
         provider: url.clone(),
         amount: Sat::from_sat(amount),
         max_fee: Sat::from_sat(50_000),
+        external_funding: false,
     };
 
     // 1. Swap in → channel balance.

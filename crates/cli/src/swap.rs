@@ -66,6 +66,11 @@ pub enum SwapCmd {
         /// The most to pay in fees (provider and miners), sats.
         #[arg(long)]
         max_fee: Sat,
+        /// Fund the lockup from another wallet (a hardware wallet, say):
+        /// prints the address, the exact amount and a BIP21 link; bring the
+        /// signed transaction back with `swap fund`, or pay the link.
+        #[arg(long)]
+        external: bool,
         /// Stay until the swap is final.
         #[arg(long)]
         wait: bool,
@@ -85,6 +90,16 @@ pub enum SwapCmd {
         wait: bool,
         #[command(flatten)]
         args: SwapArgs,
+    },
+    /// Fund a swap in made with `--external`: FILE holds the signed lockup
+    /// transaction as a finalized PSBT (binary or base64) or raw hex (`-`
+    /// reads standard input). It must pay the lockup address exactly the
+    /// agreed amount; your node broadcasts it.
+    Fund {
+        /// Our id or the provider's.
+        id: String,
+        /// The signed PSBT or transaction (`-` for standard input).
+        file: String,
     },
     /// One swap with its timeline.
     Status {
@@ -174,6 +189,13 @@ pub fn swap_text(v: &SwapView) -> String {
                 .unwrap_or_default()
         ));
     }
+    if let (true, Some(addr), Some(link)) = (v.awaiting_funding, &v.address, &v.bip21) {
+        t.push_str(&format!(
+            "  → pay exactly {} sats to {addr} from your other wallet\n    {link}\n    then `switchyard swap fund {} SIGNED.psbt` (or let that wallet broadcast it)\n",
+            v.onchain.to_sat(),
+            v.provider_id.as_deref().unwrap_or(&v.id)
+        ));
+    }
     if let Some(e) = &v.error {
         t.push_str(&format!("  ! {e}\n"));
     }
@@ -227,15 +249,67 @@ pub async fn run(cmd: SwapCmd, node: &NodeArgs, data_dir: &Path) -> Result<Outpu
         SwapCmd::In {
             amount,
             max_fee,
+            external,
             wait,
             args,
-        } => create(&engine, SwapKind::Submarine, amount, max_fee, wait, &args).await,
+        } => {
+            let new = NewSwap {
+                kind: SwapKind::Submarine,
+                amount,
+                max_fee,
+                external,
+            };
+            create(&engine, new, wait, &args).await
+        }
         SwapCmd::Out {
             amount,
             max_fee,
             wait,
             args,
-        } => create(&engine, SwapKind::Reverse, amount, max_fee, wait, &args).await,
+        } => {
+            let new = NewSwap {
+                kind: SwapKind::Reverse,
+                amount,
+                max_fee,
+                external: false,
+            };
+            create(&engine, new, wait, &args).await
+        }
+        SwapCmd::Fund { id, file } => {
+            let bytes = if file == "-" {
+                use std::io::Read;
+                let mut b = Vec::new();
+                std::io::stdin()
+                    .take(switchyard_core::files::MAX_CREDENTIAL_BYTES * 16)
+                    .read_to_end(&mut b)
+                    .map_err(|e| {
+                        ApiError::new(
+                            ErrorCode::InvalidRequest,
+                            format!("Cannot read standard input: {e}"),
+                        )
+                    })?;
+                b
+            } else {
+                switchyard_core::files::read_capped(
+                    Path::new(&file),
+                    switchyard_core::files::MAX_CREDENTIAL_BYTES * 16,
+                )
+                .map_err(|e| {
+                    ApiError::new(
+                        ErrorCode::InvalidRequest,
+                        format!("Cannot read {file}: {e}"),
+                    )
+                })?
+            };
+            let id = engine.view(&id).await?.id;
+            let f = engine.fund(&id, &bytes).await?;
+            let text = format!(
+                "lockup {} broadcast by your node; the swap goes on once it confirms (`switchyard swap resume` follows it)\n{}",
+                f.txid,
+                swap_text(&f.swap)
+            );
+            out(&f, text)
+        }
         SwapCmd::Status { id } => {
             let v = engine.view(&id).await?;
             let text = swap_text(&v);
@@ -314,19 +388,31 @@ pub async fn run(cmd: SwapCmd, node: &NodeArgs, data_dir: &Path) -> Result<Outpu
     }
 }
 
-async fn create(
-    engine: &SwapEngine,
+struct NewSwap {
     kind: SwapKind,
     amount: Sat,
     max_fee: Sat,
+    external: bool,
+}
+
+async fn create(
+    engine: &SwapEngine,
+    new: NewSwap,
     wait: bool,
     args: &SwapArgs,
 ) -> Result<Output, ApiError> {
+    let NewSwap {
+        kind,
+        amount,
+        max_fee,
+        external,
+    } = new;
     let req = SwapRequest {
         wallet: wallet_of(engine, args).await?,
         provider: provider_url(engine, args).await?,
         amount,
         max_fee,
+        external_funding: external,
     };
     let v = match kind {
         SwapKind::Submarine => engine.swap_in(&req).await?,

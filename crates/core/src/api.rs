@@ -406,6 +406,10 @@ impl From<crate::swaps::SwapError> for ApiError {
             S::WrongNetwork { .. } => ApiError::new(ErrorCode::WrongNetwork, e.to_string()),
             S::NoProvider => ApiError::new(ErrorCode::SwapProviderUnreachable, e.to_string()),
             S::NoWallet(_) => ApiError::new(ErrorCode::WalletNotFound, e.to_string()),
+            // A lockup from another wallet that does not fit, in words.
+            S::Funding(_) | S::NotFundable(_) => {
+                ApiError::new(ErrorCode::InvalidRequest, e.to_string())
+            }
             S::Corrupt(ref d) => ApiError::with_detail(
                 ErrorCode::Internal,
                 "A stored swap could not be read back.",

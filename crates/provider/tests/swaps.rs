@@ -205,6 +205,7 @@ async fn cooperative(net: &mut switchyard_regtest::Network) {
         provider: prov.url.clone(),
         amount: Sat::from_sat(100_000),
         max_fee: Sat::from_sat(20_000),
+        external_funding: false,
     };
     let v = u.engine.swap_in(&req).await.unwrap();
     assert_eq!(v.kind, "submarine");
@@ -295,6 +296,7 @@ fn req(u: &User, prov: &Prov, amount: u64) -> SwapRequest {
         provider: prov.url.clone(),
         amount: Sat::from_sat(amount),
         max_fee: Sat::from_sat(20_000),
+        external_funding: false,
     }
 }
 
@@ -564,6 +566,115 @@ async fn cooperation_refused(net: &mut switchyard_regtest::Network) {
     assert_eq!(witness_items(ps.sweep_hex.as_deref().unwrap()), 4);
 }
 
+/// A swap in funded from another wallet (bob's LND stands for a hardware
+/// wallet or Sparrow): our node never sends the lockup; the user brings the
+/// signed PSBT back. An unsigned one, one paying a sat less and garbage are
+/// refused with their reasons and nothing is broadcast; the signed one is
+/// broadcast by our node and the swap succeeds as any other.
+async fn funded_from_another_wallet(net: &mut switchyard_regtest::Network) {
+    let prov = provider(net, "external", Faults::default()).await;
+    let u = user(net, "external", engine_cfg()).await;
+    let mut r = req(&u, &prov, 70_000);
+    r.external_funding = true;
+    let v = u.engine.swap_in(&r).await.unwrap();
+    assert!(v.awaiting_funding, "{v:#?}");
+    let address = v.address.clone().unwrap();
+    let amount = v.onchain.to_sat();
+    assert_eq!(
+        v.bip21.as_deref(),
+        Some(
+            format!(
+                "bitcoin:{address}?amount={}",
+                bitcoin::Amount::from_sat(amount).display_in(bitcoin::Denomination::Bitcoin)
+            )
+            .as_str()
+        )
+    );
+    // A few blocks pass: nothing is sent from alice's node.
+    let before = onchain(&u.node.channels().balances().await.unwrap());
+    mine(net, 2);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let v = u.engine.view(&v.id).await.unwrap();
+    assert!(v.lockup.is_empty() && v.awaiting_funding, "{v:#?}");
+    assert_eq!(
+        onchain(&u.node.channels().balances().await.unwrap()),
+        before
+    );
+
+    // The other wallet funds and signs.
+    let bob = net.node("bob").unwrap();
+    let outputs = format!("{{\"{address}\": {amount}}}");
+    let funded = bob
+        .cli(&[
+            "wallet",
+            "psbt",
+            "fund",
+            "--outputs",
+            &outputs,
+            "--sat_per_vbyte",
+            "2",
+        ])
+        .unwrap();
+    let unsigned = funded["psbt"].as_str().unwrap().to_string();
+    let signed = bob
+        .cli(&["wallet", "psbt", "finalize", "--funded_psbt", &unsigned])
+        .unwrap();
+    let signed_psbt = signed["psbt"].as_str().unwrap().to_string();
+
+    let refused = |e: SwapError, what: &str| {
+        let msg = e.to_string();
+        assert!(msg.contains(what), "{msg}");
+    };
+    refused(
+        u.engine.fund(&v.id, unsigned.as_bytes()).await.unwrap_err(),
+        "not signed",
+    );
+    refused(
+        u.engine
+            .fund(&v.id, b"not a transaction")
+            .await
+            .unwrap_err(),
+        "not a PSBT",
+    );
+    let mut short: bitcoin::psbt::Psbt = signed_psbt.parse().unwrap();
+    for o in &mut short.unsigned_tx.output {
+        if o.value.to_sat() == amount {
+            o.value = bitcoin::Amount::from_sat(amount - 1);
+        }
+    }
+    refused(
+        u.engine
+            .fund(&v.id, short.to_string().as_bytes())
+            .await
+            .unwrap_err(),
+        &format!("the swap needs exactly {amount} sats"),
+    );
+    assert!(u.engine.view(&v.id).await.unwrap().lockup.is_empty());
+
+    // The signed PSBT, as a binary file would bring it.
+    let binary = signed_psbt
+        .parse::<bitcoin::psbt::Psbt>()
+        .unwrap()
+        .serialize();
+    let funded = u.engine.fund(&v.id, &binary).await.unwrap();
+    let lockup_txid = funded.txid.clone();
+    let id = funded.swap.id.clone();
+    let v = mine_until(net, &u.engine, &id, 40, Duration::from_millis(700), |v| {
+        v.outcome.as_deref() == Some("succeeded")
+    })
+    .await;
+    assert!(!v.awaiting_funding);
+    assert_eq!(v.lockup.len(), 1);
+    assert!(v.lockup[0].starts_with(&lockup_txid), "{v:#?}");
+    // Funded once: a second lockup is refused before it costs anything.
+    refused(
+        u.engine.fund(&id, &binary).await.unwrap_err(),
+        "already paid",
+    );
+    // Alice's node paid nothing on chain for it.
+    assert!(onchain(&u.node.channels().balances().await.unwrap()) >= before);
+}
+
 /// 10: the words alone, in a fresh data directory, find a stuck swap in
 /// (its provider never paid) and refund it after the time lock.
 async fn rescue_from_words(net: &mut switchyard_regtest::Network) {
@@ -715,6 +826,7 @@ async fn swap_scenarios_on_regtest() {
     provider_never_locks(&mut net).await;
     cooperation_refused(&mut net).await;
     provider_never_pays(&mut net).await;
+    funded_from_another_wallet(&mut net).await;
     rescue_from_words(&mut net).await;
     lnd_restarted(&mut net).await;
 }

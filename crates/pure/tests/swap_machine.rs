@@ -445,6 +445,7 @@ fn terms(kind: SwapKind, timeout: u32) -> Terms {
         reveal_margin: MARGIN,
         warn_blocks: 10,
         bump_after: 3,
+        external_funding: false,
     }
 }
 
@@ -745,4 +746,67 @@ fn resuming_repeats_only_the_unrecorded_first_step() {
     assert_eq!(r.resume(), vec![Action::PayInvoice]);
     let (r, _) = r.apply(&Event::PaymentInFlight);
     assert!(r.resume().is_empty());
+}
+
+#[test]
+fn a_swap_in_funded_from_another_wallet_is_never_funded_by_the_node() {
+    let mut t = terms(SwapKind::Submarine, START + 100);
+    t.external_funding = true;
+    let s = SwapState::new(t.clone(), START);
+    let (s, actions) = s.apply(&Event::Created);
+    assert!(actions.is_empty(), "{actions:?}");
+    assert!(s.resume().is_empty(), "a restart does not fund it either");
+    assert_eq!(s.phase, Phase::Prepare);
+    // The user's wallet pays the address: committed, then as any swap in.
+    let (s, _) = s.apply(&Event::LockupSeen {
+        outpoint: "e:1".into(),
+        value: Sat::from_sat(AMOUNT),
+        confirmations: 1,
+    });
+    assert_eq!(s.phase, Phase::Commit);
+    let (s, _) = s.apply(&Event::LightningPaid { preimage_ok: true });
+    let (s, _) = s.apply(&Event::LockupSpent {
+        outpoint: "e:1".into(),
+        by: Spender::ProviderClaim,
+        confirmed: true,
+    });
+    let (s, _) = s.apply(&Event::Height {
+        height: START + 100,
+    });
+    assert!(s.is_final());
+    assert_eq!(s.outcome, Some(Outcome::Succeeded));
+
+    // Never funded: it ends at the time lock with nothing moved.
+    let s = SwapState::new(t, START);
+    let (s, _) = s.apply(&Event::Created);
+    let (s, actions) = s.apply(&Event::Height {
+        height: START + 100,
+    });
+    assert!(actions.is_empty(), "{actions:?}");
+    assert!(s.is_final());
+    assert_eq!(
+        s.outcome,
+        Some(Outcome::Failed("the lockup was never funded".into()))
+    );
+}
+
+#[test]
+fn stored_names_are_serde_names() {
+    for p in [
+        Phase::Initiate,
+        Phase::Prepare,
+        Phase::Commit,
+        Phase::Settle,
+    ] {
+        assert_eq!(serde_json::to_value(p).unwrap(), p.name());
+    }
+    for h in [
+        Htlc::Created,
+        Htlc::Locked,
+        Htlc::Redeemed,
+        Htlc::Refunded,
+        Htlc::Settled,
+    ] {
+        assert_eq!(serde_json::to_value(h).unwrap(), h.name());
+    }
 }

@@ -39,6 +39,16 @@ providerFee: Sat,
  */
 address: string | null, 
 /**
+ * A swap in the user funds from another wallet, not funded yet: pay
+ * `bip21` (exactly `onchain` to `address`), or import the signed PSBT.
+ */
+awaitingFunding: boolean, 
+/**
+ * `bitcoin:ADDRESS?amount=BTC` for another wallet (a swap in awaiting
+ * funding).
+ */
+bip21: string | null, 
+/**
  * The refund path's height.
  */
 timeoutHeight: number | null, 

@@ -31,6 +31,9 @@ function quoteCard(): HTMLElement {
   const amount = h("input", { type: "text", inputmode: "numeric", placeholder: "e.g. 100,000", "data-testid": "swap-amount" });
   const provider = h("input", { type: "text", placeholder: "http://127.0.0.1:9001", "data-testid": "swap-provider" });
   const maxFee = h("input", { type: "text", inputmode: "numeric", "data-testid": "swap-max-fee" });
+  const external = h("input", { type: "checkbox", "data-testid": "swap-external" });
+  const externalRow = h("label", { class: "check" }, external,
+    "Fund the lockup from another wallet (hardware wallet, Sparrow…): you get the address and exact amount, and bring back the signed PSBT");
   const preview = h("div", { "data-testid": "swap-quote" });
   const result = h("p", { class: "hint", "data-testid": "swap-result" });
   const quoteBtn = h("button", { class: "secondary", "data-testid": "swap-quote-btn" }, "Get a quote");
@@ -39,6 +42,9 @@ function quoteCard(): HTMLElement {
   const invalidate = () => { start.disabled = true; preview.replaceChildren(); };
   for (const el of [direction, amount, provider]) el.addEventListener("input", invalidate);
   direction.addEventListener("change", invalidate);
+  const showExternal = () => { externalRow.hidden = direction.value !== "in"; };
+  direction.addEventListener("change", showExternal);
+  showExternal();
   const amountSat = () => {
     const a = num(amount);
     if (a === null || Number.isNaN(a) || a <= 0) throw badRequest("Enter the amount to swap, in sats.");
@@ -53,8 +59,11 @@ function quoteCard(): HTMLElement {
   action(start, "Starting…", async () => {
     const f = num(maxFee);
     if (f === null || Number.isNaN(f)) throw badRequest("Enter the most you agree to pay in fees, in sats.");
-    const s = await api.createSwap(direction.value as "in" | "out", amountSat(), f, provider.value.trim() || null, null);
-    result.textContent = `Swap ${s.providerId ?? short(s.id)} started: ${s.kind === "submarine" ? "your node locks" : "your node pays"} ${sats(s.kind === "submarine" ? s.onchain : s.amount)}. Follow it below.`;
+    const isIn = direction.value === "in";
+    const s = await api.createSwap(direction.value as "in" | "out", amountSat(), f, provider.value.trim() || null, null, isIn && external.checked);
+    result.textContent = s.awaitingFunding
+      ? `Swap ${s.providerId ?? short(s.id)} created: pay exactly ${sats(s.onchain)} to its lockup address from your other wallet (below).`
+      : `Swap ${s.providerId ?? short(s.id)} started: ${s.kind === "submarine" ? "your node locks" : "your node pays"} ${sats(s.kind === "submarine" ? s.onchain : s.amount)}. Follow it below.`;
     start.disabled = true;
     preview.replaceChildren();
     amount.value = "";
@@ -65,6 +74,7 @@ function quoteCard(): HTMLElement {
     h("div", { class: "form-row halves" }, field("Amount (sats, over Lightning)", amount), field("Provider", provider, "A Boltz-compatible swap provider.")),
     h("div", { class: "inline" }, quoteBtn), preview,
     field("Fee limit (sats)", maxFee, "The most you pay in all (provider and miners); the swap is refused rather than cost more."),
+    externalRow,
     h("div", { class: "inline" }, start), result);
 }
 
@@ -100,8 +110,9 @@ function swapRow(): { el: HTMLElement; update: (s: SwapView) => void } {
   const steps = h("ol", { class: "timeline" });
   const warn = h("p", { class: "hint bad" });
   const meta = h("p", { class: "hint" });
+  const funding = fundingBox();
   const el = h("div", { class: "swap card inner", "data-testid": "swap-row" },
-    h("div", { class: "title-row" }, title, badge, countdown), status, steps, warn, meta);
+    h("div", { class: "title-row" }, title, badge, countdown), status, funding.el, steps, warn, meta);
   let last = "";
   return {
     el,
@@ -124,8 +135,59 @@ function swapRow(): { el: HTMLElement; update: (s: SwapView) => void } {
       steps.replaceChildren(...s.timeline.map((t) => h("li", { class: `tl-step ${t.state}`, "data-state": t.state },
         h("span", { class: "mark" }, t.state === "done" ? "✓" : t.state === "failed" ? "✗" : t.state === "current" ? "…" : "·"),
         h("span", {}, t.label), t.detail ? h("span", { class: "hint" }, ` — ${detail(t.detail)}`) : null)));
+      funding.update(s);
       setText(warn, s.error ?? "");
       setText(meta, `On chain ${sats(s.onchain)} · provider fees ${sats(s.providerFee)}${s.providerStatus ? ` · provider says ${s.providerStatus}` : ""} · started ${when(s.createdAt)}`);
+    },
+  };
+}
+
+/**
+ * A swap in funded from another wallet: the exact amount and address (and
+ * the BIP21 link) to pay, and where to paste or load the signed PSBT. Built
+ * once per row and only shown or hidden by updates, so a refresh never
+ * wipes what the user pasted.
+ */
+function fundingBox(): { el: HTMLElement; update: (s: SwapView) => void } {
+  const what = h("p", {});
+  const address = h("code", { class: "wrap", "data-testid": "swap-fund-address" });
+  const link = h("code", { class: "wrap hint", "data-testid": "swap-fund-bip21" });
+  const signed = h("textarea", { rows: 3, placeholder: "Signed PSBT (base64) or raw transaction (hex)", "data-testid": "swap-fund-psbt" });
+  const file = h("input", { type: "file", accept: ".psbt,.txt,.hex", "data-testid": "swap-fund-file" });
+  const go = h("button", { class: "primary", "data-testid": "swap-fund-submit" }, "Check and broadcast");
+  const result = h("p", { class: "hint", "data-testid": "swap-fund-result" });
+  let id = "";
+  file.addEventListener("change", () => {
+    const f = file.files?.[0];
+    if (!f) return;
+    void f.arrayBuffer().then((buf) => {
+      const bytes = new Uint8Array(buf);
+      // A binary PSBT ("psbt" 0xff) goes as base64; text files as they are.
+      const binary = bytes.length > 4 && bytes[0] === 0x70 && bytes[1] === 0x73 && bytes[2] === 0x62 && bytes[3] === 0x74 && bytes[4] === 0xff;
+      signed.value = binary ? btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join("")) : new TextDecoder().decode(bytes).trim();
+    });
+  });
+  action(go, "Checking…", async () => {
+    if (!signed.value.trim()) throw badRequest("Paste the signed PSBT or transaction, or load its file.");
+    const f = await api.fundSwap(id, signed.value);
+    signed.value = "";
+    result.textContent = `Lockup ${short(f.txid, 8)} broadcast by your node: the swap goes on once it confirms.`;
+    reloadNodeView();
+  });
+  const el = h("div", { class: "preview", "data-testid": "swap-funding" },
+    what, h("div", {}, address), h("div", {}, link),
+    field("Signed lockup", signed, "From your other wallet, after you checked there that it pays exactly this amount to this address."),
+    h("div", { class: "inline" }, file, go), result);
+  el.hidden = true;
+  return {
+    el,
+    update: (s: SwapView) => {
+      id = s.id;
+      el.hidden = !s.awaitingFunding;
+      if (!s.awaitingFunding) return;
+      setText(what, `Pay exactly ${sats(s.onchain)} to this address from your other wallet, before the time lock:`);
+      setText(address, s.address ?? "");
+      setText(link, s.bip21 ?? "");
     },
   };
 }

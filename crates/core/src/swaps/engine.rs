@@ -12,13 +12,14 @@
 //! resumed from the database and the chain.
 
 use super::client::{BoltzClient, ProviderApiError};
-use super::view::{QuoteView, SwapView};
+use super::view::{FundedSwap, QuoteView, SwapView};
 use crate::amount::Sat;
 use crate::node::htlc::{InvoiceState, PaymentState};
 use crate::node::{Connection, LndClient, NodeError};
 use crate::store::{NewSwap, StateColumns, Store, StoreError, SwapRow};
 use crate::swap::api::*;
 use crate::swap::check::{self, CheckError, CheckedSwap, SwapQuote};
+use crate::swap::funding::{check_funding, read_funding, FundingError};
 use crate::swap::keys::SwapSecrets;
 use crate::swap::machine::{Action, Event, OurSweep, Spender, SwapState, SweepKind, Terms};
 use crate::swap::musig::{initiate, respond, CoopContext};
@@ -75,6 +76,11 @@ pub struct SwapRequest {
     pub amount: Sat,
     /// The most the user agreed to pay in fees (provider's and miners'), sats.
     pub max_fee: Sat,
+    /// Swap in only: the user funds the lockup from another wallet (pays the
+    /// address, or brings a signed PSBT to [`SwapEngine::fund`]); the
+    /// node's wallet never sends it.
+    #[serde(default)]
+    pub external_funding: bool,
 }
 
 /// Why a swap could not be made or driven.
@@ -126,6 +132,12 @@ pub enum SwapError {
     /// No wallet to hold the swap keys, or several.
     #[error("{0}")]
     NoWallet(&'static str),
+    /// A lockup from another wallet that does not fit the swap.
+    #[error(transparent)]
+    Funding(#[from] FundingError),
+    /// The swap cannot take a lockup now.
+    #[error("This swap cannot be funded: {0}.")]
+    NotFundable(String),
 }
 
 /// The setting that remembers the provider last used (`regtest up` sets
@@ -342,6 +354,7 @@ impl SwapEngine {
             reveal_margin: self.inner.cfg.reveal_margin,
             warn_blocks: self.inner.cfg.warn_blocks,
             bump_after: self.inner.cfg.bump_after,
+            external_funding: false,
         }
     }
 
@@ -435,7 +448,9 @@ impl SwapEngine {
                 address: String::new(),
                 lockup_amount: quote.onchain,
             };
-            let state = SwapState::new(self.terms(&placeholder), height);
+            let mut terms = self.terms(&placeholder);
+            terms.external_funding = req.external_funding && kind == SwapKind::Submarine;
+            let state = SwapState::new(terms, height);
             let state_json =
                 serde_json::to_string(&state).map_err(|e| SwapError::Corrupt(e.to_string()))?;
             let quote_json =
@@ -537,9 +552,12 @@ impl SwapEngine {
         };
         let state: SwapState =
             serde_json::from_str(&row.state_json).map_err(|_| SwapError::Corrupt(id.into()))?;
-        // The real terms replace the placeholder's (same kind and hash).
+        // The real terms replace the placeholder's (same kind and hash; who
+        // funds it stays).
         let mut state = state;
+        let external_funding = state.terms.external_funding;
         state.terms = self.terms(&checked);
+        state.terms.external_funding = external_funding;
         let event = Event::Created;
         let (next, _) = state.apply(&event);
         let state_json =
@@ -562,6 +580,63 @@ impl SwapEngine {
             .await?;
         tracing::info!(swap = %id, provider_id = %provider_id, "swap created and checked");
         Ok(())
+    }
+
+    /// Funds a swap in from another wallet: `signed` is the signed lockup
+    /// transaction as a finalized PSBT (base64 or binary) or raw hex. It
+    /// must pay the lockup address exactly the agreed amount; then the
+    /// user's node broadcasts it and the swap goes on from its first
+    /// confirmation.
+    pub async fn fund(&self, id: &str, signed: &[u8]) -> Result<FundedSwap, SwapError> {
+        let row = self.row(id).await?;
+        let state: SwapState =
+            serde_json::from_str(&row.state_json).map_err(|_| SwapError::Corrupt(id.into()))?;
+        let checked: CheckedSwap = row
+            .checked_json
+            .as_deref()
+            .and_then(|c| serde_json::from_str(c).ok())
+            .ok_or_else(|| {
+                SwapError::NotFundable("the provider has not accepted this swap".into())
+            })?;
+        if checked.kind != SwapKind::Submarine {
+            return Err(SwapError::NotFundable(
+                "only a swap in is funded on chain by you".into(),
+            ));
+        }
+        if !state.outputs.is_empty() {
+            return Err(SwapError::NotFundable(
+                "its lockup is already paid; paying it again would only be refunded later".into(),
+            ));
+        }
+        if state.is_final() || state.outcome.is_some() {
+            return Err(SwapError::NotFundable("this swap has ended".into()));
+        }
+        if state.blocks_left() <= self.inner.cfg.reveal_margin {
+            return Err(SwapError::NotFundable(format!(
+                "only {} blocks are left before its time lock: the provider could not pay in time; start a new swap",
+                state.blocks_left()
+            )));
+        }
+        let tx = read_funding(signed)?;
+        let address = bitcoin::Address::from_str(&checked.address)
+            .map_err(|e| SwapError::Corrupt(e.to_string()))?
+            .assume_checked();
+        check_funding(
+            &tx,
+            &address.script_pubkey(),
+            bitcoin::Amount::from_sat(checked.lockup_amount.to_sat()),
+        )?;
+        let c = self.client().await?;
+        c.publish(&tx, "swap lockup (from another wallet)").await?;
+        let txid = tx.compute_txid();
+        tracing::info!(swap = %id, %txid, "lockup from another wallet broadcast");
+        // The swap's driver finds it at its first confirmation, as any
+        // payment to the address.
+        self.start(id).await;
+        Ok(FundedSwap {
+            txid: txid.to_string(),
+            swap: self.view(id).await?,
+        })
     }
 
     async fn row(&self, id: &str) -> Result<SwapRow, SwapError> {
@@ -908,10 +983,7 @@ fn agreed(kind: SwapKind, amount: Sat) -> SwapQuote {
     }
 }
 
-fn columns<'a>(s: &SwapState, json: &'a str) -> StateColumns<'a> {
-    let name = |v: serde_json::Value| v.as_str().map(str::to_string);
-    let phase = name(serde_json::to_value(s.phase).unwrap_or_default()).unwrap_or_default();
-    let htlc = name(serde_json::to_value(s.htlc).unwrap_or_default()).unwrap_or_default();
+fn columns<'a>(s: &'a SwapState, json: &'a str) -> StateColumns<'a> {
     let outcome = s.outcome.as_ref().map(|o| match o {
         crate::swap::machine::Outcome::Succeeded => "succeeded",
         crate::swap::machine::Outcome::Refunded => "refunded",
@@ -919,26 +991,12 @@ fn columns<'a>(s: &SwapState, json: &'a str) -> StateColumns<'a> {
     });
     StateColumns {
         json,
-        phase: leak(phase),
-        htlc: leak(htlc),
+        phase: s.phase.name(),
+        htlc: s.htlc.name(),
         outcome,
         is_final: s.is_final(),
-        provider_status: s.provider_status.as_deref().map(|p| leak(p.to_string())),
+        provider_status: s.provider_status.as_deref(),
     }
-}
-
-/// The handful of short enum names are interned once.
-fn leak(s: String) -> &'static str {
-    static NAMES: std::sync::OnceLock<std::sync::Mutex<HashSet<&'static str>>> =
-        std::sync::OnceLock::new();
-    let set = NAMES.get_or_init(Default::default);
-    let mut g = set.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(v) = g.get(s.as_str()) {
-        return v;
-    }
-    let v: &'static str = Box::leak(s.into_boxed_str());
-    g.insert(v);
-    v
 }
 
 /// A note from a chain watcher.

@@ -13,4 +13,4 @@ pub use client::{BoltzClient, ProviderApiError};
 pub use engine::{
     EngineConfig, RescueReport, SwapEngine, SwapError, SwapRequest, PROVIDER_SETTING,
 };
-pub use view::{QuoteView, SwapView, TimelineStep};
+pub use view::{FundedSwap, QuoteView, SwapView, TimelineStep};

@@ -7,6 +7,17 @@ use crate::swap::machine::{Htlc, Lightning, Outcome, Phase, SwapState};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+/// A swap in's lockup from another wallet, broadcast by the node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "camelCase")]
+pub struct FundedSwap {
+    /// The lockup transaction's id.
+    pub txid: String,
+    /// The swap (it goes on once the lockup confirms).
+    pub swap: SwapView,
+}
+
 /// A quote as the user sees it before agreeing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
@@ -66,6 +77,12 @@ pub struct SwapView {
     pub provider_fee: Sat,
     /// The lockup address.
     pub address: Option<String>,
+    /// A swap in the user funds from another wallet, not funded yet: pay
+    /// `bip21` (exactly `onchain` to `address`), or import the signed PSBT.
+    pub awaiting_funding: bool,
+    /// `bitcoin:ADDRESS?amount=BTC` for another wallet (a swap in awaiting
+    /// funding).
+    pub bip21: Option<String>,
     /// The refund path's height.
     #[ts(type = "number | null")]
     pub timeout_height: Option<u32>,
@@ -124,9 +141,13 @@ impl SwapView {
             None => (None, None),
         };
         let height = state.as_ref().map(|s| s.height).unwrap_or(0);
+        let awaiting_funding = state
+            .as_ref()
+            .is_some_and(|s| s.terms.external_funding && s.outputs.is_empty() && !s.is_final())
+            && checked.is_some();
         let timeline = state
             .as_ref()
-            .map(|s| timeline(s, row.kind == "submarine"))
+            .map(|s| timeline(s, row.kind == "submarine", s.terms.external_funding))
             .unwrap_or_default();
         SwapView {
             id: row.id.clone(),
@@ -141,6 +162,15 @@ impl SwapView {
                 .unwrap_or_default(),
             provider_fee: quote.and_then(|q| q.total_fee()).unwrap_or_default(),
             address: checked.as_ref().map(|c| c.address.clone()),
+            awaiting_funding,
+            bip21: checked.as_ref().filter(|_| awaiting_funding).map(|c| {
+                format!(
+                    "bitcoin:{}?amount={}",
+                    c.address,
+                    bitcoin::Amount::from_sat(c.lockup_amount.to_sat())
+                        .display_in(bitcoin::Denomination::Bitcoin)
+                )
+            }),
             timeout_height: checked.as_ref().map(|c| c.timeout_height),
             height,
             blocks_left: checked
@@ -166,7 +196,7 @@ impl SwapView {
     }
 }
 
-fn timeline(s: &SwapState, submarine: bool) -> Vec<TimelineStep> {
+fn timeline(s: &SwapState, submarine: bool, external: bool) -> Vec<TimelineStep> {
     let done = |b: bool| if b { "done" } else { "pending" };
     let confs = s.outputs.iter().map(|o| o.confirmations).max().unwrap_or(0);
     let lock_detail = (!s.outputs.is_empty()).then(|| {
@@ -188,7 +218,11 @@ fn timeline(s: &SwapState, submarine: bool) -> Vec<TimelineStep> {
     )];
     if submarine {
         steps.push(step(
-            "Lockup sent from your node's wallet",
+            if external {
+                "Lockup paid from your other wallet"
+            } else {
+                "Lockup sent from your node's wallet"
+            },
             done(s.phase >= Phase::Commit || locked),
             None,
         ));

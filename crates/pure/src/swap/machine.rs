@@ -54,7 +54,30 @@ pub enum Htlc {
     Settled,
 }
 
+impl Phase {
+    /// Its name as stored and shown (as serde writes it).
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Initiate => "initiate",
+            Phase::Prepare => "prepare",
+            Phase::Commit => "commit",
+            Phase::Settle => "settle",
+        }
+    }
+}
+
 impl Htlc {
+    /// Its name as stored and shown (as serde writes it).
+    pub fn name(self) -> &'static str {
+        match self {
+            Htlc::Created => "created",
+            Htlc::Locked => "locked",
+            Htlc::Redeemed => "redeemed",
+            Htlc::Refunded => "refunded",
+            Htlc::Settled => "settled",
+        }
+    }
+
     /// Created 0 < Locked 1 < Redeemed = Refunded 2 < Settled 3.
     pub fn rank(self) -> u8 {
         match self {
@@ -164,6 +187,10 @@ pub struct Terms {
     pub warn_blocks: u32,
     /// Bump our claim/refund's fee after this many blocks unconfirmed.
     pub bump_after: u32,
+    /// A swap in the user funds from another wallet (a signed PSBT or a
+    /// payment to the address): we never fund it from the node's wallet.
+    #[serde(default)]
+    pub external_funding: bool,
 }
 
 /// What happened (from the chain, the node, the provider or our own actions).
@@ -379,7 +406,9 @@ impl SwapState {
             return Vec::new();
         }
         match self.terms.kind {
-            SwapKind::Submarine if self.outputs.is_empty() => vec![Action::FundLockup],
+            SwapKind::Submarine if self.outputs.is_empty() && !self.terms.external_funding => {
+                vec![Action::FundLockup]
+            }
             SwapKind::Reverse if self.lightning == Lightning::Pending => vec![Action::PayInvoice],
             _ => Vec::new(),
         }
@@ -431,15 +460,23 @@ impl SwapState {
                 outpoint,
                 value,
                 confirmations,
-            } => match self.outputs.iter_mut().find(|o| &o.outpoint == outpoint) {
-                Some(o) => o.confirmations = o.confirmations.max(*confirmations),
-                None => self.outputs.push(LockupOutput {
-                    outpoint: outpoint.clone(),
-                    value: *value,
-                    confirmations: *confirmations,
-                    spent: None,
-                }),
-            },
+            } => {
+                // Funds at the address are committed, whoever sent them (a
+                // swap in funded from another wallet gets here without a
+                // broadcast of ours).
+                if self.terms.kind == SwapKind::Submarine && self.phase == Phase::Prepare {
+                    self.advance(Phase::Commit);
+                }
+                match self.outputs.iter_mut().find(|o| &o.outpoint == outpoint) {
+                    Some(o) => o.confirmations = o.confirmations.max(*confirmations),
+                    None => self.outputs.push(LockupOutput {
+                        outpoint: outpoint.clone(),
+                        value: *value,
+                        confirmations: *confirmations,
+                        spent: None,
+                    }),
+                }
+            }
             Event::LockupSpent {
                 outpoint,
                 by,
@@ -486,7 +523,9 @@ impl SwapState {
     fn decide(&mut self, event: &Event) -> Vec<Action> {
         let mut actions = Vec::new();
         match (self.terms.kind, event) {
-            (SwapKind::Submarine, Event::Created) => actions.push(Action::FundLockup),
+            (SwapKind::Submarine, Event::Created) if !self.terms.external_funding => {
+                actions.push(Action::FundLockup)
+            }
             (SwapKind::Reverse, Event::Created) => actions.push(Action::PayInvoice),
             _ => {}
         }

@@ -10,11 +10,14 @@
 //! - [`keys`]: swap keys and preimages from the wallet's seed on a hardened
 //!   path of their own.
 //! - [`musig`]: the cooperative key path (MuSig2 with the taproot tweak).
+//! - [`funding`]: a swap in funded from another wallet (a signed PSBT or
+//!   raw transaction), checked before it is broadcast.
 //! - [`machine`]: the wallet's side of a swap as a pure state machine.
 //! - [`tx`]: claim and refund transactions sweeping every lockup output.
 
 pub mod api;
 pub mod check;
+pub mod funding;
 pub mod keys;
 pub mod machine;
 pub mod musig;
