@@ -385,6 +385,21 @@ impl ProviderProcess {
     }
 }
 
+/// `swap in|out` of 50,000 sats with `--wait`, as a child process.
+fn swap(cli: &Cli, direction: &str, provider: &str) -> Child {
+    cli.spawn(&[
+        "swap",
+        direction,
+        "--amount",
+        "50000",
+        "--max-fee",
+        "20000",
+        "--provider",
+        provider,
+        "--wait",
+    ])
+}
+
 /// Polls the stored events (no mining) until `pred` holds.
 async fn until_quiet(
     store: &Store,
@@ -417,17 +432,7 @@ async fn provider_killed_and_restarted(net: &mut switchyard_regtest::Network, se
     let prov = ProviderProcess::new(net, service, "killed");
     let p1 = prov.start().await;
     let (_udir, store, cli) = user(net, service).await;
-    let mut child = cli.spawn(&[
-        "swap",
-        "out",
-        "--amount",
-        "50000",
-        "--max-fee",
-        "20000",
-        "--provider",
-        &prov.url(),
-        "--wait",
-    ]);
+    let mut child = swap(&cli, "out", &prov.url());
     until_quiet(&store, "reverse", "the provider's lockup seen", |ev| {
         has(ev, |e| e["event"] == "lockup_seen")
     })
@@ -483,17 +488,7 @@ async fn provider_vanished(net: &mut switchyard_regtest::Network, service: &str)
     let prov = ProviderProcess::new(net, service, "vanished");
     let p = prov.start().await;
     let (_udir, store, cli) = user(net, service).await;
-    let mut child = cli.spawn(&[
-        "swap",
-        "in",
-        "--amount",
-        "50000",
-        "--max-fee",
-        "20000",
-        "--provider",
-        &prov.url(),
-        "--wait",
-    ]);
+    let mut child = swap(&cli, "in", &prov.url());
     until_quiet(&store, "submarine", "our lockup broadcast", |ev| {
         has(ev, |e| e["event"] == "lockup_broadcast")
     })
