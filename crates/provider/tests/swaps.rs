@@ -89,9 +89,18 @@ struct Prov {
 }
 
 async fn provider(net: &switchyard_regtest::Network, label: &str, faults: Faults) -> Prov {
+    provider_with(net, label, faults, |_| {}).await
+}
+
+async fn provider_with(
+    net: &switchyard_regtest::Network,
+    label: &str,
+    faults: Faults,
+    tweak: impl FnOnce(&mut Config),
+) -> Prov {
     let dir = tempfile::tempdir().unwrap();
     let conn = Arc::new(Connection::new(Some(source(net, "carol"))));
-    let cfg = Config {
+    let mut cfg = Config {
         // Room for a slow machine: the tests mine a block every 0.25–0.7 s
         // and a swap out must be claimed 20 blocks before its time lock.
         submarine_timeout_blocks: 150,
@@ -101,6 +110,7 @@ async fn provider(net: &switchyard_regtest::Network, label: &str, faults: Faults
         faults,
         ..Config::defaults(Network::Regtest)
     };
+    tweak(&mut cfg);
     let p = Provider::start(cfg, dir.path(), label, &keychain(label), conn)
         .await
         .unwrap();
@@ -675,6 +685,48 @@ async fn funded_from_another_wallet(net: &mut switchyard_regtest::Network) {
     assert!(onchain(&u.node.channels().balances().await.unwrap()) >= before);
 }
 
+/// A swap in larger than the node's wallet holds is refused before anything
+/// is stored or asked of the provider, in words that give the numbers.
+async fn insufficient_funds(net: &mut switchyard_regtest::Network) {
+    let prov = provider_with(net, "broke", Faults::default(), |c| {
+        c.max_sat = 100 * 100_000_000;
+    })
+    .await;
+    let u = user(net, "broke", engine_cfg()).await;
+    let have = u
+        .node
+        .channels()
+        .balances()
+        .await
+        .unwrap()
+        .onchain_confirmed_sat
+        .to_sat();
+    let mut r = req(&u, &prov, have + 1_000_000);
+    r.max_fee = Sat::from_sat(50_000_000);
+    let e = u.engine.swap_in(&r).await.unwrap_err();
+    assert!(
+        matches!(
+            e,
+            SwapError::Node(switchyard_core::node::NodeError::InsufficientFunds { .. })
+        ),
+        "{e:?}"
+    );
+    let api = switchyard_core::ApiError::from(e);
+    assert!(api.message.contains("does not have enough"), "{api:?}");
+    assert!(
+        api.detail
+            .as_deref()
+            .unwrap_or_default()
+            .contains("sats confirmed"),
+        "{api:?}"
+    );
+    assert!(u.engine.list().await.unwrap().is_empty(), "nothing stored");
+    assert!(
+        prov.p.db().open_swaps().await.unwrap().is_empty(),
+        "nothing asked of the provider"
+    );
+}
+
 /// 10: the words alone, in a fresh data directory, find a stuck swap in
 /// (its provider never paid) and refund it after the time lock.
 async fn rescue_from_words(net: &mut switchyard_regtest::Network) {
@@ -827,6 +879,7 @@ async fn swap_scenarios_on_regtest() {
     cooperation_refused(&mut net).await;
     provider_never_pays(&mut net).await;
     funded_from_another_wallet(&mut net).await;
+    insufficient_funds(&mut net).await;
     rescue_from_words(&mut net).await;
     lnd_restarted(&mut net).await;
 }

@@ -426,6 +426,20 @@ impl LndClient {
         Ok(None)
     }
 
+    /// The node wallet's confirmed balance (what `send_to_script` may spend).
+    pub async fn confirmed_balance(&self) -> Result<Sat, NodeError> {
+        let mut ln = self.lightning.clone();
+        let w = self
+            .call(
+                CALL_TIMEOUT,
+                ln.wallet_balance(fedimint_tonic_lnd::lnrpc::WalletBalanceRequest::default()),
+            )
+            .await?;
+        Ok(Sat::from_sat(
+            u64::try_from(w.confirmed_balance).unwrap_or(0),
+        ))
+    }
+
     /// The node's fee estimate for confirmation within `target` blocks, in
     /// sat/vB (at least 1).
     pub async fn fee_rate(&self, target: i32) -> Result<u64, NodeError> {

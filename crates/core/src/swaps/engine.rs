@@ -390,6 +390,25 @@ impl SwapEngine {
                 limit: req.max_fee.to_sat(),
             });
         }
+        // A swap in from the node's wallet that it cannot pay is refused
+        // here, before anything is stored or asked of the provider.
+        if kind == SwapKind::Submarine && !req.external_funding {
+            let need = quote
+                .onchain
+                .checked_add(quote_view.our_miner_fee)
+                .ok_or_else(|| SwapError::Corrupt("amount overflow".into()))?;
+            let have = c.confirmed_balance().await?;
+            if have < need {
+                return Err(SwapError::Node(NodeError::InsufficientFunds {
+                    detail: format!(
+                        "the lockup needs {} sats plus about {} sats of miner fee; the wallet has {} sats confirmed",
+                        quote.onchain.to_sat(),
+                        quote_view.our_miner_fee.to_sat(),
+                        have.to_sat()
+                    ),
+                }));
+            }
+        }
         let network = wallet.network;
         // Reserve a key index (another process may take one at the same time).
         let (index, secrets) = loop {
