@@ -683,6 +683,23 @@ async fn funded_from_another_wallet(net: &mut switchyard_regtest::Network) {
     );
     // Alice's node paid nothing on chain for it.
     assert!(onchain(&u.node.channels().balances().await.unwrap()) >= before);
+    // A swap the node funds itself takes no lockup from elsewhere.
+    r.external_funding = false;
+    let own = u.engine.swap_in(&r).await.unwrap();
+    refused(
+        u.engine.fund(&own.id, &binary).await.unwrap_err(),
+        "funds this swap itself",
+    );
+    // Finished here, so its payment cannot land in a later scenario's count.
+    mine_until(
+        net,
+        &u.engine,
+        &own.id,
+        40,
+        Duration::from_millis(700),
+        |v| v.outcome.as_deref() == Some("succeeded"),
+    )
+    .await;
 }
 
 /// A swap in larger than the node's wallet holds is refused before anything

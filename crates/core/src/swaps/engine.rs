@@ -622,6 +622,11 @@ impl SwapEngine {
                 "only a swap in is funded on chain by you".into(),
             ));
         }
+        if !state.terms.external_funding {
+            return Err(SwapError::NotFundable(
+                "your node's wallet funds this swap itself (start a swap with funding from another wallet for that)".into(),
+            ));
+        }
         if !state.outputs.is_empty() {
             return Err(SwapError::NotFundable(
                 "its lockup is already paid; paying it again would only be refunded later".into(),
