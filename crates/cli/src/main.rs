@@ -7,6 +7,7 @@
 mod format;
 mod lightning;
 mod node;
+mod psbt;
 mod regtest;
 mod swap;
 
@@ -62,6 +63,9 @@ enum Command {
     Swap(swap::SwapCmd),
     /// Run a swap provider (Boltz's API) on a node.
     Provider(swap::ProviderArgs),
+    /// PSBTs: what one spends and pays, before anyone signs it.
+    #[command(subcommand)]
+    Psbt(psbt::PsbtCmd),
     #[command(flatten)]
     Lightning(lightning::LightningCmd),
 }
@@ -345,6 +349,7 @@ async fn run(cli: Cli) -> Result<Output, ApiError> {
         Command::Lightning(cmd) => lightning::run(cmd, &cli.node, &data_dir).await,
         Command::Swap(cmd) => swap::run(cmd, &cli.node, &data_dir).await,
         Command::Provider(args) => swap::provider(args, &cli.node, &data_dir).await,
+        Command::Psbt(cmd) => psbt::run(cmd, &data_dir).await,
         Command::Wallet(cmd) => {
             let ctx = Context::open(&data_dir).await?;
             wallet_cmd(&ctx, cmd).await

@@ -276,31 +276,7 @@ pub async fn run(cmd: SwapCmd, node: &NodeArgs, data_dir: &Path) -> Result<Outpu
             create(&engine, new, wait, &args).await
         }
         SwapCmd::Fund { id, file } => {
-            let bytes = if file == "-" {
-                use std::io::Read;
-                let mut b = Vec::new();
-                std::io::stdin()
-                    .take(switchyard_core::files::MAX_CREDENTIAL_BYTES * 16)
-                    .read_to_end(&mut b)
-                    .map_err(|e| {
-                        ApiError::new(
-                            ErrorCode::InvalidRequest,
-                            format!("Cannot read standard input: {e}"),
-                        )
-                    })?;
-                b
-            } else {
-                switchyard_core::files::read_capped(
-                    Path::new(&file),
-                    switchyard_core::files::MAX_CREDENTIAL_BYTES * 16,
-                )
-                .map_err(|e| {
-                    ApiError::new(
-                        ErrorCode::InvalidRequest,
-                        format!("Cannot read {file}: {e}"),
-                    )
-                })?
-            };
+            let bytes = crate::psbt::read_input(&file)?;
             let id = engine.view(&id).await?.id;
             let f = engine.fund(&id, &bytes).await?;
             let text = format!(

@@ -562,3 +562,138 @@ fn route_offline_over_a_graph_file() {
         .unwrap()
         .contains("not in the channel graph"));
 }
+
+/// `psbt inspect`: a PSBT that spends the wallet's receive 0/0 into a
+/// payment and change 1/3 is shown as such (ours decided by the wallet's
+/// descriptors); the same PSBT with the payment claiming to be our change
+/// is shown as a payment with the warning; garbage is refused in words.
+#[test]
+fn psbt_inspect_decides_ours_by_the_wallets_descriptors() {
+    use bitcoin::bip32::{DerivationPath, Fingerprint};
+    use bitcoin::psbt::Psbt;
+    use bitcoin::{Address, Amount, OutPoint, ScriptBuf, Transaction, TxIn, TxOut};
+    use std::str::FromStr;
+
+    let dir = tempfile::tempdir().unwrap();
+    let svc = service("psbt");
+    let out = wallet(
+        dir.path(),
+        &svc,
+        &[
+            "restore",
+            "--name",
+            "vec",
+            "--network",
+            "regtest",
+            "--mnemonic-stdin",
+        ],
+        ABANDON,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The wallet's own keys, as `keys derive` gives them.
+    let key = |path: &str| {
+        let v = json(&derive(path, "regtest", ABANDON, &[]));
+        let addr = Address::from_str(v["address"].as_str().unwrap())
+            .unwrap()
+            .assume_checked();
+        let pk =
+            bitcoin::secp256k1::PublicKey::from_str(v["public_key"].as_str().unwrap()).unwrap();
+        (
+            addr.script_pubkey(),
+            pk,
+            DerivationPath::from_str(path).unwrap(),
+        )
+    };
+    let fp = Fingerprint::from_str("73c5da0a").unwrap();
+    let (recv, recv_pk, recv_path) = key("m/84'/1'/0'/0/0");
+    let (change, change_pk, change_path) = key("m/84'/1'/0'/1/3");
+    let (_, fake_pk, fake_path) = key("m/84'/1'/0'/1/5");
+    let payee = ScriptBuf::new_p2wsh(&bitcoin::WScriptHash::from_raw_hash(
+        bitcoin::hashes::Hash::all_zeros(),
+    ));
+    let prev = Transaction {
+        version: bitcoin::transaction::Version::TWO,
+        lock_time: bitcoin::absolute::LockTime::ZERO,
+        input: vec![TxIn::default()],
+        output: vec![TxOut {
+            value: Amount::from_sat(100_000),
+            script_pubkey: recv,
+        }],
+    };
+    let tx = Transaction {
+        version: bitcoin::transaction::Version::TWO,
+        lock_time: bitcoin::absolute::LockTime::ZERO,
+        input: vec![TxIn {
+            previous_output: OutPoint::new(prev.compute_txid(), 0),
+            ..TxIn::default()
+        }],
+        output: vec![
+            TxOut {
+                value: Amount::from_sat(60_000),
+                script_pubkey: payee,
+            },
+            TxOut {
+                value: Amount::from_sat(39_000),
+                script_pubkey: change,
+            },
+        ],
+    };
+    let mut psbt = Psbt::from_unsigned_tx(tx).unwrap();
+    psbt.inputs[0].witness_utxo = Some(prev.output[0].clone());
+    psbt.inputs[0].non_witness_utxo = Some(prev);
+    psbt.inputs[0]
+        .bip32_derivation
+        .insert(recv_pk, (fp, recv_path));
+    psbt.outputs[1]
+        .bip32_derivation
+        .insert(change_pk, (fp, change_path));
+
+    let inspect = |psbt_bytes: &[u8], name: &str| {
+        let f = dir.path().join(name);
+        std::fs::write(&f, psbt_bytes).unwrap();
+        run(
+            &[
+                "--data-dir",
+                dir.path().to_str().unwrap(),
+                "--json",
+                "psbt",
+                "inspect",
+                f.to_str().unwrap(),
+            ],
+            "",
+            &[("SWITCHYARD_KEYCHAIN_SERVICE", &svc)],
+        )
+    };
+    // Binary.
+    let r = json(&inspect(&psbt.serialize(), "honest.psbt"));
+    assert_eq!(r["inputs"][0]["owner"]["owner"], "ours");
+    assert_eq!(r["inputs"][0]["owner"]["path"], "m/84'/1'/0'/0/0");
+    assert_eq!(r["outputs"][0]["kind"]["kind"], "payment");
+    assert_eq!(r["outputs"][1]["kind"]["kind"], "change");
+    assert_eq!(r["fee"], 1_000);
+    assert_eq!(r["warnings"], serde_json::json!([]));
+    // Base64, with a fake change claim on the payment.
+    psbt.outputs[0]
+        .bip32_derivation
+        .insert(fake_pk, (fp, fake_path));
+    let r = json(&inspect(psbt.to_string().as_bytes(), "fake.txt"));
+    assert_eq!(r["outputs"][0]["kind"]["kind"], "payment");
+    assert_eq!(r["warnings"][0]["warning"], "derivation_mismatch");
+    assert_eq!(r["warnings"][0]["place"], "output 0");
+    // Garbage.
+    let out = inspect(b"hello", "garbage.txt");
+    assert_eq!(out.status.code(), Some(1));
+    let e = json(&out);
+    assert_eq!(e["error"]["code"], "invalid_request", "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a PSBT"),
+        "{e}"
+    );
+}

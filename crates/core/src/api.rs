@@ -385,6 +385,21 @@ pub struct NodeStatusView {
     pub error: Option<ApiError>,
 }
 
+impl From<crate::psbt::PsbtError> for ApiError {
+    fn from(e: crate::psbt::PsbtError) -> Self {
+        use crate::psbt::PsbtError as P;
+        match e {
+            P::Wallet(w) => w.into(),
+            P::Parse(_) => ApiError::new(ErrorCode::InvalidRequest, e.to_string()),
+            P::Descriptor(ref d) => ApiError::with_detail(
+                ErrorCode::Internal,
+                "The wallet's descriptors could not be read back.",
+                d.clone(),
+            ),
+        }
+    }
+}
+
 impl From<crate::swaps::SwapError> for ApiError {
     fn from(e: crate::swaps::SwapError) -> Self {
         use crate::swaps::{ProviderApiError as P, SwapError as S};

@@ -15,6 +15,7 @@
 //!   in use, and initialising a fresh LND from a wallet's seed.
 //! - [`node`]: the LND node: the gRPC connection, status, channels, payments,
 //!   routes, on-chain funds, backups, live events.
+//! - [`psbt`]: the review of a PSBT through the wallet's own descriptors.
 //! - [`wallet`]: the wallet service that ties keys, keychain and store together,
 //!   keeping the keychain and the database consistent.
 //! - [`api`]: the one serializable error shape (`{code, message, detail}`) that
@@ -30,6 +31,7 @@ pub mod files;
 pub mod keychain;
 pub mod node;
 pub mod profiles;
+pub mod psbt;
 pub mod store;
 pub mod swaps;
 pub mod wallet;

@@ -6,6 +6,7 @@
 
 use proptest::prelude::*;
 use secrecy::SecretString;
+use std::str::FromStr;
 use switchyard_core::keys::{
     check_words, parse_address, parse_mnemonic, parse_path, parse_xpriv, parse_xpub,
 };
@@ -152,5 +153,39 @@ proptest! {
         }
         let _ = read_tlv_stream(&bytes, |t| t % 3 == 0);
         let _ = switchyard_core::graph::gossip::parse_gossip(&bytes);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1024, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// A PSBT from anywhere — random bytes behind the magic, BIP174's
+    /// finalized vector with bytes changed — is read or refused in words,
+    /// and whatever reads is reviewed without a panic.
+    #[test]
+    fn psbt_parser_and_review_never_panic(
+        bytes in prop::collection::vec(any::<u8>(), 0..600),
+        edits in prop::collection::vec((any::<usize>(), any::<u8>()), 0..6),
+    ) {
+        use switchyard_core::psbt::{parse, review, Policy};
+        let policy = Policy::new(bitcoin::Network::Regtest, Vec::new());
+        let mut magic = b"psbt\xff".to_vec();
+        magic.extend_from_slice(&bytes);
+        for input in [bytes.clone(), magic] {
+            match parse(&input) {
+                Ok(p) => { let _ = review(&p, &policy); }
+                Err(e) => prop_assert!(ApiError::from(switchyard_core::psbt::PsbtError::from(e)).message.ends_with('.')),
+            }
+        }
+        let v: serde_json::Value = serde_json::from_str(include_str!("../../pure/tests/vectors/bip174-finalizer-extractor.json")).unwrap();
+        let mut good = bitcoin::psbt::Psbt::from_str(v["finalized"].as_str().unwrap()).unwrap().serialize();
+        for (at, b) in &edits {
+            let i = at % good.len();
+            good[i] = *b;
+        }
+        if let Ok(p) = parse(&good) {
+            let r = review(&p, &policy);
+            prop_assert_eq!(r.inputs.len(), p.unsigned_tx.input.len());
+        }
     }
 }

@@ -11,6 +11,8 @@
 //!   graph files and the BOLT 1/7 gossip codec.
 //! - [`plan`]: one route query planned over the graph (our routes as shown,
 //!   another router's priced beside them), the neighbourhood picture.
+//! - [`psbt`]: PSBT review — what a PSBT spends and pays, through our own
+//!   descriptors, with the warnings to see before signing.
 //! - [`secret`]: secrets arriving from the faces, never printed.
 //! - [`swap`]: Boltz-compatible swaps (the taproot swap tree so far).
 
@@ -19,6 +21,7 @@ pub mod graph;
 pub mod keys;
 pub mod network;
 pub mod plan;
+pub mod psbt;
 pub mod secret;
 pub mod swap;
 

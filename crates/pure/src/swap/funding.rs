@@ -4,7 +4,6 @@
 //! binary) or a raw transaction; we check that it pays the swap's lockup
 //! script exactly the agreed amount before anything is broadcast.
 
-use bitcoin::psbt::Psbt;
 use bitcoin::{Amount, Script, Transaction};
 
 /// Why a funding transaction is refused.
@@ -38,17 +37,11 @@ pub enum FundingError {
 /// Reads a signed funding transaction: a finalized PSBT (base64 text or
 /// binary) or a raw transaction (hex).
 pub fn read_funding(input: &[u8]) -> Result<Transaction, FundingError> {
-    const MAGIC: &[u8] = b"psbt\xff";
     let text = std::str::from_utf8(input).map(str::trim).ok();
-    let psbt = if input.starts_with(MAGIC) {
-        Some(Psbt::deserialize(input).map_err(|e| FundingError::Unreadable(e.to_string()))?)
-    } else if let Some(t) = text.filter(|t| t.starts_with("cHNidP")) {
-        Some(
-            t.parse::<Psbt>()
-                .map_err(|e| FundingError::Unreadable(e.to_string()))?,
-        )
-    } else {
-        None
+    let psbt = match crate::psbt::parse(input) {
+        Ok(p) => Some(p),
+        Err(crate::psbt::ParseError::NotPsbt) => None,
+        Err(crate::psbt::ParseError::Malformed(e)) => return Err(FundingError::Unreadable(e)),
     };
     if let Some(psbt) = psbt {
         if let Some(input) = psbt

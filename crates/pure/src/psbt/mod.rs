@@ -1,0 +1,51 @@
+//! PSBTs (BIP174/370): what is pure about them.
+//!
+//! - [`review`]: what a PSBT spends and pays, decided through our own
+//!   descriptors, with the warnings a user must see before signing.
+
+pub mod review;
+
+use bitcoin::psbt::Psbt;
+
+/// Why a PSBT could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    /// Neither base64 text nor a binary PSBT.
+    #[error("This is not a PSBT: expected base64 text starting with \"cHNidP\" or a binary file starting with \"psbt\".")]
+    NotPsbt,
+    /// A PSBT whose contents break BIP174.
+    #[error("This PSBT is malformed ({0}); export it again from the wallet that made it.")]
+    Malformed(String),
+}
+
+/// Reads a PSBT as wallets export it: base64 text or a binary file.
+pub fn parse(input: &[u8]) -> Result<Psbt, ParseError> {
+    const MAGIC: &[u8] = b"psbt\xff";
+    if input.starts_with(MAGIC) {
+        return Psbt::deserialize(input).map_err(|e| ParseError::Malformed(e.to_string()));
+    }
+    let text = std::str::from_utf8(input)
+        .map(str::trim)
+        .map_err(|_| ParseError::NotPsbt)?;
+    if !text.starts_with("cHNidP") {
+        return Err(ParseError::NotPsbt);
+    }
+    text.parse::<Psbt>()
+        .map_err(|e| ParseError::Malformed(e.to_string()))
+}
+
+/// Our descriptors as the review wants them, from descriptor strings
+/// (receive or change chain each).
+pub fn our_descriptors(
+    list: &[(String, bool)],
+) -> Result<Vec<review::OurDescriptor>, miniscript::Error> {
+    use std::str::FromStr;
+    list.iter()
+        .map(|(d, change)| {
+            Ok(review::OurDescriptor {
+                descriptor: miniscript::Descriptor::from_str(d)?,
+                change: *change,
+            })
+        })
+        .collect()
+}

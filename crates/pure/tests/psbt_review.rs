@@ -1,0 +1,361 @@
+//! The review shown before signing, against PSBTs built by hand: an honest
+//! spend, and hostile ones (a fake change output, a swapped UTXO amount, a
+//! SIGHASH_NONE input, …) that must each produce their warning. Keys are
+//! BIP84's on BIP39's first vector; the size estimate is checked against
+//! the same PSBT actually signed; BIP174's finalized vector gives its exact
+//! size.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use bitcoin::bip32::{DerivationPath, Xpriv};
+use bitcoin::psbt::{Psbt, PsbtSighashType};
+use bitcoin::secp256k1::Secp256k1;
+use bitcoin::{
+    absolute, transaction, Amount, EcdsaSighashType, OutPoint, ScriptBuf, Sequence, Transaction,
+    TxIn, TxOut, Witness,
+};
+use miniscript::{Descriptor, DescriptorPublicKey};
+use std::str::FromStr;
+use switchyard_pure::keys::{master_key, AccountKey, Chain, Purpose};
+use switchyard_pure::psbt::review::{review, OurDescriptor, OutputKind, Owner, Policy, Warning};
+use switchyard_pure::Network;
+
+// BIP39's first English vector ("abandon" ×11 + "about", passphrase TREZOR).
+const SEED_HEX: &str = "c55257c360c07c72029aebc1b53c05ed0362ada38ead3e3e9efa3708e53495531f09a6987599d18264c1e1c92f2cf141630c7a3c4ab7c81b2f001698e7463b04";
+
+struct Wallet {
+    master: Xpriv,
+    account: AccountKey,
+    policy: Policy,
+}
+
+fn wallet() -> Wallet {
+    let seed: Vec<u8> = bitcoin::hex::FromHex::from_hex(SEED_HEX).unwrap();
+    let master = master_key(&seed.try_into().unwrap(), Network::Regtest);
+    let account = AccountKey::derive(&master, Purpose::Bip84, Network::Regtest, 0);
+    let ours = [Chain::Receive, Chain::Change]
+        .into_iter()
+        .map(|c| OurDescriptor {
+            descriptor: Descriptor::<DescriptorPublicKey>::from_str(&account.descriptor(c))
+                .unwrap(),
+            change: c == Chain::Change,
+        })
+        .collect();
+    Wallet {
+        master,
+        account,
+        policy: Policy::new(bitcoin::Network::Regtest, ours),
+    }
+}
+
+impl Wallet {
+    fn path(&self, chain: u32, index: u32) -> DerivationPath {
+        DerivationPath::from_str(&format!("m/84'/1'/0'/{chain}/{index}")).unwrap()
+    }
+    fn pubkey(&self, chain: u32, index: u32) -> bitcoin::secp256k1::PublicKey {
+        let secp = Secp256k1::new();
+        self.master
+            .derive_priv(&secp, &self.path(chain, index))
+            .unwrap()
+            .private_key
+            .public_key(&secp)
+    }
+    fn script(&self, chain: u32, index: u32) -> ScriptBuf {
+        let c = if chain == 0 {
+            Chain::Receive
+        } else {
+            Chain::Change
+        };
+        self.account
+            .address(Network::Regtest, c, index)
+            .script_pubkey()
+    }
+    fn origin(&self, chain: u32, index: u32) -> (bitcoin::bip32::Fingerprint, DerivationPath) {
+        (self.account.fingerprint, self.path(chain, index))
+    }
+}
+
+/// Someone else's P2WPKH script.
+fn theirs() -> ScriptBuf {
+    let secp = Secp256k1::new();
+    let k = bitcoin::secp256k1::SecretKey::from_slice(&[7u8; 32]).unwrap();
+    let pk = bitcoin::CompressedPublicKey(k.public_key(&secp));
+    ScriptBuf::new_p2wpkh(&pk.wpubkey_hash())
+}
+
+/// Spends our receive 0/0 (100,000 sats): 60,000 to someone else, 39,000 to
+/// our change 1/3, 1,000 of fee.
+fn honest(w: &Wallet) -> Psbt {
+    let prev = Transaction {
+        version: transaction::Version::TWO,
+        lock_time: absolute::LockTime::ZERO,
+        input: vec![TxIn {
+            previous_output: OutPoint::null(),
+            script_sig: ScriptBuf::new(),
+            sequence: Sequence::MAX,
+            witness: Witness::new(),
+        }],
+        output: vec![
+            TxOut {
+                value: Amount::from_sat(100_000),
+                script_pubkey: w.script(0, 0),
+            },
+            TxOut {
+                value: Amount::from_sat(5_000),
+                script_pubkey: theirs(),
+            },
+        ],
+    };
+    let tx = Transaction {
+        version: transaction::Version::TWO,
+        lock_time: absolute::LockTime::ZERO,
+        input: vec![TxIn {
+            previous_output: OutPoint::new(prev.compute_txid(), 0),
+            script_sig: ScriptBuf::new(),
+            sequence: Sequence::ENABLE_RBF_NO_LOCKTIME,
+            witness: Witness::new(),
+        }],
+        output: vec![
+            TxOut {
+                value: Amount::from_sat(60_000),
+                script_pubkey: theirs(),
+            },
+            TxOut {
+                value: Amount::from_sat(39_000),
+                script_pubkey: w.script(1, 3),
+            },
+        ],
+    };
+    let mut psbt = Psbt::from_unsigned_tx(tx).unwrap();
+    psbt.inputs[0].witness_utxo = Some(prev.output[0].clone());
+    psbt.inputs[0].non_witness_utxo = Some(prev);
+    psbt.inputs[0]
+        .bip32_derivation
+        .insert(w.pubkey(0, 0), w.origin(0, 0));
+    psbt.outputs[1]
+        .bip32_derivation
+        .insert(w.pubkey(1, 3), w.origin(1, 3));
+    psbt
+}
+
+#[test]
+fn an_honest_spend_is_shown_as_it_is() {
+    let w = wallet();
+    let r = review(&honest(&w), &w.policy);
+    assert_eq!(r.warnings, vec![]);
+    assert_eq!(
+        r.inputs[0].owner,
+        Owner::Ours {
+            path: "m/84'/1'/0'/0/0".into(),
+            change: false,
+            index: 0
+        }
+    );
+    assert_eq!(r.outputs[0].kind, OutputKind::Payment);
+    assert_eq!(
+        r.outputs[1].kind,
+        OutputKind::Change {
+            path: "m/84'/1'/0'/1/3".into(),
+            index: 3
+        }
+    );
+    assert_eq!(r.spent_from_us.to_sat(), 100_000);
+    assert_eq!(r.sent.to_sat(), 60_000);
+    assert_eq!(r.change.to_sat(), 39_000);
+    assert_eq!(r.fee.map(|f| f.to_sat()), Some(1_000));
+    assert_eq!(r.missing_inputs, 0);
+    assert!(r.inputs[0]
+        .address
+        .as_deref()
+        .unwrap()
+        .starts_with("bcrt1q"));
+}
+
+#[test]
+fn the_size_estimate_matches_the_signed_transaction() {
+    let w = wallet();
+    let mut psbt = honest(&w);
+    let estimated = review(&psbt, &w.policy).vsize;
+    // Sign for real with the same keys and finalize the P2WPKH input.
+    let secp = Secp256k1::new();
+    psbt.sign(&w.master, &secp).unwrap();
+    let (pk, sig) = psbt.inputs[0].partial_sigs.pop_first().unwrap();
+    psbt.inputs[0].final_script_witness = Some(Witness::from_slice(&[sig.to_vec(), pk.to_bytes()]));
+    let signed = psbt.clone().extract_tx_unchecked_fee_rate();
+    let actual = signed.vsize() as u64;
+    // The estimate assumes the longest signature (73 bytes): at most one
+    // vbyte over, never under.
+    assert!(
+        estimated >= actual && estimated <= actual + 1,
+        "{estimated} vs {actual}"
+    );
+    // Once finalized, the size is the real one.
+    let r = review(&psbt, &w.policy);
+    assert_eq!(r.vsize, actual);
+    assert!(r.inputs[0].signed);
+    assert_eq!(r.fee_rate, Some(1_000u64.div_ceil(actual)));
+}
+
+#[test]
+fn a_fake_change_output_is_a_payment_with_a_warning() {
+    let w = wallet();
+    let mut psbt = honest(&w);
+    // The payment claims to be our change 1/5 (with our real key for it).
+    psbt.outputs[0]
+        .bip32_derivation
+        .insert(w.pubkey(1, 5), w.origin(1, 5));
+    let r = review(&psbt, &w.policy);
+    assert_eq!(r.outputs[0].kind, OutputKind::Payment);
+    assert_eq!(r.sent.to_sat(), 60_000, "still counted as sent");
+    assert!(r.warnings.contains(&Warning::DerivationMismatch {
+        place: "output 0".into(),
+        path: "m/84'/1'/0'/1/5".into()
+    }));
+    // A path of ours with someone else's key: the same.
+    let mut psbt = honest(&w);
+    let secp = Secp256k1::new();
+    let other = bitcoin::secp256k1::SecretKey::from_slice(&[9u8; 32])
+        .unwrap()
+        .public_key(&secp);
+    psbt.outputs[0]
+        .bip32_derivation
+        .insert(other, w.origin(1, 0));
+    let r = review(&psbt, &w.policy);
+    assert_eq!(r.outputs[0].kind, OutputKind::Payment);
+    assert!(matches!(r.warnings[0], Warning::DerivationMismatch { .. }));
+}
+
+#[test]
+fn a_swapped_utxo_amount_is_flagged_and_the_committed_one_used() {
+    let w = wallet();
+    let mut psbt = honest(&w);
+    // The witness UTXO claims twice the amount: a signer trusting it would
+    // see a 101,000-sat fee as 1,000.
+    psbt.inputs[0].witness_utxo.as_mut().unwrap().value = Amount::from_sat(200_000);
+    let r = review(&psbt, &w.policy);
+    assert!(matches!(
+        &r.warnings[0],
+        Warning::UtxoMismatch { input: 0, detail } if detail.contains("200000") && detail.contains("100000")
+    ));
+    assert_eq!(
+        r.fee.map(|f| f.to_sat()),
+        Some(1_000),
+        "from the previous transaction"
+    );
+    assert_eq!(r.inputs[0].value.map(|v| v.to_sat()), Some(100_000));
+
+    // A previous transaction that is not the one spent: the amount is unknown.
+    let mut psbt = honest(&w);
+    psbt.inputs[0].non_witness_utxo.as_mut().unwrap().lock_time =
+        absolute::LockTime::from_height(1).unwrap();
+    let r = review(&psbt, &w.policy);
+    assert!(matches!(
+        &r.warnings[0],
+        Warning::UtxoMismatch { input: 0, .. }
+    ));
+    assert_eq!(r.fee, None);
+    assert_eq!(r.missing_inputs, 1);
+}
+
+#[test]
+fn a_sighash_none_input_is_flagged() {
+    let w = wallet();
+    let mut psbt = honest(&w);
+    psbt.inputs[0].sighash_type = Some(PsbtSighashType::from(EcdsaSighashType::None));
+    let r = review(&psbt, &w.policy);
+    assert_eq!(
+        r.warnings,
+        vec![Warning::NonDefaultSighash {
+            input: 0,
+            sighash: "SIGHASH_NONE".into()
+        }]
+    );
+    // SIGHASH_ALL said out loud is the default.
+    psbt.inputs[0].sighash_type = Some(PsbtSighashType::from(EcdsaSighashType::All));
+    assert_eq!(review(&psbt, &w.policy).warnings, vec![]);
+}
+
+#[test]
+fn missing_utxo_data_makes_the_fee_unknown() {
+    let w = wallet();
+    let mut psbt = honest(&w);
+    psbt.inputs[0].witness_utxo = None;
+    psbt.inputs[0].non_witness_utxo = None;
+    let r = review(&psbt, &w.policy);
+    assert_eq!(r.warnings, vec![Warning::MissingUtxo { input: 0 }]);
+    assert_eq!((r.fee, r.fee_rate, r.missing_inputs), (None, None, 1));
+    assert_eq!(
+        r.inputs[0].owner,
+        Owner::External,
+        "nothing to derive against"
+    );
+}
+
+#[test]
+fn change_beyond_the_gap_limit_a_high_fee_and_a_channel_funding_output() {
+    let w = wallet();
+    // Change at index 5,000.
+    let mut psbt = honest(&w);
+    psbt.unsigned_tx.output[1].script_pubkey = w.script(1, 5_000);
+    psbt.outputs[1].bip32_derivation.clear();
+    psbt.outputs[1]
+        .bip32_derivation
+        .insert(w.pubkey(1, 5_000), w.origin(1, 5_000));
+    let r = review(&psbt, &w.policy);
+    assert_eq!(
+        r.warnings,
+        vec![Warning::ChangeBeyondGap {
+            output: 1,
+            index: 5_000,
+            limit: 1_000
+        }]
+    );
+    // Half of what is sent goes to the fee.
+    let mut psbt = honest(&w);
+    psbt.unsigned_tx.output[1].value = Amount::from_sat(10_000);
+    let r = review(&psbt, &w.policy);
+    assert!(matches!(
+        r.warnings[..],
+        [Warning::HighFee { fee: 30_000, .. }]
+    ));
+    // The payment is LND's channel funding output.
+    let mut policy = w.policy.clone();
+    policy.funding_script = Some(theirs());
+    let r = review(&honest(&w), &policy);
+    assert_eq!(r.outputs[0].kind, OutputKind::ChannelFunding);
+    assert_eq!(r.sent.to_sat(), 60_000);
+    // Outputs above the inputs.
+    let mut psbt = honest(&w);
+    psbt.unsigned_tx.output[0].value = Amount::from_sat(90_000);
+    let r = review(&psbt, &w.policy);
+    assert_eq!(r.fee, None);
+    assert!(matches!(
+        r.warnings[..],
+        [Warning::OutputsExceedInputs {
+            inputs: 100_000,
+            outputs: 129_000
+        }]
+    ));
+}
+
+#[test]
+fn bip174s_finalized_vector_is_reviewed_with_its_exact_size() {
+    let v: serde_json::Value =
+        serde_json::from_str(include_str!("vectors/bip174-finalizer-extractor.json")).unwrap();
+    let psbt: Psbt = v["finalized"].as_str().unwrap().parse().unwrap();
+    let tx: Transaction = bitcoin::consensus::deserialize(
+        &<Vec<u8> as bitcoin::hex::FromHex>::from_hex(v["extracted_hex"].as_str().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    let w = wallet();
+    let r = review(&psbt, &w.policy);
+    assert_eq!(r.vsize, tx.vsize() as u64);
+    assert!(r
+        .inputs
+        .iter()
+        .all(|i| i.signed && i.owner == Owner::External));
+    assert!(r.outputs.iter().all(|o| o.kind == OutputKind::Payment));
+    let inputs: u64 = r.inputs.iter().map(|i| i.value.unwrap().to_sat()).sum();
+    let outputs: u64 = tx.output.iter().map(|o| o.value.to_sat()).sum();
+    assert_eq!(r.fee.map(|f| f.to_sat()), Some(inputs - outputs));
+}
