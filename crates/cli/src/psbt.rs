@@ -4,7 +4,10 @@ use crate::{out, Output};
 use clap::Subcommand;
 use std::path::Path;
 use switchyard_core::amount::grouped;
-use switchyard_core::psbt::{review_with_wallet, OutputKind, Owner, Review};
+use switchyard_core::psbt::{
+    extract, finalize, parse, review_with_wallet, sign_with_wallet, OutputKind, Owner, PsbtError,
+    Review, SignOptions,
+};
 use switchyard_core::{ApiError, Context, ErrorCode};
 
 #[derive(Subcommand)]
@@ -20,6 +23,51 @@ pub enum PsbtCmd {
         #[arg(long)]
         wallet: Option<String>,
     },
+    /// Review, then sign the inputs that are provably the wallet's with its
+    /// own keys (from the keychain). Refuses a PSBT whose review shows a
+    /// contradicting UTXO, an unknown fee or outputs above the inputs.
+    Sign {
+        /// The PSBT: base64 text or a binary file (`-` reads standard input).
+        file: String,
+        /// The wallet (id or name; default: the only wallet).
+        #[arg(long)]
+        wallet: Option<String>,
+        /// Sign inputs that ask for a non-default sighash type (after reading
+        /// the warning: such a signature does not commit to every output).
+        #[arg(long)]
+        allow_sighash: bool,
+        /// Write the signed PSBT here (binary) instead of printing it (base64).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+    /// Finalize every input from its signatures; prints the PSBT (base64).
+    Finalize {
+        /// The PSBT (`-` reads standard input).
+        file: String,
+    },
+    /// The network transaction of a finalized PSBT, hex.
+    Extract {
+        /// The PSBT (`-` reads standard input).
+        file: String,
+    },
+}
+
+async fn the_wallet(ctx: &Context, wallet: Option<String>) -> Result<String, ApiError> {
+    if let Some(w) = wallet {
+        return Ok(w);
+    }
+    let all = ctx.wallets.list().await?;
+    match all.as_slice() {
+        [one] => Ok(one.id.clone()),
+        [] => Err(ApiError::new(
+            ErrorCode::WalletNotFound,
+            "No wallet here: a wallet's descriptors tell what is yours.",
+        )),
+        _ => Err(ApiError::new(
+            ErrorCode::InvalidRequest,
+            "Several wallets: choose one with --wallet.",
+        )),
+    }
 }
 
 /// Reads a file or standard input, capped.
@@ -52,30 +100,54 @@ pub async fn run(cmd: PsbtCmd, data_dir: &Path) -> Result<Output, ApiError> {
         PsbtCmd::Inspect { file, wallet } => {
             let bytes = read_input(&file)?;
             let ctx = Context::open(data_dir).await?;
-            let wallet = match wallet {
-                Some(w) => w,
-                None => {
-                    let all = ctx.wallets.list().await?;
-                    match all.as_slice() {
-                        [one] => one.id.clone(),
-                        [] => {
-                            return Err(ApiError::new(
-                                ErrorCode::WalletNotFound,
-                                "No wallet here: the review needs a wallet's descriptors to tell what is yours.",
-                            ))
-                        }
-                        _ => {
-                            return Err(ApiError::new(
-                                ErrorCode::InvalidRequest,
-                                "Several wallets: choose one with --wallet.",
-                            ))
-                        }
-                    }
-                }
-            };
+            let wallet = the_wallet(&ctx, wallet).await?;
             let r = review_with_wallet(&ctx.wallets, &wallet, &bytes).await?;
             let text = review_text(&r);
             out(&r, text)
+        }
+        PsbtCmd::Sign {
+            file,
+            wallet,
+            allow_sighash,
+            out: dest,
+        } => {
+            let bytes = read_input(&file)?;
+            let ctx = Context::open(data_dir).await?;
+            let wallet = the_wallet(&ctx, wallet).await?;
+            let opts = SignOptions {
+                allow_non_default_sighash: allow_sighash,
+            };
+            let signed = sign_with_wallet(&ctx.wallets, &wallet, &bytes, opts).await?;
+            let mut text = review_text(&signed.review);
+            text.push_str(&format!("signed inputs {:?}\n", signed.signed_inputs));
+            if let Some(path) = dest {
+                let psbt = parse(signed.psbt.as_bytes()).map_err(PsbtError::from)?;
+                std::fs::write(&path, psbt.serialize()).map_err(|e| {
+                    ApiError::new(
+                        ErrorCode::InvalidRequest,
+                        format!("Cannot write {}: {e}", path.display()),
+                    )
+                })?;
+                text.push_str(&format!("written to {}\n", path.display()));
+            } else {
+                text.push_str(&format!("{}\n", signed.psbt));
+            }
+            out(&signed, text)
+        }
+        PsbtCmd::Finalize { file } => {
+            let mut psbt = parse(&read_input(&file)?).map_err(PsbtError::from)?;
+            finalize(&mut psbt).map_err(PsbtError::from)?;
+            let b64 = psbt.to_string();
+            out(&serde_json::json!({ "psbt": b64 }), format!("{b64}\n"))
+        }
+        PsbtCmd::Extract { file } => {
+            let psbt = parse(&read_input(&file)?).map_err(PsbtError::from)?;
+            let tx = extract(psbt).map_err(PsbtError::from)?;
+            let hex = bitcoin::consensus::encode::serialize_hex(&tx);
+            out(
+                &serde_json::json!({ "txid": tx.compute_txid().to_string(), "hex": hex }),
+                format!("{hex}\n"),
+            )
         }
     }
 }

@@ -676,6 +676,35 @@ fn psbt_inspect_decides_ours_by_the_wallets_descriptors() {
     assert_eq!(r["outputs"][1]["kind"]["kind"], "change");
     assert_eq!(r["fee"], 1_000);
     assert_eq!(r["warnings"], serde_json::json!([]));
+    // Signed by the wallet's own keys (from the keychain), finalized,
+    // extracted: a P2WPKH spend with its signature and key.
+    let psbt_cmd = |args: &[&str]| {
+        let mut all = vec!["--data-dir", dir.path().to_str().unwrap(), "--json", "psbt"];
+        all.extend_from_slice(args);
+        let out = run(&all, "", &[("SWITCHYARD_KEYCHAIN_SERVICE", &svc)]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        json(&out)
+    };
+    let f = dir.path().join("to-sign.psbt");
+    std::fs::write(&f, psbt.serialize()).unwrap();
+    let signed = psbt_cmd(&["sign", f.to_str().unwrap()]);
+    assert_eq!(signed["signed_inputs"], serde_json::json!([0]));
+    std::fs::write(&f, signed["psbt"].as_str().unwrap()).unwrap();
+    let fin = psbt_cmd(&["finalize", f.to_str().unwrap()]);
+    std::fs::write(&f, fin["psbt"].as_str().unwrap()).unwrap();
+    let tx = psbt_cmd(&["extract", f.to_str().unwrap()]);
+    let raw: Vec<u8> = bitcoin::hex::FromHex::from_hex(tx["hex"].as_str().unwrap()).unwrap();
+    let tx: Transaction = bitcoin::consensus::deserialize(&raw).unwrap();
+    assert_eq!(tx.input[0].witness.len(), 2);
+    assert_eq!(
+        tx.input[0].witness.nth(1).unwrap(),
+        &recv_pk.serialize()[..]
+    );
+
     // Base64, with a fake change claim on the payment.
     psbt.outputs[0]
         .bip32_derivation

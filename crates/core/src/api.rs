@@ -390,7 +390,9 @@ impl From<crate::psbt::PsbtError> for ApiError {
         use crate::psbt::PsbtError as P;
         match e {
             P::Wallet(w) => w.into(),
-            P::Parse(_) => ApiError::new(ErrorCode::InvalidRequest, e.to_string()),
+            P::Parse(_) | P::Sign(_) | P::Finalize(_) => {
+                ApiError::new(ErrorCode::InvalidRequest, e.to_string())
+            }
             P::Descriptor(ref d) => ApiError::with_detail(
                 ErrorCode::Internal,
                 "The wallet's descriptors could not be read back.",

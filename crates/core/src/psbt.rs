@@ -6,6 +6,9 @@ use crate::wallet::{WalletError, WalletService};
 pub use switchyard_pure::psbt::review::{
     review, InputReview, OurDescriptor, OutputKind, OutputReview, Owner, Policy, Review, Warning,
 };
+pub use switchyard_pure::psbt::sign::{
+    extract, finalize, sign_ours, FinalizeError, SignError, SignOptions,
+};
 pub use switchyard_pure::psbt::{our_descriptors, parse, ParseError};
 
 /// Why a PSBT could not be reviewed.
@@ -20,6 +23,23 @@ pub enum PsbtError {
     /// A stored descriptor that does not parse back.
     #[error("the wallet's descriptors could not be read back: {0}")]
     Descriptor(String),
+    /// The signer refused or failed.
+    #[error(transparent)]
+    Sign(#[from] SignError),
+    /// Finalizing or extracting.
+    #[error(transparent)]
+    Finalize(#[from] FinalizeError),
+}
+
+/// A PSBT signed by the wallet's software signer.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SignedPsbt {
+    /// The signed PSBT, base64.
+    pub psbt: String,
+    /// What was reviewed before signing.
+    pub review: Review,
+    /// The inputs signed.
+    pub signed_inputs: Vec<usize>,
 }
 
 /// Reviews `psbt` (base64 text or binary) against every account of the
@@ -30,6 +50,35 @@ pub async fn review_with_wallet(
     psbt: &[u8],
 ) -> Result<Review, PsbtError> {
     let psbt = parse(psbt)?;
+    review_parsed(wallets, wallet, &psbt).await
+}
+
+/// Reviews `psbt`, then signs the inputs the review proved the wallet's
+/// with its software signer (the seed from the keychain, for this call).
+pub async fn sign_with_wallet(
+    wallets: &WalletService,
+    wallet: &str,
+    psbt: &[u8],
+    opts: SignOptions,
+) -> Result<SignedPsbt, PsbtError> {
+    let mut psbt = parse(psbt)?;
+    let review = review_parsed(wallets, wallet, &psbt).await?;
+    let id = wallets.resolve(wallet).await?.id;
+    let signed_inputs = wallets
+        .with_master_key(&id, |master| sign_ours(&mut psbt, master, &review, opts))
+        .await??;
+    Ok(SignedPsbt {
+        psbt: psbt.to_string(),
+        review,
+        signed_inputs,
+    })
+}
+
+async fn review_parsed(
+    wallets: &WalletService,
+    wallet: &str,
+    psbt: &bitcoin::psbt::Psbt,
+) -> Result<Review, PsbtError> {
     let w = wallets.resolve(wallet).await?;
     let detail = wallets.detail(&w.id).await?;
     let list: Vec<(String, bool)> = detail
@@ -43,5 +92,5 @@ pub async fn review_with_wallet(
         })
         .collect();
     let ours = our_descriptors(&list).map_err(|e| PsbtError::Descriptor(e.to_string()))?;
-    Ok(review(&psbt, &Policy::new(w.network.to_bitcoin(), ours)))
+    Ok(review(psbt, &Policy::new(w.network.to_bitcoin(), ours)))
 }

@@ -774,6 +774,25 @@ impl WalletService {
         Ok((row.network, encoded))
     }
 
+    /// Runs `f` with the wallet's BIP32 master private key (to sign a PSBT
+    /// the user reviewed); the key is derived from the seed in the keychain
+    /// for this call only and erased after it.
+    pub async fn with_master_key<T>(
+        &self,
+        id: &str,
+        f: impl FnOnce(&bitcoin::bip32::Xpriv) -> T,
+    ) -> Result<T, WalletError> {
+        let row = self.row(id).await?;
+        let (words, passphrase) = self.read_secret(&row).await?;
+        let mnemonic = parse_mnemonic(&words)?;
+        let seed = Self::seed_of(&row, &mnemonic, &passphrase);
+        let mut master = master_key(&seed, row.network);
+        let out = f(&master);
+        crate::keys::account::erase_xpriv(&mut master);
+        tracing::info!(wallet = %row.id, "wallet key used to sign");
+        Ok(out)
+    }
+
     /// The secrets of swap `index` (key pair and preimage), derived from the
     /// wallet's seed on the swap path (`m/9735'/coin'/0'/index'`, all
     /// hardened). The seed is read from the keychain and dropped at once.

@@ -359,3 +359,118 @@ fn bip174s_finalized_vector_is_reviewed_with_its_exact_size() {
     let outputs: u64 = tx.output.iter().map(|o| o.value.to_sat()).sum();
     assert_eq!(r.fee.map(|f| f.to_sat()), Some(inputs - outputs));
 }
+
+// ---- the software signer ------------------------------------------------
+
+use bitcoin::sighash::SighashCache;
+use switchyard_pure::psbt::sign::{extract, finalize, sign_ours, SignError, SignOptions};
+
+/// The ECDSA signature on input 0 verifies under our key for BIP143's
+/// sighash of this very transaction.
+fn verify_input0(psbt: &Psbt, w: &Wallet) {
+    let secp = Secp256k1::new();
+    let pk = bitcoin::CompressedPublicKey(w.pubkey(0, 0));
+    let sig = psbt.inputs[0].partial_sigs[&bitcoin::PublicKey::from(pk)];
+    let utxo = psbt.inputs[0].witness_utxo.as_ref().unwrap();
+    let sighash = SighashCache::new(&psbt.unsigned_tx)
+        .p2wpkh_signature_hash(0, &utxo.script_pubkey, utxo.value, EcdsaSighashType::All)
+        .unwrap();
+    secp.verify_ecdsa(
+        &bitcoin::secp256k1::Message::from(sighash),
+        &sig.signature,
+        &pk.0,
+    )
+    .expect("a valid signature");
+}
+
+#[test]
+fn the_software_signer_signs_only_what_is_provably_ours() {
+    let w = wallet();
+    let mut psbt = honest(&w);
+    let r = review(&psbt, &w.policy);
+    assert_eq!(
+        sign_ours(&mut psbt, &w.master, &r, SignOptions::default()),
+        Ok(vec![0])
+    );
+    verify_input0(&psbt, &w);
+    finalize(&mut psbt).unwrap();
+    let tx = extract(psbt).unwrap();
+    assert_eq!(tx.input[0].witness.len(), 2, "P2WPKH: signature and key");
+
+    // A second input whose UTXO is someone else's script, with our key path
+    // attached (a trap): reviewed as not ours, never signed.
+    let mut psbt = honest(&w);
+    psbt.unsigned_tx.input.push(TxIn {
+        previous_output: OutPoint::new(psbt.unsigned_tx.input[0].previous_output.txid, 1),
+        script_sig: ScriptBuf::new(),
+        sequence: Sequence::ENABLE_RBF_NO_LOCKTIME,
+        witness: Witness::new(),
+    });
+    let mut trap = bitcoin::psbt::Input {
+        witness_utxo: Some(TxOut {
+            value: Amount::from_sat(5_000),
+            script_pubkey: theirs(),
+        }),
+        ..Default::default()
+    };
+    trap.bip32_derivation.insert(w.pubkey(0, 1), w.origin(0, 1));
+    psbt.inputs.push(trap);
+    let r = review(&psbt, &w.policy);
+    assert_eq!(r.inputs[1].owner, Owner::External);
+    assert_eq!(
+        sign_ours(&mut psbt, &w.master, &r, SignOptions::default()),
+        Ok(vec![0])
+    );
+    assert!(
+        psbt.inputs[1].partial_sigs.is_empty(),
+        "the trap was not signed"
+    );
+    assert!(finalize(&mut psbt).is_err(), "input 1 stays unsigned");
+}
+
+#[test]
+fn the_software_signer_refuses_what_the_review_warns_about() {
+    let w = wallet();
+    // A lying witness UTXO.
+    let mut psbt = honest(&w);
+    psbt.inputs[0].witness_utxo.as_mut().unwrap().value = Amount::from_sat(200_000);
+    let r = review(&psbt, &w.policy);
+    assert!(matches!(
+        sign_ours(&mut psbt, &w.master, &r, SignOptions::default()),
+        Err(SignError::Refused(Warning::UtxoMismatch { .. }))
+    ));
+    assert!(psbt.inputs[0].partial_sigs.is_empty());
+    // SIGHASH_NONE: refused unless the user says so after the warning.
+    let mut psbt = honest(&w);
+    psbt.inputs[0].sighash_type = Some(PsbtSighashType::from(EcdsaSighashType::None));
+    let r = review(&psbt, &w.policy);
+    let e = sign_ours(&mut psbt, &w.master, &r, SignOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("SIGHASH_NONE"), "{e}");
+    let allow = SignOptions {
+        allow_non_default_sighash: true,
+    };
+    assert_eq!(sign_ours(&mut psbt, &w.master, &r, allow), Ok(vec![0]));
+    // Unknown fee.
+    let mut psbt = honest(&w);
+    psbt.inputs[0].witness_utxo = None;
+    psbt.inputs[0].non_witness_utxo = None;
+    let r = review(&psbt, &w.policy);
+    assert_eq!(
+        sign_ours(&mut psbt, &w.master, &r, SignOptions::default()),
+        Err(SignError::FeeUnknown { missing: 1 })
+    );
+    // Nothing of ours: another wallet's keys.
+    let seed = [42u8; 64];
+    let stranger = switchyard_pure::keys::master_key(&seed, Network::Regtest);
+    let mut psbt = honest(&w);
+    let r = review(&psbt, &w.policy);
+    assert!(matches!(
+        sign_ours(&mut psbt, &stranger, &r, SignOptions::default()),
+        Err(SignError::Failed { input: 0, .. })
+    ));
+    let foreign = review(&psbt, &Policy::new(bitcoin::Network::Regtest, Vec::new()));
+    assert_eq!(
+        sign_ours(&mut psbt, &w.master, &foreign, SignOptions::default()),
+        Err(SignError::NothingOurs)
+    );
+}

@@ -2,8 +2,11 @@
 //!
 //! - [`review`]: what a PSBT spends and pays, decided through our own
 //!   descriptors, with the warnings a user must see before signing.
+//! - [`sign`]: the software signer (only inputs the review proved ours),
+//!   the finalizer and the extractor.
 
 pub mod review;
+pub mod sign;
 
 use bitcoin::psbt::Psbt;
 

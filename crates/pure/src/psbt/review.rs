@@ -289,10 +289,7 @@ fn owner_of<'k>(
             if *fp != k.fingerprint || path.len() != k.prefix.len() + 1 {
                 continue;
             }
-            let fits = path
-                .into_iter()
-                .zip(&k.prefix)
-                .all(|(a, b)| a == b);
+            let fits = path.into_iter().zip(&k.prefix).all(|(a, b)| a == b);
             let Some(ChildNumber::Normal { index }) = path.into_iter().last().copied() else {
                 continue;
             };
