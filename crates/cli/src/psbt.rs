@@ -5,8 +5,8 @@ use clap::Subcommand;
 use std::path::Path;
 use switchyard_core::amount::grouped;
 use switchyard_core::psbt::{
-    extract, finalize, parse, review_with_wallet, sign_with_wallet, OutputKind, Owner, PsbtError,
-    Review, SignOptions,
+    extract, finalize, parse, pick_wallet, review_with_wallet, sign_with_wallet, OutputKind, Owner,
+    PsbtError, Review, SignOptions,
 };
 use switchyard_core::{ApiError, Context, ErrorCode};
 
@@ -52,24 +52,6 @@ pub enum PsbtCmd {
     },
 }
 
-async fn the_wallet(ctx: &Context, wallet: Option<String>) -> Result<String, ApiError> {
-    if let Some(w) = wallet {
-        return Ok(w);
-    }
-    let all = ctx.wallets.list().await?;
-    match all.as_slice() {
-        [one] => Ok(one.id.clone()),
-        [] => Err(ApiError::new(
-            ErrorCode::WalletNotFound,
-            "No wallet here: a wallet's descriptors tell what is yours.",
-        )),
-        _ => Err(ApiError::new(
-            ErrorCode::InvalidRequest,
-            "Several wallets: choose one with --wallet.",
-        )),
-    }
-}
-
 /// Reads a file or standard input, capped.
 pub fn read_input(file: &str) -> Result<Vec<u8>, ApiError> {
     const LIMIT: u64 = switchyard_core::files::MAX_CREDENTIAL_BYTES * 16;
@@ -100,7 +82,7 @@ pub async fn run(cmd: PsbtCmd, data_dir: &Path) -> Result<Output, ApiError> {
         PsbtCmd::Inspect { file, wallet } => {
             let bytes = read_input(&file)?;
             let ctx = Context::open(data_dir).await?;
-            let wallet = the_wallet(&ctx, wallet).await?;
+            let wallet = pick_wallet(&ctx.wallets, wallet.as_deref()).await?;
             let r = review_with_wallet(&ctx.wallets, &wallet, &bytes).await?;
             let text = review_text(&r);
             out(&r, text)
@@ -113,7 +95,7 @@ pub async fn run(cmd: PsbtCmd, data_dir: &Path) -> Result<Output, ApiError> {
         } => {
             let bytes = read_input(&file)?;
             let ctx = Context::open(data_dir).await?;
-            let wallet = the_wallet(&ctx, wallet).await?;
+            let wallet = pick_wallet(&ctx.wallets, wallet.as_deref()).await?;
             let opts = SignOptions {
                 allow_non_default_sighash: allow_sighash,
             };

@@ -390,9 +390,10 @@ impl From<crate::psbt::PsbtError> for ApiError {
         use crate::psbt::PsbtError as P;
         match e {
             P::Wallet(w) => w.into(),
-            P::Parse(_) | P::Sign(_) | P::Finalize(_) => {
+            P::Parse(_) | P::Sign(_) | P::Finalize(_) | P::SeveralWallets => {
                 ApiError::new(ErrorCode::InvalidRequest, e.to_string())
             }
+            P::NoWallet => ApiError::new(ErrorCode::WalletNotFound, e.to_string()),
             P::Descriptor(ref d) => ApiError::with_detail(
                 ErrorCode::Internal,
                 "The wallet's descriptors could not be read back.",

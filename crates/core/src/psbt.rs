@@ -29,6 +29,27 @@ pub enum PsbtError {
     /// Finalizing or extracting.
     #[error(transparent)]
     Finalize(#[from] FinalizeError),
+    /// No wallet to decide what is ours.
+    #[error("No wallet here: a wallet's descriptors tell what is yours.")]
+    NoWallet,
+    /// Several wallets, none named.
+    #[error("Several wallets: choose one with --wallet.")]
+    SeveralWallets,
+}
+
+/// The wallet named, or the only one there is.
+pub async fn pick_wallet(
+    wallets: &WalletService,
+    given: Option<&str>,
+) -> Result<String, PsbtError> {
+    if let Some(w) = given {
+        return Ok(w.to_string());
+    }
+    match wallets.list().await?.as_slice() {
+        [one] => Ok(one.id.clone()),
+        [] => Err(PsbtError::NoWallet),
+        _ => Err(PsbtError::SeveralWallets),
+    }
 }
 
 /// A PSBT signed by the wallet's software signer.

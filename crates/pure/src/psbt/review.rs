@@ -437,7 +437,8 @@ pub fn review(psbt: &Psbt, policy: &Policy) -> Review {
                 warnings.push(Warning::MissingUtxo { input: i });
             }
         }
-        if let Some(sighash) = sighash_text(input) {
+        let sighash = sighash_text(input);
+        if let Some(sighash) = sighash.clone() {
             warnings.push(Warning::NonDefaultSighash { input: i, sighash });
         }
         let finalized = input.final_script_witness.is_some() || input.final_script_sig.is_some();
@@ -458,7 +459,7 @@ pub fn review(psbt: &Psbt, policy: &Policy) -> Review {
                     .map(|a| a.to_string())
             }),
             owner,
-            sighash: sighash_text(input),
+            sighash,
             signed: signed(input),
         });
     }
