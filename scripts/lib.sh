@@ -17,6 +17,8 @@ APT_PACKAGES=(
   libdbus-1-dev protobuf-compiler
   xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring libsecret-tools xdotool
 )
+# Only the tests: qemu-user-static runs Ledger's ARM firmware under Speculos.
+TEST_APT_PACKAGES=(qemu-user-static)
 
 # Each step says when it started (minutes:seconds since the script began), so
 # a slow run shows where its time went.
@@ -123,6 +125,46 @@ ensure_regtest_bins() {
   fi
   dir=$("$ROOT/tools/regtest/build.sh" | tail -n 1)
   export SWITCHYARD_REGTEST_BIN="$dir"
+}
+
+# HWI 3.2.0 (Bitcoin Core's hardware wallet interface), the program through
+# which the app reaches hardware wallets: a venv under ~/.cache. The app finds
+# it there (or SWITCHYARD_HWI, or `hwi` on the PATH).
+ensure_hwi() {
+  local venv="$HOME/.cache/switchyard/hwi"
+  if [ ! -x "$venv/bin/hwi" ] || [ "$("$venv/bin/hwi" --version 2>/dev/null)" != "hwi 3.2.0" ]; then
+    step "Installing HWI 3.2.0 (hardware wallets) under $venv"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet hwi==3.2.0
+  fi
+}
+
+# Ledger's Bitcoin app under Speculos, for the hardware-wallet test: Speculos
+# 0.25.5 in a venv, and the app build its PyPI source distribution ships
+# (later releases dropped the builds), checked against PyPI's SHA-256. The ARM
+# firmware runs through Debian's qemu-user-static (TEST_APT_PACKAGES).
+SPECULOS_SDIST_URL="https://files.pythonhosted.org/packages/19/74/509657d6fe65b947efe0e8404713ec355ed5223a162bb05ddf166e31d81b/speculos-0.25.5.tar.gz"
+SPECULOS_SDIST_SHA256=899e309f15167b25a8d38b3e274052608fdf269ed26fa8872c444ca16cb7da29
+LEDGER_APP='nanosp#btc-test#1.0.3#17bf7619.elf'
+ensure_speculos() {
+  local dir="$HOME/.cache/switchyard/speculos"
+  if [ ! -x "$dir/venv/bin/speculos" ]; then
+    step "Installing Speculos 0.25.5 (Ledger's device emulator) under $dir"
+    rm -rf "$dir/venv"
+    python3 -m venv "$dir/venv"
+    "$dir/venv/bin/pip" install --quiet speculos==0.25.5
+  fi
+  if [ ! -f "$dir/apps/$LEDGER_APP" ]; then
+    step "Extracting Ledger's Bitcoin app ($LEDGER_APP) from speculos 0.25.5's source distribution"
+    local tmp
+    tmp=$(mktemp -d)
+    curl -fsSL -o "$tmp/speculos.tar.gz" "$SPECULOS_SDIST_URL"
+    echo "$SPECULOS_SDIST_SHA256  $tmp/speculos.tar.gz" | sha256sum -c --quiet
+    mkdir -p "$dir/apps"
+    tar xzf "$tmp/speculos.tar.gz" -C "$dir/apps" --strip-components=2 "speculos-0.25.5/apps/$LEDGER_APP"
+    rm -rf "$tmp"
+  fi
 }
 
 # cargo-deny, for the supply-chain checks (deny.toml). Built from crates.io

@@ -11,6 +11,7 @@ ensure_apt_packages
 ensure_rust
 ensure_node_modules
 ensure_regtest_bins
+ensure_hwi
 build_ui
 step "Building Switchyard"
 cargo build --bin switchyard-desktop --bin switchyard --quiet

@@ -10,6 +10,7 @@ log_dir=$(mktemp -d "${TMPDIR:-/tmp}/switchyard-test.XXXXXX")
 trap 'rm -rf "$log_dir"' EXIT
 
 step "Checking tools and packages"
+APT_PACKAGES+=("${TEST_APT_PACKAGES[@]}")
 ensure_apt_packages
 ensure_rust
 # LND and btcd (only the integration tests need them) build in the background
@@ -20,6 +21,8 @@ start_regtest_bins_build "$regtest_log"
 ensure_node_modules
 ensure_tauri_driver
 ensure_cargo_deny
+ensure_hwi
+ensure_speculos
 
 step "UI: lint"
 (cd ui && npx --no-install eslint src tests)

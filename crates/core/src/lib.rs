@@ -32,6 +32,7 @@ pub mod keychain;
 pub mod node;
 pub mod profiles;
 pub mod psbt;
+pub mod signer;
 pub mod store;
 pub mod swaps;
 pub mod wallet;

@@ -7,7 +7,10 @@ pub use switchyard_pure::psbt::review::{
     review, InputReview, OurDescriptor, OutputKind, OutputReview, Owner, Policy, Review, Warning,
 };
 pub use switchyard_pure::psbt::sign::{
-    extract, finalize, sign_ours, FinalizeError, SignError, SignOptions,
+    check_signable, extract, finalize, sign_ours, FinalizeError, SignError, SignOptions,
+};
+pub use switchyard_pure::psbt::verify::{
+    merge_signed, same_as_reviewed, verify_signatures, Verified, VerifyError,
 };
 pub use switchyard_pure::psbt::{our_descriptors, parse, ParseError};
 
@@ -71,7 +74,7 @@ pub async fn review_with_wallet(
     psbt: &[u8],
 ) -> Result<Review, PsbtError> {
     let psbt = parse(psbt)?;
-    review_parsed(wallets, wallet, &psbt).await
+    review_against_wallet(wallets, wallet, &psbt).await
 }
 
 /// Reviews `psbt`, then signs the inputs the review proved the wallet's
@@ -83,7 +86,7 @@ pub async fn sign_with_wallet(
     opts: SignOptions,
 ) -> Result<SignedPsbt, PsbtError> {
     let mut psbt = parse(psbt)?;
-    let review = review_parsed(wallets, wallet, &psbt).await?;
+    let review = review_against_wallet(wallets, wallet, &psbt).await?;
     let id = wallets.resolve(wallet).await?.id;
     let signed_inputs = wallets
         .with_master_key(&id, |master| sign_ours(&mut psbt, master, &review, opts))
@@ -95,7 +98,8 @@ pub async fn sign_with_wallet(
     })
 }
 
-async fn review_parsed(
+/// Reviews a parsed PSBT against every account of the wallet `wallet`.
+pub async fn review_against_wallet(
     wallets: &WalletService,
     wallet: &str,
     psbt: &bitcoin::psbt::Psbt,

@@ -474,3 +474,117 @@ fn the_software_signer_refuses_what_the_review_warns_about() {
         Err(SignError::NothingOurs)
     );
 }
+
+use switchyard_pure::psbt::verify::{merge_signed, verify_signatures, VerifyError};
+
+/// A PSBT back from a signer (device, air-gapped machine) is merged only if
+/// it is the reviewed transaction and every signature verifies.
+#[test]
+fn a_signed_psbt_comes_back_only_as_reviewed_with_valid_signatures() {
+    let w = wallet();
+    let reviewed = honest(&w);
+    let mut signed = reviewed.clone();
+    let r = review(&signed, &w.policy);
+    sign_ours(&mut signed, &w.master, &r, SignOptions::default()).unwrap();
+    // A signer may strip UTXO data; ours is kept.
+    signed.inputs[0].non_witness_utxo = None;
+    let (merged, verified) = merge_signed(&reviewed, signed.clone()).unwrap();
+    assert_eq!((verified.ecdsa, verified.schnorr), (1, 0));
+    assert!(merged.inputs[0].non_witness_utxo.is_some());
+    verify_input0(&merged, &w);
+
+    // A signature over another message (a byte of the signature changed).
+    let mut bad = signed.clone();
+    let (pk, sig) = bad.inputs[0].partial_sigs.iter_mut().next().unwrap();
+    let pk = *pk;
+    let mut der = sig.signature.serialize_compact();
+    der[40] ^= 1;
+    sig.signature = bitcoin::secp256k1::ecdsa::Signature::from_compact(&der).unwrap();
+    assert_eq!(
+        verify_signatures(&bad),
+        Err(VerifyError::BadSignature {
+            input: 0,
+            key: pk.to_string()
+        })
+    );
+    assert!(matches!(
+        merge_signed(&reviewed, bad),
+        Err(VerifyError::BadSignature { .. })
+    ));
+
+    // Another output amount, another UTXO amount: not the reviewed PSBT.
+    let mut other = signed.clone();
+    other.unsigned_tx.output[0].value = Amount::from_sat(59_000);
+    let e = merge_signed(&reviewed, other).unwrap_err();
+    assert!(
+        e.to_string().contains("output 0"),
+        "names what changed: {e}"
+    );
+    let mut other = signed.clone();
+    other.inputs[0].witness_utxo.as_mut().unwrap().value = Amount::from_sat(1);
+    assert!(matches!(
+        merge_signed(&reviewed, other),
+        Err(VerifyError::NotTheReviewed(_))
+    ));
+
+    // A signature with another sighash type than the input asks for.
+    let mut mixed = signed;
+    mixed.inputs[0]
+        .partial_sigs
+        .values_mut()
+        .for_each(|s| s.sighash_type = EcdsaSighashType::None);
+    assert!(matches!(
+        verify_signatures(&mixed),
+        Err(VerifyError::SighashMismatch { input: 0, .. })
+    ));
+}
+
+/// BIP86's key-path spend signed by rust-bitcoin verifies; one bit off
+/// does not.
+#[test]
+fn taproot_key_path_signatures_are_verified() {
+    let seed: Vec<u8> = bitcoin::hex::FromHex::from_hex(SEED_HEX).unwrap();
+    let master = master_key(&seed.try_into().unwrap(), Network::Regtest);
+    let secp = Secp256k1::new();
+    let path = DerivationPath::from_str("m/86'/1'/0'/0/0").unwrap();
+    let key = master.derive_priv(&secp, &path).unwrap();
+    let xonly = key.private_key.x_only_public_key(&secp).0;
+    let spk = ScriptBuf::new_p2tr(&secp, xonly, None);
+    let tx = Transaction {
+        version: transaction::Version::TWO,
+        lock_time: absolute::LockTime::ZERO,
+        input: vec![TxIn {
+            previous_output: OutPoint::new(
+                <bitcoin::Txid as bitcoin::hashes::Hash>::from_byte_array([1; 32]),
+                0,
+            ),
+            script_sig: ScriptBuf::new(),
+            sequence: Sequence::ENABLE_RBF_NO_LOCKTIME,
+            witness: Witness::new(),
+        }],
+        output: vec![TxOut {
+            value: Amount::from_sat(9_000),
+            script_pubkey: theirs(),
+        }],
+    };
+    let mut psbt = Psbt::from_unsigned_tx(tx).unwrap();
+    psbt.inputs[0].witness_utxo = Some(TxOut {
+        value: Amount::from_sat(10_000),
+        script_pubkey: spk,
+    });
+    psbt.inputs[0].tap_internal_key = Some(xonly);
+    psbt.inputs[0]
+        .tap_key_origins
+        .insert(xonly, (vec![], (master.fingerprint(&secp), path.clone())));
+    psbt.sign(&master, &secp).unwrap();
+    let v = verify_signatures(&psbt).unwrap();
+    assert_eq!((v.ecdsa, v.schnorr), (0, 1));
+    let sig = psbt.inputs[0].tap_key_sig.as_mut().unwrap();
+    let mut bytes = sig.signature.serialize();
+    bytes[63] ^= 1;
+    sig.signature = bitcoin::secp256k1::schnorr::Signature::from_slice(&bytes).unwrap();
+    assert!(matches!(
+        verify_signatures(&psbt),
+        Err(VerifyError::BadSignature { input: 0, .. })
+    ));
+}

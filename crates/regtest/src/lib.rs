@@ -35,6 +35,7 @@ pub mod lnd;
 pub mod miner;
 pub mod network;
 pub mod process;
+pub mod speculos;
 
 pub use error::RegtestError;
 pub use network::{Network, NetworkOptions, NodeProfile};

@@ -4,9 +4,12 @@
 //!   descriptors, with the warnings a user must see before signing.
 //! - [`sign`]: the software signer (only inputs the review proved ours),
 //!   the finalizer and the extractor.
+//! - [`verify`]: every signature checked, and a PSBT back from a signer
+//!   checked to be the one reviewed.
 
 pub mod review;
 pub mod sign;
+pub mod verify;
 
 use bitcoin::psbt::Psbt;
 

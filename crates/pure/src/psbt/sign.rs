@@ -59,15 +59,12 @@ fn secp() -> &'static Secp256k1<All> {
     crate::keys::account::secp()
 }
 
-/// Signs the inputs `review` shows as ours with keys derived from `master`
-/// (the PSBT's key paths tell which; inputs not ours never reach the
-/// signer). Returns the signed inputs' indexes.
-pub fn sign_ours(
-    psbt: &mut Psbt,
-    master: &Xpriv,
-    review: &Review,
-    opts: SignOptions,
-) -> Result<Vec<usize>, SignError> {
+/// Whether a PSBT with this review may be signed at all, by any signer
+/// (software or device): refuses what the review found dangerous (a
+/// contradicting UTXO, outputs above inputs, a non-default sighash unless
+/// allowed), an unknown fee and a PSBT with no input of ours. Returns our
+/// inputs' indexes.
+pub fn check_signable(review: &Review, opts: SignOptions) -> Result<Vec<usize>, SignError> {
     for w in &review.warnings {
         let blocking = match w {
             Warning::UtxoMismatch { .. } | Warning::OutputsExceedInputs { .. } => true,
@@ -93,6 +90,19 @@ pub fn sign_ours(
     if ours.is_empty() {
         return Err(SignError::NothingOurs);
     }
+    Ok(ours)
+}
+
+/// Signs the inputs `review` shows as ours with keys derived from `master`
+/// (the PSBT's key paths tell which; inputs not ours never reach the
+/// signer). Returns the signed inputs' indexes.
+pub fn sign_ours(
+    psbt: &mut Psbt,
+    master: &Xpriv,
+    review: &Review,
+    opts: SignOptions,
+) -> Result<Vec<usize>, SignError> {
+    let ours = check_signable(review, opts)?;
     // The signer sees only our inputs' key paths: a path of ours attached to
     // someone else's script (a trap) is never signed for.
     let mut work = psbt.clone();
