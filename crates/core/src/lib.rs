@@ -33,6 +33,7 @@ pub mod node;
 pub mod profiles;
 pub mod psbt;
 pub mod signer;
+pub mod spend;
 pub mod store;
 pub mod swaps;
 pub mod wallet;

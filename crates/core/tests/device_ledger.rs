@@ -36,11 +36,22 @@ use switchyard_core::Network;
 use switchyard_regtest::network::NetworkOptions;
 use switchyard_regtest::speculos::{Button, Speculos, SPECULOS_SEED};
 
+mod common;
+
+/// What the test answers on the device.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    /// Approves every step.
+    Approve,
+    /// Goes to the first "Reject" and chooses it.
+    Reject,
+}
+
 /// Presses through whatever the device shows until `stop`: right to go on,
-/// both on a screen that approves ("Approve", "Accept", "Sign"), never
-/// anything on the home screen or a "Reject" one. Returns every screen seen,
-/// in order, each as its lines.
-fn approve_all(dev: Arc<Speculos>, stop: Arc<AtomicBool>) -> Vec<Vec<String>> {
+/// both on a screen that approves ("Approve", "Accept", "Sign") or, when
+/// rejecting, on "Reject"; never anything on the home screen. Returns every
+/// screen seen, in order, each as its lines.
+fn drive(dev: Arc<Speculos>, stop: Arc<AtomicBool>, answer: Answer) -> Vec<Vec<String>> {
     let mut seen: Vec<Vec<String>> = Vec::new();
     while !stop.load(Ordering::SeqCst) {
         // A screen is read twice, 60 ms apart, and acted on only when both
@@ -59,15 +70,14 @@ fn approve_all(dev: Arc<Speculos>, stop: Arc<AtomicBool>) -> Vec<Vec<String>> {
             seen.push(screen.clone());
         }
         let first = screen[0].as_str();
-        let approves = ["Approve", "Accept", "Sign"]
-            .iter()
-            .any(|w| first.starts_with(w));
-        dev.press(if approves {
-            Button::Both
-        } else {
-            Button::Right
-        })
-        .unwrap();
+        let choose = match answer {
+            Answer::Approve => ["Approve", "Accept", "Sign"]
+                .iter()
+                .any(|w| first.starts_with(w)),
+            Answer::Reject => first.starts_with("Reject"),
+        };
+        dev.press(if choose { Button::Both } else { Button::Right })
+            .unwrap();
         // The next decision is made on the next screen, not this one read
         // again before the device redrew.
         let deadline = std::time::Instant::now() + Duration::from_secs(3);
@@ -83,11 +93,20 @@ async fn with_approval<T>(
     dev: &Arc<Speculos>,
     f: impl std::future::Future<Output = T>,
 ) -> (T, Vec<Vec<String>>) {
+    on_device(dev, Answer::Approve, f).await
+}
+
+/// Runs `f` while a thread answers on the device.
+async fn on_device<T>(
+    dev: &Arc<Speculos>,
+    answer: Answer,
+    f: impl std::future::Future<Output = T>,
+) -> (T, Vec<Vec<String>>) {
     dev.clear().unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     let presser = {
         let (dev, stop) = (dev.clone(), stop.clone());
-        std::thread::spawn(move || approve_all(dev, stop))
+        std::thread::spawn(move || drive(dev, stop, answer))
     };
     let out = tokio::time::timeout(Duration::from_secs(180), f)
         .await
@@ -102,19 +121,28 @@ fn btc_text(sat: u64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ledger_app_under_speculos_signs_what_we_reviewed() {
+/// The regtest network and the emulated Ledger, started side by side, and
+/// our signer for it with the device's BIP84 account key.
+struct Rig {
+    net: switchyard_regtest::Network,
+    dev: Arc<Speculos>,
+    signer: HwiSigner,
+    fp: Fingerprint,
+    xpub: bitcoin::bip32::Xpub,
+    _tmp: tempfile::TempDir,
+}
+
+async fn rig(name: &'static str) -> Rig {
     let tmp = tempfile::tempdir().unwrap();
     let dev_dir = tmp.path().to_path_buf();
     let device = tokio::task::spawn_blocking(move || Speculos::start(&dev_dir));
-    let mut net = tokio::task::spawn_blocking(|| {
-        switchyard_regtest::Network::up(NetworkOptions::temp("ledger"))
+    let net = tokio::task::spawn_blocking(move || {
+        switchyard_regtest::Network::up(NetworkOptions::temp(name))
     })
     .await
     .unwrap()
     .expect("regtest up");
     let dev = Arc::new(device.await.unwrap().expect("speculos up"));
-
     let hwi = Hwi::find(bitcoin::Network::Regtest).expect("HWI installed");
     let signer = HwiSigner::new(
         hwi,
@@ -133,6 +161,46 @@ async fn ledger_app_under_speculos_signs_what_we_reviewed() {
     assert_eq!(fp, Fingerprint::from_str("f5acc2fd").unwrap());
     let account = DerivationPath::from_str("m/84'/1'/0'").unwrap();
     let xpub = signer.xpub(&account).await.unwrap();
+    Rig {
+        net,
+        dev,
+        signer,
+        fp,
+        xpub,
+        _tmp: tmp,
+    }
+}
+
+/// The device's BIP84 account as our descriptors (receive, change).
+fn device_descriptor(fp: Fingerprint, xpub: &bitcoin::bip32::Xpub, chain: u32) -> String {
+    format!("wpkh([{fp}/84'/1'/0']{xpub}/{chain}/*)")
+}
+
+/// The screens' value under `title` ("Amount", "Address", "Fees"), each
+/// screen's lines after the title joined.
+fn screen_values(screens: &[Vec<String>], title: &str) -> Vec<String> {
+    screens
+        .iter()
+        .filter(|s| s[0] == title)
+        .map(|s| s[1..].concat().trim().to_string())
+        .collect()
+}
+
+/// The amount on an "Amount" or "Fees" screen ("TET 0.002" → "0.002").
+fn amount_of(s: &str) -> String {
+    s.split_whitespace().last().unwrap_or("").to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ledger_app_under_speculos_signs_what_we_reviewed() {
+    let Rig {
+        mut net,
+        dev,
+        signer,
+        fp,
+        xpub,
+        _tmp,
+    } = rig("ledger").await;
 
     // The same seed as a Switchyard wallet: the same account key.
     let store_dir = tempfile::tempdir().unwrap();
@@ -156,7 +224,7 @@ async fn ledger_app_under_speculos_signs_what_we_reviewed() {
     assert_eq!(detail.accounts[0].xpub, xpub.to_string());
 
     // The device's account, watch-only, from the xpub it gave.
-    let desc = |chain: u32| format!("wpkh([{fp}/84'/1'/0']{xpub}/{chain}/*)");
+    let desc = |chain: u32| device_descriptor(fp, &xpub, chain);
     let ours = our_descriptors(&[(desc(0), false), (desc(1), true)]).unwrap();
     let derive = |chain: u32| {
         let d = miniscript::Descriptor::<miniscript::DescriptorPublicKey>::from_str(&desc(chain))
@@ -193,11 +261,7 @@ async fn ledger_app_under_speculos_signs_what_we_reviewed() {
             .to_string()
     };
     assert_eq!(shown, testnet_form(&recv_script));
-    let on_screen: Vec<String> = screens
-        .iter()
-        .filter(|s| s[0] == "Address")
-        .map(|s| s[1..].concat().trim().to_string())
-        .collect();
+    let on_screen = screen_values(&screens, "Address");
     assert_eq!(on_screen, vec![shown.clone()], "{screens:?}");
 
     // Bob pays the device's address.
@@ -310,14 +374,8 @@ async fn ledger_app_under_speculos_signs_what_we_reviewed() {
     assert_eq!(signed.verified.ecdsa, 1);
     // What the device showed, screen by screen, against our review: one
     // output to review (the change hidden), its amount and address, the fee.
-    let value_of = |title: &str| -> Vec<String> {
-        screens
-            .iter()
-            .filter(|s| s[0] == title)
-            .map(|s| s[1..].concat().trim().to_string())
-            .collect()
-    };
-    let amount = |s: &String| s.split_whitespace().last().unwrap_or("").to_string();
+    let value_of = |title: &str| screen_values(&screens, title);
+    let amount = |s: &String| amount_of(s);
     let reviewed_outputs = screens.iter().filter(|s| s[0] == "Review").count();
     assert_eq!(
         reviewed_outputs, 1,
@@ -363,4 +421,221 @@ async fn ledger_app_under_speculos_signs_what_we_reviewed() {
     let confirmed = net.btcd.ctl(&["getrawtransaction", &txid, "1"]).unwrap();
     let v: serde_json::Value = serde_json::from_str(&confirmed).unwrap();
     assert!(v["confirmations"].as_u64().unwrap_or(0) >= 1, "{v}");
+}
+
+/// The device's account imported into LND (dry run first, its addresses
+/// checked against ours), funded by bob, spent through a PSBT: LND funds
+/// it and locks the coins, our review (change annotated from our
+/// descriptor), the device signs, we finalize, LND publishes. A rejection
+/// on the device and a fee above the limit each release the locked coins.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ledger_account_in_lnd_spends_through_a_psbt() {
+    use switchyard_core::amount::Sat;
+    use switchyard_core::node::psbt::{AccountType, FundRequest, ImportAccount};
+    use switchyard_core::node::NodeService;
+    use switchyard_core::signer::SignerError;
+    use switchyard_core::spend::{self, SpendError};
+
+    let Rig {
+        mut net,
+        dev,
+        signer,
+        fp,
+        xpub,
+        _tmp,
+    } = rig("ledgerlnd").await;
+    let node = NodeService::new(Some(common::source(&net, "alice")));
+    common::connected(&node).await;
+    let lnd = node.psbt();
+    let ours = our_descriptors(&[
+        (device_descriptor(fp, &xpub, 0), false),
+        (device_descriptor(fp, &xpub, 1), true),
+    ])
+    .unwrap();
+    let ours_at = |change: bool, i: u32| {
+        ours.iter()
+            .find(|d| d.change == change)
+            .unwrap()
+            .descriptor
+            .at_derivation_index(i)
+            .unwrap()
+            .address(bitcoin::Network::Regtest)
+            .unwrap()
+            .to_string()
+    };
+
+    // The dry run shows LND's first addresses: they are ours.
+    let import = ImportAccount {
+        name: "ledger".into(),
+        xpub: xpub.to_string(),
+        fingerprint: fp.to_string(),
+        account_type: AccountType::P2wkh,
+    };
+    let dry = lnd.import_account(&import, true).await.unwrap();
+    assert!(dry.receive.len() >= 2 && dry.change.len() >= 2, "{dry:?}");
+    for (i, a) in dry.receive.iter().enumerate() {
+        assert_eq!(*a, ours_at(false, i as u32), "receive {i}");
+    }
+    for (i, a) in dry.change.iter().enumerate() {
+        assert_eq!(*a, ours_at(true, i as u32), "change {i}");
+    }
+    lnd.import_account(&import, false).await.unwrap();
+    let deposit = lnd.new_address("ledger", AccountType::P2wkh).await.unwrap();
+    assert_eq!(deposit, ours_at(false, 0));
+
+    // Bob pays the device's account; LND sees it confirmed.
+    let bob = net.node("bob").unwrap().cli_handle();
+    bob.json(&["sendcoins", "--addr", &deposit, "--amt", "300000"])
+        .unwrap();
+    tokio::task::block_in_place(|| net.mine(1)).unwrap();
+    common::eventually(60, "the account's balance", || async {
+        let (confirmed, _) = lnd.balance("ledger").await.ok()?;
+        (confirmed == Sat::from_sat(300_000)).then_some(())
+    })
+    .await;
+
+    let carol = net.node("carol").unwrap().cli_handle();
+    let carol_addr = carol.json(&["newaddress", "p2wkh"]).unwrap()["address"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let req = FundRequest {
+        outputs: vec![(carol_addr.clone(), Sat::from_sat(100_000))],
+        account: "ledger".into(),
+        sat_per_vbyte: 2,
+        inputs: vec![],
+    };
+
+    // A fee above the limit: refused before signing, the coins released.
+    let e = spend::prepare(
+        &lnd,
+        &req,
+        &ours,
+        bitcoin::Network::Regtest,
+        Some(Sat::from_sat(10)),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(e, SpendError::FeeAboveLimit { limit: 10, .. }),
+        "{e}"
+    );
+    assert_eq!(lnd.leases().await.unwrap(), Vec::<String>::new());
+
+    // Rejected on the device: nothing published, the coins released.
+    let prepared = spend::prepare(
+        &lnd,
+        &req,
+        &ours,
+        bitcoin::Network::Regtest,
+        Some(Sat::from_sat(5_000)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(prepared.leases.len(), 1);
+    assert_eq!(lnd.leases().await.unwrap().len(), 1);
+    let (rejected, reject_screens) = on_device(
+        &dev,
+        Answer::Reject,
+        spend::complete(&lnd, &prepared, &signer, SignOptions::default()),
+    )
+    .await;
+    assert_eq!(
+        reject_screens.last().map(|s| s[0].as_str()),
+        Some("Reject"),
+        "{reject_screens:?}"
+    );
+    let e = rejected.unwrap_err();
+    assert!(
+        matches!(e, SpendError::Signer(SignerError::Declined(_))),
+        "a rejection on the device reads as one: {e:?}"
+    );
+    assert_eq!(lnd.leases().await.unwrap(), Vec::<String>::new());
+
+    // Approved: what the device shows is what we reviewed.
+    let prepared = spend::prepare(
+        &lnd,
+        &req,
+        &ours,
+        bitcoin::Network::Regtest,
+        Some(Sat::from_sat(5_000)),
+    )
+    .await
+    .unwrap();
+    let r = &prepared.review;
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    assert!(r.inputs.iter().all(|i| matches!(
+        i.owner,
+        Owner::Ours {
+            change: false,
+            index: 0,
+            ..
+        }
+    )));
+    let payment: Vec<_> = r
+        .outputs
+        .iter()
+        .filter(|o| o.kind == OutputKind::Payment)
+        .collect();
+    assert_eq!(payment.len(), 1);
+    assert_eq!(payment[0].address.as_deref(), Some(carol_addr.as_str()));
+    assert_eq!(payment[0].value, Sat::from_sat(100_000));
+    let change = r
+        .outputs
+        .iter()
+        .find(|o| matches!(o.kind, OutputKind::Change { .. }))
+        .expect("LND's change is recognised as ours");
+    let fee = r.fee.unwrap();
+    assert_eq!(
+        change.value.to_sat() + 100_000 + fee.to_sat(),
+        300_000,
+        "inputs = outputs + fee"
+    );
+    let (sent, screens) = with_approval(
+        &dev,
+        spend::complete(&lnd, &prepared, &signer, SignOptions::default()),
+    )
+    .await;
+    eprintln!("send screens: {screens:?}");
+    let sent = sent.expect("signed on the device and published");
+    assert_eq!(
+        screen_values(&screens, "Fees")
+            .iter()
+            .map(|s| amount_of(s))
+            .collect::<Vec<_>>(),
+        vec![btc_text(fee.to_sat())]
+    );
+    assert_eq!(
+        screen_values(&screens, "Amount")
+            .iter()
+            .map(|s| amount_of(s))
+            .collect::<Vec<_>>(),
+        vec![btc_text(100_000)]
+    );
+    let carol_script = Address::from_str(&carol_addr)
+        .unwrap()
+        .assume_checked()
+        .script_pubkey();
+    assert_eq!(
+        screen_values(&screens, "Address"),
+        vec![
+            Address::from_script(&carol_script, bitcoin::Network::Testnet)
+                .unwrap()
+                .to_string()
+        ]
+    );
+    tokio::task::block_in_place(|| net.mine(1)).unwrap();
+    let v: serde_json::Value = serde_json::from_str(
+        &net.btcd
+            .ctl(&["getrawtransaction", &sent.txid, "1"])
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(v["confirmations"].as_u64().unwrap_or(0) >= 1, "{v}");
+    common::eventually(60, "the account's balance after the send", || async {
+        let (confirmed, unconfirmed) = lnd.balance("ledger").await.ok()?;
+        (confirmed == change.value && unconfirmed == Sat::ZERO).then_some(())
+    })
+    .await;
+    assert_eq!(lnd.leases().await.unwrap(), Vec::<String>::new());
 }

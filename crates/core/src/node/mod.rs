@@ -21,6 +21,7 @@ pub mod invoice;
 pub mod lndconnect;
 pub mod onchain;
 pub mod payments;
+pub mod psbt;
 pub mod routes;
 pub mod service;
 pub mod source;

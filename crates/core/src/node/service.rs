@@ -19,6 +19,7 @@ use super::events::EventHub;
 use super::history::Activity;
 use super::onchain::Onchain;
 use super::payments::Payments;
+use super::psbt::PsbtNode;
 use super::routes::Routing;
 use super::source::NodeSource;
 use std::path::PathBuf;
@@ -55,6 +56,11 @@ impl NodeService {
     /// The node's on-chain wallet.
     pub fn onchain(&self) -> Onchain {
         Onchain::new(self.conn.clone())
+    }
+
+    /// LND's PSBT calls (imported accounts, funding, publishing).
+    pub fn psbt(&self) -> PsbtNode {
+        PsbtNode::new(self.conn.clone())
     }
 
     /// Static channel backups.

@@ -188,8 +188,16 @@ impl Hwi {
             })?;
         if let Some(message) = value.get("error").and_then(|e| e.as_str()) {
             let code = value.get("code").and_then(|c| c.as_i64()).unwrap_or(0);
+            // The device's own "denied by the user" status word (0x6985),
+            // from HWI's debug log of the APDUs: with Ledger's legacy
+            // protocol HWI goes on after the denial and reports the next
+            // command's failure ("Bad argument") instead.
+            let denied = String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .any(|l| l.contains("<=") && l.trim_end().ends_with("6985"));
             return Err(match code {
                 -14 => SignerError::Declined(device.to_string()),
+                _ if denied => SignerError::Declined(device.to_string()),
                 -12 | -6 | -18 => SignerError::NotReady(device.to_string()),
                 -3 => SignerError::NoDevice(format!("at this path ({message})")),
                 _ => SignerError::Device {
@@ -222,6 +230,9 @@ impl HwiSigner {
 
     async fn call(&self, args: &[&str]) -> Result<serde_json::Value, SignerError> {
         let mut all = vec![
+            // APDUs on stderr (public data only): how a denial is told
+            // apart from a bad request (see `run`).
+            "--debug",
             "--chain",
             self.hwi.chain,
             "--device-type",

@@ -555,3 +555,122 @@ pub fn review(psbt: &Psbt, policy: &Policy) -> Review {
         warnings,
     }
 }
+
+/// Adds the key origin of output `index` when it pays one of our change
+/// addresses (found by deriving our change descriptors at 0..`search`), so
+/// a device recognises and hides it as change. LND's FundPsbt writes it
+/// only for taproot change; for P2WPKH change it must be added. Returns
+/// the change index found; `None` (nothing added) when the output is not
+/// ours within the search — the review will then show it as a payment.
+pub fn annotate_change(
+    psbt: &mut Psbt,
+    index: usize,
+    ours: &[OurDescriptor],
+    search: u32,
+) -> Option<u32> {
+    let script = psbt.unsigned_tx.output.get(index)?.script_pubkey.clone();
+    for d in ours.iter().filter(|d| d.change) {
+        for i in 0..search {
+            let Ok(definite) = d.descriptor.at_derivation_index(i) else {
+                break;
+            };
+            if definite.script_pubkey() != script {
+                continue;
+            }
+            let out = psbt.outputs.get_mut(index)?;
+            let (bip32, tap, internal) = our_origins(&definite, &script);
+            out.bip32_derivation = bip32;
+            out.tap_key_origins = tap;
+            if internal.is_some() {
+                out.tap_internal_key = internal;
+            }
+            return Some(i);
+        }
+    }
+    None
+}
+
+type Bip32Map =
+    std::collections::BTreeMap<bitcoin::secp256k1::PublicKey, (Fingerprint, DerivationPath)>;
+type TapOriginMap = std::collections::BTreeMap<
+    bitcoin::XOnlyPublicKey,
+    (Vec<bitcoin::TapLeafHash>, (Fingerprint, DerivationPath)),
+>;
+
+/// The key origins our descriptor gives a script it derived: BIP32
+/// derivations, or for taproot the key origins and the internal key.
+fn our_origins(
+    definite: &miniscript::Descriptor<miniscript::DefiniteDescriptorKey>,
+    script: &Script,
+) -> (Bip32Map, TapOriginMap, Option<bitcoin::XOnlyPublicKey>) {
+    let (mut bip32, mut tap, mut internal) = (Bip32Map::new(), TapOriginMap::new(), None);
+    definite.for_each_key(|k| {
+        if let (Ok(pk), Some(path)) = (
+            k.derive_public_key(crate::keys::account::secp()),
+            k.full_derivation_path(),
+        ) {
+            let origin = (k.master_fingerprint(), path);
+            if script.is_p2tr() {
+                let x = pk.inner.x_only_public_key().0;
+                internal = Some(x);
+                tap.insert(x, (vec![], origin));
+            } else {
+                bip32.insert(pk.inner, origin);
+            }
+        }
+        true
+    });
+    (bip32, tap, internal)
+}
+
+/// Rewrites the key origins of inputs that are ours but whose origins
+/// another wallet wrote its own way: LND 0.20 writes an imported account's
+/// master fingerprint byte-reversed and the coin type as 0' on regtest. The
+/// last two steps of each claimed path (chain, index) are tried on our
+/// descriptors; an input is adopted only when our descriptor derives its
+/// exact script there, so ownership is still decided by our own
+/// derivation. Returns the inputs adopted.
+pub fn adopt_inputs(psbt: &mut Psbt, ours: &[OurDescriptor]) -> Vec<usize> {
+    let mut adopted = Vec::new();
+    for (n, input) in psbt.inputs.iter_mut().enumerate() {
+        let Some(outpoint) = psbt.unsigned_tx.input.get(n).map(|i| i.previous_output) else {
+            continue;
+        };
+        let (Some(utxo), _) = prevout(input, &outpoint) else {
+            continue;
+        };
+        let claims = claimed_origins(&input.bip32_derivation, &input.tap_key_origins);
+        let hint = claims.iter().find_map(|(_, path)| {
+            let steps: Vec<ChildNumber> = path.into_iter().copied().collect();
+            match steps.as_slice() {
+                [.., ChildNumber::Normal { index: chain }, ChildNumber::Normal { index }] => {
+                    Some((*chain, *index))
+                }
+                _ => None,
+            }
+        });
+        let Some((chain, index)) = hint else { continue };
+        for d in ours {
+            if d.change != (chain == 1) {
+                continue;
+            }
+            let Ok(definite) = d.descriptor.at_derivation_index(index) else {
+                continue;
+            };
+            if definite.script_pubkey() != utxo.script_pubkey {
+                continue;
+            }
+            let (bip32, tap, internal) = our_origins(&definite, &utxo.script_pubkey);
+            if input.bip32_derivation != bip32 || input.tap_key_origins != tap {
+                input.bip32_derivation = bip32;
+                input.tap_key_origins = tap;
+                if internal.is_some() {
+                    input.tap_internal_key = internal;
+                }
+                adopted.push(n);
+            }
+            break;
+        }
+    }
+    adopted
+}
