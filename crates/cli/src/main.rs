@@ -4,6 +4,7 @@
 //! output; on failure it prints `{"error": {code, message, detail}}` on stdout
 //! and exits with status 1.
 
+mod cold;
 mod format;
 mod lightning;
 mod node;
@@ -66,6 +67,9 @@ enum Command {
     /// PSBTs: what one spends and pays, before anyone signs it.
     #[command(subcommand)]
     Psbt(psbt::PsbtCmd),
+    /// Hardware wallets (through HWI): list, xpub, verify an address, sign.
+    #[command(subcommand)]
+    Device(cold::DeviceCmd),
     #[command(flatten)]
     Lightning(lightning::LightningCmd),
 }
@@ -143,6 +147,47 @@ enum WalletCmd {
         wallet: String,
         #[arg(long)]
         passphrase_stdin: bool,
+    },
+    /// A watch-only wallet from an extended public key (xpub/zpub/tpub/vpub
+    /// with --fingerprint and --path), an output descriptor with its key
+    /// origin, or a connected hardware wallet (--from-device).
+    ImportWatch {
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "regtest")]
+        network: Network,
+        /// The extended public key or descriptor.
+        #[arg(required_unless_present = "from_device")]
+        key: Option<String>,
+        /// The master key's fingerprint (for a bare extended key; with
+        /// --from-device, which device).
+        #[arg(long)]
+        fingerprint: Option<String>,
+        /// The account's path (default: the key's SLIP-132 purpose, account 0).
+        #[arg(long)]
+        path: Option<String>,
+        /// Read the account key from the connected hardware wallet.
+        #[arg(long)]
+        from_device: bool,
+        /// Also look for device emulators.
+        #[arg(long)]
+        emulators: bool,
+    },
+    /// Have the node (LND) watch a wallet's account (WalletKit ImportAccount):
+    /// a dry run first, whose addresses must be the wallet's own; then the
+    /// import. Its coins are then spent only through PSBTs.
+    LndImport {
+        wallet: String,
+        /// Show the dry run only.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// A wallet's balance in its LND account (after lnd-import).
+    Balance {
+        wallet: String,
+        /// Also a new receive address of the account.
+        #[arg(long)]
+        address: bool,
     },
     /// Delete a wallet: its keychain entry and its metadata.
     Delete {
@@ -350,9 +395,10 @@ async fn run(cli: Cli) -> Result<Output, ApiError> {
         Command::Swap(cmd) => swap::run(cmd, &cli.node, &data_dir).await,
         Command::Provider(args) => swap::provider(args, &cli.node, &data_dir).await,
         Command::Psbt(cmd) => psbt::run(cmd, &data_dir).await,
+        Command::Device(cmd) => cold::device(cmd, &cli.node, &data_dir).await,
         Command::Wallet(cmd) => {
             let ctx = Context::open(&data_dir).await?;
-            wallet_cmd(&ctx, cmd).await
+            wallet_cmd(&ctx, cmd, &cli.node).await
         }
     }
 }
@@ -404,9 +450,37 @@ fn keys_cmd(cmd: KeysCmd) -> Result<Output, ApiError> {
     }
 }
 
-async fn wallet_cmd(ctx: &Context, cmd: WalletCmd) -> Result<Output, ApiError> {
+async fn wallet_cmd(
+    ctx: &Context,
+    cmd: WalletCmd,
+    node: &lightning::NodeArgs,
+) -> Result<Output, ApiError> {
     let w = &ctx.wallets;
     match cmd {
+        WalletCmd::ImportWatch {
+            name,
+            network,
+            key,
+            fingerprint,
+            path,
+            from_device,
+            emulators,
+        } => {
+            let req = cold::WatchArgs {
+                name,
+                network,
+                key,
+                fingerprint,
+                path,
+                from_device,
+                emulators,
+            };
+            cold::import_watch(ctx, req).await
+        }
+        WalletCmd::LndImport { wallet, dry_run } => {
+            cold::lnd_import(ctx, node, &wallet, dry_run).await
+        }
+        WalletCmd::Balance { wallet, address } => cold::balance(ctx, node, &wallet, address).await,
         WalletCmd::Create { common, words } => {
             let count = WordCount::from_count(words).ok_or_else(|| {
                 ApiError::new(

@@ -134,6 +134,23 @@ pub enum ErrorCode {
     SwapRefused,
     /// No such swap.
     SwapNotFound,
+    /// A watch-only wallet was asked for its words or keys.
+    WatchOnly,
+    /// An extended public key or descriptor that cannot be watched.
+    InvalidKey,
+    /// HWI (the hardware wallet interface) is not installed.
+    HwiMissing,
+    /// No hardware wallet connected (or several, none chosen).
+    DeviceNotFound,
+    /// The device is locked or its app is not open.
+    DeviceNotReady,
+    /// The user declined on the device.
+    DeviceDeclined,
+    /// The device failed or showed something else than expected.
+    DeviceError,
+    /// A signed PSBT that does not hold (a bad signature, another
+    /// transaction than the one reviewed).
+    PsbtRejected,
     /// Anything else.
     Internal,
 }
@@ -360,6 +377,8 @@ impl From<WalletError> for ApiError {
             }
             WalletError::OpenSwaps(_) => ApiError::new(ErrorCode::WalletHasSwaps, e.to_string()),
             WalletError::BadRequest(_) => ApiError::new(ErrorCode::InvalidRequest, e.to_string()),
+            WalletError::WatchOnly { .. } => ApiError::new(ErrorCode::WatchOnly, e.to_string()),
+            WalletError::Watch(_) => ApiError::new(ErrorCode::InvalidKey, e.to_string()),
             WalletError::Task(ref d) => {
                 tracing::error!(error = %d, "internal task failed");
                 ApiError::with_detail(
@@ -399,6 +418,61 @@ impl From<crate::psbt::PsbtError> for ApiError {
                 "The wallet's descriptors could not be read back.",
                 d.clone(),
             ),
+        }
+    }
+}
+
+impl From<crate::signer::SignerError> for ApiError {
+    fn from(e: crate::signer::SignerError) -> Self {
+        use crate::signer::SignerError as S;
+        let e = match e {
+            S::Wallet(w) => return w.into(),
+            other => other,
+        };
+        let code = match &e {
+            S::Wallet(_) => ErrorCode::Internal,
+            S::HwiMissing(_) => ErrorCode::HwiMissing,
+            S::NoDevice(_) => ErrorCode::DeviceNotFound,
+            S::NotReady(_) => ErrorCode::DeviceNotReady,
+            S::Declined(_) => ErrorCode::DeviceDeclined,
+            S::Device { .. } | S::AddressMismatch { .. } | S::SignedNothing(_) => {
+                ErrorCode::DeviceError
+            }
+            S::Refused(_) | S::Invalid(_) => ErrorCode::InvalidRequest,
+            S::Verify(_) => ErrorCode::PsbtRejected,
+        };
+        ApiError::new(code, e.to_string())
+    }
+}
+
+impl From<crate::spend::SpendError> for ApiError {
+    fn from(e: crate::spend::SpendError) -> Self {
+        use crate::spend::SpendError as S;
+        match e {
+            S::Node(n) => n.into(),
+            S::Signer(s) => s.into(),
+            S::Finalize(_) | S::ChangeNotOurs { .. } => {
+                ApiError::new(ErrorCode::PsbtRejected, e.to_string())
+            }
+            S::FeeAboveLimit { .. } => ApiError::new(ErrorCode::FeeAboveLimit, e.to_string()),
+        }
+    }
+}
+
+impl From<crate::cold::ColdError> for ApiError {
+    fn from(e: crate::cold::ColdError) -> Self {
+        use crate::cold::ColdError as C;
+        match e {
+            C::Wallet(w) => w.into(),
+            C::Signer(s) => s.into(),
+            C::Node(n) => n.into(),
+            C::Spend(s) => s.into(),
+            C::Address(a) => a.into(),
+            C::Psbt(p) => p.into(),
+            C::DeviceMissing { .. } => ApiError::new(ErrorCode::DeviceNotFound, e.to_string()),
+            C::NoAccount | C::Mismatch | C::NotImported(_) | C::NoAmount => {
+                ApiError::new(ErrorCode::InvalidRequest, e.to_string())
+            }
         }
     }
 }

@@ -25,6 +25,7 @@
 //! input, make one call here and map the error.
 
 pub mod api;
+pub mod cold;
 pub mod confirm;
 pub mod context;
 pub mod files;

@@ -122,6 +122,38 @@ pub enum WalletError {
     /// A blocking task (keychain call) did not finish.
     #[error("An internal task failed: {0}")]
     Task(String),
+    /// A watch-only wallet has no words or private keys.
+    #[error("“{name}” is a watch-only wallet: it holds public keys only, no recovery words. Sign with its hardware wallet.")]
+    WatchOnly {
+        /// The wallet's name.
+        name: String,
+    },
+    /// What was pasted for a watch-only wallet.
+    #[error(transparent)]
+    Watch(#[from] crate::keys::WatchError),
+}
+
+/// A watch-only wallet to import.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ImportWatch {
+    /// Display name, unique.
+    pub name: String,
+    /// Network.
+    pub network: Network,
+    /// An extended public key (xpub, zpub, tpub, vpub, …) or an output
+    /// descriptor with its key origin.
+    pub key: String,
+    /// The master key's fingerprint (for a bare extended key).
+    #[serde(default)]
+    pub fingerprint: Option<String>,
+    /// The account's path (for a bare extended key; default: its SLIP-132
+    /// purpose, account 0).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// HWI's device type when the key came from a connected device.
+    #[serde(default)]
+    pub device: Option<String>,
 }
 
 /// What is needed to create or restore a wallet.
@@ -194,6 +226,12 @@ pub struct WalletSummary {
     /// Unix seconds.
     #[ts(type = "number")]
     pub created_at: i64,
+    /// Public keys only: signed by its hardware wallet.
+    pub watch_only: bool,
+    /// The hardware wallet's type (HWI's: `ledger`, `trezor`, …), if known.
+    pub device: Option<String>,
+    /// The LND account its account is imported as, if any.
+    pub lnd_account: Option<String>,
 }
 
 /// One account of a wallet, with everything a watch-only tool needs.
@@ -433,6 +471,9 @@ impl WalletService {
             has_passphrase: !req.passphrase.expose_secret().is_empty(),
             passphrase_nfkd: Some(true),
             created_at: now_unix(),
+            watch_only: false,
+            device: None,
+            lnd_account: None,
         };
         let account_rows: Vec<AccountRow> = accounts
             .iter()
@@ -469,6 +510,67 @@ impl WalletService {
         }
         tracing::info!(wallet = %row.id, network = %row.network, "wallet created");
         Ok(summary(&row))
+    }
+
+    /// Imports a watch-only wallet: one account from an extended public key
+    /// or a descriptor (see [`crate::keys::parse_watch`]); nothing goes to
+    /// the keychain.
+    pub async fn import_watch(&self, req: ImportWatch) -> Result<WalletSummary, WalletError> {
+        let name = req.name.trim().to_string();
+        if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+            return Err(WalletError::BadName);
+        }
+        let account = crate::keys::parse_watch(
+            &req.key,
+            req.network,
+            req.fingerprint.as_deref(),
+            req.path.as_deref(),
+        )?;
+        let fingerprint = account.fingerprint.to_string();
+        for w in self.store.wallets().await? {
+            if w.name == name {
+                return Err(WalletError::NameTaken { name });
+            }
+            if w.fingerprint == fingerprint && w.network == req.network {
+                return Err(WalletError::Duplicate {
+                    existing: w.name,
+                    network: w.network,
+                });
+            }
+        }
+        let row = WalletRow {
+            id: new_wallet_id(),
+            name,
+            network: req.network,
+            fingerprint,
+            has_passphrase: false,
+            passphrase_nfkd: Some(true),
+            created_at: now_unix(),
+            watch_only: true,
+            device: req
+                .device
+                .map(|d| d.trim().to_lowercase())
+                .filter(|d| !d.is_empty()),
+            lnd_account: None,
+        };
+        let accounts = [AccountRow {
+            purpose: account.purpose.number(),
+            account: 0,
+            path: crate::keys::format_path(&account.path),
+            xpub: account.xpub.to_string(),
+        }];
+        let mut tx = self.store.begin().await?;
+        Store::insert_wallet(&mut tx, &row, &accounts).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        tracing::info!(wallet = %row.id, network = %row.network, "watch-only wallet imported");
+        Ok(summary(&row))
+    }
+
+    /// Records that the wallet's account is imported into LND as `account`.
+    pub async fn set_lnd_account(&self, id: &str, account: &str) -> Result<(), WalletError> {
+        let row = self.row(id).await?;
+        self.store.set_lnd_account(&row.id, account).await?;
+        Ok(())
     }
 
     /// All wallets. Wallets with a passphrase not yet checked for how it
@@ -689,6 +791,11 @@ impl WalletService {
         &self,
         row: &WalletRow,
     ) -> Result<(SecretString, SecretString), WalletError> {
+        if row.watch_only {
+            return Err(WalletError::WatchOnly {
+                name: row.name.clone(),
+            });
+        }
         let key = secret_name(&row.id);
         let secret = self
             .blocking(move |kc| kc.get(&key))
@@ -704,6 +811,9 @@ impl WalletService {
     /// Whether the wallet's seed is in the keychain (and readable).
     pub async fn seed_present(&self, id: &str) -> Result<bool, WalletError> {
         let row = self.row(id).await?;
+        if row.watch_only {
+            return Ok(false);
+        }
         match self.read_secret(&row).await {
             Ok(_) => Ok(true),
             Err(WalletError::SecretMissing { .. } | WalletError::SecretUnreadable { .. }) => {
@@ -849,12 +959,14 @@ impl WalletService {
         }
         // Keep the secret in memory so it can be put back if the rows stay.
         let key = secret_name(&row.id);
-        let previous = {
+        let previous = if row.watch_only {
+            None
+        } else {
             let key = key.clone();
             self.blocking(move |kc| kc.get(&key)).await?
         };
         // The keychain entry first, with no transaction open; then the rows.
-        {
+        if !row.watch_only {
             let key = key.clone();
             self.blocking(move |kc| kc.delete(&key)).await?;
         }
@@ -898,6 +1010,9 @@ fn summary(row: &WalletRow) -> WalletSummary {
         has_passphrase: row.has_passphrase,
         legacy_passphrase: row.passphrase_nfkd == Some(false),
         created_at: row.created_at,
+        watch_only: row.watch_only,
+        device: row.device.clone(),
+        lnd_account: row.lnd_account.clone(),
     }
 }
 
@@ -926,6 +1041,55 @@ mod tests {
             words: s(ABANDON),
             passphrase: s(pass),
         }
+    }
+
+    /// A watch-only wallet from a seed wallet's own zpub: the same
+    /// addresses, nothing in the keychain, every secret operation refused by
+    /// name, deleted without the keychain.
+    #[tokio::test]
+    async fn a_watch_only_wallet_watches_and_refuses_secrets() {
+        let (svc, kc, _d) = service().await;
+        let seeded = svc.create(new("hot", Network::Bitcoin, "")).await.unwrap();
+        let detail = svc.detail(&seeded.id).await.unwrap();
+        let zpub = detail.accounts[0].slip132.clone().unwrap();
+        let req = |name: &str| ImportWatch {
+            name: name.into(),
+            network: Network::Bitcoin,
+            key: zpub.clone(),
+            fingerprint: Some(seeded.fingerprint.clone()),
+            path: None,
+            device: Some("Ledger".into()),
+        };
+        // The same fingerprint on the same network is the same wallet.
+        assert!(matches!(
+            svc.import_watch(req("cold")).await,
+            Err(WalletError::Duplicate { .. })
+        ));
+        svc.delete(&seeded.id, &[]).await.unwrap();
+        let entries_before = kc.len();
+        let w = svc.import_watch(req("cold")).await.unwrap();
+        assert!(w.watch_only);
+        assert_eq!(w.device.as_deref(), Some("ledger"));
+        assert_eq!(kc.len(), entries_before, "nothing written to the keychain");
+        let first = svc
+            .addresses(&w.id, Purpose::Bip84, Chain::Receive, 0, 1)
+            .await
+            .unwrap();
+        assert_eq!(
+            first[0].address,
+            "bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu"
+        );
+        assert!(!svc.seed_present(&w.id).await.unwrap());
+        let e = svc.with_master_key(&w.id, |_| ()).await.unwrap_err();
+        assert!(matches!(e, WalletError::WatchOnly { .. }), "{e}");
+        assert!(e.to_string().contains("watch-only"));
+        svc.set_lnd_account(&w.id, "cold").await.unwrap();
+        assert_eq!(
+            svc.resolve("cold").await.unwrap().lnd_account.as_deref(),
+            Some("cold")
+        );
+        svc.delete(&w.id, &[]).await.unwrap();
+        assert!(svc.list().await.unwrap().is_empty());
     }
 
     #[tokio::test]
@@ -1087,6 +1251,9 @@ mod tests {
             has_passphrase: true,
             passphrase_nfkd: None,
             created_at: 1,
+            watch_only: false,
+            device: None,
+            lnd_account: None,
         };
         let accounts: Vec<AccountRow> = Purpose::ALL
             .into_iter()

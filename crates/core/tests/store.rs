@@ -15,6 +15,9 @@ fn row(i: u32) -> WalletRow {
         has_passphrase: false,
         passphrase_nfkd: Some(true),
         created_at: i64::from(i),
+        watch_only: false,
+        device: None,
+        lnd_account: None,
     }
 }
 

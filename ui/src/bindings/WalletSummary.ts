@@ -35,4 +35,16 @@ legacy_passphrase: boolean,
 /**
  * Unix seconds.
  */
-created_at: number, };
+created_at: number, 
+/**
+ * Public keys only: signed by its hardware wallet.
+ */
+watch_only: boolean, 
+/**
+ * The hardware wallet's type (HWI's: `ledger`, `trezor`, …), if known.
+ */
+device: string | null, 
+/**
+ * The LND account its account is imported as, if any.
+ */
+lnd_account: string | null, };

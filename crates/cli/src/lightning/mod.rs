@@ -171,6 +171,33 @@ pub async fn run(cmd: LightningCmd, node: &NodeArgs, data_dir: &Path) -> Result<
             *fee_limit_sat,
         );
     }
+    if let LightningCmd::Onchain(onchain::OnchainCmd::Send {
+        psbt: true,
+        address,
+        amount_sat,
+        fee,
+        wallet,
+        max_fee,
+        utxos,
+        yes,
+        emulators,
+        ..
+    }) = cmd
+    {
+        return crate::cold::send_psbt(
+            data_dir,
+            node,
+            wallet,
+            address,
+            amount_sat.unwrap_or(switchyard_core::amount::Sat::ZERO),
+            fee.sat_per_vbyte,
+            max_fee,
+            utxos,
+            yes,
+            emulators,
+        )
+        .await;
+    }
     let svc = node.service(data_dir).await?;
     match cmd {
         LightningCmd::Balance => onchain::balance(&svc).await,

@@ -31,6 +31,26 @@ pub enum OnchainCmd {
         /// Fee.
         #[command(flatten)]
         fee: FeeArgs,
+        /// Through a PSBT from a wallet's LND account (see `wallet
+        /// lnd-import`): LND funds it, you see the review, the wallet's
+        /// signer (its hardware wallet, or its seed) signs, LND publishes.
+        #[arg(long, conflicts_with = "all")]
+        psbt: bool,
+        /// The wallet to send from (with --psbt; default: the only wallet).
+        #[arg(long, requires = "psbt")]
+        wallet: Option<String>,
+        /// The most fee you accept, sats (with --psbt).
+        #[arg(long, requires = "psbt")]
+        max_fee: Option<Sat>,
+        /// Only these coins, txid:vout (with --psbt; repeat).
+        #[arg(long = "utxo", requires = "psbt")]
+        utxos: Vec<String>,
+        /// Sign and send (without it, only the review is shown).
+        #[arg(long, requires = "psbt")]
+        yes: bool,
+        /// Also look for device emulators.
+        #[arg(long, requires = "psbt")]
+        emulators: bool,
     },
     /// The wallet's transactions.
     Txs,
@@ -68,6 +88,7 @@ pub(super) async fn run(cmd: OnchainCmd, svc: &NodeService) -> Result<Output, Ap
             amount_sat,
             all,
             fee,
+            ..
         } => {
             let txid = svc
                 .onchain()

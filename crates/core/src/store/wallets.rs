@@ -23,6 +23,12 @@ pub struct WalletRow {
     pub passphrase_nfkd: Option<bool>,
     /// Unix seconds.
     pub created_at: i64,
+    /// Public keys only: no keychain entry, signed by its device.
+    pub watch_only: bool,
+    /// HWI's device type of the hardware wallet holding its keys.
+    pub device: Option<String>,
+    /// The LND account its account is imported as.
+    pub lnd_account: Option<String>,
 }
 
 /// An account row.
@@ -42,7 +48,7 @@ impl Store {
     /// All wallets, oldest first.
     pub async fn wallets(&self) -> Result<Vec<WalletRow>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, name, network, fingerprint, has_passphrase, passphrase_nfkd, created_at FROM wallets ORDER BY created_at, name",
+            "SELECT id, name, network, fingerprint, has_passphrase, passphrase_nfkd, created_at, watch_only, device, lnd_account FROM wallets ORDER BY created_at, name",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -52,7 +58,7 @@ impl Store {
     /// One wallet by id.
     pub async fn wallet(&self, id: &str) -> Result<Option<WalletRow>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, name, network, fingerprint, has_passphrase, passphrase_nfkd, created_at FROM wallets WHERE id = ?",
+            "SELECT id, name, network, fingerprint, has_passphrase, passphrase_nfkd, created_at, watch_only, device, lnd_account FROM wallets WHERE id = ?",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -87,7 +93,7 @@ impl Store {
         accounts: &[AccountRow],
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO wallets (id, name, network, fingerprint, has_passphrase, passphrase_nfkd, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO wallets (id, name, network, fingerprint, has_passphrase, passphrase_nfkd, created_at, watch_only, device, lnd_account) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&wallet.id)
         .bind(&wallet.name)
@@ -96,6 +102,9 @@ impl Store {
         .bind(wallet.has_passphrase)
         .bind(wallet.passphrase_nfkd)
         .bind(wallet.created_at)
+        .bind(wallet.watch_only)
+        .bind(&wallet.device)
+        .bind(&wallet.lnd_account)
         .execute(&mut **tx)
         .await?;
         for a in accounts {
@@ -110,6 +119,16 @@ impl Store {
             .execute(&mut **tx)
             .await?;
         }
+        Ok(())
+    }
+
+    /// Records the LND account a wallet's account is imported as.
+    pub async fn set_lnd_account(&self, id: &str, account: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE wallets SET lnd_account = ? WHERE id = ?")
+            .bind(account)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -146,5 +165,8 @@ fn wallet_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<WalletRow, StoreError>
         has_passphrase: r.try_get("has_passphrase")?,
         passphrase_nfkd: r.try_get("passphrase_nfkd")?,
         created_at: r.try_get("created_at")?,
+        watch_only: r.try_get("watch_only")?,
+        device: r.try_get("device")?,
+        lnd_account: r.try_get("lnd_account")?,
     })
 }

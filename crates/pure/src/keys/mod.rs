@@ -9,6 +9,7 @@ pub mod account;
 pub mod derive;
 pub mod mnemonic;
 pub mod path;
+pub mod watch;
 pub mod xkey;
 
 pub use account::{master_key, parse_address, AccountKey, AddressError, Chain, Purpose};
@@ -18,4 +19,5 @@ pub use mnemonic::{
     phrase_of, seed_from, seed_from_unnormalized, MnemonicError, WordCheck, WordCount, WordStatus,
 };
 pub use path::{check_standard, format_path, parse_path, PathError};
+pub use watch::{parse_watch, WatchAccount, WatchError};
 pub use xkey::{parse_xpriv, parse_xpub, ImportedXpub, XkeyError};

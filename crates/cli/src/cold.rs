@@ -1,0 +1,410 @@
+//! Cold storage on the command line: `device …` (hardware wallets through
+//! HWI), `wallet import-watch|lnd-import|balance`, `onchain send --psbt`.
+
+use crate::lightning::NodeArgs;
+use crate::psbt::{read_input, review_text};
+use crate::{out, Output};
+use clap::Subcommand;
+use std::path::Path;
+use std::str::FromStr;
+use switchyard_core::amount::{grouped, Sat};
+use switchyard_core::cold::{self, PsbtSend};
+use switchyard_core::psbt::{parse, pick_wallet, review, Policy, PsbtError, SignOptions};
+use switchyard_core::signer::hwi::{Hwi, HwiSigner};
+use switchyard_core::signer::{sign_reviewed, verify_address, AddressKind, Signer};
+use switchyard_core::wallet::ImportWatch;
+use switchyard_core::{ApiError, Context, ErrorCode, Network};
+
+/// Hardware wallets.
+#[derive(Subcommand)]
+pub enum DeviceCmd {
+    /// The connected hardware wallets (type, model, fingerprint).
+    List {
+        /// Also look for device emulators on their local ports.
+        #[arg(long)]
+        emulators: bool,
+    },
+    /// The extended public key at a path, from the device.
+    Xpub {
+        /// e.g. m/84'/0'/0'.
+        path: String,
+        /// The device (default: the only one connected).
+        #[arg(long)]
+        fingerprint: Option<String>,
+        #[arg(long)]
+        emulators: bool,
+    },
+    /// Show a wallet's address on its device and check it against ours.
+    VerifyAddress {
+        /// The watch-only wallet (id or name).
+        wallet: String,
+        /// The address index.
+        #[arg(long, default_value_t = 0)]
+        index: u32,
+        /// A change address.
+        #[arg(long)]
+        change: bool,
+        #[arg(long)]
+        emulators: bool,
+    },
+    /// Review a PSBT against a wallet, then sign it on the wallet's device;
+    /// what comes back must be the reviewed transaction with signatures that
+    /// verify.
+    Sign {
+        /// The PSBT: base64 text or a binary file (`-` reads standard input).
+        file: String,
+        /// The watch-only wallet (default: the only wallet).
+        #[arg(long)]
+        wallet: Option<String>,
+        /// Write the signed PSBT here (binary) instead of printing it.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        #[arg(long)]
+        emulators: bool,
+    },
+}
+
+fn bad(message: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorCode::InvalidRequest, message)
+}
+
+async fn device_by(
+    network: Network,
+    fingerprint: Option<&str>,
+    emulators: bool,
+) -> Result<HwiSigner, ApiError> {
+    let hwi = Hwi::find(network.to_bitcoin())?;
+    Ok(hwi.device(fingerprint, emulators).await?)
+}
+
+/// Runs a `device` command.
+pub async fn device(cmd: DeviceCmd, node: &NodeArgs, data_dir: &Path) -> Result<Output, ApiError> {
+    let emulators_env = cold::emulators_enabled();
+    match cmd {
+        DeviceCmd::List { emulators } => {
+            let list = cold::devices(node.network(), emulators || emulators_env).await?;
+            let text = if list.is_empty() {
+                "No hardware wallet found. Plug one in, unlock it and open its Bitcoin app.".into()
+            } else {
+                list.iter()
+                    .map(|d| {
+                        format!(
+                            "{}  {}  {}{}",
+                            d.fingerprint.as_deref().unwrap_or("(locked)"),
+                            d.display_name(),
+                            d.path,
+                            d.error
+                                .as_deref()
+                                .map(|e| format!("  ({e})"))
+                                .unwrap_or_default()
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            out(&list, text)
+        }
+        DeviceCmd::Xpub {
+            path,
+            fingerprint,
+            emulators,
+        } => {
+            let path = switchyard_core::keys::parse_path(&path).map_err(|e| bad(e.to_string()))?;
+            let d = device_by(
+                node.network(),
+                fingerprint.as_deref(),
+                emulators || emulators_env,
+            )
+            .await?;
+            let fp = d.fingerprint().await?;
+            let xpub = d.xpub(&path).await?;
+            let origin = switchyard_core::keys::format_path(&path);
+            let descriptor = format!("[{fp}/{}]{xpub}", origin.trim_start_matches("m/"));
+            out(
+                &serde_json::json!({
+                    "fingerprint": fp.to_string(),
+                    "path": origin,
+                    "xpub": xpub.to_string(),
+                    "key": descriptor,
+                }),
+                format!("{descriptor}\n"),
+            )
+        }
+        DeviceCmd::VerifyAddress {
+            wallet,
+            index,
+            change,
+            emulators,
+        } => {
+            let ctx = Context::open(data_dir).await?;
+            let w = ctx.wallets.resolve(&wallet).await?;
+            let detail = ctx.wallets.detail(&w.id).await?;
+            let account = detail
+                .accounts
+                .first()
+                .ok_or_else(|| bad("This wallet has no account."))?;
+            let chain = if change {
+                switchyard_core::keys::Chain::Change
+            } else {
+                switchyard_core::keys::Chain::Receive
+            };
+            let ours = ctx
+                .wallets
+                .addresses(&w.id, account.purpose, chain, index, 1)
+                .await?;
+            let ours = &ours[0];
+            let path =
+                switchyard_core::keys::parse_path(&ours.path).map_err(|e| bad(e.to_string()))?;
+            let kind =
+                AddressKind::of_path(&path).ok_or_else(|| bad("Not a BIP44/49/84/86 address."))?;
+            let expected = bitcoin::Address::from_str(&ours.address)
+                .map_err(|e| bad(e.to_string()))?
+                .assume_checked();
+            let signer = cold::signer_for(&ctx.wallets, &w, emulators || emulators_env).await?;
+            eprintln!(
+                "Check the address on the {}: {} ({})",
+                signer.label(),
+                ours.address,
+                ours.path
+            );
+            let shown = verify_address(signer.as_ref(), &path, kind, &expected).await?;
+            out(
+                &serde_json::json!({ "address": ours.address, "path": ours.path, "shown": shown, "verified": true }),
+                format!(
+                    "The {} shows {} for {}: it is this wallet's.",
+                    signer.label(),
+                    shown,
+                    ours.path
+                ),
+            )
+        }
+        DeviceCmd::Sign {
+            file,
+            wallet,
+            out: dest,
+            emulators,
+        } => {
+            let bytes = read_input(&file)?;
+            let ctx = Context::open(data_dir).await?;
+            let wallet = pick_wallet(&ctx.wallets, wallet.as_deref()).await?;
+            let w = ctx.wallets.resolve(&wallet).await?;
+            let psbt = parse(&bytes).map_err(PsbtError::from)?;
+            let ours = cold::wallet_descriptors(&ctx.wallets, &w.id).await?;
+            let r = review(&psbt, &Policy::new(w.network.to_bitcoin(), ours));
+            let signer = cold::signer_for(&ctx.wallets, &w, emulators || emulators_env).await?;
+            eprint!("{}", review_text(&r));
+            eprintln!("Confirm on the {}…", signer.label());
+            let signed = sign_reviewed(signer.as_ref(), &psbt, &r, SignOptions::default()).await?;
+            let mut text = format!(
+                "signed inputs {:?} ({} signature(s) verified)\n",
+                signed.signed_inputs,
+                signed.verified.ecdsa + signed.verified.schnorr
+            );
+            match dest {
+                Some(path) => {
+                    std::fs::write(&path, signed.psbt.serialize())
+                        .map_err(|e| bad(format!("Cannot write {}: {e}", path.display())))?;
+                    text.push_str(&format!("written to {}\n", path.display()));
+                }
+                None => text.push_str(&format!("{}\n", signed.psbt)),
+            }
+            out(&signed, text)
+        }
+    }
+}
+
+/// What `wallet import-watch` was given.
+pub struct WatchArgs {
+    pub name: String,
+    pub network: Network,
+    pub key: Option<String>,
+    pub fingerprint: Option<String>,
+    pub path: Option<String>,
+    pub from_device: bool,
+    pub emulators: bool,
+}
+
+/// `wallet import-watch`.
+pub async fn import_watch(ctx: &Context, args: WatchArgs) -> Result<Output, ApiError> {
+    let WatchArgs {
+        name,
+        network,
+        key,
+        fingerprint,
+        path,
+        from_device,
+        emulators,
+    } = args;
+    let (key, fingerprint, device) = if from_device {
+        let d = device_by(
+            network,
+            fingerprint.as_deref(),
+            emulators || cold::emulators_enabled(),
+        )
+        .await?;
+        let path = match path.as_deref() {
+            Some(p) => switchyard_core::keys::parse_path(p).map_err(|e| bad(e.to_string()))?,
+            None => switchyard_core::keys::Purpose::Bip84.account_path(network, 0),
+        };
+        let fp = d.fingerprint().await?;
+        let xpub = d.xpub(&path).await?;
+        let origin = switchyard_core::keys::format_path(&path);
+        let descriptor = format!(
+            "{}([{fp}/{}]{xpub}/<0;1>/*){}",
+            match AddressKind::of_path(&path) {
+                Some(AddressKind::Tr) => "tr",
+                Some(AddressKind::Pkh) => "pkh",
+                Some(AddressKind::ShWpkh) => "sh(wpkh",
+                _ => "wpkh",
+            },
+            origin.trim_start_matches("m/"),
+            if AddressKind::of_path(&path) == Some(AddressKind::ShWpkh) {
+                ")"
+            } else {
+                ""
+            }
+        );
+        (descriptor, None, Some(d.device().kind.clone()))
+    } else {
+        let key = key
+            .ok_or_else(|| bad("Give the extended public key or descriptor (or --from-device)."))?;
+        (key, fingerprint, None)
+    };
+    let w = ctx
+        .wallets
+        .import_watch(ImportWatch {
+            name,
+            network,
+            key,
+            fingerprint,
+            path: if from_device { None } else { path },
+            device,
+        })
+        .await?;
+    let detail = ctx.wallets.detail(&w.id).await?;
+    let text = format!(
+        "Watch-only wallet “{}” ({}, fingerprint {}): {} {}\n{}",
+        w.name,
+        w.network,
+        w.fingerprint,
+        detail.accounts[0].label,
+        detail.accounts[0].path,
+        detail.accounts[0].receive_descriptor
+    );
+    out(&w, text)
+}
+
+async fn node_context(node: &NodeArgs, data_dir: &Path) -> Result<Context, ApiError> {
+    let ctx = Context::open(data_dir).await?;
+    use_node(&ctx, node).await?;
+    Ok(ctx)
+}
+
+/// Points `ctx`'s node layer at the node the options name.
+async fn use_node(ctx: &Context, node: &NodeArgs) -> Result<(), ApiError> {
+    let source = node.source(ctx).await?;
+    ctx.node.conn.switch(source).await;
+    Ok(())
+}
+
+/// `wallet lnd-import`.
+pub async fn lnd_import(
+    ctx: &Context,
+    node: &NodeArgs,
+    wallet: &str,
+    dry_run: bool,
+) -> Result<Output, ApiError> {
+    use_node(ctx, node).await?;
+    let r = cold::lnd_import(ctx, wallet, dry_run).await?;
+    let mut text = format!("LND account “{}” for {} — dry run:\n", r.account, r.path);
+    for (i, (lnd, ours)) in r.lnd.receive.iter().zip(&r.ours_receive).enumerate() {
+        text.push_str(&format!(
+            "  receive {i}  {lnd}  {}\n",
+            if lnd == ours { "= ours" } else { "≠ ours" }
+        ));
+    }
+    for (i, (lnd, ours)) in r.lnd.change.iter().zip(&r.ours_change).enumerate() {
+        text.push_str(&format!(
+            "  change  {i}  {lnd}  {}\n",
+            if lnd == ours { "= ours" } else { "≠ ours" }
+        ));
+    }
+    text.push_str(if r.imported {
+        "Imported: LND watches this account; spend from it with onchain send --psbt.\n"
+    } else if r.matches {
+        "The addresses match; run without --dry-run to import.\n"
+    } else {
+        "The addresses differ: not imported.\n"
+    });
+    out(&r, text)
+}
+
+/// `wallet balance`.
+pub async fn balance(
+    ctx: &Context,
+    node: &NodeArgs,
+    wallet: &str,
+    address: bool,
+) -> Result<Output, ApiError> {
+    use_node(ctx, node).await?;
+    let b = cold::account_balance(ctx, wallet, address).await?;
+    let mut text = format!(
+        "{}: {} sats confirmed, {} sats unconfirmed",
+        b.account,
+        grouped(b.confirmed_sat.to_sat()),
+        grouped(b.unconfirmed_sat.to_sat())
+    );
+    if let Some(a) = &b.address {
+        text.push_str(&format!("\nreceive at {a}"));
+    }
+    out(&b, text)
+}
+
+/// `onchain send --psbt`: fund through LND, review, sign on the wallet's
+/// signer, publish; without `--yes` only the review (the coins released).
+#[allow(clippy::too_many_arguments)]
+pub async fn send_psbt(
+    data_dir: &Path,
+    node: &NodeArgs,
+    wallet: Option<String>,
+    address: String,
+    amount: Sat,
+    sat_per_vbyte: Option<u64>,
+    max_fee: Option<Sat>,
+    inputs: Vec<String>,
+    yes: bool,
+    emulators: bool,
+) -> Result<Output, ApiError> {
+    let ctx = node_context(node, data_dir).await?;
+    let wallet = pick_wallet(&ctx.wallets, wallet.as_deref()).await?;
+    let req = PsbtSend {
+        wallet: wallet.clone(),
+        address,
+        amount_sat: amount,
+        sat_per_vbyte: sat_per_vbyte
+            .ok_or_else(|| bad("Give the fee rate (--sat-per-vbyte) for a PSBT send."))?,
+        max_fee_sat: max_fee.ok_or_else(|| {
+            bad("Give the most fee you accept (--max-fee, sats): nothing is signed above it.")
+        })?,
+        inputs,
+    };
+    let prepared = cold::send_prepare(&ctx, &req).await?;
+    let review = review_text(&prepared.review);
+    if !yes {
+        cold::send_abort(&ctx, &prepared).await?;
+        return out(
+            &prepared,
+            format!("{review}Nothing signed; the coins are released. Run again with --yes to sign and send.\n"),
+        );
+    }
+    eprint!("{review}");
+    let sent = cold::send_complete(
+        &ctx,
+        &wallet,
+        &prepared,
+        emulators || cold::emulators_enabled(),
+    )
+    .await?;
+    let txid = sent.txid.clone();
+    out(&sent, format!("{review}Sent: {txid}\n"))
+}
