@@ -4,5 +4,6 @@
 pub mod app;
 pub mod node;
 pub mod profiles;
+pub mod psbt;
 pub mod swaps;
 pub mod wallet;

@@ -6,13 +6,16 @@
 // LND's and pay along it; coins and the CSV history; node profiles:
 // add one from an lndconnect link and switch the app to it; a swap out with
 // the regtest provider on carol, from its quote to its end; a swap in funded
-// from another wallet (bob's node signs the PSBT the user pastes). Screenshots
+// from another wallet (bob's node signs the PSBT the user pastes); the PSBT
+// screen: a wallet's account imported into LND, funded and spent through a
+// reviewed PSBT, a channel opened from it through LND's PSBT shim, and a
+// hostile PSBT's review with its warnings. Screenshots
 // land in $E2E_ARTIFACTS.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Session, startDriver } from "./webdriver.mjs";
@@ -351,6 +354,121 @@ test("swap in funded from another wallet: address and amount shown, a bad PSBT r
     await s.screenshot("36-swap-in-succeeded");
   } catch (e) {
     await s.screenshot("97-swap-in-failure").catch(() => undefined);
+    throw e;
+  } finally {
+    await s.end();
+  }
+});
+
+test("PSBT screen: a wallet watched by the node sends through a reviewed PSBT; a hostile PSBT's review warns and signing is refused", async () => {
+  const up = cli("regtest", "up");
+  assert.ok(up.profiles.some((p) => p.name === "bob"));
+  // BIP39's first vector with the passphrase "TREZOR": the wallet the hostile
+  // fixture (built by crates/pure/tests/psbt_review.rs) is made for.
+  if (!cli("wallet", "list").some?.((w) => w.name === "cold")) {
+    execFileSync(CLI, ["--data-dir", dataDir, "wallet", "restore", "--name", "cold", "--network", "regtest", "--mnemonic-stdin", "--passphrase-stdin"],
+      { input: "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about\nTREZOR\n" });
+  }
+  const cold = cli("wallet", "list").find((w) => w.name === "cold");
+  const s = await Session.start(driver.base, APP, ["--data-dir", dataDir], ARTIFACTS);
+  try {
+    await s.until("node connected", async () => (await (await s.find("[data-testid=node-status]")).attr("data-state")) === "connected");
+    await s.click("[data-testid=nav-psbt]");
+
+    // The node watches the wallet's account after a dry run shows LND's
+    // addresses are the wallet's own.
+    await s.click(`[data-testid=lnd-wallet] option[value="${cold.id}"]`);
+    await s.click("[data-testid=lnd-dry-run]");
+    await s.until("dry run", async () => (await s.text("[data-testid=lnd-import-out]")).includes("derive exactly your addresses"));
+    assert.ok(!(await s.text("[data-testid=lnd-import-out]")).includes("≠"));
+    await s.scrollIntoView("[data-testid=lnd-import-out]");
+    await s.screenshot("37-psbt-lnd-dry-run");
+    await s.click("[data-testid=lnd-import]");
+    await s.until("imported", async () => (await s.text("[data-testid=lnd-import-out]")).includes("the node watches"));
+
+    // Bob pays the address the node hands out (checked to be the wallet's
+    // own); the balance row appears when the block does.
+    await s.click(`[data-testid=receive-wallet] option[value="${cold.id}"]`);
+    await s.click("[data-testid=receive-address]");
+    const first = await s.until("receive address", async () => (await s.text("[data-testid=receive-out]")).includes("Checked")
+      ? (await s.text("[data-testid=receive-address-value]")).trim() : null);
+    assert.equal(first, cli("wallet", "addresses", "cold", "--count", "1")[0].address);
+    cli("--node", "bob", "onchain", "send", first, "250000", "--sat-per-vbyte", "2");
+    cli("regtest", "mine", "1");
+    await s.until("cold balance", async () => {
+      const rows = await s.findAll("[data-testid=cold-balance-row]");
+      if (rows.length === 0) return null;
+      return (await rows[0].text()).includes("250,000 sats") ? true : null;
+    }, 60_000);
+
+    // Send from it: the review first (the coins locked), then signed by its
+    // seed and published.
+    const to = cli("--node", "bob", "onchain", "address").address;
+    await s.click(`[data-testid=cold-wallet] option[value="${cold.id}"]`);
+    await s.type("[data-testid=cold-address]", to);
+    await s.type("[data-testid=cold-amount]", "100000");
+    await s.click("[data-testid=cold-prepare]");
+    await s.until("send review", async () => (await s.findAll("[data-testid=cold-review] [data-testid=psbt-outputs]")).length === 1);
+    const review = await s.text("[data-testid=cold-review]");
+    assert.match(review, /100,000 sats/);
+    assert.match(review, /change, back to you/);
+    assert.match(review, /No warnings/);
+    await s.scrollIntoView("[data-testid=cold-review]");
+    await s.screenshot("38-psbt-send-review");
+    await s.click("[data-testid=cold-confirm]");
+    await s.until("sent", async () => (await s.text("[data-testid=cold-result]")).startsWith("Sent in transaction"), 60_000);
+    await s.scrollIntoView("[data-testid=cold-send-card]");
+    await s.screenshot("39-psbt-sent");
+    cli("regtest", "mine", "1");
+
+    // A channel to carol funded from the same account: the peer agrees, the
+    // review marks LND's address as the channel's, a countdown runs while
+    // the peer waits; signed, LND publishes.
+    const carol = up.profiles.find((p) => p.name === "carol");
+    await s.click(`[data-testid=open-wallet] option[value="${cold.id}"]`);
+    await s.type("[data-testid=open-peer]", carol.p2p_uri);
+    await s.type("[data-testid=open-amount]", "60000");
+    await s.click("[data-testid=open-prepare]");
+    await s.until("open review", async () => (await s.findAll("[data-testid=open-review] [data-testid=psbt-outputs]")).length === 1, 60_000);
+    const openReview = await s.text("[data-testid=open-review]");
+    assert.match(openReview, /channel funding/);
+    assert.match(openReview, /60,000 sats/);
+    assert.match(await s.text("[data-testid=open-countdown]"), /^\d+:\d\d$/);
+    await s.scrollIntoView("[data-testid=open-review]");
+    await s.screenshot("40-psbt-open-review");
+    await s.click("[data-testid=open-confirm]");
+    await s.until("opened", async () => (await s.text("[data-testid=open-result]")).startsWith("Opening channel"), 60_000);
+    await s.scrollIntoView("[data-testid=cold-open-card]");
+    await s.screenshot("41-psbt-open-sent");
+    cli("regtest", "mine", "3");
+
+    // A hostile PSBT: its review names each trap, and signing is refused.
+    const hostile = readFileSync(new URL("./fixtures/hostile-psbt.txt", import.meta.url), "utf8").trim();
+    await s.click(`[data-testid=psbt-wallet] option[value="${cold.id}"]`);
+    await s.type("[data-testid=psbt-input]", hostile);
+    await s.click("[data-testid=psbt-review-button]");
+    await s.until("hostile review", async () => (await s.findAll("[data-testid=psbt-review-out] [data-testid=psbt-warning]")).length >= 3);
+    const warnings = await s.text("[data-testid=psbt-review-out]");
+    assert.match(warnings, /SIGHASH_NONE/);
+    assert.match(warnings, /witness UTXO says 200000 sats/);
+    assert.match(warnings, /m\/84'\/1'\/0'\/1\/5/);
+    await s.scrollIntoView("[data-testid=psbt-review-out]");
+    await s.screenshot("42-psbt-hostile-review");
+    // Out to an air-gapped signer: as BBQr QR frames, and as a .psbt file.
+    await s.click("[data-testid=psbt-export-show-qr]");
+    await s.until("QR drawn", async () => (await s.findAll("[data-testid=psbt-export-qr] img")).length === 1);
+    assert.match(await s.text("[data-testid=psbt-export-qr-frame]"), /BBQr/);
+    await s.click("[data-testid=psbt-export-save]");
+    await s.until("PSBT saved", async () => /\.psbt$/.test((await s.text("[data-testid=psbt-export-saved]")).trim()));
+    await s.scrollIntoView("[data-testid=psbt-export-qr]");
+    await s.screenshot("43-psbt-qr");
+    await s.click("[data-testid=psbt-sign]");
+    const err = await s.find("[data-testid=error-banner]");
+    assert.match(await err.text(), /Not signed/);
+    assert.equal(await (await s.find("[data-testid=psbt-signed]")).text(), "");
+    await s.screenshot("44-psbt-hostile-refused");
+  } catch (e) {
+    await s.screenshot("96-psbt-failure").catch(() => undefined);
     throw e;
   } finally {
     await s.end();

@@ -156,8 +156,17 @@ export class Session {
     return this.act(css, (el) => el.text());
   }
 
+  /** Clicks `css` after scrolling it (an option: its select) to the middle
+   * of the window: scrolled only to an edge, it can sit under the sticky
+   * header, which then takes the click ("element click intercepted"). */
   click(css) {
-    return this.act(css, (el) => el.click());
+    return this.act(css, async (el) => {
+      await this.cmd("POST", "/execute/sync", {
+        script: "const e = document.querySelector(arguments[0]); (e?.closest('select') ?? e)?.scrollIntoView({ block: 'center' }); return true;",
+        args: [css],
+      });
+      return el.click();
+    });
   }
 
   type(css, text) {

@@ -55,6 +55,19 @@ import type { QuoteView } from "./bindings/QuoteView";
 import type { RescueReport } from "./bindings/RescueReport";
 import type { SwapView } from "./bindings/SwapView";
 import type { FundedSwap } from "./bindings/FundedSwap";
+import type { AccountBalance } from "./bindings/AccountBalance";
+import type { DeviceInfo } from "./bindings/DeviceInfo";
+import type { ImportWatch } from "./bindings/ImportWatch";
+import type { LndImport } from "./bindings/LndImport";
+import type { OpenedWithPsbt } from "./bindings/OpenedWithPsbt";
+import type { PreparedOpenView } from "./bindings/PreparedOpenView";
+import type { PreparedView } from "./bindings/PreparedView";
+import type { PsbtOpen } from "./bindings/PsbtOpen";
+import type { PsbtSend } from "./bindings/PsbtSend";
+import type { QrFrames } from "./bindings/QrFrames";
+import type { Review } from "./bindings/Review";
+import type { Sent } from "./bindings/Sent";
+import type { SignedView } from "./bindings/SignedView";
 
 export function isApiError(e: unknown): e is ApiError {
   return typeof e === "object" && e !== null && "code" in e && "message" in e;
@@ -133,4 +146,18 @@ export const api = {
   resumeSwaps: () => call<number>("resume_swaps"),
   rescueSwaps: (provider: string | null, wallet: string | null, count: number) =>
     call<RescueReport>("rescue_swaps", { provider, wallet, count }),
+  reviewPsbt: (wallet: string, psbt: string) => call<Review>("review_psbt", { wallet, psbt }),
+  signPsbt: (wallet: string, psbt: string) => call<SignedView>("sign_psbt", { wallet, psbt }),
+  listDevices: () => call<DeviceInfo[]>("list_devices"),
+  importWatch: (req: ImportWatch) => call<WalletSummary>("import_watch", { req }),
+  lndImport: (wallet: string, dryRun: boolean) => call<LndImport>("lnd_import", { wallet, dryRun }),
+  accountBalance: (wallet: string, address: boolean) => call<AccountBalance>("account_balance", { wallet, address }),
+  preparePsbtSend: (req: PsbtSend) => call<PreparedView>("prepare_psbt_send", { req }),
+  completePsbtSend: (id: string) => call<Sent>("complete_psbt_send", { id }),
+  abortPsbtSend: (id: string) => call<null>("abort_psbt_send", { id }),
+  preparePsbtOpen: (req: PsbtOpen) => call<PreparedOpenView>("prepare_psbt_open", { req }),
+  completePsbtOpen: (id: string) => call<OpenedWithPsbt>("complete_psbt_open", { id }),
+  abortPsbtOpen: (id: string) => call<null>("abort_psbt_open", { id }),
+  psbtQr: (psbt: string) => call<QrFrames>("psbt_qr", { psbt }),
+  savePsbt: (psbt: string) => call<string>("save_psbt", { psbt }),
 };

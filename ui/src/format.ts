@@ -41,6 +41,12 @@ export function duration(seconds: number): string {
   return unit(Math.floor(s / 86_400), "day");
 }
 
+/** A countdown as minutes and seconds: "9:05", "0:00" once it has run out. */
+export function clock(seconds: number): string {
+  const s = Math.max(0, Math.trunc(seconds));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
 /** "12 sat/vB" */
 export function feeRate(satPerVbyte: number): string {
   return `${satPerVbyte.toLocaleString("en-US", { maximumFractionDigits: 2 })} sat/vB`;

@@ -13,6 +13,7 @@ import { onchainView } from "./views/onchain";
 import { paymentsView } from "./views/payments";
 import { reloadNodeView } from "./views/screen";
 import { profilesView } from "./views/profiles";
+import { psbtView } from "./views/psbt";
 import { routesView } from "./views/routes";
 import { swapsView } from "./views/swaps";
 import { walletView } from "./views/wallet";
@@ -39,16 +40,18 @@ function screen(): HTMLElement {
     case "profiles": return profilesView();
     case "routes": return routesView();
     case "swaps": return swapsView();
+    case "psbt": return psbtView();
   }
 }
 
-const NODE_TABS: { name: "dashboard" | "channels" | "payments" | "routes" | "swaps" | "onchain" | "profiles"; label: string }[] = [
+const NODE_TABS: { name: "dashboard" | "channels" | "payments" | "routes" | "swaps" | "onchain" | "psbt" | "profiles"; label: string }[] = [
   { name: "dashboard", label: "Dashboard" },
   { name: "channels", label: "Channels" },
   { name: "payments", label: "Payments" },
   { name: "routes", label: "Routes" },
   { name: "swaps", label: "Swaps" },
   { name: "onchain", label: "On-chain" },
+  { name: "psbt", label: "PSBT" },
   { name: "profiles", label: "Nodes" },
 ];
 

@@ -18,7 +18,8 @@ export type Route =
   | { name: "onchain" }
   | { name: "profiles" }
   | { name: "routes" }
-  | { name: "swaps" };
+  | { name: "swaps" }
+  | { name: "psbt" };
 
 export const state: {
   route: Route;

@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { blocks, blocksAsTime, duration, feeRate, forwardingFee, msat, parseWhole, sats, scid, short, txKind } from "../.test-build/src/format.js";
+import { blocks, blocksAsTime, clock, duration, feeRate, forwardingFee, msat, parseWhole, sats, scid, short, txKind } from "../.test-build/src/format.js";
 
 test("sats are grouped, whole, with their unit", () => {
   assert.equal(sats(0), "0 sats");
@@ -29,6 +29,13 @@ test("time locks in blocks, with the time they take", () => {
   assert.equal(blocksAsTime(6), "~1 hour");
   assert.equal(blocksAsTime(144), "~1 day");
   assert.equal(blocksAsTime(-3), "~0 seconds");
+});
+
+test("a countdown reads as minutes and seconds and stops at zero", () => {
+  assert.equal(clock(600), "10:00");
+  assert.equal(clock(545.9), "9:05");
+  assert.equal(clock(59), "0:59");
+  assert.equal(clock(-3), "0:00");
 });
 
 test("durations use the largest whole unit", () => {

@@ -1,14 +1,15 @@
 //! Cold storage on the command line: `device …` (hardware wallets through
-//! HWI), `wallet import-watch|lnd-import|balance`, `onchain send --psbt`.
+//! HWI), `wallet import-watch|lnd-import|balance`, `onchain send --psbt`,
+//! `channel open --psbt`.
 
-use crate::lightning::NodeArgs;
+use crate::lightning::{NodeArgs, PsbtArgs};
 use crate::psbt::{read_input, review_text};
 use crate::{out, Output};
 use clap::Subcommand;
 use std::path::Path;
 use std::str::FromStr;
 use switchyard_core::amount::{grouped, Sat};
-use switchyard_core::cold::{self, PsbtSend};
+use switchyard_core::cold::{self, PsbtOpen, PsbtSend};
 use switchyard_core::psbt::{parse, pick_wallet, review, Policy, PsbtError, SignOptions};
 use switchyard_core::signer::hwi::{Hwi, HwiSigner};
 use switchyard_core::signer::{sign_reviewed, verify_address, AddressKind, Signer};
@@ -202,8 +203,7 @@ pub async fn device(cmd: DeviceCmd, node: &NodeArgs, data_dir: &Path) -> Result<
             );
             match dest {
                 Some(path) => {
-                    std::fs::write(&path, signed.psbt.serialize())
-                        .map_err(|e| bad(format!("Cannot write {}: {e}", path.display())))?;
+                    crate::psbt::write_binary(&path, &signed.psbt)?;
                     text.push_str(&format!("written to {}\n", path.display()));
                 }
                 None => text.push_str(&format!("{}\n", signed.psbt)),
@@ -213,14 +213,28 @@ pub async fn device(cmd: DeviceCmd, node: &NodeArgs, data_dir: &Path) -> Result<
     }
 }
 
-/// What `wallet import-watch` was given.
+/// What `wallet import-watch` is given.
+#[derive(clap::Args)]
 pub struct WatchArgs {
+    #[arg(long)]
     pub name: String,
+    #[arg(long, default_value = "regtest")]
     pub network: Network,
+    /// The extended public key or descriptor.
+    #[arg(required_unless_present = "from_device")]
     pub key: Option<String>,
+    /// The master key's fingerprint (for a bare extended key; with
+    /// --from-device, which device).
+    #[arg(long)]
     pub fingerprint: Option<String>,
+    /// The account's path (default: the key's SLIP-132 purpose, account 0).
+    #[arg(long)]
     pub path: Option<String>,
+    /// Read the account key from the connected hardware wallet.
+    #[arg(long)]
     pub from_device: bool,
+    /// Also look for device emulators.
+    #[arg(long)]
     pub emulators: bool,
 }
 
@@ -360,37 +374,48 @@ pub async fn balance(
     out(&b, text)
 }
 
+/// The rate and the limit a PSBT send or open needs, from the options.
+fn rate_and_limit(
+    sat_per_vbyte: Option<u64>,
+    cold: &PsbtArgs,
+    what: &str,
+) -> Result<(u64, Sat), ApiError> {
+    let rate = sat_per_vbyte.ok_or_else(|| {
+        bad(format!(
+            "Give the fee rate (--sat-per-vbyte) for a PSBT {what}."
+        ))
+    })?;
+    let limit = cold.max_fee.ok_or_else(|| {
+        bad("Give the most fee you accept (--max-fee, sats): nothing is signed above it.")
+    })?;
+    Ok((rate, limit))
+}
+
 /// `onchain send --psbt`: fund through LND, review, sign on the wallet's
 /// signer, publish; without `--yes` only the review (the coins released).
-#[allow(clippy::too_many_arguments)]
 pub async fn send_psbt(
     data_dir: &Path,
     node: &NodeArgs,
-    wallet: Option<String>,
+    cold: PsbtArgs,
     address: String,
     amount: Sat,
     sat_per_vbyte: Option<u64>,
-    max_fee: Option<Sat>,
     inputs: Vec<String>,
-    yes: bool,
-    emulators: bool,
 ) -> Result<Output, ApiError> {
     let ctx = node_context(node, data_dir).await?;
-    let wallet = pick_wallet(&ctx.wallets, wallet.as_deref()).await?;
+    let wallet = pick_wallet(&ctx.wallets, cold.wallet.as_deref()).await?;
+    let (sat_per_vbyte, max_fee_sat) = rate_and_limit(sat_per_vbyte, &cold, "send")?;
     let req = PsbtSend {
         wallet: wallet.clone(),
         address,
         amount_sat: amount,
-        sat_per_vbyte: sat_per_vbyte
-            .ok_or_else(|| bad("Give the fee rate (--sat-per-vbyte) for a PSBT send."))?,
-        max_fee_sat: max_fee.ok_or_else(|| {
-            bad("Give the most fee you accept (--max-fee, sats): nothing is signed above it.")
-        })?,
+        sat_per_vbyte,
+        max_fee_sat,
         inputs,
     };
     let prepared = cold::send_prepare(&ctx, &req).await?;
     let review = review_text(&prepared.review);
-    if !yes {
+    if !cold.yes {
         cold::send_abort(&ctx, &prepared).await?;
         return out(
             &prepared,
@@ -402,9 +427,61 @@ pub async fn send_psbt(
         &ctx,
         &wallet,
         &prepared,
-        emulators || cold::emulators_enabled(),
+        cold.emulators || cold::emulators_enabled(),
     )
     .await?;
     let txid = sent.txid.clone();
     out(&sent, format!("{review}Sent: {txid}\n"))
+}
+
+/// What `channel open --psbt` shows without `--yes`.
+#[derive(serde::Serialize)]
+struct OpenReview<'a> {
+    funding_address: &'a str,
+    review: &'a switchyard_core::psbt::Review,
+    psbt: String,
+}
+
+/// `channel open --psbt`: the peer agrees, LND funds the PSBT from the
+/// wallet's account, the review, the wallet's signer signs, LND publishes;
+/// without `--yes` only the review (the open cancelled, the coins released).
+pub async fn open_psbt(
+    data_dir: &Path,
+    node: &NodeArgs,
+    cold: PsbtArgs,
+    mut req: PsbtOpen,
+    sat_per_vbyte: Option<u64>,
+) -> Result<Output, ApiError> {
+    let ctx = node_context(node, data_dir).await?;
+    let wallet = pick_wallet(&ctx.wallets, cold.wallet.as_deref()).await?;
+    (req.sat_per_vbyte, req.max_fee_sat) = rate_and_limit(sat_per_vbyte, &cold, "channel open")?;
+    req.wallet = wallet.clone();
+    let prepared = cold::open_prepare(&ctx, &req).await?;
+    let review = review_text(&prepared.funded.review);
+    if !cold.yes {
+        let shown = OpenReview {
+            funding_address: &prepared.open.funding_address,
+            review: &prepared.funded.review,
+            psbt: prepared.funded.psbt.to_string(),
+        };
+        let v = serde_json::to_value(&shown).map_err(|e| bad(e.to_string()))?;
+        cold::open_abort(&ctx, &prepared).await;
+        return out(
+            &v,
+            format!("{review}Nothing signed; the open is cancelled and the coins released. Run again with --yes to sign and open.\n"),
+        );
+    }
+    eprint!("{review}");
+    let opened = cold::open_complete(
+        &ctx,
+        &wallet,
+        prepared,
+        cold.emulators || cold::emulators_enabled(),
+    )
+    .await?;
+    let point = opened.channel.channel_point.clone();
+    out(
+        &opened,
+        format!("{review}Opening channel {point} (LND published the funding transaction; waiting for confirmations).\n"),
+    )
 }

@@ -151,28 +151,7 @@ enum WalletCmd {
     /// A watch-only wallet from an extended public key (xpub/zpub/tpub/vpub
     /// with --fingerprint and --path), an output descriptor with its key
     /// origin, or a connected hardware wallet (--from-device).
-    ImportWatch {
-        #[arg(long)]
-        name: String,
-        #[arg(long, default_value = "regtest")]
-        network: Network,
-        /// The extended public key or descriptor.
-        #[arg(required_unless_present = "from_device")]
-        key: Option<String>,
-        /// The master key's fingerprint (for a bare extended key; with
-        /// --from-device, which device).
-        #[arg(long)]
-        fingerprint: Option<String>,
-        /// The account's path (default: the key's SLIP-132 purpose, account 0).
-        #[arg(long)]
-        path: Option<String>,
-        /// Read the account key from the connected hardware wallet.
-        #[arg(long)]
-        from_device: bool,
-        /// Also look for device emulators.
-        #[arg(long)]
-        emulators: bool,
-    },
+    ImportWatch(cold::WatchArgs),
     /// Have the node (LND) watch a wallet's account (WalletKit ImportAccount):
     /// a dry run first, whose addresses must be the wallet's own; then the
     /// import. Its coins are then spent only through PSBTs.
@@ -457,26 +436,7 @@ async fn wallet_cmd(
 ) -> Result<Output, ApiError> {
     let w = &ctx.wallets;
     match cmd {
-        WalletCmd::ImportWatch {
-            name,
-            network,
-            key,
-            fingerprint,
-            path,
-            from_device,
-            emulators,
-        } => {
-            let req = cold::WatchArgs {
-                name,
-                network,
-                key,
-                fingerprint,
-                path,
-                from_device,
-                emulators,
-            };
-            cold::import_watch(ctx, req).await
-        }
+        WalletCmd::ImportWatch(req) => cold::import_watch(ctx, req).await,
         WalletCmd::LndImport { wallet, dry_run } => {
             cold::lnd_import(ctx, node, &wallet, dry_run).await
         }

@@ -5,8 +5,8 @@ use clap::Subcommand;
 use std::path::Path;
 use switchyard_core::amount::grouped;
 use switchyard_core::psbt::{
-    extract, finalize, parse, pick_wallet, review_with_wallet, sign_with_wallet, OutputKind, Owner,
-    PsbtError, Review, SignOptions,
+    combine, extract, finalize, parse, pick_wallet, review_with_wallet, sign_with_wallet,
+    OutputKind, Owner, PsbtError, Review, SignOptions,
 };
 use switchyard_core::{ApiError, Context, ErrorCode};
 
@@ -39,6 +39,26 @@ pub enum PsbtCmd {
         /// Write the signed PSBT here (binary) instead of printing it (base64).
         #[arg(long)]
         out: Option<std::path::PathBuf>,
+    },
+    /// Combine PSBTs of one transaction signed by different signers (BIP174's
+    /// combiner): they must be of the same unsigned transaction and agree on
+    /// what each input spends; every signature in the result is verified.
+    Combine {
+        /// The PSBTs: base64 text or binary files (`-` once for standard input).
+        #[arg(required = true, num_args = 2..)]
+        files: Vec<String>,
+        /// Write the combined PSBT here (binary) instead of printing it (base64).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+    /// A PSBT as BBQr QR frames (for a signer with a camera): the frames'
+    /// text, one per line, and with --svg-dir each drawn as an SVG file.
+    Qr {
+        /// The PSBT (`-` reads standard input).
+        file: String,
+        /// Write frame-01.svg, frame-02.svg, … here.
+        #[arg(long)]
+        svg_dir: Option<std::path::PathBuf>,
     },
     /// Finalize every input from its signatures; prints the PSBT (base64).
     Finalize {
@@ -104,17 +124,65 @@ pub async fn run(cmd: PsbtCmd, data_dir: &Path) -> Result<Output, ApiError> {
             text.push_str(&format!("signed inputs {:?}\n", signed.signed_inputs));
             if let Some(path) = dest {
                 let psbt = parse(signed.psbt.as_bytes()).map_err(PsbtError::from)?;
-                std::fs::write(&path, psbt.serialize()).map_err(|e| {
-                    ApiError::new(
-                        ErrorCode::InvalidRequest,
-                        format!("Cannot write {}: {e}", path.display()),
-                    )
-                })?;
+                write_binary(&path, &psbt)?;
                 text.push_str(&format!("written to {}\n", path.display()));
             } else {
                 text.push_str(&format!("{}\n", signed.psbt));
             }
             out(&signed, text)
+        }
+        PsbtCmd::Combine { files, out: dest } => {
+            let psbts = files
+                .iter()
+                .map(|f| {
+                    let bytes = read_input(f)?;
+                    parse(&bytes)
+                        .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, format!("{f}: {e}")))
+                })
+                .collect::<Result<Vec<_>, ApiError>>()?;
+            let (psbt, verified) = combine(psbts).map_err(PsbtError::from)?;
+            let b64 = psbt.to_string();
+            let mut text = format!(
+                "combined {} PSBTs; {} signature(s) verified\n",
+                files.len(),
+                verified.ecdsa + verified.schnorr
+            );
+            if let Some(path) = &dest {
+                write_binary(path, &psbt)?;
+                text.push_str(&format!("written to {}\n", path.display()));
+            } else {
+                text.push_str(&format!("{b64}\n"));
+            }
+            out(
+                &serde_json::json!({ "psbt": b64, "ecdsa": verified.ecdsa, "schnorr": verified.schnorr }),
+                text,
+            )
+        }
+        PsbtCmd::Qr { file, svg_dir } => {
+            let psbt = parse(&read_input(&file)?).map_err(PsbtError::from)?;
+            let parts = switchyard_core::psbt::qr::frames(&psbt).map_err(PsbtError::from)?;
+            let mut text = parts.join("\n");
+            text.push('\n');
+            if let Some(dir) = &svg_dir {
+                for (i, p) in parts.iter().enumerate() {
+                    let svg = switchyard_core::psbt::qr::svg(p).map_err(PsbtError::from)?;
+                    let path = dir.join(format!("frame-{:02}.svg", i + 1));
+                    std::fs::create_dir_all(dir)
+                        .and_then(|()| std::fs::write(&path, svg))
+                        .map_err(|e| {
+                            ApiError::new(
+                                ErrorCode::InvalidRequest,
+                                format!("Cannot write {}: {e}", path.display()),
+                            )
+                        })?;
+                }
+                text.push_str(&format!(
+                    "{} SVG file(s) in {}\n",
+                    parts.len(),
+                    dir.display()
+                ));
+            }
+            out(&serde_json::json!({ "parts": parts }), text)
         }
         PsbtCmd::Finalize { file } => {
             let mut psbt = parse(&read_input(&file)?).map_err(PsbtError::from)?;
@@ -132,6 +200,16 @@ pub async fn run(cmd: PsbtCmd, data_dir: &Path) -> Result<Output, ApiError> {
             )
         }
     }
+}
+
+/// Writes a PSBT as a binary `.psbt` file.
+pub fn write_binary(path: &Path, psbt: &bitcoin::psbt::Psbt) -> Result<(), ApiError> {
+    std::fs::write(path, psbt.serialize()).map_err(|e| {
+        ApiError::new(
+            ErrorCode::InvalidRequest,
+            format!("Cannot write {}: {e}", path.display()),
+        )
+    })
 }
 
 fn sats(v: u64) -> String {

@@ -726,3 +726,143 @@ fn psbt_inspect_decides_ours_by_the_wallets_descriptors() {
         "{e}"
     );
 }
+
+/// `psbt combine | qr | finalize | extract` on BIP174's workflow vectors:
+/// the two signers' PSBTs (one binary file, one base64 on standard input)
+/// combine to the BIP's PSBT, go out as BBQr frames (with SVG images) and
+/// come back from the frames' text, finalize and extract to its
+/// transaction; PSBTs of two transactions are refused with the reason.
+#[test]
+fn psbt_combine_finalize_extract_on_bip174s_vectors() {
+    use bitcoin::psbt::Psbt;
+    let v: Value =
+        serde_json::from_str(include_str!("../../pure/tests/vectors/bip174.json")).unwrap();
+    let wf = &v["workflow"];
+    let from_hex = |h: &str| -> Vec<u8> { bitcoin::hex::FromHex::from_hex(h).unwrap() };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let one = dir.path().join("one.psbt");
+    std::fs::write(&one, from_hex(wf["signer1"]["psbt"].as_str().unwrap())).unwrap();
+    let two_b64 = Psbt::deserialize(&from_hex(wf["signer2"]["psbt"].as_str().unwrap()))
+        .unwrap()
+        .to_string();
+    let combined = dir.path().join("combined.psbt");
+    let out = run(
+        &[
+            "--data-dir",
+            d,
+            "--json",
+            "psbt",
+            "combine",
+            one.to_str().unwrap(),
+            "-",
+            "--out",
+            combined.to_str().unwrap(),
+        ],
+        &two_b64,
+        &[],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(json(&out)["ecdsa"], 4);
+    // The BIP's PSBT (its bytes keep Bitcoin Core's order of signatures).
+    let bytes = std::fs::read(&combined).unwrap();
+    assert_eq!(
+        Psbt::deserialize(&bytes).unwrap(),
+        Psbt::deserialize(&from_hex(wf["combined"].as_str().unwrap())).unwrap()
+    );
+
+    // As QR frames (BBQr) and back: `psbt finalize` reads the frames' text.
+    let qr_dir = dir.path().join("qr");
+    let qr = json(&run(
+        &[
+            "--data-dir",
+            d,
+            "--json",
+            "psbt",
+            "qr",
+            combined.to_str().unwrap(),
+            "--svg-dir",
+            qr_dir.to_str().unwrap(),
+        ],
+        "",
+        &[],
+    ));
+    let parts: Vec<&str> = qr["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert!(
+        !parts.is_empty() && parts.iter().all(|p| p.starts_with("B$")),
+        "{qr}"
+    );
+    for i in 1..=parts.len() {
+        let svg = std::fs::read_to_string(qr_dir.join(format!("frame-{i:02}.svg"))).unwrap();
+        assert!(svg.contains("<svg"), "frame {i}");
+    }
+    let frames = dir.path().join("frames.txt");
+    std::fs::write(
+        &frames,
+        parts.iter().rev().copied().collect::<Vec<_>>().join("\n"),
+    )
+    .unwrap();
+    let fin = json(&run(
+        &[
+            "--data-dir",
+            d,
+            "--json",
+            "psbt",
+            "finalize",
+            frames.to_str().unwrap(),
+        ],
+        "",
+        &[],
+    ));
+    let finalized: Psbt = fin["psbt"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        finalized.serialize(),
+        from_hex(wf["finalized"].as_str().unwrap())
+    );
+    let tx = json(&run(
+        &["--data-dir", d, "--json", "psbt", "extract", "-"],
+        fin["psbt"].as_str().unwrap(),
+        &[],
+    ));
+    assert_eq!(tx["hex"], wf["extracted_tx"]);
+
+    // Another transaction: the unknown-pairs vector is not this one.
+    let other = dir.path().join("other.psbt");
+    std::fs::write(
+        &other,
+        from_hex(v["unknown_combine"]["a"].as_str().unwrap()),
+    )
+    .unwrap();
+    let out = run(
+        &[
+            "--data-dir",
+            d,
+            "--json",
+            "psbt",
+            "combine",
+            one.to_str().unwrap(),
+            other.to_str().unwrap(),
+        ],
+        "",
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let e = json(&out);
+    assert_eq!(e["error"]["code"], "psbt_rejected", "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be combined"),
+        "{e}"
+    );
+}

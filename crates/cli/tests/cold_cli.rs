@@ -2,7 +2,10 @@
 //! wallet's account imported into alice's LND (`wallet lnd-import`, dry run
 //! first), funded by bob, spent with `onchain send --psbt` (the review
 //! alone without `--yes`, the coins released; with `--yes` signed by the
-//! wallet's seed and published); a watch-only wallet of the same account
+//! wallet's seed and published); a channel to carol funded from it through
+//! LND's PSBT shim (`channel open --psbt`: above the fee limit refused; the
+//! review alone cancels the open and releases the coins; with `--yes` LND
+//! publishes and the channel opens); a watch-only wallet of the same account
 //! (`wallet import-watch`) watches the same addresses and, with no device
 //! connected, says so.
 
@@ -14,8 +17,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use switchyard_regtest::network::NetworkOptions;
 
-const WORDS: &str =
-    "legal winner thank year wave sausage worth useful legal winner thank yellow";
+const WORDS: &str = "legal winner thank year wave sausage worth useful legal winner thank yellow";
 
 struct Cli {
     dir: std::path::PathBuf,
@@ -167,17 +169,17 @@ fn cold_storage_from_the_command_line() {
     // No fee limit: refused before LND is asked.
     let (ok, v) = send(&[]);
     assert!(!ok);
-    assert!(v["error"]["message"].as_str().unwrap().contains("--max-fee"));
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("--max-fee"));
     // A limit below the fee: refused, nothing locked.
     let (ok, v) = send(&["--max-fee", "10"]);
     assert!(!ok);
     assert_eq!(v["error"]["code"], "fee_above_limit", "{v}");
+    let alice = net.node("alice").unwrap().cli_handle();
     let leases = || {
-        net.node("alice")
-            .unwrap()
-            .cli_handle()
-            .json(&["wallet", "listleases"])
-            .unwrap()["locked_utxos"]
+        alice.json(&["wallet", "listleases"]).unwrap()["locked_utxos"]
             .as_array()
             .map(|a| a.len())
             .unwrap_or(0)
@@ -217,6 +219,74 @@ fn cold_storage_from_the_command_line() {
     assert!(confirmed.contains("\"confirmations\""), "{confirmed}");
     until("the change confirmed", || {
         balance(&cli) == (400_000 - 150_000 - fee, 0)
+    });
+
+    // A channel to carol funded from the account through LND's PSBT shim.
+    let peer = net.node("carol").unwrap().profile().unwrap().p2p_uri;
+    let open = |extra: &[&str]| {
+        let mut a = vec![
+            "channel",
+            "open",
+            peer.as_str(),
+            "120000",
+            "--psbt",
+            "--wallet",
+            "cold",
+            "--sat-per-vbyte",
+            "2",
+        ];
+        a.extend_from_slice(extra);
+        cli.run(&a, "")
+    };
+    let pending_opens = || {
+        alice.json(&["pendingchannels"]).unwrap()["pending_open_channels"]
+            .as_array()
+            .map(|a| a.len())
+            .unwrap_or(0)
+    };
+    let before = pending_opens();
+    // Above the fee limit: refused, the open cancelled, nothing locked.
+    let (ok, v) = open(&["--max-fee", "10"]);
+    assert!(!ok);
+    assert_eq!(v["error"]["code"], "fee_above_limit", "{v}");
+    assert_eq!(leases(), 0);
+    // Without --yes: the review shows LND's funding address as the
+    // channel's output, our change, the fee; then nothing stays.
+    let (ok, v) = open(&["--max-fee", "5000"]);
+    assert!(ok, "{v}");
+    let outputs = v["review"]["outputs"].as_array().unwrap().clone();
+    let funding = outputs
+        .iter()
+        .find(|o| o["kind"]["kind"] == "channel_funding")
+        .unwrap_or_else(|| panic!("a channel funding output: {v}"));
+    assert_eq!(funding["value"], 120_000);
+    assert_eq!(funding["address"], v["funding_address"]);
+    assert!(outputs.iter().any(|o| o["kind"]["kind"] == "change"), "{v}");
+    assert!(
+        v["review"]["warnings"].as_array().unwrap().is_empty(),
+        "{v}"
+    );
+    assert_eq!(leases(), 0, "the review alone locks nothing");
+    assert_eq!(pending_opens(), before, "the cancelled open left nothing");
+    // With --yes: the seed signs, LND publishes once carol has signed.
+    let (ok, v) = open(&["--max-fee", "5000", "--yes"]);
+    assert!(ok, "{v}");
+    let point = v["channel"]["channel_point"].as_str().unwrap().to_string();
+    let funding_txid = v["channel"]["funding_txid"].as_str().unwrap().to_string();
+    let open_fee = v["review"]["fee"].as_u64().unwrap();
+    assert_eq!(pending_opens(), before + 1);
+    net.mine(3).unwrap();
+    let confirmed = net
+        .btcd
+        .ctl(&["getrawtransaction", &funding_txid, "1"])
+        .unwrap();
+    assert!(confirmed.contains("\"confirmations\""), "{confirmed}");
+    until("the channel is active", || {
+        let list = cli.ok(&["channel", "list"]);
+        list.to_string().contains(&point) && pending_opens() == before
+    });
+    until("the change of the funding confirmed", || {
+        balance(&cli) == (400_000 - 150_000 - fee - 120_000 - open_fee, 0)
     });
 
     // The same account, watch-only elsewhere: the same addresses; without

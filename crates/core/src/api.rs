@@ -412,7 +412,9 @@ impl From<crate::psbt::PsbtError> for ApiError {
             P::Parse(_) | P::Sign(_) | P::Finalize(_) | P::SeveralWallets => {
                 ApiError::new(ErrorCode::InvalidRequest, e.to_string())
             }
+            P::File { .. } => ApiError::new(ErrorCode::Internal, e.to_string()),
             P::NoWallet => ApiError::new(ErrorCode::WalletNotFound, e.to_string()),
+            P::Verify(_) => ApiError::new(ErrorCode::PsbtRejected, e.to_string()),
             P::Descriptor(ref d) => ApiError::with_detail(
                 ErrorCode::Internal,
                 "The wallet's descriptors could not be read back.",
@@ -451,9 +453,10 @@ impl From<crate::spend::SpendError> for ApiError {
         match e {
             S::Node(n) => n.into(),
             S::Signer(s) => s.into(),
-            S::Finalize(_) | S::ChangeNotOurs { .. } => {
+            S::Finalize(_) | S::ChangeNotOurs { .. } | S::FundingMismatch { .. } => {
                 ApiError::new(ErrorCode::PsbtRejected, e.to_string())
             }
+            S::Expired => ApiError::new(ErrorCode::InvalidRequest, e.to_string()),
             S::FeeAboveLimit { .. } => ApiError::new(ErrorCode::FeeAboveLimit, e.to_string()),
         }
     }
@@ -470,7 +473,7 @@ impl From<crate::cold::ColdError> for ApiError {
             C::Address(a) => a.into(),
             C::Psbt(p) => p.into(),
             C::DeviceMissing { .. } => ApiError::new(ErrorCode::DeviceNotFound, e.to_string()),
-            C::NoAccount | C::Mismatch | C::NotImported(_) | C::NoAmount => {
+            C::NoAccount | C::Mismatch | C::NotImported(_) | C::NoAmount | C::NoPending => {
                 ApiError::new(ErrorCode::InvalidRequest, e.to_string())
             }
         }

@@ -4,8 +4,10 @@
 //! against ours), its balance there, and sends from it through a PSBT.
 
 use crate::context::Context;
+use crate::node::channels::OpenChannelRequest;
 use crate::node::psbt::{AccountType, FundRequest, ImportAccount, ImportedAccount};
-use crate::psbt::{our_descriptors, OurDescriptor, PsbtError, SignOptions};
+use crate::psbt::{OurDescriptor, PsbtError, SignOptions};
+use crate::psbt_open::{self, OpenedWithPsbt, PreparedOpen};
 use crate::signer::hwi::{DeviceInfo, Hwi, HwiSigner};
 use crate::signer::software::SoftwareSigner;
 use crate::signer::Signer;
@@ -57,6 +59,9 @@ pub enum ColdError {
     /// No amount.
     #[error("Enter an amount in sats.")]
     NoAmount,
+    /// A pending send that is not there.
+    #[error("This send is no longer waiting (it was sent or cancelled, or the app restarted): prepare it again.")]
+    NoPending,
 }
 
 /// Whether HWI also looks for device emulators on their local ports
@@ -114,19 +119,7 @@ pub async fn wallet_descriptors(
     wallets: &WalletService,
     wallet: &str,
 ) -> Result<Vec<OurDescriptor>, ColdError> {
-    let w = wallets.resolve(wallet).await?;
-    let detail = wallets.detail(&w.id).await?;
-    let list: Vec<(String, bool)> = detail
-        .accounts
-        .iter()
-        .flat_map(|a| {
-            [
-                (a.receive_descriptor.clone(), false),
-                (a.change_descriptor.clone(), true),
-            ]
-        })
-        .collect();
-    our_descriptors(&list).map_err(|e| PsbtError::Descriptor(e.to_string()).into())
+    Ok(crate::psbt::wallet_descriptors(wallets, wallet).await?.1)
 }
 
 /// LND's dry run of an import, beside our own first addresses.
@@ -238,8 +231,11 @@ pub struct AccountBalance {
     pub confirmed_sat: Sat,
     /// Unconfirmed, sats.
     pub unconfirmed_sat: Sat,
-    /// A fresh receive address of the account (LND's next unused).
+    /// A fresh receive address of the account (LND's next unused), checked
+    /// to be the wallet's own.
     pub address: Option<String>,
+    /// Its path in the wallet.
+    pub address_path: Option<String>,
 }
 
 /// A wallet's balance (and, with `address`, a new receive address).
@@ -254,16 +250,25 @@ pub async fn account_balance(
     let (_, account_type) = lnd_account_of(&detail.accounts)?;
     let psbt = ctx.node.psbt();
     let (confirmed_sat, unconfirmed_sat) = psbt.balance(&account).await?;
-    let address = if address {
-        Some(psbt.new_address(&account, account_type).await?)
+    // LND sees coins only on addresses it has handed out: receive at this
+    // one, checked against our own derivation first.
+    let (address, address_path) = if address {
+        let a = psbt.new_address(&account, account_type).await?;
+        let mine = ctx
+            .wallets
+            .find_address(&w.id, &a, crate::wallet::DEFAULT_SEARCH_GAP)
+            .await?;
+        let path = mine.found.map(|f| f.path).ok_or(ColdError::Mismatch)?;
+        (Some(a), Some(path))
     } else {
-        None
+        (None, None)
     };
     Ok(AccountBalance {
         account,
         confirmed_sat,
         unconfirmed_sat,
         address,
+        address_path,
     })
 }
 
@@ -278,6 +283,7 @@ pub struct PsbtSend {
     /// Amount, sats.
     pub amount_sat: Sat,
     /// Fee rate, sat/vB.
+    #[ts(type = "number")]
     pub sat_per_vbyte: u64,
     /// The most fee the user accepts, sats.
     pub max_fee_sat: Sat,
@@ -334,4 +340,286 @@ pub async fn send_complete(
 /// The user declined: the coins are released.
 pub async fn send_abort(ctx: &Context, prepared: &Prepared) -> Result<(), ColdError> {
     Ok(spend::abort(&ctx.node.psbt(), prepared).await?)
+}
+
+/// A PSBT signed by a wallet's signer, as the PSBT screen shows it.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct SignedView {
+    /// The signed PSBT, base64.
+    pub psbt: String,
+    /// What was reviewed before signing.
+    pub review: crate::psbt::Review,
+    /// The inputs that gained a signature.
+    pub signed_inputs: Vec<usize>,
+    /// Who signed ("wallet “savings”", "Ledger Nano S Plus").
+    pub signer: String,
+    /// Every input is signed: the network transaction (hex), ready to
+    /// broadcast.
+    pub final_tx: Option<String>,
+}
+
+/// Reviews `psbt` against `wallet` and signs it with the wallet's signer
+/// (its seed, or its hardware wallet).
+pub async fn sign_psbt(
+    wallets: &WalletService,
+    wallet: &str,
+    psbt: &[u8],
+    emulators: bool,
+) -> Result<SignedView, ColdError> {
+    let w = wallets.resolve(wallet).await?;
+    let parsed = crate::psbt::parse(psbt).map_err(PsbtError::from)?;
+    let ours = wallet_descriptors(wallets, &w.id).await?;
+    let review = crate::psbt::review(
+        &parsed,
+        &crate::psbt::Policy::new(w.network.to_bitcoin(), ours),
+    );
+    let signer = signer_for(wallets, &w, emulators).await?;
+    let signed =
+        crate::signer::sign_reviewed(signer.as_ref(), &parsed, &review, SignOptions::default())
+            .await?;
+    let mut done = signed.psbt.clone();
+    let final_tx = crate::psbt::finalize(&mut done)
+        .ok()
+        .and_then(|()| crate::psbt::extract(done).ok())
+        .map(|tx| bitcoin::consensus::encode::serialize_hex(&tx));
+    Ok(SignedView {
+        psbt: signed.psbt.to_string(),
+        review,
+        signed_inputs: signed.signed_inputs,
+        signer: signer.label(),
+        final_tx,
+    })
+}
+
+/// A funded send waiting for the user's yes, as the PSBT screen shows it.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct PreparedView {
+    /// Its id (for complete or abort).
+    pub id: String,
+    /// The wallet sending.
+    pub wallet: String,
+    /// Who will sign.
+    pub signer_kind: String,
+    /// The review.
+    pub review: crate::psbt::Review,
+    /// The PSBT, base64.
+    pub psbt: String,
+}
+
+/// Operations prepared in the app and not yet completed or aborted, by id,
+/// with their wallet's id (their coins are locked in LND until then, or
+/// until LND's lease expires).
+pub struct Pending<T>(std::sync::Mutex<std::collections::HashMap<String, (String, T)>>);
+
+impl<T> Default for Pending<T> {
+    fn default() -> Self {
+        Pending(std::sync::Mutex::default())
+    }
+}
+
+impl<T> Pending<T> {
+    fn insert(&self, id: String, wallet: String, item: T) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, (wallet, item));
+    }
+
+    fn take(&self, id: &str) -> Result<(String, T), ColdError> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id)
+            .ok_or(ColdError::NoPending)
+    }
+}
+
+/// Sends waiting for the user's yes.
+pub type PendingSends = Pending<Prepared>;
+/// Channel opens waiting for the user's yes.
+pub type PendingOpens = Pending<PreparedOpen>;
+
+fn signer_kind(w: &WalletSummary) -> String {
+    if w.watch_only {
+        w.device.clone().unwrap_or_else(|| "hardware wallet".into())
+    } else {
+        "software".into()
+    }
+}
+
+/// Prepares a send and keeps it under a new id.
+pub async fn prepare_pending(ctx: &Context, req: &PsbtSend) -> Result<PreparedView, ColdError> {
+    let w = ctx.wallets.resolve(&req.wallet).await?;
+    let prepared = send_prepare(ctx, req).await?;
+    let id = format!("send-{:016x}", rand::random::<u64>());
+    let view = PreparedView {
+        id: id.clone(),
+        wallet: w.name.clone(),
+        signer_kind: signer_kind(&w),
+        review: prepared.review.clone(),
+        psbt: prepared.psbt.to_string(),
+    };
+    ctx.pending.insert(id, w.id, prepared);
+    Ok(view)
+}
+
+/// Signs and publishes a pending send (gone afterwards, sent or not: a
+/// failure released its coins).
+pub async fn complete_pending(ctx: &Context, id: &str, emulators: bool) -> Result<Sent, ColdError> {
+    let (wallet, prepared) = ctx.pending.take(id)?;
+    send_complete(ctx, &wallet, &prepared, emulators).await
+}
+
+/// Aborts a pending send: its coins are released.
+pub async fn abort_pending(ctx: &Context, id: &str) -> Result<(), ColdError> {
+    let (_, prepared) = ctx.pending.take(id)?;
+    send_abort(ctx, &prepared).await
+}
+
+/// A channel open funded from a wallet's LND account through a PSBT.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct PsbtOpen {
+    /// The wallet (id or name).
+    pub wallet: String,
+    /// `pubkey@host:port`, or `pubkey` for a peer already connected.
+    pub peer: String,
+    /// Channel size.
+    pub amount_sat: Sat,
+    /// Given to the peer at open.
+    #[serde(default)]
+    pub push_sat: Sat,
+    /// Not announced to the network.
+    #[serde(default)]
+    pub private: bool,
+    /// Fee rate, sat/vB.
+    #[ts(type = "number")]
+    pub sat_per_vbyte: u64,
+    /// The most fee the user accepts, sats.
+    pub max_fee_sat: Sat,
+    /// Only these coins (`txid:vout`).
+    #[serde(default)]
+    pub inputs: Vec<String>,
+}
+
+/// Starts the open with the peer and funds it from the wallet's LND
+/// account; the peer waits (about ten minutes) for [`open_complete`] or
+/// [`open_abort`].
+pub async fn open_prepare(ctx: &Context, req: &PsbtOpen) -> Result<PreparedOpen, ColdError> {
+    let w = ctx.wallets.resolve(&req.wallet).await?;
+    let account = lnd_account(&w)?;
+    let ours = wallet_descriptors(&ctx.wallets, &w.id).await?;
+    let open = OpenChannelRequest {
+        peer: req.peer.clone(),
+        amount_sat: req.amount_sat,
+        push_sat: req.push_sat,
+        private: req.private,
+        fee: None,
+        min_htlc_msat: None,
+        utxos: req.inputs.clone(),
+        allow_high_fee: false,
+    };
+    Ok(psbt_open::prepare(
+        &ctx.node.channels(),
+        &ctx.node.psbt(),
+        &open,
+        &account,
+        req.sat_per_vbyte,
+        &ours,
+        w.network.to_bitcoin(),
+        Some(req.max_fee_sat),
+    )
+    .await?)
+}
+
+/// Signs a prepared open with the wallet's signer; LND publishes the
+/// funding transaction once the peer has signed.
+pub async fn open_complete(
+    ctx: &Context,
+    wallet: &str,
+    prepared: PreparedOpen,
+    emulators: bool,
+) -> Result<OpenedWithPsbt, ColdError> {
+    let w = ctx.wallets.resolve(wallet).await?;
+    let (channels, psbt) = (ctx.node.channels(), ctx.node.psbt());
+    let signer = match signer_for(&ctx.wallets, &w, emulators).await {
+        Ok(s) => s,
+        Err(e) => {
+            psbt_open::abort(&channels, &psbt, &prepared).await;
+            return Err(e);
+        }
+    };
+    Ok(psbt_open::complete(
+        &channels,
+        &psbt,
+        prepared,
+        signer.as_ref(),
+        SignOptions::default(),
+    )
+    .await?)
+}
+
+/// The user declined: the peer and LND forget the open, the coins are
+/// released.
+pub async fn open_abort(ctx: &Context, prepared: &PreparedOpen) {
+    psbt_open::abort(&ctx.node.channels(), &ctx.node.psbt(), prepared).await;
+}
+
+/// A channel open waiting for the user's yes, as the app shows it.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct PreparedOpenView {
+    /// Its id (for complete or abort).
+    pub id: String,
+    /// The wallet funding it.
+    pub wallet: String,
+    /// Who will sign.
+    pub signer_kind: String,
+    /// The review (the channel's funding output marked).
+    pub review: crate::psbt::Review,
+    /// The channel's address (LND's 2-of-2 with the peer).
+    pub funding_address: String,
+    /// When the peer forgets the open (unix seconds).
+    #[ts(type = "number")]
+    pub expires_at: u64,
+}
+
+/// Prepares an open and keeps it under a new id.
+pub async fn open_prepare_pending(
+    ctx: &Context,
+    req: &PsbtOpen,
+) -> Result<PreparedOpenView, ColdError> {
+    let w = ctx.wallets.resolve(&req.wallet).await?;
+    let prepared = open_prepare(ctx, req).await?;
+    let id = format!("open-{:016x}", rand::random::<u64>());
+    let view = PreparedOpenView {
+        id: id.clone(),
+        wallet: w.name.clone(),
+        signer_kind: signer_kind(&w),
+        review: prepared.funded.review.clone(),
+        funding_address: prepared.open.funding_address.clone(),
+        expires_at: prepared.expires_at,
+    };
+    ctx.pending_opens.insert(id, w.id, prepared);
+    Ok(view)
+}
+
+/// Signs a pending open (gone afterwards, opened or not: a failure
+/// cancelled it and released its coins).
+pub async fn open_complete_pending(
+    ctx: &Context,
+    id: &str,
+    emulators: bool,
+) -> Result<OpenedWithPsbt, ColdError> {
+    let (wallet, prepared) = ctx.pending_opens.take(id)?;
+    open_complete(ctx, &wallet, prepared, emulators).await
+}
+
+/// Aborts a pending open.
+pub async fn open_abort_pending(ctx: &Context, id: &str) -> Result<(), ColdError> {
+    let (_, prepared) = ctx.pending_opens.take(id)?;
+    open_abort(ctx, &prepared).await;
+    Ok(())
 }

@@ -55,6 +55,10 @@ pub struct Context {
     pub node: Arc<NodeService>,
     /// Swaps (the engine follows the node of the profile in use).
     pub swaps: crate::swaps::SwapEngine,
+    /// PSBT sends prepared and waiting for the user's yes.
+    pub pending: Arc<crate::cold::PendingSends>,
+    /// Channel opens funded by a PSBT, waiting for the user's yes.
+    pub pending_opens: Arc<crate::cold::PendingOpens>,
 }
 
 impl Context {
@@ -87,6 +91,8 @@ impl Context {
             profiles,
             node,
             swaps,
+            pending: Arc::default(),
+            pending_opens: Arc::default(),
         })
     }
 }

@@ -33,6 +33,7 @@ pub mod keychain;
 pub mod node;
 pub mod profiles;
 pub mod psbt;
+pub mod psbt_open;
 pub mod signer;
 pub mod spend;
 pub mod store;

@@ -10,9 +10,9 @@ pub use switchyard_pure::psbt::sign::{
     check_signable, extract, finalize, sign_ours, FinalizeError, SignError, SignOptions,
 };
 pub use switchyard_pure::psbt::verify::{
-    merge_signed, same_as_reviewed, verify_signatures, Verified, VerifyError,
+    combine, merge_signed, same_as_reviewed, verify_signatures, Verified, VerifyError,
 };
-pub use switchyard_pure::psbt::{our_descriptors, parse, ParseError};
+pub use switchyard_pure::psbt::{our_descriptors, parse, qr, ParseError};
 
 /// Why a PSBT could not be reviewed.
 #[derive(Debug, thiserror::Error)]
@@ -32,12 +32,76 @@ pub enum PsbtError {
     /// Finalizing or extracting.
     #[error(transparent)]
     Finalize(#[from] FinalizeError),
+    /// A signature that does not verify, or PSBTs that cannot be combined.
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
     /// No wallet to decide what is ours.
     #[error("No wallet here: a wallet's descriptors tell what is yours.")]
     NoWallet,
     /// Several wallets, none named.
     #[error("Several wallets: choose one with --wallet.")]
     SeveralWallets,
+    /// Writing a PSBT file.
+    #[error("The PSBT could not be saved to {path}: {detail}.")]
+    File {
+        /// Where.
+        path: String,
+        /// Why.
+        detail: String,
+    },
+}
+
+impl From<switchyard_pure::psbt::qr::QrError> for PsbtError {
+    fn from(e: switchyard_pure::psbt::qr::QrError) -> Self {
+        PsbtError::Parse(e.into())
+    }
+}
+
+/// A PSBT as QR codes: BBQr frames (shown in turn when more than one) and
+/// each drawn as an SVG image (a `data:` URL the app's page may show).
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct QrFrames {
+    /// The frames' text, in order.
+    pub parts: Vec<String>,
+    /// Each frame as `data:image/svg+xml;base64,…`.
+    pub images: Vec<String>,
+}
+
+/// `psbt` (base64, binary or BBQr text) as BBQr QR frames.
+pub fn qr_frames(psbt: &[u8]) -> Result<QrFrames, PsbtError> {
+    use bitcoin::base64::Engine;
+    use switchyard_pure::psbt::qr;
+    let parts = qr::frames(&parse(psbt)?)?;
+    let images = parts
+        .iter()
+        .map(|p| {
+            qr::svg(p).map(|svg| {
+                format!(
+                    "data:image/svg+xml;base64,{}",
+                    bitcoin::base64::engine::general_purpose::STANDARD.encode(svg)
+                )
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(QrFrames { parts, images })
+}
+
+/// Saves `psbt` as a binary `.psbt` file (what hardware wallets and other
+/// wallets open) in `dir`, named after its transaction; returns the path.
+pub fn save_psbt(dir: &std::path::Path, psbt: &[u8]) -> Result<std::path::PathBuf, PsbtError> {
+    let parsed = parse(psbt)?;
+    let txid = parsed.unsigned_tx.compute_txid().to_string();
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let path = dir.join(format!("psbt-{}-{secs}.psbt", &txid[..12]));
+    crate::files::write_private(&path, &parsed.serialize()).map_err(|e| PsbtError::File {
+        path: path.display().to_string(),
+        detail: e.to_string(),
+    })?;
+    Ok(path)
 }
 
 /// The wallet named, or the only one there is.
@@ -104,6 +168,16 @@ pub async fn review_against_wallet(
     wallet: &str,
     psbt: &bitcoin::psbt::Psbt,
 ) -> Result<Review, PsbtError> {
+    let (w, ours) = wallet_descriptors(wallets, wallet).await?;
+    Ok(review(psbt, &Policy::new(w.network.to_bitcoin(), ours)))
+}
+
+/// The wallet `wallet` (id or name) and every descriptor of its accounts
+/// (receive and change): what decides which inputs and outputs are ours.
+pub async fn wallet_descriptors(
+    wallets: &WalletService,
+    wallet: &str,
+) -> Result<(crate::wallet::WalletSummary, Vec<OurDescriptor>), PsbtError> {
     let w = wallets.resolve(wallet).await?;
     let detail = wallets.detail(&w.id).await?;
     let list: Vec<(String, bool)> = detail
@@ -117,5 +191,5 @@ pub async fn review_against_wallet(
         })
         .collect();
     let ours = our_descriptors(&list).map_err(|e| PsbtError::Descriptor(e.to_string()))?;
-    Ok(review(psbt, &Policy::new(w.network.to_bitcoin(), ours)))
+    Ok((w, ours))
 }

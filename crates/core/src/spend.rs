@@ -49,6 +49,16 @@ pub enum SpendError {
         /// The limit.
         limit: u64,
     },
+    /// The PSBT LND funded for a channel does not pay the channel exactly
+    /// once, its size.
+    #[error("The funding PSBT does not pay the channel's address exactly {amount} sats once: nothing was signed, the open was cancelled.")]
+    FundingMismatch {
+        /// The channel's size.
+        amount: u64,
+    },
+    /// The peer's patience ran out before the signature.
+    #[error("The peer has forgotten this channel open (it waits about ten minutes for the funding transaction): nothing was signed or sent. Start the open again.")]
+    Expired,
     /// LND's change output is not on our change chain.
     #[error("LND's change output {index} is not an address of this account's change chain (searched {CHANGE_SEARCH}): nothing was signed.")]
     ChangeNotOurs {
@@ -77,7 +87,8 @@ fn as_base64<S: serde::Serializer>(p: &Psbt, s: S) -> Result<S::Ok, S::Error> {
 }
 
 /// A published send.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Sent {
     /// Its txid.
     pub txid: String,
@@ -95,6 +106,19 @@ pub async fn prepare(
     ours: &[OurDescriptor],
     network: bitcoin::Network,
     max_fee: Option<Sat>,
+) -> Result<Prepared, SpendError> {
+    prepare_paying(node, req, ours, network, max_fee, None).await
+}
+
+/// [`prepare`], where `funding` is a channel's funding script (shown as
+/// the channel funding output, not a payment).
+pub async fn prepare_paying(
+    node: &PsbtNode,
+    req: &FundRequest,
+    ours: &[OurDescriptor],
+    network: bitcoin::Network,
+    max_fee: Option<Sat>,
+    funding: Option<bitcoin::ScriptBuf>,
 ) -> Result<Prepared, SpendError> {
     let funded = node.fund(req).await?;
     let leases = funded.leases.clone();
@@ -116,7 +140,9 @@ pub async fn prepare(
                 return Err(SpendError::ChangeNotOurs { index });
             }
         }
-        let review = review(&psbt, &Policy::new(network, ours.to_vec()));
+        let mut policy = Policy::new(network, ours.to_vec());
+        policy.funding_script = funding;
+        let review = review(&psbt, &policy);
         if let (Some(fee), Some(limit)) = (review.fee, max_fee) {
             if fee > limit {
                 return Err(SpendError::FeeAboveLimit {
@@ -150,25 +176,12 @@ pub async fn complete(
     opts: SignOptions,
 ) -> Result<Sent, SpendError> {
     let run = async {
-        let signed = sign_reviewed(signer, &prepared.psbt, &prepared.review, opts).await?;
-        let all_ours = prepared
-            .review
-            .inputs
-            .iter()
-            .all(|i| matches!(i.owner, Owner::Ours { .. }));
-        let tx = if all_ours {
-            let mut psbt = signed.psbt.clone();
-            finalize(&mut psbt)?;
-            extract(psbt)?
-        } else {
-            // LND's own inputs: it signs them and finalizes the whole.
-            node.finalize(&signed.psbt, &prepared.account).await?
-        };
+        let (tx, signed_inputs) = sign_and_finalize(node, prepared, signer, opts).await?;
         let txid = node.publish(&tx, "switchyard: PSBT send").await?;
         Ok::<_, SpendError>(Sent {
             txid,
             review: prepared.review.clone(),
-            signed_inputs: signed.signed_inputs,
+            signed_inputs,
         })
     };
     match run.await {
@@ -183,12 +196,38 @@ pub async fn complete(
     }
 }
 
+/// Signs with `signer` (after [`sign_reviewed`]'s checks) and finalizes:
+/// inputs all ours here, LND's own inputs by LND's FinalizePsbt (which
+/// does not publish). Returns the network transaction and the inputs the
+/// signer signed. Releases nothing: the caller decides.
+pub async fn sign_and_finalize(
+    node: &PsbtNode,
+    prepared: &Prepared,
+    signer: &dyn Signer,
+    opts: SignOptions,
+) -> Result<(bitcoin::Transaction, Vec<usize>), SpendError> {
+    let signed = sign_reviewed(signer, &prepared.psbt, &prepared.review, opts).await?;
+    let all_ours = prepared
+        .review
+        .inputs
+        .iter()
+        .all(|i| matches!(i.owner, Owner::Ours { .. }));
+    let tx = if all_ours {
+        let mut psbt = signed.psbt.clone();
+        finalize(&mut psbt)?;
+        extract(psbt)?
+    } else {
+        node.finalize(&signed.psbt, &prepared.account).await?
+    };
+    Ok((tx, signed.signed_inputs))
+}
+
 /// The user declined: releases the coins.
 pub async fn abort(node: &PsbtNode, prepared: &Prepared) -> Result<(), NodeError> {
     node.release(&prepared.leases).await
 }
 
-async fn release_logged(node: &PsbtNode, leases: &[Lease]) {
+pub(crate) async fn release_logged(node: &PsbtNode, leases: &[Lease]) {
     if let Err(e) = node.release(leases).await {
         // LND frees them when the lease expires (10 minutes by default).
         tracing::warn!(error = %e, "could not release the coins a PSBT locked");

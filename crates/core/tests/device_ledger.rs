@@ -12,6 +12,12 @@
 //! the change hidden. Every signature is verified in Rust; the software
 //! signer on the same seed gives the same signature (both sign RFC 6979
 //! deterministically); btcd accepts and mines the transaction.
+//!
+//! Then the device's account in alice's LND: sends through a PSBT (a fee
+//! above the limit and a rejection on the device each release the coins),
+//! and a channel to carol funded from it through LND's PSBT shim (the
+//! device shows the channel's address and size and our fee; LND publishes
+//! once carol has signed; the channel becomes active).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is how a test reports
 
@@ -178,12 +184,28 @@ fn device_descriptor(fp: Fingerprint, xpub: &bitcoin::bip32::Xpub, chain: u32) -
 
 /// The screens' value under `title` ("Amount", "Address", "Fees"), each
 /// screen's lines after the title joined.
+/// The values shown under `title`; a value too long for one screen is
+/// paged ("Address (1/2)", "Address (2/2)") and joined back.
 fn screen_values(screens: &[Vec<String>], title: &str) -> Vec<String> {
-    screens
-        .iter()
-        .filter(|s| s[0] == title)
-        .map(|s| s[1..].concat().trim().to_string())
-        .collect()
+    let mut values: Vec<String> = Vec::new();
+    for s in screens {
+        let head = s[0].as_str();
+        let text = s[1..].concat().trim().to_string();
+        if head == title {
+            values.push(text);
+        } else if let Some(page) = head
+            .strip_prefix(title)
+            .and_then(|rest| rest.trim().strip_prefix('('))
+            .and_then(|rest| rest.strip_suffix(')'))
+        {
+            if page.starts_with("1/") {
+                values.push(text);
+            } else if let Some(last) = values.last_mut() {
+                last.push_str(&text);
+            }
+        }
+    }
+    values
 }
 
 /// The amount on an "Amount" or "Fees" screen ("TET 0.002" → "0.002").
@@ -428,6 +450,7 @@ async fn ledger_app_under_speculos_signs_what_we_reviewed() {
 /// it and locks the coins, our review (change annotated from our
 /// descriptor), the device signs, we finalize, LND publishes. A rejection
 /// on the device and a fee above the limit each release the locked coins.
+/// Then a channel funded from the account through LND's PSBT shim.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_ledger_account_in_lnd_spends_through_a_psbt() {
     use switchyard_core::amount::Sat;
@@ -635,6 +658,96 @@ async fn a_ledger_account_in_lnd_spends_through_a_psbt() {
     common::eventually(60, "the account's balance after the send", || async {
         let (confirmed, unconfirmed) = lnd.balance("ledger").await.ok()?;
         (confirmed == change.value && unconfirmed == Sat::ZERO).then_some(())
+    })
+    .await;
+    assert_eq!(lnd.leases().await.unwrap(), Vec::<String>::new());
+
+    // A channel to carol funded from the device's account through LND's
+    // PSBT shim: the device shows the channel's address and size and our
+    // fee; LND publishes once carol has signed.
+    use switchyard_core::node::channels::OpenChannelRequest;
+    use switchyard_core::psbt_open;
+    let channels = node.channels();
+    let open_req = OpenChannelRequest {
+        peer: net.node("carol").unwrap().profile().unwrap().p2p_uri,
+        amount_sat: Sat::from_sat(80_000),
+        push_sat: Sat::ZERO,
+        private: false,
+        fee: None,
+        min_htlc_msat: None,
+        utxos: vec![],
+        allow_high_fee: false,
+    };
+    let prepared = psbt_open::prepare(
+        &channels,
+        &lnd,
+        &open_req,
+        "ledger",
+        2,
+        &ours,
+        bitcoin::Network::Regtest,
+        Some(Sat::from_sat(5_000)),
+    )
+    .await
+    .unwrap();
+    let r = prepared.funded.review.clone();
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    let funding: Vec<_> = r
+        .outputs
+        .iter()
+        .filter(|o| o.kind == OutputKind::ChannelFunding)
+        .collect();
+    assert_eq!(funding.len(), 1, "{r:?}");
+    assert_eq!(funding[0].value, Sat::from_sat(80_000));
+    assert_eq!(
+        funding[0].address.as_deref(),
+        Some(prepared.open.funding_address.as_str())
+    );
+    assert!(!r.outputs.iter().any(|o| o.kind == OutputKind::Payment));
+    let open_fee = r.fee.unwrap();
+    let funding_script = Address::from_str(&prepared.open.funding_address)
+        .unwrap()
+        .assume_checked()
+        .script_pubkey();
+    let (opened, screens) = with_approval(
+        &dev,
+        psbt_open::complete(&channels, &lnd, prepared, &signer, SignOptions::default()),
+    )
+    .await;
+    eprintln!("open screens: {screens:?}");
+    let opened = opened.expect("signed on the device; LND published");
+    assert_eq!(
+        screen_values(&screens, "Amount")
+            .iter()
+            .map(|s| amount_of(s))
+            .collect::<Vec<_>>(),
+        vec![btc_text(80_000)]
+    );
+    assert_eq!(
+        screen_values(&screens, "Address"),
+        vec![
+            Address::from_script(&funding_script, bitcoin::Network::Testnet)
+                .unwrap()
+                .to_string()
+        ]
+    );
+    assert_eq!(
+        screen_values(&screens, "Fees")
+            .iter()
+            .map(|s| amount_of(s))
+            .collect::<Vec<_>>(),
+        vec![btc_text(open_fee.to_sat())]
+    );
+    tokio::task::block_in_place(|| net.mine(3)).unwrap();
+    common::eventually(60, "the channel funded by the device is active", || async {
+        let list = channels.list().await.ok()?;
+        list.channels
+            .iter()
+            .any(|c| {
+                c.channel_point == opened.channel.channel_point
+                    && c.state == switchyard_core::node::channels::ChannelState::Active
+            })
+            .then_some(())
     })
     .await;
     assert_eq!(lnd.leases().await.unwrap(), Vec::<String>::new());

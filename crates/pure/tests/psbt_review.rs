@@ -588,3 +588,50 @@ fn taproot_key_path_signatures_are_verified() {
         Err(VerifyError::BadSignature { input: 0, .. })
     ));
 }
+
+/// The hostile PSBT the end-to-end run pastes into the PSBT screen, for the
+/// wallet of BIP39's first vector ("abandon … about" with the passphrase
+/// "TREZOR", whose seed is this file's) on regtest: the payment claims to be
+/// our change, the input asks for SIGHASH_NONE, and its witness UTXO lies
+/// about its amount. Kept in `tests/e2e/fixtures/hostile-psbt.txt`; this test
+/// fails when the file drifts from what is built here (`UPDATE_FIXTURES=1`
+/// rewrites it).
+#[test]
+fn the_end_to_end_hostile_psbt_is_built_here() {
+    let w = wallet();
+    let mut psbt = honest(&w);
+    psbt.outputs[0]
+        .bip32_derivation
+        .insert(w.pubkey(1, 5), w.origin(1, 5));
+    psbt.inputs[0].sighash_type = Some(PsbtSighashType::from(EcdsaSighashType::None));
+    psbt.inputs[0].witness_utxo.as_mut().unwrap().value = Amount::from_sat(200_000);
+    let r = review(&psbt, &w.policy);
+    let kinds: Vec<&str> = r
+        .warnings
+        .iter()
+        .map(|w| match w {
+            Warning::UtxoMismatch { .. } => "utxo",
+            Warning::NonDefaultSighash { .. } => "sighash",
+            Warning::DerivationMismatch { .. } => "fake change",
+            _ => "other",
+        })
+        .collect();
+    for k in ["utxo", "sighash", "fake change"] {
+        assert!(kinds.contains(&k), "{k}: {:?}", r.warnings);
+    }
+    assert_eq!(r.warning_messages.len(), r.warnings.len());
+    let text = psbt.to_string();
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/e2e/fixtures/hostile-psbt.txt"
+    );
+    if std::env::var("UPDATE_FIXTURES").is_ok() {
+        std::fs::write(path, format!("{text}\n")).unwrap();
+    }
+    let stored = std::fs::read_to_string(path).unwrap_or_default();
+    assert_eq!(
+        stored.trim(),
+        text,
+        "tests/e2e/fixtures/hostile-psbt.txt is out of date: run this test with UPDATE_FIXTURES=1"
+    );
+}

@@ -18,6 +18,11 @@ confirmed_sat: Sat,
  */
 unconfirmed_sat: Sat, 
 /**
- * A fresh receive address of the account (LND's next unused).
+ * A fresh receive address of the account (LND's next unused), checked
+ * to be the wallet's own.
  */
-address: string | null, };
+address: string | null, 
+/**
+ * Its path in the wallet.
+ */
+address_path: string | null, };

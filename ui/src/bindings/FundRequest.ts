@@ -16,7 +16,7 @@ account: string,
 /**
  * Fee rate, sat/vB.
  */
-sat_per_vbyte: bigint, 
+sat_per_vbyte: number, 
 /**
  * Only these coins (`txid:vout`), coin control; empty: LND selects.
  */

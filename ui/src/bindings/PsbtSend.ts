@@ -20,7 +20,7 @@ amount_sat: Sat,
 /**
  * Fee rate, sat/vB.
  */
-sat_per_vbyte: bigint, 
+sat_per_vbyte: number, 
 /**
  * The most fee the user accepts, sats.
  */

@@ -38,6 +38,15 @@ pub enum ChannelCmd {
         /// Spend exactly this coin (txid:vout); repeat for several.
         #[arg(long = "utxo")]
         utxos: Vec<String>,
+        /// Fund it through a PSBT from a wallet's LND account (see `wallet
+        /// lnd-import`): the peer agrees, LND funds the PSBT, you see the
+        /// review, the wallet's signer (its hardware wallet, or its seed)
+        /// signs, LND publishes once the peer has signed.
+        #[arg(long, conflicts_with_all = ["min_htlc_msat", "target_blocks"])]
+        psbt: bool,
+        /// With --psbt.
+        #[command(flatten)]
+        cold: super::PsbtArgs,
     },
     /// Open channels to several peers in one funding transaction.
     OpenBatch {
@@ -146,6 +155,7 @@ pub(super) async fn run(cmd: ChannelCmd, svc: &NodeService) -> Result<Output, Ap
             fee,
             min_htlc_msat,
             utxos,
+            ..
         } => {
             let r = svc
                 .channels()

@@ -23,6 +23,7 @@ use crate::Output;
 use clap::{Args, Subcommand};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use switchyard_core::amount::Sat;
 use switchyard_core::node::channels::FeeChoice;
 use switchyard_core::node::{NodeService, NodeSource};
 use switchyard_core::{ApiError, Context, ErrorCode, Network};
@@ -109,6 +110,25 @@ impl FeeArgs {
     }
 }
 
+/// How a send or an open is funded through a PSBT from a wallet's LND
+/// account (with `--psbt`).
+#[derive(clap::Args)]
+pub struct PsbtArgs {
+    /// The wallet whose account funds it (with --psbt; default: the only wallet).
+    #[arg(long, requires = "psbt")]
+    pub wallet: Option<String>,
+    /// The most fee you accept, sats (with --psbt).
+    #[arg(long, requires = "psbt")]
+    pub max_fee: Option<Sat>,
+    /// Sign and go on (without it, only the review is shown and everything
+    /// is released).
+    #[arg(long, requires = "psbt")]
+    pub yes: bool,
+    /// Also look for device emulators.
+    #[arg(long, requires = "psbt")]
+    pub emulators: bool,
+}
+
 /// The top-level node commands.
 #[derive(Subcommand)]
 pub enum LightningCmd {
@@ -171,32 +191,51 @@ pub async fn run(cmd: LightningCmd, node: &NodeArgs, data_dir: &Path) -> Result<
             *fee_limit_sat,
         );
     }
-    if let LightningCmd::Onchain(onchain::OnchainCmd::Send {
-        psbt: true,
-        address,
-        amount_sat,
-        fee,
-        wallet,
-        max_fee,
-        utxos,
-        yes,
-        emulators,
-        ..
-    }) = cmd
-    {
-        return crate::cold::send_psbt(
-            data_dir,
-            node,
-            wallet,
+    match cmd {
+        LightningCmd::Onchain(onchain::OnchainCmd::Send {
+            psbt: true,
             address,
-            amount_sat.unwrap_or(switchyard_core::amount::Sat::ZERO),
-            fee.sat_per_vbyte,
-            max_fee,
+            amount_sat,
+            fee,
             utxos,
-            yes,
-            emulators,
-        )
-        .await;
+            cold,
+            ..
+        }) => {
+            return crate::cold::send_psbt(
+                data_dir,
+                node,
+                cold,
+                address,
+                amount_sat.unwrap_or(switchyard_core::amount::Sat::ZERO),
+                fee.sat_per_vbyte,
+                utxos,
+            )
+            .await;
+        }
+        LightningCmd::Channel(channels::ChannelCmd::Open {
+            psbt: true,
+            peer,
+            amount_sat,
+            push_sat,
+            private,
+            fee,
+            utxos,
+            cold,
+            ..
+        }) => {
+            let req = switchyard_core::cold::PsbtOpen {
+                wallet: String::new(),
+                peer,
+                amount_sat,
+                push_sat,
+                private,
+                sat_per_vbyte: 0,
+                max_fee_sat: Sat::ZERO,
+                inputs: utxos,
+            };
+            return crate::cold::open_psbt(data_dir, node, cold, req, fee.sat_per_vbyte).await;
+        }
+        _ => {}
     }
     let svc = node.service(data_dir).await?;
     match cmd {

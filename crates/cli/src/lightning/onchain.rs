@@ -36,21 +36,12 @@ pub enum OnchainCmd {
         /// signer (its hardware wallet, or its seed) signs, LND publishes.
         #[arg(long, conflicts_with = "all")]
         psbt: bool,
-        /// The wallet to send from (with --psbt; default: the only wallet).
-        #[arg(long, requires = "psbt")]
-        wallet: Option<String>,
-        /// The most fee you accept, sats (with --psbt).
-        #[arg(long, requires = "psbt")]
-        max_fee: Option<Sat>,
         /// Only these coins, txid:vout (with --psbt; repeat).
         #[arg(long = "utxo", requires = "psbt")]
         utxos: Vec<String>,
-        /// Sign and send (without it, only the review is shown).
-        #[arg(long, requires = "psbt")]
-        yes: bool,
-        /// Also look for device emulators.
-        #[arg(long, requires = "psbt")]
-        emulators: bool,
+        /// With --psbt.
+        #[command(flatten)]
+        cold: super::PsbtArgs,
     },
     /// The wallet's transactions.
     Txs,

@@ -341,6 +341,22 @@ fn pending_base(
     }
 }
 
+/// A channel's size and the amount given to the peer, checked.
+fn check_sizes(req: &OpenChannelRequest) -> Result<(), NodeError> {
+    if req.amount_sat.is_zero() {
+        return Err(NodeError::BadRequest {
+            message: "Enter the channel size in sats.".into(),
+        });
+    }
+    if req.push_sat >= req.amount_sat {
+        return Err(NodeError::BadRequest {
+            message: "The amount given to the peer must be less than the channel size.".into(),
+        });
+    }
+    req.amount_sat.to_msat()?;
+    Ok(())
+}
+
 /// Channels: list with balances and policies, open (single and batch), close, fee policy, balances.
 #[derive(Clone)]
 pub struct Channels {
@@ -593,16 +609,7 @@ impl Channels {
 
     /// Opens a channel; returns once the funding transaction is published.
     pub async fn open(&self, req: &OpenChannelRequest) -> Result<OpenedChannel, NodeError> {
-        if req.amount_sat.is_zero() {
-            return Err(NodeError::BadRequest {
-                message: "Enter the channel size in sats.".into(),
-            });
-        }
-        if req.push_sat >= req.amount_sat {
-            return Err(NodeError::BadRequest {
-                message: "The amount given to the peer must be less than the channel size.".into(),
-            });
-        }
+        check_sizes(req)?;
         let mut outpoints = Vec::new();
         for u in &req.utxos {
             let (txid, idx) = parse_outpoint(u, "A coin")?;
@@ -612,7 +619,6 @@ impl Channels {
                 ..Default::default()
             });
         }
-        req.amount_sat.to_msat()?;
         let c = self.conn.client().await?;
         let sizes = [req.amount_sat.to_sat()];
         super::fees::guard_fee_rate(&c, req.fee, req.allow_high_fee, || {
@@ -865,6 +871,216 @@ impl Channels {
             unsettled_local_sat: amt(&ch.unsettled_local_balance),
             limbo_sat: sat(p.total_limbo_balance),
         })
+    }
+}
+
+/// A channel open paused for its funding transaction (LND's PSBT shim):
+/// the peer agreed, LND waits for a transaction paying `funding_amount` to
+/// `funding_address`. The peer forgets it after about ten minutes.
+pub struct ShimOpen {
+    /// The pending channel's id (32 random bytes, ours).
+    pub pending_chan_id: [u8; 32],
+    /// The channel's 2-of-2 address.
+    pub funding_address: String,
+    /// The channel's size.
+    pub funding_amount: Sat,
+    /// LND's updates on this open (the pending channel comes on it once
+    /// the signed transaction is in); behind a lock only so that a
+    /// pending open can be shared between threads (the stream is not Sync).
+    updates: std::sync::Mutex<fedimint_tonic_lnd::tonic::codec::Streaming<lnrpc::OpenStatusUpdate>>,
+}
+
+impl std::fmt::Debug for ShimOpen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShimOpen")
+            .field("funding_address", &self.funding_address)
+            .field("funding_amount", &self.funding_amount)
+            .finish_non_exhaustive()
+    }
+}
+
+/// LND's funding steps for a channel funded by a PSBT (`FundingStateStep`).
+impl Channels {
+    /// Starts an open whose funding transaction we bring (`OpenChannel`
+    /// with a PSBT shim): the peer is asked, and LND answers with the
+    /// address and amount to fund. LND never funds it from its own wallet.
+    pub async fn open_with_psbt(&self, req: &OpenChannelRequest) -> Result<ShimOpen, NodeError> {
+        check_sizes(req)?;
+        let c = self.conn.client().await?;
+        let key = self.ensure_peer(&c, &req.peer).await?;
+        let pending_chan_id: [u8; 32] = rand::random();
+        let msg = lnrpc::OpenChannelRequest {
+            node_pubkey: key,
+            local_funding_amount: lnd_sat(req.amount_sat),
+            push_sat: lnd_sat(req.push_sat),
+            private: req.private,
+            min_htlc_msat: req.min_htlc_msat.map(lnd_msat).unwrap_or(0),
+            funding_shim: Some(lnrpc::FundingShim {
+                shim: Some(lnrpc::funding_shim::Shim::PsbtShim(lnrpc::PsbtShim {
+                    pending_chan_id: pending_chan_id.to_vec(),
+                    base_psbt: Vec::new(),
+                    no_publish: false,
+                })),
+            }),
+            ..Default::default()
+        };
+        let mut ln = c.lightning.clone();
+        let mut updates = c
+            .call(NEGOTIATION_TIMEOUT, ln.open_channel(msg))
+            .await
+            .map_err(|e| classify_rpc(e, Some(&req.peer)))?;
+        let first = tokio::time::timeout(NEGOTIATION_TIMEOUT, updates.message()).await;
+        let ready = match first {
+            Err(_) => {
+                return Err(NodeError::PeerUnreachable {
+                    peer: req.peer.clone(),
+                    detail: "the peer did not answer the channel request in time".into(),
+                })
+            }
+            Ok(Err(status)) => return Err(classify_rpc(c.status_error(&status), Some(&req.peer))),
+            Ok(Ok(Some(lnrpc::OpenStatusUpdate {
+                update: Some(lnrpc::open_status_update::Update::PsbtFund(ready)),
+                ..
+            }))) => ready,
+            Ok(Ok(other)) => {
+                return Err(NodeError::Internal {
+                    detail: format!("LND answered a PSBT channel open with {other:?}"),
+                })
+            }
+        };
+        let funding_amount = Sat::from_sat(u64::try_from(ready.funding_amount).unwrap_or(0));
+        if funding_amount != req.amount_sat {
+            let open = ShimOpen {
+                pending_chan_id,
+                funding_address: ready.funding_address,
+                funding_amount,
+                updates: std::sync::Mutex::new(updates),
+            };
+            self.shim_cancel(&open).await.ok();
+            return Err(NodeError::Internal {
+                detail: format!(
+                    "LND asked to fund {} sats for a channel of {} sats",
+                    funding_amount.to_sat(),
+                    req.amount_sat.to_sat()
+                ),
+            });
+        }
+        tracing::info!(peer = %req.peer, amount_sat = funding_amount.to_sat(), "channel open waiting for its PSBT");
+        Ok(ShimOpen {
+            pending_chan_id,
+            funding_address: ready.funding_address,
+            funding_amount,
+            updates: std::sync::Mutex::new(updates),
+        })
+    }
+
+    async fn funding_step(
+        &self,
+        trigger: lnrpc::funding_transition_msg::Trigger,
+    ) -> Result<(), NodeError> {
+        let c = self.conn.client().await?;
+        let mut ln = c.lightning.clone();
+        c.call(
+            CALL_TIMEOUT,
+            ln.funding_state_step(lnrpc::FundingTransitionMsg {
+                trigger: Some(trigger),
+            }),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// LND checks the funded (unsigned) PSBT: it pays the channel's address
+    /// its amount, and every input is segwit.
+    pub async fn shim_verify(
+        &self,
+        open: &ShimOpen,
+        psbt: &bitcoin::psbt::Psbt,
+    ) -> Result<(), NodeError> {
+        use lnrpc::funding_transition_msg::Trigger;
+        self.funding_step(Trigger::PsbtVerify(lnrpc::FundingPsbtVerify {
+            funded_psbt: psbt.serialize(),
+            pending_chan_id: open.pending_chan_id.to_vec(),
+            skip_finalize: false,
+        }))
+        .await
+        .map_err(|e| match e {
+            NodeError::Rpc { detail } => NodeError::BadRequest {
+                message: format!("LND refused the funding PSBT: {detail}"),
+            },
+            other => other,
+        })
+    }
+
+    /// Hands LND the signed funding transaction; LND finishes the open with
+    /// the peer and publishes it (never us: published before the peer's
+    /// signatures, the money could be stuck).
+    pub async fn shim_finalize(
+        &self,
+        open: &ShimOpen,
+        tx: &bitcoin::Transaction,
+    ) -> Result<(), NodeError> {
+        use lnrpc::funding_transition_msg::Trigger;
+        self.funding_step(Trigger::PsbtFinalize(lnrpc::FundingPsbtFinalize {
+            signed_psbt: Vec::new(),
+            pending_chan_id: open.pending_chan_id.to_vec(),
+            final_raw_tx: bitcoin::consensus::serialize(tx),
+        }))
+        .await
+    }
+
+    /// After [`Channels::shim_finalize`]: waits for LND's word that the
+    /// channel is pending (the funding transaction `tx` published).
+    pub async fn shim_pending(
+        &self,
+        open: ShimOpen,
+        tx: &bitcoin::Transaction,
+    ) -> Result<OpenedChannel, NodeError> {
+        let txid = tx.compute_txid().to_string();
+        let mut updates = open.updates.into_inner().unwrap_or_else(|p| p.into_inner());
+        loop {
+            let next = tokio::time::timeout(NEGOTIATION_TIMEOUT, updates.message()).await;
+            match next {
+                Ok(Ok(Some(lnrpc::OpenStatusUpdate {
+                    update: Some(lnrpc::open_status_update::Update::ChanPending(p)),
+                    ..
+                }))) => {
+                    let funding_txid = txid_from_bytes(&p.txid);
+                    let channel_point = format!("{funding_txid}:{}", p.output_index);
+                    tracing::info!(%channel_point, "channel opening (funded by a PSBT)");
+                    return Ok(OpenedChannel {
+                        channel_point,
+                        funding_txid,
+                    });
+                }
+                Ok(Ok(Some(_))) => continue,
+                // LND took the transaction; its update did not come: the
+                // channel list will show it.
+                Ok(Ok(None)) | Err(_) => {
+                    return Err(NodeError::Rpc {
+                        detail: format!(
+                            "LND took the funding transaction {txid} but did not confirm the pending channel; see the channel list"
+                        ),
+                    })
+                }
+                Ok(Err(status)) => {
+                    return Err(NodeError::Rpc {
+                        detail: format!("the open of the channel funded by {txid} failed: {}", status.message()),
+                    })
+                }
+            }
+        }
+    }
+
+    /// Abandons a PSBT open (`shim_cancel`): LND and the peer forget it.
+    pub async fn shim_cancel(&self, open: &ShimOpen) -> Result<(), NodeError> {
+        use lnrpc::funding_transition_msg::Trigger;
+        self.funding_step(Trigger::ShimCancel(lnrpc::FundingShimCancel {
+            pending_chan_id: open.pending_chan_id.to_vec(),
+        }))
+        .await?;
+        tracing::info!("PSBT channel open cancelled");
+        Ok(())
     }
 }
 

@@ -116,6 +116,7 @@ pub struct FundRequest {
     #[serde(default)]
     pub account: String,
     /// Fee rate, sat/vB.
+    #[ts(type = "number")]
     pub sat_per_vbyte: u64,
     /// Only these coins (`txid:vout`), coin control; empty: LND selects.
     #[serde(default)]

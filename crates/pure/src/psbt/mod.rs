@@ -5,8 +5,10 @@
 //! - [`sign`]: the software signer (only inputs the review proved ours),
 //!   the finalizer and the extractor.
 //! - [`verify`]: every signature checked, and a PSBT back from a signer
-//!   checked to be the one reviewed.
+//!   checked to be the one reviewed; the combiner.
+//! - [`qr`]: PSBTs as BBQr QR frames (animated when large) and back.
 
+pub mod qr;
 pub mod review;
 pub mod sign;
 pub mod verify;
@@ -17,14 +19,18 @@ use bitcoin::psbt::Psbt;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseError {
     /// Neither base64 text nor a binary PSBT.
-    #[error("This is not a PSBT: expected base64 text starting with \"cHNidP\" or a binary file starting with \"psbt\".")]
+    #[error("This is not a PSBT: expected base64 text starting with \"cHNidP\", a binary file starting with \"psbt\", or BBQr QR frames starting with \"B$\".")]
     NotPsbt,
     /// A PSBT whose contents break BIP174.
     #[error("This PSBT is malformed ({0}); export it again from the wallet that made it.")]
     Malformed(String),
+    /// BBQr frames that do not join into a PSBT.
+    #[error(transparent)]
+    Qr(#[from] qr::QrError),
 }
 
-/// Reads a PSBT as wallets export it: base64 text or a binary file.
+/// Reads a PSBT as wallets export it: base64 text, a binary file, or the
+/// text of BBQr QR frames (one per line, as a scanner gives them).
 pub fn parse(input: &[u8]) -> Result<Psbt, ParseError> {
     const MAGIC: &[u8] = b"psbt\xff";
     if input.starts_with(MAGIC) {
@@ -33,6 +39,9 @@ pub fn parse(input: &[u8]) -> Result<Psbt, ParseError> {
     let text = std::str::from_utf8(input)
         .map(str::trim)
         .map_err(|_| ParseError::NotPsbt)?;
+    if qr::is_bbqr(text) {
+        return Ok(qr::join(text)?);
+    }
     if !text.starts_with("cHNidP") {
         return Err(ParseError::NotPsbt);
     }

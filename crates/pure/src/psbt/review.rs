@@ -14,6 +14,7 @@ use bitcoin::{Address, EcdsaSighashType, Script, ScriptBuf, TapSighashType, TxOu
 use miniscript::descriptor::{DescriptorPublicKey, Wildcard};
 use miniscript::{Descriptor, ForEachKey};
 use serde::Serialize;
+use ts_rs::TS;
 
 /// One of our wallet's descriptors (one chain, with a `/*` wildcard).
 #[derive(Debug, Clone)]
@@ -59,8 +60,9 @@ impl Policy {
 }
 
 /// Whose a script is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case", tag = "owner")]
+#[ts(export)]
 pub enum Owner {
     /// Derived again through one of our descriptors.
     Ours {
@@ -76,7 +78,8 @@ pub enum Owner {
 }
 
 /// One input as shown.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
 pub struct InputReview {
     /// `txid:vout`.
     pub outpoint: String,
@@ -93,8 +96,9 @@ pub struct InputReview {
 }
 
 /// What an output is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case", tag = "kind")]
+#[ts(export)]
 pub enum OutputKind {
     /// Pays someone else.
     Payment,
@@ -117,7 +121,8 @@ pub enum OutputKind {
 }
 
 /// One output as shown.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
 pub struct OutputReview {
     /// Its index in the transaction.
     pub index: usize,
@@ -130,8 +135,9 @@ pub struct OutputReview {
 }
 
 /// Something the user must see before signing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, TS)]
 #[serde(rename_all = "snake_case", tag = "warning")]
+#[ts(export)]
 pub enum Warning {
     /// An input asks for a signature that commits to less than the whole
     /// transaction.
@@ -179,22 +185,38 @@ pub enum Warning {
     #[error("the fee is {fee} sats ({rate} sat/vB): more than you likely mean to pay")]
     HighFee {
         /// The fee, sats.
+        #[ts(type = "number")]
         fee: u64,
         /// Its rate, sat/vB.
+        #[ts(type = "number")]
         rate: u64,
+    },
+    /// An input's scripts do not fit what it spends (BIP174's signer
+    /// checks): a redeem script that is not the P2SH's, a witness script
+    /// that is not the P2WSH's, a witness UTXO for a script that is not
+    /// segwit. No valid signature can be made for it.
+    #[error("input {input}: {detail}; no valid signature can be made for it")]
+    ScriptMismatch {
+        /// The input.
+        input: usize,
+        /// What does not fit.
+        detail: String,
     },
     /// The outputs pay more than the inputs hold.
     #[error("the outputs pay {outputs} sats but the inputs hold only {inputs} sats")]
     OutputsExceedInputs {
         /// Inputs, sats.
+        #[ts(type = "number")]
         inputs: u64,
         /// Outputs, sats.
+        #[ts(type = "number")]
         outputs: u64,
     },
 }
 
 /// A PSBT as shown before signing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
 pub struct Review {
     /// The inputs.
     pub inputs: Vec<InputReview>,
@@ -213,11 +235,15 @@ pub struct Review {
     /// The size once signed, virtual bytes: exact for finalized inputs, the
     /// most our descriptor needs for unsigned inputs of ours, and without
     /// the witness of unsigned inputs of others (a lower bound then).
+    #[ts(type = "number")]
     pub vsize: u64,
     /// The fee rate, sat/vB (rounded up), when the fee is known.
+    #[ts(type = "number | null")]
     pub fee_rate: Option<u64>,
     /// What to see before signing.
     pub warnings: Vec<Warning>,
+    /// The warnings in words, as shown to the user.
+    pub warning_messages: Vec<String>,
 }
 
 struct KeyInfo<'a> {
@@ -354,6 +380,31 @@ fn prevout(input: &Input, outpoint: &bitcoin::OutPoint) -> (Option<TxOut>, Optio
     }
 }
 
+/// BIP174's "data signers check for", on the scripts: the redeem script
+/// is the P2SH's, the witness script is the P2WSH's (directly or inside
+/// the P2SH), and a witness UTXO is given only for a segwit script.
+fn script_mismatch(input: &Input, spk: &bitcoin::Script) -> Option<String> {
+    let mut effective = spk.to_owned();
+    if let Some(redeem) = &input.redeem_script {
+        if *spk != bitcoin::ScriptBuf::new_p2sh(&redeem.script_hash()) {
+            return Some("its redeem script is not the one its output commits to".into());
+        }
+        effective = redeem.clone();
+    }
+    if let Some(ws) = &input.witness_script {
+        if effective != bitcoin::ScriptBuf::new_p2wsh(&ws.wscript_hash()) {
+            return Some("its witness script is not the one its output commits to".into());
+        }
+    }
+    // (A P2SH without its redeem script may wrap segwit: unknown, not wrong.)
+    if input.witness_utxo.is_some() && !effective.is_witness_program() && !effective.is_p2sh() {
+        return Some(
+            "it gives a witness UTXO, but what it spends is not segwit (a legacy signature would be needed)".into(),
+        );
+    }
+    None
+}
+
 fn sighash_text(input: &Input) -> Option<String> {
     let t = input.sighash_type?;
     let taproot = input.tap_internal_key.is_some()
@@ -424,6 +475,12 @@ pub fn review(psbt: &Psbt, policy: &Policy) -> Review {
                     path,
                 });
             }
+        }
+        if let Some(detail) = utxo
+            .as_ref()
+            .and_then(|u| script_mismatch(input, &u.script_pubkey))
+        {
+            warnings.push(Warning::ScriptMismatch { input: i, detail });
         }
         match &utxo {
             Some(u) => {
@@ -552,6 +609,7 @@ pub fn review(psbt: &Psbt, policy: &Policy) -> Review {
         missing_inputs: missing,
         vsize,
         fee_rate,
+        warning_messages: warnings.iter().map(|w| w.to_string()).collect(),
         warnings,
     }
 }

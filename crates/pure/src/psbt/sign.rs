@@ -67,7 +67,9 @@ fn secp() -> &'static Secp256k1<All> {
 pub fn check_signable(review: &Review, opts: SignOptions) -> Result<Vec<usize>, SignError> {
     for w in &review.warnings {
         let blocking = match w {
-            Warning::UtxoMismatch { .. } | Warning::OutputsExceedInputs { .. } => true,
+            Warning::UtxoMismatch { .. }
+            | Warning::ScriptMismatch { .. }
+            | Warning::OutputsExceedInputs { .. } => true,
             Warning::NonDefaultSighash { .. } => !opts.allow_non_default_sighash,
             _ => false,
         };

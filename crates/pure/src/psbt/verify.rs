@@ -47,6 +47,14 @@ pub enum VerifyError {
     /// The signed PSBT spends or pays something else than the one reviewed.
     #[error("The PSBT that came back is not the one you reviewed: {0}. Nothing was finalized; review it again.")]
     NotTheReviewed(String),
+    /// PSBTs to combine that are not of one transaction, or that disagree.
+    #[error("PSBT {index} cannot be combined with the first: {detail}. Nothing was combined.")]
+    NotCombinable {
+        /// Which PSBT (1 = the second given).
+        index: usize,
+        /// Why.
+        detail: String,
+    },
 }
 
 /// How many signatures were checked.
@@ -157,35 +165,7 @@ pub fn verify_signatures(psbt: &Psbt) -> Result<Verified, VerifyError> {
 /// (a signer may strip it; [`merge_signed`] keeps ours).
 pub fn same_as_reviewed(reviewed: &Psbt, signed: &Psbt) -> Result<(), VerifyError> {
     let not = |s: String| VerifyError::NotTheReviewed(s);
-    let (a, b) = (&reviewed.unsigned_tx, &signed.unsigned_tx);
-    if a.input.len() != b.input.len() || a.output.len() != b.output.len() {
-        return Err(not(format!(
-            "{} input(s) and {} output(s) instead of {} and {}",
-            b.input.len(),
-            b.output.len(),
-            a.input.len(),
-            a.output.len()
-        )));
-    }
-    for (i, (x, y)) in a.input.iter().zip(&b.input).enumerate() {
-        if x.previous_output != y.previous_output || x.sequence != y.sequence {
-            return Err(not(format!(
-                "input {i} spends {} instead",
-                y.previous_output
-            )));
-        }
-    }
-    for (i, (x, y)) in a.output.iter().zip(&b.output).enumerate() {
-        if x != y {
-            return Err(not(format!(
-                "output {i} pays {} sat to another script or amount",
-                y.value.to_sat()
-            )));
-        }
-    }
-    if a != b {
-        return Err(not("its version or lock time differ".into()));
-    }
+    same_transaction(&reviewed.unsigned_tx, &signed.unsigned_tx).map_err(not)?;
     for (i, (x, y)) in reviewed.inputs.iter().zip(&signed.inputs).enumerate() {
         // A signer may leave UTXO data out; it may not bring other data.
         let changed = (y.witness_utxo.is_some() && x.witness_utxo != y.witness_utxo)
@@ -195,6 +175,67 @@ pub fn same_as_reviewed(reviewed: &Psbt, signed: &Psbt) -> Result<(), VerifyErro
         }
     }
     Ok(())
+}
+
+/// Whether `b` is the transaction `a`, and if not, the first difference in
+/// words.
+fn same_transaction(a: &bitcoin::Transaction, b: &bitcoin::Transaction) -> Result<(), String> {
+    if a.input.len() != b.input.len() || a.output.len() != b.output.len() {
+        return Err(format!(
+            "{} input(s) and {} output(s) instead of {} and {}",
+            b.input.len(),
+            b.output.len(),
+            a.input.len(),
+            a.output.len()
+        ));
+    }
+    for (i, (x, y)) in a.input.iter().zip(&b.input).enumerate() {
+        if x.previous_output != y.previous_output || x.sequence != y.sequence {
+            return Err(format!("input {i} spends {} instead", y.previous_output));
+        }
+    }
+    for (i, (x, y)) in a.output.iter().zip(&b.output).enumerate() {
+        if x != y {
+            return Err(format!(
+                "output {i} pays {} sat to another script or amount",
+                y.value.to_sat()
+            ));
+        }
+    }
+    if a != b {
+        return Err("its version or lock time differ".into());
+    }
+    Ok(())
+}
+
+/// BIP174's combiner: PSBTs of one transaction (each from another signer,
+/// or an updater) merged into one. They must be of the same unsigned
+/// transaction, and where two give an input's UTXO they must give the same
+/// one; then every signature in the result is verified.
+pub fn combine(psbts: Vec<Psbt>) -> Result<(Psbt, Verified), VerifyError> {
+    let mut iter = psbts.into_iter();
+    let mut merged = iter.next().ok_or(VerifyError::NotCombinable {
+        index: 0,
+        detail: "no PSBT was given".into(),
+    })?;
+    for (n, other) in iter.enumerate() {
+        let index = n + 1;
+        let fail = |detail: String| VerifyError::NotCombinable { index, detail };
+        same_transaction(&merged.unsigned_tx, &other.unsigned_tx).map_err(fail)?;
+        for (i, (x, y)) in merged.inputs.iter().zip(&other.inputs).enumerate() {
+            fn differ<T: PartialEq>(a: &Option<T>, b: &Option<T>) -> bool {
+                a.is_some() && b.is_some() && a != b
+            }
+            if differ(&x.witness_utxo, &y.witness_utxo)
+                || differ(&x.non_witness_utxo, &y.non_witness_utxo)
+            {
+                return Err(fail(format!("they disagree on what input {i} spends")));
+            }
+        }
+        merged.combine(other).map_err(|e| fail(e.to_string()))?;
+    }
+    let verified = verify_signatures(&merged)?;
+    Ok((merged, verified))
 }
 
 /// `reviewed` with the signatures of `signed` added, after

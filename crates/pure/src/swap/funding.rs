@@ -42,6 +42,9 @@ pub fn read_funding(input: &[u8]) -> Result<Transaction, FundingError> {
         Ok(p) => Some(p),
         Err(crate::psbt::ParseError::NotPsbt) => None,
         Err(crate::psbt::ParseError::Malformed(e)) => return Err(FundingError::Unreadable(e)),
+        Err(e @ crate::psbt::ParseError::Qr(_)) => {
+            return Err(FundingError::Unreadable(e.to_string()))
+        }
     };
     if let Some(psbt) = psbt {
         if let Some(input) = psbt
