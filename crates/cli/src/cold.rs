@@ -437,7 +437,7 @@ pub async fn send_psbt(
 /// What `channel open --psbt` shows without `--yes`.
 #[derive(serde::Serialize)]
 struct OpenReview<'a> {
-    funding_address: &'a str,
+    funding_addresses: Vec<&'a str>,
     review: &'a switchyard_core::psbt::Review,
     psbt: String,
 }
@@ -460,7 +460,11 @@ pub async fn open_psbt(
     let review = review_text(&prepared.funded.review);
     if !cold.yes {
         let shown = OpenReview {
-            funding_address: &prepared.open.funding_address,
+            funding_addresses: prepared
+                .opens
+                .iter()
+                .map(|o| o.funding_address.as_str())
+                .collect(),
             review: &prepared.funded.review,
             psbt: prepared.funded.psbt.to_string(),
         };
@@ -479,9 +483,51 @@ pub async fn open_psbt(
         cold.emulators || cold::emulators_enabled(),
     )
     .await?;
-    let point = opened.channel.channel_point.clone();
+    let points: Vec<&str> = opened
+        .channels
+        .iter()
+        .map(|c| c.channel_point.as_str())
+        .collect();
+    let text = format!(
+        "{review}Opening {} (LND published the funding transaction; waiting for confirmations).\n",
+        points.join(", ")
+    );
+    out(&opened, text)
+}
+
+/// `swap fund ID --psbt`: the swap's lockup funded from the wallet's LND
+/// account — LND funds it, the review, the wallet's signer signs, the swap
+/// checks the lockup and the node broadcasts it; without `--yes` only the
+/// review (the coins released).
+pub async fn fund_swap_psbt(
+    ctx: &Context,
+    id: &str,
+    cold: PsbtArgs,
+    sat_per_vbyte: Option<u64>,
+) -> Result<Output, ApiError> {
+    let wallet = pick_wallet(&ctx.wallets, cold.wallet.as_deref()).await?;
+    let (rate, limit) = rate_and_limit(sat_per_vbyte, &cold, "swap lockup")?;
+    let prepared = cold::fund_swap_prepare(ctx, id, &wallet, rate, limit).await?;
+    let review = review_text(&prepared.review);
+    if !cold.yes {
+        cold::send_abort(ctx, &prepared).await?;
+        return out(
+            &prepared,
+            format!("{review}Nothing signed; the coins are released. Run again with --yes to sign and fund the swap.\n"),
+        );
+    }
+    eprint!("{review}");
+    let funded = cold::fund_swap_complete(
+        ctx,
+        id,
+        &wallet,
+        &prepared,
+        cold.emulators || cold::emulators_enabled(),
+    )
+    .await?;
+    let txid = funded.txid.clone();
     out(
-        &opened,
-        format!("{review}Opening channel {point} (LND published the funding transaction; waiting for confirmations).\n"),
+        &funded,
+        format!("{review}Lockup {txid} broadcast by your node; the swap goes on once it confirms (`switchyard swap resume` follows it).\n"),
     )
 }

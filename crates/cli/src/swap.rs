@@ -94,12 +94,24 @@ pub enum SwapCmd {
     /// Fund a swap in made with `--external`: FILE holds the signed lockup
     /// transaction as a finalized PSBT (binary or base64) or raw hex (`-`
     /// reads standard input). It must pay the lockup address exactly the
-    /// agreed amount; your node broadcasts it.
+    /// agreed amount; your node broadcasts it. Or, with --psbt, from a
+    /// wallet's LND account (see `wallet lnd-import`): LND funds the
+    /// lockup, you see the review, the wallet's signer signs.
     Fund {
         /// Our id or the provider's.
         id: String,
         /// The signed PSBT or transaction (`-` for standard input).
-        file: String,
+        #[arg(required_unless_present = "psbt")]
+        file: Option<String>,
+        /// Fund it from a wallet's LND account through a PSBT.
+        #[arg(long, conflicts_with = "file")]
+        psbt: bool,
+        /// Fee rate of the lockup, sat/vB (with --psbt).
+        #[arg(long, requires = "psbt")]
+        sat_per_vbyte: Option<u64>,
+        /// With --psbt.
+        #[command(flatten)]
+        cold: crate::lightning::PsbtArgs,
     },
     /// One swap with its timeline.
     Status {
@@ -220,7 +232,7 @@ async fn drive(
 
 /// Runs one swap command.
 pub async fn run(cmd: SwapCmd, node: &NodeArgs, data_dir: &Path) -> Result<Output, ApiError> {
-    let (_ctx, engine) = engine(node, data_dir).await?;
+    let (ctx, engine) = engine(node, data_dir).await?;
     match cmd {
         SwapCmd::Quote {
             direction,
@@ -275,7 +287,21 @@ pub async fn run(cmd: SwapCmd, node: &NodeArgs, data_dir: &Path) -> Result<Outpu
             };
             create(&engine, new, wait, &args).await
         }
-        SwapCmd::Fund { id, file } => {
+        SwapCmd::Fund {
+            id,
+            file: None,
+            sat_per_vbyte,
+            cold,
+            ..
+        } => {
+            let id = engine.view(&id).await?.id;
+            crate::cold::fund_swap_psbt(&ctx, &id, cold, sat_per_vbyte).await
+        }
+        SwapCmd::Fund {
+            id,
+            file: Some(file),
+            ..
+        } => {
             let bytes = crate::psbt::read_input(&file)?;
             let id = engine.view(&id).await?.id;
             let f = engine.fund(&id, &bytes).await?;

@@ -5,7 +5,10 @@
 //! wallet's seed and published); a channel to carol funded from it through
 //! LND's PSBT shim (`channel open --psbt`: above the fee limit refused; the
 //! review alone cancels the open and releases the coins; with `--yes` LND
-//! publishes and the channel opens); a watch-only wallet of the same account
+//! publishes and the channel opens) and a batch of two channels in one
+//! transaction (`channel open-batch --psbt`); a swap in (our provider on
+//! carol) whose lockup the account funds (`swap fund --psbt`), run to its
+//! end; a watch-only wallet of the same account
 //! (`wallet import-watch`) watches the same addresses and, with no device
 //! connected, says so.
 
@@ -57,6 +60,21 @@ impl Cli {
             )
         });
         (out.status.success(), v)
+    }
+
+    /// Starts a long-running command (its output is not read).
+    fn spawn(&self, args: &[&str]) -> std::process::Child {
+        let mut all: Vec<String> = vec!["--data-dir".into(), self.dir.display().to_string()];
+        all.extend(self.node.iter().cloned());
+        all.extend(args.iter().map(|s| s.to_string()));
+        Command::new(env!("CARGO_BIN_EXE_switchyard"))
+            .args(&all)
+            .env("SWITCHYARD_KEYCHAIN_SERVICE", &self.service)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
     }
 
     fn ok(&self, args: &[&str]) -> Value {
@@ -260,7 +278,7 @@ fn cold_storage_from_the_command_line() {
         .find(|o| o["kind"]["kind"] == "channel_funding")
         .unwrap_or_else(|| panic!("a channel funding output: {v}"));
     assert_eq!(funding["value"], 120_000);
-    assert_eq!(funding["address"], v["funding_address"]);
+    assert_eq!(funding["address"], v["funding_addresses"][0]);
     assert!(outputs.iter().any(|o| o["kind"]["kind"] == "change"), "{v}");
     assert!(
         v["review"]["warnings"].as_array().unwrap().is_empty(),
@@ -271,8 +289,14 @@ fn cold_storage_from_the_command_line() {
     // With --yes: the seed signs, LND publishes once carol has signed.
     let (ok, v) = open(&["--max-fee", "5000", "--yes"]);
     assert!(ok, "{v}");
-    let point = v["channel"]["channel_point"].as_str().unwrap().to_string();
-    let funding_txid = v["channel"]["funding_txid"].as_str().unwrap().to_string();
+    let point = v["channels"][0]["channel_point"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let funding_txid = v["channels"][0]["funding_txid"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let open_fee = v["review"]["fee"].as_u64().unwrap();
     assert_eq!(pending_opens(), before + 1);
     net.mine(3).unwrap();
@@ -288,6 +312,184 @@ fn cold_storage_from_the_command_line() {
     until("the change of the funding confirmed", || {
         balance(&cli) == (400_000 - 150_000 - fee - 120_000 - open_fee, 0)
     });
+
+    // A batch: channels to carol and to bob in one transaction from the
+    // account; LND publishes it once both peers have signed.
+    let bob_peer = net.node("bob").unwrap().profile().unwrap().p2p_uri;
+    let carol_spec = format!("{peer}=40000");
+    let bob_spec = format!("{bob_peer}=50000");
+    let (ok, v) = cli.run(
+        &[
+            "channel",
+            "open-batch",
+            "--channel",
+            &carol_spec,
+            "--channel",
+            &bob_spec,
+            "--psbt",
+            "--wallet",
+            "cold",
+            "--sat-per-vbyte",
+            "2",
+            "--max-fee",
+            "5000",
+            "--yes",
+        ],
+        "",
+    );
+    assert!(ok, "{v}");
+    let batch = v["channels"].as_array().unwrap().clone();
+    assert_eq!(batch.len(), 2, "{v}");
+    assert_eq!(
+        batch[0]["funding_txid"], batch[1]["funding_txid"],
+        "one transaction"
+    );
+    let funding_outputs: Vec<u64> = v["review"]["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["kind"]["kind"] == "channel_funding")
+        .map(|o| o["value"].as_u64().unwrap())
+        .collect();
+    let mut sorted = funding_outputs.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, vec![40_000, 50_000], "{v}");
+    let batch_fee = v["review"]["fee"].as_u64().unwrap();
+    net.mine(3).unwrap();
+    until("both batch channels are active", || {
+        let list = cli.ok(&["channel", "list"]).to_string();
+        batch
+            .iter()
+            .all(|c| list.contains(c["channel_point"].as_str().unwrap()))
+            && pending_opens() == before
+    });
+    until("the change of the batch confirmed", || {
+        balance(&cli)
+            == (
+                400_000 - 150_000 - fee - 120_000 - open_fee - 90_000 - batch_fee,
+                0,
+            )
+    });
+
+    // A swap in whose lockup the account funds: our provider on carol (the
+    // real `switchyard provider` process), a swap started for funding from
+    // another wallet, its lockup funded through a PSBT from the account.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let pdir = tempfile::tempdir().unwrap();
+    let carol_profile = net.node("carol").unwrap().profile().unwrap();
+    let provider_cli = Cli {
+        dir: pdir.path().to_path_buf(),
+        service: format!("{}.provider", cli.service),
+        node: vec![
+            "--grpc-host".into(),
+            carol_profile.grpc_host.clone(),
+            "--tls-cert".into(),
+            carol_profile.tls_cert_path.display().to_string(),
+            "--macaroon".into(),
+            carol_profile.macaroon_path.display().to_string(),
+        ],
+    };
+    let mut provider = provider_cli.spawn(&[
+        "provider",
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+        "--name",
+        "coldp",
+        "--submarine-timeout-blocks",
+        "100",
+        "--reverse-timeout-blocks",
+        "100",
+        "--fee-rate",
+        "2",
+    ]);
+    until("the provider listens", || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let url = format!("http://127.0.0.1:{port}");
+    let swap = cli.ok(&[
+        "swap",
+        "in",
+        "--amount",
+        "20000",
+        "--max-fee",
+        "5000",
+        "--provider",
+        &url,
+        "--wallet",
+        "cold",
+        "--external",
+    ]);
+    let id = swap["id"].as_str().unwrap().to_string();
+    assert_eq!(swap["awaitingFunding"], true, "{swap}");
+    let lockup_address = swap["address"].as_str().unwrap().to_string();
+    let lockup_amount = swap["onchain"].as_u64().unwrap();
+    let fund = |extra: &[&str]| {
+        let mut a = vec![
+            "swap",
+            "fund",
+            id.as_str(),
+            "--psbt",
+            "--wallet",
+            "cold",
+            "--sat-per-vbyte",
+            "2",
+            "--max-fee",
+            "5000",
+        ];
+        a.extend_from_slice(extra);
+        cli.run(&a, "")
+    };
+    // The review alone: the lockup is the payment, exactly; nothing stays locked.
+    let (ok, v) = fund(&[]);
+    assert!(ok, "{v}");
+    let pays: Vec<_> = v["review"]["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["kind"]["kind"] == "payment")
+        .cloned()
+        .collect();
+    assert_eq!(pays.len(), 1, "{v}");
+    assert_eq!(pays[0]["address"], lockup_address.as_str());
+    assert_eq!(pays[0]["value"], lockup_amount);
+    assert_eq!(leases(), 0);
+    // Signed by the seed; the swap checks the lockup and alice broadcasts it.
+    let (ok, v) = fund(&["--yes"]);
+    assert!(ok, "{v}");
+    let lockup_txid = v["txid"].as_str().unwrap().to_string();
+    assert_eq!(v["swap"]["awaitingFunding"], false, "{v}");
+    // A second funding is refused.
+    let (ok, v) = fund(&["--yes"]);
+    assert!(!ok, "{v}");
+    assert_eq!(leases(), 0, "the refused second funding released its coins");
+    // The swap runs while blocks come: the provider pays and claims.
+    let mut resume = cli.spawn(&["swap", "resume", "--timeout-secs", "180"]);
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let done = loop {
+        // Succeeded once the provider paid and claimed (final only after
+        // the time lock, which a submarine swap waits for in case the
+        // address is paid again).
+        let v = cli.ok(&["swap", "status", &id]);
+        if v["outcome"].is_string() {
+            break v;
+        }
+        assert!(Instant::now() < deadline, "the swap did not finish: {v}");
+        net.mine(1).unwrap();
+        std::thread::sleep(Duration::from_millis(1000));
+    };
+    let _ = resume.kill();
+    let _ = resume.wait();
+    assert_eq!(done["outcome"], "succeeded", "{done}");
+    assert_eq!(
+        done["lockup"][0].as_str().unwrap().split(':').next(),
+        Some(lockup_txid.as_str())
+    );
+    let _ = provider.kill();
+    let _ = provider.wait();
 
     // The same account, watch-only elsewhere: the same addresses; without
     // its device, signing says the device is missing.

@@ -473,9 +473,13 @@ impl From<crate::cold::ColdError> for ApiError {
             C::Address(a) => a.into(),
             C::Psbt(p) => p.into(),
             C::DeviceMissing { .. } => ApiError::new(ErrorCode::DeviceNotFound, e.to_string()),
-            C::NoAccount | C::Mismatch | C::NotImported(_) | C::NoAmount | C::NoPending => {
-                ApiError::new(ErrorCode::InvalidRequest, e.to_string())
-            }
+            C::Swap(s) => s.into(),
+            C::NoAccount
+            | C::Mismatch
+            | C::NotImported(_)
+            | C::NoAmount
+            | C::NoPending
+            | C::SwapNotAwaiting(_) => ApiError::new(ErrorCode::InvalidRequest, e.to_string()),
         }
     }
 }

@@ -59,6 +59,12 @@ pub enum ColdError {
     /// No amount.
     #[error("Enter an amount in sats.")]
     NoAmount,
+    /// The swap.
+    #[error(transparent)]
+    Swap(#[from] crate::swaps::SwapError),
+    /// A swap that is not waiting for a lockup from another wallet.
+    #[error("This swap is not waiting for its lockup from another wallet: {0}.")]
+    SwapNotAwaiting(String),
     /// A pending send that is not there.
     #[error("This send is no longer waiting (it was sent or cancelled, or the app restarted): prepare it again.")]
     NoPending,
@@ -478,12 +484,10 @@ pub async fn abort_pending(ctx: &Context, id: &str) -> Result<(), ColdError> {
     send_abort(ctx, &prepared).await
 }
 
-/// A channel open funded from a wallet's LND account through a PSBT.
+/// One channel of an open funded through a PSBT.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
-pub struct PsbtOpen {
-    /// The wallet (id or name).
-    pub wallet: String,
+pub struct ChannelTarget {
     /// `pubkey@host:port`, or `pubkey` for a peer already connected.
     pub peer: String,
     /// Channel size.
@@ -491,6 +495,17 @@ pub struct PsbtOpen {
     /// Given to the peer at open.
     #[serde(default)]
     pub push_sat: Sat,
+}
+
+/// Channel opens (one, or a batch in one transaction) funded from a
+/// wallet's LND account through a PSBT.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct PsbtOpen {
+    /// The wallet (id or name).
+    pub wallet: String,
+    /// The channels.
+    pub channels: Vec<ChannelTarget>,
     /// Not announced to the network.
     #[serde(default)]
     pub private: bool,
@@ -504,27 +519,31 @@ pub struct PsbtOpen {
     pub inputs: Vec<String>,
 }
 
-/// Starts the open with the peer and funds it from the wallet's LND
-/// account; the peer waits (about ten minutes) for [`open_complete`] or
+/// Starts the opens with the peers and funds them from the wallet's LND
+/// account; the peers wait (about ten minutes) for [`open_complete`] or
 /// [`open_abort`].
 pub async fn open_prepare(ctx: &Context, req: &PsbtOpen) -> Result<PreparedOpen, ColdError> {
     let w = ctx.wallets.resolve(&req.wallet).await?;
     let account = lnd_account(&w)?;
     let ours = wallet_descriptors(&ctx.wallets, &w.id).await?;
-    let open = OpenChannelRequest {
-        peer: req.peer.clone(),
-        amount_sat: req.amount_sat,
-        push_sat: req.push_sat,
-        private: req.private,
-        fee: None,
-        min_htlc_msat: None,
-        utxos: req.inputs.clone(),
-        allow_high_fee: false,
-    };
+    let opens: Vec<OpenChannelRequest> = req
+        .channels
+        .iter()
+        .map(|c| OpenChannelRequest {
+            peer: c.peer.clone(),
+            amount_sat: c.amount_sat,
+            push_sat: c.push_sat,
+            private: req.private,
+            fee: None,
+            min_htlc_msat: None,
+            utxos: req.inputs.clone(),
+            allow_high_fee: false,
+        })
+        .collect();
     Ok(psbt_open::prepare(
         &ctx.node.channels(),
         &ctx.node.psbt(),
-        &open,
+        &opens,
         &account,
         req.sat_per_vbyte,
         &ours,
@@ -577,10 +596,10 @@ pub struct PreparedOpenView {
     pub wallet: String,
     /// Who will sign.
     pub signer_kind: String,
-    /// The review (the channel's funding output marked).
+    /// The review (the channels' funding outputs marked).
     pub review: crate::psbt::Review,
-    /// The channel's address (LND's 2-of-2 with the peer).
-    pub funding_address: String,
+    /// Each channel's address (LND's 2-of-2 with its peer), in order.
+    pub funding_addresses: Vec<String>,
     /// When the peer forgets the open (unix seconds).
     #[ts(type = "number")]
     pub expires_at: u64,
@@ -599,7 +618,11 @@ pub async fn open_prepare_pending(
         wallet: w.name.clone(),
         signer_kind: signer_kind(&w),
         review: prepared.funded.review.clone(),
-        funding_address: prepared.open.funding_address.clone(),
+        funding_addresses: prepared
+            .opens
+            .iter()
+            .map(|o| o.funding_address.clone())
+            .collect(),
         expires_at: prepared.expires_at,
     };
     ctx.pending_opens.insert(id, w.id, prepared);
@@ -622,4 +645,70 @@ pub async fn open_abort_pending(ctx: &Context, id: &str) -> Result<(), ColdError
     let (_, prepared) = ctx.pending_opens.take(id)?;
     open_abort(ctx, &prepared).await;
     Ok(())
+}
+
+/// Funds a swap in that waits for its lockup from another wallet with
+/// `wallet`'s LND account: LND funds a PSBT paying exactly the swap's
+/// amount to its lockup address, reviewed like any send (the lockup is
+/// the payment; the coins stay locked until [`fund_swap_complete`] or
+/// [`send_abort`]).
+pub async fn fund_swap_prepare(
+    ctx: &Context,
+    swap: &str,
+    wallet: &str,
+    sat_per_vbyte: u64,
+    max_fee: Sat,
+) -> Result<Prepared, ColdError> {
+    let view = ctx.swaps.view(swap).await?;
+    let address = match (&view.address, view.awaiting_funding) {
+        (Some(a), true) => a.clone(),
+        _ => {
+            return Err(ColdError::SwapNotAwaiting(if view.is_final {
+                "it has ended".into()
+            } else {
+                "it was not started for funding from another wallet, or its lockup is paid".into()
+            }))
+        }
+    };
+    send_prepare(
+        ctx,
+        &PsbtSend {
+            wallet: wallet.to_string(),
+            address,
+            amount_sat: view.onchain,
+            sat_per_vbyte,
+            max_fee_sat: max_fee,
+            inputs: Vec::new(),
+        },
+    )
+    .await
+}
+
+/// Signs the lockup with the wallet's signer and hands it to the swap,
+/// which checks it pays the lockup exactly and has the node broadcast it;
+/// the coins are released if anything fails before that.
+pub async fn fund_swap_complete(
+    ctx: &Context,
+    swap: &str,
+    wallet: &str,
+    prepared: &Prepared,
+    emulators: bool,
+) -> Result<crate::swaps::FundedSwap, ColdError> {
+    let w = ctx.wallets.resolve(wallet).await?;
+    let psbt = ctx.node.psbt();
+    let run = async {
+        let signer = signer_for(&ctx.wallets, &w, emulators).await?;
+        let (tx, _) =
+            spend::sign_and_finalize(&psbt, prepared, signer.as_ref(), SignOptions::default())
+                .await?;
+        let hex = bitcoin::consensus::encode::serialize_hex(&tx);
+        Ok::<_, ColdError>(ctx.swaps.fund(swap, hex.as_bytes()).await?)
+    };
+    match run.await {
+        Ok(funded) => Ok(funded),
+        Err(e) => {
+            spend::release_logged(&psbt, &prepared.leases).await;
+            Err(e)
+        }
+    }
 }

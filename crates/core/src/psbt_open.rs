@@ -1,21 +1,22 @@
 //! Channel opens funded by a PSBT from a signer outside LND (a hardware
 //! wallet's account imported into LND, or a Switchyard wallet's seed),
-//! through LND's PSBT shim:
+//! through LND's PSBT shim — one channel, or a batch in one transaction:
 //!
-//! 1. [`prepare`]: `OpenChannel` with a PSBT shim — the peer agrees and LND
-//!    names the channel's funding address and amount; LND funds a PSBT
-//!    paying it from the wallet's account (coin control, fee rate, change,
-//!    the coins locked); the review shows that output as the channel's
-//!    funding (matched to LND's address), our change proven ours, the fee
-//!    within the user's limit; LND verifies the unsigned PSBT
-//!    (`psbt_verify`).
+//! 1. [`prepare`]: `OpenChannel` with a PSBT shim for each channel — each
+//!    peer agrees and LND names the channel's funding address and amount
+//!    (every open of a batch but the last is told not to publish); LND
+//!    funds one PSBT paying them all from the wallet's account (coin
+//!    control, fee rate, change, the coins locked); the review shows those
+//!    outputs as channel funding (matched to LND's addresses), our change
+//!    proven ours, the fee within the user's limit; LND verifies the
+//!    unsigned PSBT for each channel (`psbt_verify`).
 //! 2. The user reads the review within the peer's patience (about ten
 //!    minutes: [`PreparedOpen::expires_at`]).
 //! 3. [`complete`]: the signer signs after the usual checks, we finalize,
-//!    and LND gets the final transaction (`psbt_finalize`): LND finishes
-//!    with the peer and publishes it — never we, since a funding
-//!    transaction published before the peer's signatures can strand the
-//!    money.
+//!    and LND gets the final transaction for each channel in order
+//!    (`psbt_finalize`): LND finishes with each peer, and publishes it with
+//!    the last — never we, since a funding transaction published before
+//!    the peers' signatures can strand the money.
 //!
 //! Every failure before LND has the signed transaction cancels the open
 //! (`shim_cancel`) and releases the coins; so does [`abort`].
@@ -31,24 +32,24 @@ use serde::Serialize;
 /// How long a peer (LND) keeps a pending channel waiting for its funding.
 pub const PEER_PATIENCE_SECS: u64 = 600;
 
-/// A channel open waiting for the user's yes: the peer agreed, the PSBT is
-/// funded and reviewed, LND verified it.
+/// A channel open (or a batch) waiting for the user's yes: the peers
+/// agreed, the PSBT is funded and reviewed, LND verified it.
 #[derive(Debug)]
 pub struct PreparedOpen {
-    /// LND's pending open.
-    pub open: ShimOpen,
+    /// LND's pending opens, in the order they were started.
+    pub opens: Vec<ShimOpen>,
     /// The funded PSBT, its review and its locked coins.
     pub funded: Prepared,
     /// When the peer forgets the channel (unix seconds): sign before.
     pub expires_at: u64,
 }
 
-/// A channel whose funding transaction LND published.
+/// Channels whose funding transaction LND published.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[ts(export)]
 pub struct OpenedWithPsbt {
-    /// The channel.
-    pub channel: OpenedChannel,
+    /// The channels, in the order asked.
+    pub channels: Vec<OpenedChannel>,
     /// What was reviewed and signed.
     pub review: Review,
     /// The inputs the signer signed.
@@ -62,36 +63,48 @@ fn now() -> u64 {
         .unwrap_or(0)
 }
 
-async fn cancel_logged(channels: &Channels, open: &ShimOpen) {
-    if let Err(e) = channels.shim_cancel(open).await {
-        // The peer forgets it after its timeout anyway.
-        tracing::warn!(error = %e, "could not cancel a PSBT channel open");
+async fn cancel_logged(channels: &Channels, opens: &[ShimOpen]) {
+    for open in opens {
+        if let Err(e) = channels.shim_cancel(open).await {
+            // The peer forgets it after its timeout anyway.
+            tracing::warn!(error = %e, "could not cancel a PSBT channel open");
+        }
     }
 }
 
-/// The funding output the review must show: exactly one, to LND's address,
-/// of the channel's size.
-fn check_funding(review: &Review, amount: Sat) -> Result<(), SpendError> {
-    let funding: Vec<_> = review
-        .outputs
-        .iter()
-        .filter(|o| o.kind == OutputKind::ChannelFunding)
-        .collect();
-    match funding.as_slice() {
-        [one] if one.value == amount => Ok(()),
-        _ => Err(SpendError::FundingMismatch {
-            amount: amount.to_sat(),
-        }),
+/// The funding outputs the review must show: for each open, exactly one
+/// output to its address, of its size.
+fn check_funding(review: &Review, opens: &[ShimOpen]) -> Result<(), SpendError> {
+    for open in opens {
+        let paying: Vec<_> = review
+            .outputs
+            .iter()
+            .filter(|o| {
+                o.kind == OutputKind::ChannelFunding
+                    && o.address.as_deref() == Some(open.funding_address.as_str())
+            })
+            .collect();
+        match paying.as_slice() {
+            [one] if one.value == open.funding_amount => {}
+            _ => {
+                return Err(SpendError::FundingMismatch {
+                    amount: open.funding_amount.to_sat(),
+                })
+            }
+        }
     }
+    Ok(())
 }
 
-/// Starts the open with `req.peer` and funds it from `account` (the
-/// wallet's LND account) at `sat_per_vbyte`, spending only `inputs` if any.
+/// Starts the opens of `reqs` (one channel, or a batch in one transaction)
+/// and funds them from `account` (the wallet's LND account) at
+/// `sat_per_vbyte`, spending only the coins the first request names if
+/// any.
 #[allow(clippy::too_many_arguments)]
 pub async fn prepare(
     channels: &Channels,
     node: &PsbtNode,
-    req: &OpenChannelRequest,
+    reqs: &[OpenChannelRequest],
     account: &str,
     sat_per_vbyte: u64,
     ours: &[OurDescriptor],
@@ -104,54 +117,77 @@ pub async fn prepare(
         }
         .into());
     }
-    let open = channels.open_with_psbt(req).await?;
-    let expires_at = now() + PEER_PATIENCE_SECS;
-    let script = match open
-        .funding_address
-        .parse::<bitcoin::Address<bitcoin::address::NetworkUnchecked>>()
-        .ok()
-        .and_then(|a| a.require_network(network).ok())
-    {
-        Some(a) => a.script_pubkey(),
-        None => {
-            cancel_logged(channels, &open).await;
-            return Err(crate::node::NodeError::Internal {
-                detail: format!(
-                    "LND's funding address {} is not a {network} address",
-                    open.funding_address
-                ),
-            }
-            .into());
+    if reqs.is_empty() {
+        return Err(crate::node::NodeError::BadRequest {
+            message: "Name at least one channel to open.".into(),
         }
-    };
+        .into());
+    }
+    let mut opens: Vec<ShimOpen> = Vec::new();
+    for (i, req) in reqs.iter().enumerate() {
+        match channels.open_with_psbt(req, i + 1 < reqs.len()).await {
+            Ok(open) => opens.push(open),
+            Err(e) => {
+                cancel_logged(channels, &opens).await;
+                return Err(e.into());
+            }
+        }
+    }
+    let expires_at = now() + PEER_PATIENCE_SECS;
+    let mut scripts = Vec::new();
+    for open in &opens {
+        match open
+            .funding_address
+            .parse::<bitcoin::Address<bitcoin::address::NetworkUnchecked>>()
+            .ok()
+            .and_then(|a| a.require_network(network).ok())
+        {
+            Some(a) => scripts.push(a.script_pubkey()),
+            None => {
+                cancel_logged(channels, &opens).await;
+                return Err(crate::node::NodeError::Internal {
+                    detail: format!(
+                        "LND's funding address {} is not a {network} address",
+                        open.funding_address
+                    ),
+                }
+                .into());
+            }
+        }
+    }
     let fund = FundRequest {
-        outputs: vec![(open.funding_address.clone(), open.funding_amount)],
+        outputs: opens
+            .iter()
+            .map(|o| (o.funding_address.clone(), o.funding_amount))
+            .collect(),
         account: account.to_string(),
         sat_per_vbyte,
-        inputs: req.utxos.clone(),
+        inputs: reqs[0].utxos.clone(),
     };
-    let funded =
-        match spend::prepare_paying(node, &fund, ours, network, max_fee, Some(script)).await {
-            Ok(f) => f,
-            Err(e) => {
-                cancel_logged(channels, &open).await;
-                return Err(e);
-            }
-        };
-    let checked = match check_funding(&funded.review, open.funding_amount) {
-        Ok(()) => channels
-            .shim_verify(&open, &funded.psbt)
+    let funded = match spend::prepare_paying(node, &fund, ours, network, max_fee, scripts).await {
+        Ok(f) => f,
+        Err(e) => {
+            cancel_logged(channels, &opens).await;
+            return Err(e);
+        }
+    };
+    let mut checked = check_funding(&funded.review, &opens);
+    for open in &opens {
+        if checked.is_err() {
+            break;
+        }
+        checked = channels
+            .shim_verify(open, &funded.psbt)
             .await
-            .map_err(SpendError::from),
-        Err(e) => Err(e),
-    };
+            .map_err(SpendError::from);
+    }
     if let Err(e) = checked {
         spend::release_logged(node, &funded.leases).await;
-        cancel_logged(channels, &open).await;
+        cancel_logged(channels, &opens).await;
         return Err(e);
     }
     Ok(PreparedOpen {
-        open,
+        opens,
         funded,
         expires_at,
     })
@@ -178,15 +214,22 @@ pub async fn complete(
             return Err(e);
         }
     };
-    if let Err(e) = channels.shim_finalize(&prepared.open, &tx).await {
-        // LND did not take it: nothing was published.
-        abort(channels, node, &prepared).await;
-        return Err(e.into());
+    // In order: every open of a batch but the last only records the
+    // transaction; the last one has LND publish it. A failure on any of
+    // them means nothing was published: all are cancelled.
+    for open in &prepared.opens {
+        if let Err(e) = channels.shim_finalize(open, &tx).await {
+            abort(channels, node, &prepared).await;
+            return Err(e.into());
+        }
     }
     let review = prepared.funded.review.clone();
-    let channel = channels.shim_pending(prepared.open, &tx).await?;
+    let mut opened = Vec::new();
+    for open in prepared.opens {
+        opened.push(channels.shim_pending(open, &tx).await?);
+    }
     Ok(OpenedWithPsbt {
-        channel,
+        channels: opened,
         review,
         signed_inputs,
     })
@@ -195,6 +238,6 @@ pub async fn complete(
 /// The user declined (or something failed): LND and the peer forget the
 /// open, the coins are released.
 pub async fn abort(channels: &Channels, node: &PsbtNode, prepared: &PreparedOpen) {
-    cancel_logged(channels, &prepared.open).await;
+    cancel_logged(channels, &prepared.opens).await;
     spend::release_logged(node, &prepared.funded.leases).await;
 }

@@ -107,18 +107,18 @@ pub async fn prepare(
     network: bitcoin::Network,
     max_fee: Option<Sat>,
 ) -> Result<Prepared, SpendError> {
-    prepare_paying(node, req, ours, network, max_fee, None).await
+    prepare_paying(node, req, ours, network, max_fee, Vec::new()).await
 }
 
-/// [`prepare`], where `funding` is a channel's funding script (shown as
-/// the channel funding output, not a payment).
+/// [`prepare`], where `funding` are channels' funding scripts (shown as
+/// channel funding outputs, not payments).
 pub async fn prepare_paying(
     node: &PsbtNode,
     req: &FundRequest,
     ours: &[OurDescriptor],
     network: bitcoin::Network,
     max_fee: Option<Sat>,
-    funding: Option<bitcoin::ScriptBuf>,
+    funding: Vec<bitcoin::ScriptBuf>,
 ) -> Result<Prepared, SpendError> {
     let funded = node.fund(req).await?;
     let leases = funded.leases.clone();
@@ -141,7 +141,7 @@ pub async fn prepare_paying(
             }
         }
         let mut policy = Policy::new(network, ours.to_vec());
-        policy.funding_script = funding;
+        policy.funding_scripts = funding;
         let review = review(&psbt, &policy);
         if let (Some(fee), Some(limit)) = (review.fee, max_fee) {
             if fee > limit {

@@ -681,7 +681,7 @@ async fn a_ledger_account_in_lnd_spends_through_a_psbt() {
     let prepared = psbt_open::prepare(
         &channels,
         &lnd,
-        &open_req,
+        std::slice::from_ref(&open_req),
         "ledger",
         2,
         &ours,
@@ -701,11 +701,11 @@ async fn a_ledger_account_in_lnd_spends_through_a_psbt() {
     assert_eq!(funding[0].value, Sat::from_sat(80_000));
     assert_eq!(
         funding[0].address.as_deref(),
-        Some(prepared.open.funding_address.as_str())
+        Some(prepared.opens[0].funding_address.as_str())
     );
     assert!(!r.outputs.iter().any(|o| o.kind == OutputKind::Payment));
     let open_fee = r.fee.unwrap();
-    let funding_script = Address::from_str(&prepared.open.funding_address)
+    let funding_script = Address::from_str(&prepared.opens[0].funding_address)
         .unwrap()
         .assume_checked()
         .script_pubkey();
@@ -744,7 +744,7 @@ async fn a_ledger_account_in_lnd_spends_through_a_psbt() {
         list.channels
             .iter()
             .any(|c| {
-                c.channel_point == opened.channel.channel_point
+                c.channel_point == opened.channels[0].channel_point
                     && c.state == switchyard_core::node::channels::ChannelState::Active
             })
             .then_some(())

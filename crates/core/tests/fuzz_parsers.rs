@@ -160,7 +160,8 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 1024, failure_persistence: None, ..ProptestConfig::default() })]
 
     /// A PSBT from anywhere — random bytes behind the magic, BIP174's
-    /// finalized vector with bytes changed — is read or refused in words,
+    /// finalized vector and BIP370's fullest version 2 PSBT with bytes
+    /// changed — is read or refused in words,
     /// and whatever reads is reviewed without a panic.
     #[test]
     fn psbt_parser_and_review_never_panic(
@@ -186,6 +187,19 @@ proptest! {
         if let Ok(p) = parse(&good) {
             let r = review(&p, &policy);
             prop_assert_eq!(r.inputs.len(), p.unsigned_tx.input.len());
+        }
+        // The same with BIP370's fullest version 2 PSBT (read through our
+        // own version 2 reader).
+        let v2: serde_json::Value = serde_json::from_str(include_str!("../../pure/tests/vectors/bip370.json")).unwrap();
+        let hex = v2["valid"].as_array().unwrap().last().unwrap()["hex"].as_str().unwrap();
+        let mut good: Vec<u8> = bitcoin::hex::FromHex::from_hex(hex).unwrap();
+        for (at, b) in &edits {
+            let i = at % good.len();
+            good[i] = *b;
+        }
+        match parse(&good) {
+            Ok(p) => { let _ = review(&p, &policy); }
+            Err(e) => prop_assert!(ApiError::from(switchyard_core::psbt::PsbtError::from(e)).message.ends_with('.')),
         }
     }
 }

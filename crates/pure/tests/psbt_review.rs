@@ -319,7 +319,7 @@ fn change_beyond_the_gap_limit_a_high_fee_and_a_channel_funding_output() {
     ));
     // The payment is LND's channel funding output.
     let mut policy = w.policy.clone();
-    policy.funding_script = Some(theirs());
+    policy.funding_scripts = vec![theirs()];
     let r = review(&honest(&w), &policy);
     assert_eq!(r.outputs[0].kind, OutputKind::ChannelFunding);
     assert_eq!(r.sent.to_sat(), 60_000);

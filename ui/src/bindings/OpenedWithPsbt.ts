@@ -3,13 +3,13 @@ import type { OpenedChannel } from "./OpenedChannel";
 import type { Review } from "./Review";
 
 /**
- * A channel whose funding transaction LND published.
+ * Channels whose funding transaction LND published.
  */
 export type OpenedWithPsbt = { 
 /**
- * The channel.
+ * The channels, in the order asked.
  */
-channel: OpenedChannel, 
+channels: Array<OpenedChannel>, 
 /**
  * What was reviewed and signed.
  */

@@ -18,13 +18,13 @@ wallet: string,
  */
 signer_kind: string, 
 /**
- * The review (the channel's funding output marked).
+ * The review (the channels' funding outputs marked).
  */
 review: Review, 
 /**
- * The channel's address (LND's 2-of-2 with the peer).
+ * Each channel's address (LND's 2-of-2 with its peer), in order.
  */
-funding_address: string, 
+funding_addresses: Array<string>, 
 /**
  * When the peer forgets the open (unix seconds).
  */

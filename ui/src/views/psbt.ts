@@ -274,7 +274,7 @@ function openCard(): HTMLElement {
     if (r === null || Number.isNaN(r) || r < 1) throw badRequest("The fee rate is a whole number of sat/vB, at least 1.");
     if (m === null || Number.isNaN(m)) throw badRequest("Enter the most fee you accept, in sats.");
     if (!wallet.value) throw badRequest("No wallet is watched by the node yet: import one into LND below.");
-    pending = await api.preparePsbtOpen({ wallet: wallet.value, peer: peer.value.trim(), amount_sat: a, push_sat: 0, private: false, sat_per_vbyte: r, max_fee_sat: m, inputs: [] });
+    pending = await api.preparePsbtOpen({ wallet: wallet.value, channels: [{ peer: peer.value.trim(), amount_sat: a, push_sat: 0 }], private: false, sat_per_vbyte: r, max_fee_sat: m, inputs: [] });
     confirm.disabled = false;
     confirm.textContent = pending.signer_kind === "software" ? "Sign and open" : "Sign on the device and open";
     out.replaceChildren(reviewBox(pending.review),
@@ -292,7 +292,7 @@ function openCard(): HTMLElement {
     out.replaceChildren();
     const opened = await api.completePsbtOpen(id);
     result.className = "hint good";
-    result.textContent = `Opening channel ${opened.channel.channel_point}: LND published the funding transaction (fee ${opened.review.fee === null ? "?" : sats(opened.review.fee)}). It is active after its confirmations.`;
+    result.textContent = `Opening channel ${opened.channels.map((c) => c.channel_point).join(", ")}: LND published the funding transaction (fee ${opened.review.fee === null ? "?" : sats(opened.review.fee)}). It is active after its confirmations.`;
   });
   action(cancel, "Cancelling…", async () => {
     if (!pending) return;

@@ -112,7 +112,7 @@ function swapRow(): { el: HTMLElement; update: (s: SwapView) => void } {
   const meta = h("p", { class: "hint" });
   const funding = fundingBox();
   const el = h("div", { class: "swap card inner", "data-testid": "swap-row" },
-    h("div", { class: "title-row" }, title, badge, countdown), status, funding.el, steps, warn, meta);
+    h("div", { class: "title-row" }, title, badge, countdown), status, funding.el, funding.result, steps, warn, meta);
   let last = "";
   return {
     el,
@@ -148,7 +148,7 @@ function swapRow(): { el: HTMLElement; update: (s: SwapView) => void } {
  * once per row and only shown or hidden by updates, so a refresh never
  * wipes what the user pasted.
  */
-function fundingBox(): { el: HTMLElement; update: (s: SwapView) => void } {
+function fundingBox(): { el: HTMLElement; result: HTMLElement; update: (s: SwapView) => void } {
   const what = h("p", {});
   const address = h("code", { class: "wrap", "data-testid": "swap-fund-address" });
   const link = h("code", { class: "wrap hint", "data-testid": "swap-fund-bip21" });
@@ -177,12 +177,16 @@ function fundingBox(): { el: HTMLElement; update: (s: SwapView) => void } {
   const el = h("div", { class: "preview", "data-testid": "swap-funding" },
     what, h("div", {}, address), h("div", {}, link),
     field("Signed lockup", signed, "From your other wallet, after you checked there that it pays exactly this amount to this address."),
-    h("div", { class: "inline" }, file, go), result);
+    h("div", { class: "inline" }, file, go));
   el.hidden = true;
   return {
     el,
+    // Outside the box: the box hides once the lockup is recorded, the
+    // word that it was broadcast stays.
+    result,
     update: (s: SwapView) => {
       id = s.id;
+      if (s.outcome) setText(result, "");
       el.hidden = !s.awaitingFunding;
       if (!s.awaitingFunding) return;
       setText(what, `Pay exactly ${sats(s.onchain)} to this address from your other wallet, before the time lock:`);

@@ -59,6 +59,13 @@ pub enum ChannelCmd {
         /// Funding fee.
         #[command(flatten)]
         fee: FeeArgs,
+        /// Fund them through one PSBT from a wallet's LND account (see
+        /// `channel open --psbt`); LND publishes once every peer has signed.
+        #[arg(long, conflicts_with = "target_blocks")]
+        psbt: bool,
+        /// With --psbt.
+        #[command(flatten)]
+        cold: super::PsbtArgs,
     },
     /// Speed up an opening channel's funding transaction (CPFP on our change).
     Bump {
@@ -222,23 +229,13 @@ pub(super) async fn run(cmd: ChannelCmd, svc: &NodeService) -> Result<Output, Ap
             channels,
             private,
             fee,
+            ..
         } => {
             let mut reqs = Vec::new();
             for c in &channels {
-                let (peer, amount) = c.rsplit_once('=').ok_or_else(|| {
-                    ApiError::new(
-                        ErrorCode::InvalidRequest,
-                        format!("\"{c}\" is not PEER=AMOUNT_SAT (pubkey@host:port=100000)."),
-                    )
-                })?;
-                let amount_sat: Sat = amount.trim().parse().map_err(|_| {
-                    ApiError::new(
-                        ErrorCode::InvalidRequest,
-                        format!("The amount in \"{c}\" is not a number of sats."),
-                    )
-                })?;
+                let (peer, amount_sat) = channel_spec(c)?;
                 reqs.push(OpenChannelRequest {
-                    peer: peer.trim().to_string(),
+                    peer,
                     amount_sat,
                     push_sat: Sat::ZERO,
                     private,
@@ -266,4 +263,21 @@ pub(super) async fn run(cmd: ChannelCmd, svc: &NodeService) -> Result<Output, Ap
             super::onchain::bump(svc, &channel_point, fee).await
         }
     }
+}
+
+/// `PEER=AMOUNT_SAT` of `channel open-batch --channel`.
+pub fn channel_spec(c: &str) -> Result<(String, Sat), ApiError> {
+    let (peer, amount) = c.rsplit_once('=').ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::InvalidRequest,
+            format!("\"{c}\" is not PEER=AMOUNT_SAT (pubkey@host:port=100000)."),
+        )
+    })?;
+    let amount_sat: Sat = amount.trim().parse().map_err(|_| {
+        ApiError::new(
+            ErrorCode::InvalidRequest,
+            format!("The amount in \"{c}\" is not a number of sats."),
+        )
+    })?;
+    Ok((peer.trim().to_string(), amount_sat))
 }

@@ -24,6 +24,7 @@ use clap::{Args, Subcommand};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use switchyard_core::amount::Sat;
+use switchyard_core::cold::ChannelTarget;
 use switchyard_core::node::channels::FeeChoice;
 use switchyard_core::node::{NodeService, NodeSource};
 use switchyard_core::{ApiError, Context, ErrorCode, Network};
@@ -225,13 +226,41 @@ pub async fn run(cmd: LightningCmd, node: &NodeArgs, data_dir: &Path) -> Result<
         }) => {
             let req = switchyard_core::cold::PsbtOpen {
                 wallet: String::new(),
-                peer,
-                amount_sat,
-                push_sat,
+                channels: vec![ChannelTarget {
+                    peer,
+                    amount_sat,
+                    push_sat,
+                }],
                 private,
                 sat_per_vbyte: 0,
                 max_fee_sat: Sat::ZERO,
                 inputs: utxos,
+            };
+            return crate::cold::open_psbt(data_dir, node, cold, req, fee.sat_per_vbyte).await;
+        }
+        LightningCmd::Channel(channels::ChannelCmd::OpenBatch {
+            psbt: true,
+            channels: specs,
+            private,
+            fee,
+            cold,
+        }) => {
+            let mut targets = Vec::new();
+            for c in &specs {
+                let (peer, amount_sat) = channels::channel_spec(c)?;
+                targets.push(ChannelTarget {
+                    peer,
+                    amount_sat,
+                    push_sat: Sat::ZERO,
+                });
+            }
+            let req = switchyard_core::cold::PsbtOpen {
+                wallet: String::new(),
+                channels: targets,
+                private,
+                sat_per_vbyte: 0,
+                max_fee_sat: Sat::ZERO,
+                inputs: Vec::new(),
             };
             return crate::cold::open_psbt(data_dir, node, cold, req, fee.sat_per_vbyte).await;
         }

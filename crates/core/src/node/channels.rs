@@ -904,7 +904,14 @@ impl Channels {
     /// Starts an open whose funding transaction we bring (`OpenChannel`
     /// with a PSBT shim): the peer is asked, and LND answers with the
     /// address and amount to fund. LND never funds it from its own wallet.
-    pub async fn open_with_psbt(&self, req: &OpenChannelRequest) -> Result<ShimOpen, NodeError> {
+    /// `no_publish`: LND must not publish the transaction when this open
+    /// completes (every channel of a batch but the last, so that nothing is
+    /// published before every peer has signed).
+    pub async fn open_with_psbt(
+        &self,
+        req: &OpenChannelRequest,
+        no_publish: bool,
+    ) -> Result<ShimOpen, NodeError> {
         check_sizes(req)?;
         let c = self.conn.client().await?;
         let key = self.ensure_peer(&c, &req.peer).await?;
@@ -919,7 +926,7 @@ impl Channels {
                 shim: Some(lnrpc::funding_shim::Shim::PsbtShim(lnrpc::PsbtShim {
                     pending_chan_id: pending_chan_id.to_vec(),
                     base_psbt: Vec::new(),
-                    no_publish: false,
+                    no_publish,
                 })),
             }),
             ..Default::default()

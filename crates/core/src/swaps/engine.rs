@@ -604,7 +604,8 @@ impl SwapEngine {
     /// Funds a swap in from another wallet: `signed` is the signed lockup
     /// transaction as a finalized PSBT (base64 or binary) or raw hex. It
     /// must pay the lockup address exactly the agreed amount; then the
-    /// user's node broadcasts it and the swap goes on from its first
+    /// user's node broadcasts it, the lockup is recorded (a second funding
+    /// is refused from then on) and the swap goes on from its first
     /// confirmation.
     pub async fn fund(&self, id: &str, signed: &[u8]) -> Result<FundedSwap, SwapError> {
         let row = self.row(id).await?;
@@ -650,12 +651,43 @@ impl SwapEngine {
             &address.script_pubkey(),
             bitcoin::Amount::from_sat(checked.lockup_amount.to_sat()),
         )?;
+        // A lockup already on its way (funded a moment ago, in another
+        // process, not confirmed yet): the provider may see it before we
+        // do. Paying again would only be refunded after the time lock.
+        if let Some(pid) = &row.provider_id {
+            let seen = match BoltzClient::new(&row.provider_url) {
+                Ok(api) => api.status(pid).await.ok().map(|s| s.status),
+                Err(_) => None,
+            };
+            if let Some(status) = seen.filter(|s| s.starts_with("transaction.")) {
+                return Err(SwapError::NotFundable(format!(
+                    "the provider already sees a lockup for it ({status}); paying again would only be refunded after the time lock"
+                )));
+            }
+        }
         let c = self.client().await?;
         c.publish(&tx, "swap lockup (from another wallet)").await?;
         let txid = tx.compute_txid();
         tracing::info!(swap = %id, %txid, "lockup from another wallet broadcast");
-        // The swap's driver finds it at its first confirmation, as any
-        // payment to the address.
+        // Recorded at once, as our own lockups are (so that it is not
+        // funded twice while unconfirmed); the driver follows it from here.
+        let script = address.script_pubkey();
+        let mut events = vec![Event::LockupBroadcast {
+            txid: txid.to_string(),
+        }];
+        for (vout, value) in check::outputs_to(&tx, &script) {
+            events.push(Event::LockupSeen {
+                outpoint: bitcoin::OutPoint { txid, vout }.to_string(),
+                value,
+                confirmations: 0,
+            });
+        }
+        let mut current = state;
+        for e in &events {
+            let (next, _) = current.apply(e);
+            self.persist(id, e, &next, None).await?;
+            current = next;
+        }
         self.start(id).await;
         Ok(FundedSwap {
             txid: txid.to_string(),

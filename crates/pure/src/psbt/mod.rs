@@ -7,10 +7,12 @@
 //! - [`verify`]: every signature checked, and a PSBT back from a signer
 //!   checked to be the one reviewed; the combiner.
 //! - [`qr`]: PSBTs as BBQr QR frames (animated when large) and back.
+//! - [`v2`]: version 2 PSBTs (BIP370) read as version 0.
 
 pub mod qr;
 pub mod review;
 pub mod sign;
+pub mod v2;
 pub mod verify;
 
 use bitcoin::psbt::Psbt;
@@ -30,11 +32,11 @@ pub enum ParseError {
 }
 
 /// Reads a PSBT as wallets export it: base64 text, a binary file, or the
-/// text of BBQr QR frames (one per line, as a scanner gives them).
+/// text of BBQr QR frames (one per line, as a scanner gives them); version
+/// 0 or version 2 (BIP370, read as the same PSBT in version 0).
 pub fn parse(input: &[u8]) -> Result<Psbt, ParseError> {
-    const MAGIC: &[u8] = b"psbt\xff";
     if input.starts_with(MAGIC) {
-        return Psbt::deserialize(input).map_err(|e| ParseError::Malformed(e.to_string()));
+        return from_binary(input);
     }
     let text = std::str::from_utf8(input)
         .map(str::trim)
@@ -45,8 +47,29 @@ pub fn parse(input: &[u8]) -> Result<Psbt, ParseError> {
     if !text.starts_with("cHNidP") {
         return Err(ParseError::NotPsbt);
     }
-    text.parse::<Psbt>()
-        .map_err(|e| ParseError::Malformed(e.to_string()))
+    use bitcoin::base64::Engine;
+    let bytes = bitcoin::base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .map_err(|e| ParseError::Malformed(format!("its base64 is broken: {e}")))?;
+    from_binary(&bytes)
+}
+
+const MAGIC: &[u8] = b"psbt\xff";
+
+/// Reads a binary PSBT, version 0 or 2.
+pub fn from_binary(bytes: &[u8]) -> Result<Psbt, ParseError> {
+    let malformed = |e: String| ParseError::Malformed(e);
+    match v2::version(bytes) {
+        Some(2) => {
+            let v0 = v2::to_v0(bytes).map_err(|e| malformed(e.to_string()))?;
+            Psbt::deserialize(&v0).map_err(|e| malformed(e.to_string()))
+        }
+        Some(v) if v > 2 || v == 1 => Err(malformed(format!("version {v}, which no BIP defines"))),
+        _ => {
+            v2::check_v0(bytes).map_err(|e| malformed(e.to_string()))?;
+            Psbt::deserialize(bytes).map_err(|e| malformed(e.to_string()))
+        }
+    }
 }
 
 /// Our descriptors as the review wants them, from descriptor strings

@@ -70,8 +70,13 @@ pub fn join(text: &str) -> Result<Psbt, QrError> {
         FileType::Transaction => return Err(QrError::NotPsbt("signed transaction")),
         _ => return Err(QrError::NotPsbt("file of another kind")),
     }
-    Psbt::deserialize(&joined.data)
-        .map_err(|e| QrError::Join(format!("the PSBT inside is malformed ({e})")))
+    // Through the one reader: version 0 or 2, its fields checked.
+    super::from_binary(&joined.data).map_err(|e| match e {
+        super::ParseError::Malformed(r) => {
+            QrError::Join(format!("the PSBT inside is malformed ({r})"))
+        }
+        other => QrError::Join(other.to_string()),
+    })
 }
 
 /// `text` drawn as a QR code, an SVG document (black on white, with the

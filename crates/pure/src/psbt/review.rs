@@ -40,8 +40,9 @@ pub struct Policy {
     /// A fee above this share of what is sent (parts per million) is
     /// called high.
     pub high_fee_ppm: u64,
-    /// LND's channel funding output, when the PSBT funds a channel.
-    pub funding_script: Option<ScriptBuf>,
+    /// LND's channel funding outputs, when the PSBT funds channels (one
+    /// per channel of a batch).
+    pub funding_scripts: Vec<ScriptBuf>,
 }
 
 impl Policy {
@@ -54,7 +55,7 @@ impl Policy {
             index_limit: 1_000,
             high_fee_rate: 500,
             high_fee_ppm: 100_000,
-            funding_script: None,
+            funding_scripts: Vec::new(),
         }
     }
 }
@@ -534,7 +535,7 @@ pub fn review(psbt: &Psbt, policy: &Policy) -> Review {
         out_total = out_total.saturating_add(value);
         let claims = claimed_origins(&out.bip32_derivation, &out.tap_key_origins);
         let (owner, _, mismatch) = owner_of(&txout.script_pubkey, &claims, &keys);
-        let kind = if policy.funding_script.as_deref() == Some(txout.script_pubkey.as_script()) {
+        let kind = if policy.funding_scripts.contains(&txout.script_pubkey) {
             OutputKind::ChannelFunding
         } else {
             match owner {
