@@ -9,12 +9,13 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/switchyard/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 # Build and runtime packages: WebKitGTK and GTK for the window, libdbus for the
-# Secret Service keychain client, protoc for LND's gRPC bindings; for tests:
+# Secret Service keychain client, protoc for LND's gRPC bindings, libudev for
+# USB hardware wallets (hidapi, how Ledgers are reached without HWI); for tests:
 # Xvfb, WebKitWebDriver, a D-Bus session and gnome-keyring, xdotool (reads the
 # confirmation dialog the app shows outside the web view).
 APT_PACKAGES=(
   build-essential pkg-config libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libsoup-3.0-dev
-  libdbus-1-dev protobuf-compiler
+  libdbus-1-dev protobuf-compiler libudev-dev
   xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring libsecret-tools xdotool
 )
 # Only the tests: qemu-user-static runs Ledger's ARM firmware under Speculos.

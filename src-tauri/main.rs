@@ -181,6 +181,7 @@ fn main() {
             commands::psbt::review_psbt,
             commands::psbt::sign_psbt,
             commands::psbt::list_devices,
+            commands::psbt::watch_device,
             commands::psbt::import_watch,
             commands::psbt::lnd_import,
             commands::psbt::account_balance,

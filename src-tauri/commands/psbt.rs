@@ -51,6 +51,32 @@ pub async fn list_devices(state: State<'_, AppState>) -> Result<Vec<DeviceInfo>,
     Ok(cold::devices(network, cold::emulators_enabled()).await?)
 }
 
+/// A watch-only wallet of a connected device's account (`path`, default
+/// BIP84 account 0), named `name`.
+#[tauri::command]
+pub async fn watch_device(
+    state: State<'_, AppState>,
+    name: String,
+    fingerprint: String,
+    path: Option<String>,
+) -> Result<WalletSummary, ApiError> {
+    let ctx = state.ctx()?;
+    let network = ctx
+        .node
+        .conn
+        .network()
+        .unwrap_or(switchyard_core::Network::Regtest);
+    Ok(cold::watch_device(
+        ctx,
+        name,
+        network,
+        Some(&fingerprint),
+        path.as_deref(),
+        cold::emulators_enabled(),
+    )
+    .await?)
+}
+
 /// A watch-only wallet from an extended public key or a descriptor.
 #[tauri::command]
 pub async fn import_watch(

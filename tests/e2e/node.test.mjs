@@ -9,7 +9,9 @@
 // from another wallet (bob's node signs the PSBT the user pastes); the PSBT
 // screen: a wallet's account imported into LND, funded and spent through a
 // reviewed PSBT, a channel opened from it through LND's PSBT shim, and a
-// hostile PSBT's review with its warnings. Screenshots
+// hostile PSBT's review with its warnings; a Ledger (its Bitcoin app under
+// Speculos) found by the app, its account watched and sent from, signed on
+// the device while the test presses its buttons. Screenshots
 // land in $E2E_ARTIFACTS.
 
 import { test, before, after } from "node:test";
@@ -18,6 +20,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { Speculos, holdPorts } from "./speculos.mjs";
 import { Session, startDriver } from "./webdriver.mjs";
 
 const APP = process.env.SWITCHYARD_APP;
@@ -27,19 +30,58 @@ assert.ok(APP && CLI, "SWITCHYARD_APP and SWITCHYARD_CLI must name the built bin
 
 let driver;
 let dataDir;
+// Ledger's app under Speculos for the device test: its ports are chosen
+// before the driver starts, so the app it launches knows where to look.
+let ledgerPorts;
 
 before(async () => {
+  ledgerPorts = await holdPorts(2);
+  process.env.SWITCHYARD_HWI_EMULATORS = "1";
+  process.env.SWITCHYARD_LEDGER_EMULATOR = `127.0.0.1:${ledgerPorts.ports[0]}`;
   driver = await startDriver();
   dataDir = mkdtempSync(join(tmpdir(), "switchyard-e2e-node-"));
 });
 
 after(async () => {
+  await ledgerPorts?.release();
   await driver?.stop();
   if (dataDir) {
     execFileSync(CLI, ["regtest", "down", "--dir", join(dataDir, "regtest"), "--purge"]);
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+/** The node watches wallet `id`'s account: the dry run (LND's addresses are the wallet's own), then the import. */
+async function letNodeWatch(s, id, screenshot) {
+  await s.click(`[data-testid=lnd-wallet] option[value="${id}"]`);
+  await s.click("[data-testid=lnd-dry-run]");
+  await s.until("dry run", async () => (await s.text("[data-testid=lnd-import-out]")).includes("derive exactly your addresses"));
+  assert.ok(!(await s.text("[data-testid=lnd-import-out]")).includes("≠"));
+  if (screenshot) {
+    await s.scrollIntoView("[data-testid=lnd-import-out]");
+    await s.screenshot(screenshot);
+  }
+  await s.click("[data-testid=lnd-import]");
+  await s.until("imported", async () => (await s.text("[data-testid=lnd-import-out]")).includes("the node watches"));
+}
+
+/** A receive address of wallet `id` from the node (the screen checks it is the wallet's own). */
+async function nodeReceiveAddress(s, id) {
+  await s.click(`[data-testid=receive-wallet] option[value="${id}"]`);
+  await s.click("[data-testid=receive-address]");
+  return s.until("receive address", async () => (await s.text("[data-testid=receive-out]")).includes("Checked")
+    ? (await s.text("[data-testid=receive-address-value]")).trim() : null);
+}
+
+/** A send of `amount` sats to bob from wallet `id`'s account, up to its review (the coins locked). */
+async function reviewColdSend(s, id, amount) {
+  const to = cli("--node", "bob", "onchain", "address").address;
+  await s.click(`[data-testid=cold-wallet] option[value="${id}"]`);
+  await s.type("[data-testid=cold-address]", to);
+  await s.type("[data-testid=cold-amount]", amount);
+  await s.click("[data-testid=cold-prepare]");
+  await s.until("send review", async () => (await s.findAll("[data-testid=cold-review] [data-testid=psbt-outputs]")).length === 1, 60_000);
+}
 
 const cli = (...args) => JSON.parse(execFileSync(CLI, ["--json", "--data-dir", dataDir, ...args]).toString());
 const points = () => new Set(cli("channel", "list").channels.map((c) => c.channel_point));
@@ -377,21 +419,11 @@ test("PSBT screen: a wallet watched by the node sends through a reviewed PSBT; a
 
     // The node watches the wallet's account after a dry run shows LND's
     // addresses are the wallet's own.
-    await s.click(`[data-testid=lnd-wallet] option[value="${cold.id}"]`);
-    await s.click("[data-testid=lnd-dry-run]");
-    await s.until("dry run", async () => (await s.text("[data-testid=lnd-import-out]")).includes("derive exactly your addresses"));
-    assert.ok(!(await s.text("[data-testid=lnd-import-out]")).includes("≠"));
-    await s.scrollIntoView("[data-testid=lnd-import-out]");
-    await s.screenshot("37-psbt-lnd-dry-run");
-    await s.click("[data-testid=lnd-import]");
-    await s.until("imported", async () => (await s.text("[data-testid=lnd-import-out]")).includes("the node watches"));
+    await letNodeWatch(s, cold.id, "37-psbt-lnd-dry-run");
 
     // Bob pays the address the node hands out (checked to be the wallet's
     // own); the balance row appears when the block does.
-    await s.click(`[data-testid=receive-wallet] option[value="${cold.id}"]`);
-    await s.click("[data-testid=receive-address]");
-    const first = await s.until("receive address", async () => (await s.text("[data-testid=receive-out]")).includes("Checked")
-      ? (await s.text("[data-testid=receive-address-value]")).trim() : null);
+    const first = await nodeReceiveAddress(s, cold.id);
     assert.equal(first, cli("wallet", "addresses", "cold", "--count", "1")[0].address);
     cli("--node", "bob", "onchain", "send", first, "250000", "--sat-per-vbyte", "2");
     cli("regtest", "mine", "1");
@@ -403,12 +435,7 @@ test("PSBT screen: a wallet watched by the node sends through a reviewed PSBT; a
 
     // Send from it: the review first (the coins locked), then signed by its
     // seed and published.
-    const to = cli("--node", "bob", "onchain", "address").address;
-    await s.click(`[data-testid=cold-wallet] option[value="${cold.id}"]`);
-    await s.type("[data-testid=cold-address]", to);
-    await s.type("[data-testid=cold-amount]", "100000");
-    await s.click("[data-testid=cold-prepare]");
-    await s.until("send review", async () => (await s.findAll("[data-testid=cold-review] [data-testid=psbt-outputs]")).length === 1);
+    await reviewColdSend(s, cold.id, "100000");
     const review = await s.text("[data-testid=cold-review]");
     assert.match(review, /100,000 sats/);
     assert.match(review, /change, back to you/);
@@ -472,5 +499,80 @@ test("PSBT screen: a wallet watched by the node sends through a reviewed PSBT; a
     throw e;
   } finally {
     await s.end();
+  }
+});
+
+test("a Ledger in the window: found directly, its account watched by the node, a send signed on the device", async () => {
+  cli("regtest", "up");
+  await ledgerPorts.release();
+  const dev = await Speculos.start(ledgerPorts.ports[0], ledgerPorts.ports[1], ARTIFACTS);
+  const s = await Session.start(driver.base, APP, ["--data-dir", dataDir], ARTIFACTS);
+  try {
+    await s.until("node connected", async () => (await (await s.find("[data-testid=node-status]")).attr("data-state")) === "connected");
+    await s.click("[data-testid=nav-psbt]");
+
+    // Found without HWI, its fingerprint read; its BIP84 account watched.
+    await s.click("[data-testid=device-scan]");
+    const row = await s.until("device found", async () => {
+      const rows = await s.findAll("[data-testid=device-row]");
+      for (const r of rows) {
+        const t = await r.text();
+        if (t.includes("f5acc2fd")) return t;
+      }
+      return null;
+    }, 30_000);
+    assert.match(row, /direct/);
+    assert.match(row, /emulator/);
+    await s.type("[data-testid=device-wallet-name]", "ledger-e2e");
+    await s.click("[data-testid=device-watch]");
+    await s.until("watched", async () => (await s.text("[data-testid=device-watch-result]")).includes("Added"), 30_000);
+    await s.scrollIntoView("[data-testid=devices-card]");
+    await s.screenshot("45-ledger-found");
+    const w = cli("wallet", "list").find((x) => x.name === "ledger-e2e");
+    assert.equal(w.fingerprint, "f5acc2fd");
+    assert.ok(w.watch_only);
+
+    // The node watches it (dry run first); bob pays the first address the
+    // node hands out (LND watches the addresses it has handed out).
+    await letNodeWatch(s, w.id, null);
+    const first = await nodeReceiveAddress(s, w.id);
+    assert.equal(first, cli("wallet", "addresses", "ledger-e2e", "--count", "1")[0].address);
+    cli("--node", "bob", "onchain", "send", first, "300000", "--sat-per-vbyte", "2");
+    cli("regtest", "mine", "1");
+    await s.until("device balance", async () => {
+      for (const r of await s.findAll("[data-testid=cold-balance-row]")) {
+        const t = await r.text();
+        if (t.includes("ledger-e2e") && t.includes("300,000 sats")) return true;
+      }
+      return null;
+    }, 60_000);
+
+    // A send: reviewed, then confirmed on the device while the test reads
+    // its screens and approves.
+    await reviewColdSend(s, w.id, "120000");
+    assert.match(await s.text("[data-testid=cold-confirm]"), /Sign on the device and send/);
+    await s.scrollIntoView("[data-testid=cold-review]");
+    await s.screenshot("46-ledger-send-review");
+    await dev.clear();
+    let sent = false;
+    const pressing = dev.approveUntil(() => sent);
+    await s.click("[data-testid=cold-confirm]");
+    try {
+      await s.until("sent", async () => (await s.text("[data-testid=cold-result]")).startsWith("Sent in transaction"), 180_000);
+    } finally {
+      sent = true;
+    }
+    const screens = await pressing;
+    const lines = screens.map((l) => l.join(" "));
+    assert.ok(lines.some((l) => l.startsWith("Amount") && l.includes("0.0012")), JSON.stringify(screens));
+    assert.ok(lines.some((l) => l.startsWith("Fees")), JSON.stringify(screens));
+    await s.scrollIntoView("[data-testid=cold-send-card]");
+    await s.screenshot("47-ledger-sent");
+  } catch (e) {
+    await s.screenshot("95-ledger-failure").catch(() => undefined);
+    throw e;
+  } finally {
+    await s.end();
+    dev.stop();
   }
 });

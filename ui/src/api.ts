@@ -149,6 +149,8 @@ export const api = {
   reviewPsbt: (wallet: string, psbt: string) => call<Review>("review_psbt", { wallet, psbt }),
   signPsbt: (wallet: string, psbt: string) => call<SignedView>("sign_psbt", { wallet, psbt }),
   listDevices: () => call<DeviceInfo[]>("list_devices"),
+  watchDevice: (name: string, fingerprint: string, path: string | null) =>
+    call<WalletSummary>("watch_device", { name, fingerprint, path }),
   importWatch: (req: ImportWatch) => call<WalletSummary>("import_watch", { req }),
   lndImport: (wallet: string, dryRun: boolean) => call<LndImport>("lnd_import", { wallet, dryRun }),
   accountBalance: (wallet: string, address: boolean) => call<AccountBalance>("account_balance", { wallet, address }),

@@ -11,7 +11,7 @@ use std::str::FromStr;
 use switchyard_core::amount::{grouped, Sat};
 use switchyard_core::cold::{self, PsbtOpen, PsbtSend};
 use switchyard_core::psbt::{parse, pick_wallet, review, Policy, PsbtError, SignOptions};
-use switchyard_core::signer::hwi::{Hwi, HwiSigner};
+use switchyard_core::signer::hwi::Bridge;
 use switchyard_core::signer::{sign_reviewed, verify_address, AddressKind, Signer};
 use switchyard_core::wallet::ImportWatch;
 use switchyard_core::{ApiError, Context, ErrorCode, Network};
@@ -73,9 +73,8 @@ async fn device_by(
     network: Network,
     fingerprint: Option<&str>,
     emulators: bool,
-) -> Result<HwiSigner, ApiError> {
-    let hwi = Hwi::find(network.to_bitcoin())?;
-    Ok(hwi.device(fingerprint, emulators).await?)
+) -> Result<Box<dyn Signer>, ApiError> {
+    Ok(cold::device(network, fingerprint, emulators).await?)
 }
 
 /// Runs a `device` command.
@@ -90,9 +89,13 @@ pub async fn device(cmd: DeviceCmd, node: &NodeArgs, data_dir: &Path) -> Result<
                 list.iter()
                     .map(|d| {
                         format!(
-                            "{}  {}  {}{}",
+                            "{}  {}  {}  {}{}",
                             d.fingerprint.as_deref().unwrap_or("(locked)"),
                             d.display_name(),
+                            match d.bridge {
+                                Bridge::Native => "direct",
+                                Bridge::Hwi => "via HWI",
+                            },
                             d.path,
                             d.error
                                 .as_deref()
@@ -249,52 +252,30 @@ pub async fn import_watch(ctx: &Context, args: WatchArgs) -> Result<Output, ApiE
         from_device,
         emulators,
     } = args;
-    let (key, fingerprint, device) = if from_device {
-        let d = device_by(
+    let w = if from_device {
+        cold::watch_device(
+            ctx,
+            name,
             network,
             fingerprint.as_deref(),
+            path.as_deref(),
             emulators || cold::emulators_enabled(),
         )
-        .await?;
-        let path = match path.as_deref() {
-            Some(p) => switchyard_core::keys::parse_path(p).map_err(|e| bad(e.to_string()))?,
-            None => switchyard_core::keys::Purpose::Bip84.account_path(network, 0),
-        };
-        let fp = d.fingerprint().await?;
-        let xpub = d.xpub(&path).await?;
-        let origin = switchyard_core::keys::format_path(&path);
-        let descriptor = format!(
-            "{}([{fp}/{}]{xpub}/<0;1>/*){}",
-            match AddressKind::of_path(&path) {
-                Some(AddressKind::Tr) => "tr",
-                Some(AddressKind::Pkh) => "pkh",
-                Some(AddressKind::ShWpkh) => "sh(wpkh",
-                _ => "wpkh",
-            },
-            origin.trim_start_matches("m/"),
-            if AddressKind::of_path(&path) == Some(AddressKind::ShWpkh) {
-                ")"
-            } else {
-                ""
-            }
-        );
-        (descriptor, None, Some(d.device().kind.clone()))
+        .await?
     } else {
         let key = key
             .ok_or_else(|| bad("Give the extended public key or descriptor (or --from-device)."))?;
-        (key, fingerprint, None)
+        ctx.wallets
+            .import_watch(ImportWatch {
+                name,
+                network,
+                key,
+                fingerprint,
+                path,
+                device: None,
+            })
+            .await?
     };
-    let w = ctx
-        .wallets
-        .import_watch(ImportWatch {
-            name,
-            network,
-            key,
-            fingerprint,
-            path: if from_device { None } else { path },
-            device,
-        })
-        .await?;
     let detail = ctx.wallets.detail(&w.id).await?;
     let text = format!(
         "Watch-only wallet “{}” ({}, fingerprint {}): {} {}\n{}",

@@ -435,7 +435,7 @@ impl From<crate::signer::SignerError> for ApiError {
             S::Wallet(_) => ErrorCode::Internal,
             S::HwiMissing(_) => ErrorCode::HwiMissing,
             S::NoDevice(_) => ErrorCode::DeviceNotFound,
-            S::NotReady(_) => ErrorCode::DeviceNotReady,
+            S::NotReady(_) | S::OldApp { .. } | S::WrongApp { .. } => ErrorCode::DeviceNotReady,
             S::Declined(_) => ErrorCode::DeviceDeclined,
             S::Device { .. } | S::AddressMismatch { .. } | S::SignedNothing(_) => {
                 ErrorCode::DeviceError

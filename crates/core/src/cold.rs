@@ -9,8 +9,9 @@ use crate::node::psbt::{AccountType, FundRequest, ImportAccount, ImportedAccount
 use crate::psbt::{OurDescriptor, PsbtError, SignOptions};
 use crate::psbt_open::{self, OpenedWithPsbt, PreparedOpen};
 use crate::signer::hwi::{DeviceInfo, Hwi, HwiSigner};
+use crate::signer::ledger;
 use crate::signer::software::SoftwareSigner;
-use crate::signer::Signer;
+use crate::signer::{Signer, SignerError};
 use crate::spend::{self, Prepared, Sent};
 use crate::wallet::{AccountInfo, WalletService, WalletSummary};
 use crate::Network;
@@ -70,16 +71,136 @@ pub enum ColdError {
     NoPending,
 }
 
-/// Whether HWI also looks for device emulators on their local ports
+/// Whether device emulators on their local ports are looked for too
 /// (`SWITCHYARD_HWI_EMULATORS=1`; the CLI's `--emulators`).
 pub fn emulators_enabled() -> bool {
     std::env::var("SWITCHYARD_HWI_EMULATORS").is_ok_and(|v| v == "1")
 }
 
-/// The connected hardware wallets.
+/// Where a Ledger emulator's APDU port is looked for when emulators are:
+/// `SWITCHYARD_LEDGER_EMULATOR` (host:port), else Speculos's default.
+fn ledger_emulator(emulators: bool) -> Option<std::net::SocketAddr> {
+    if !emulators {
+        return None;
+    }
+    std::env::var("SWITCHYARD_LEDGER_EMULATOR")
+        .ok()
+        .and_then(|a| a.parse().ok())
+        .or_else(|| ledger::EMULATOR_ADDR.parse().ok())
+}
+
+/// The connected hardware wallets: Ledgers reached directly, then what HWI
+/// finds (if it is installed) that is not one of those.
 pub async fn devices(network: Network, emulators: bool) -> Result<Vec<DeviceInfo>, ColdError> {
-    let hwi = Hwi::find(network.to_bitcoin())?;
-    Ok(hwi.enumerate(emulators).await?)
+    let chain = network.to_bitcoin();
+    let mut all = ledger::enumerate(chain, ledger_emulator(emulators)).await;
+    match Hwi::find(chain) {
+        Ok(hwi) => {
+            let usable = |d: &DeviceInfo| d.error.is_none();
+            for d in hwi.enumerate(emulators).await? {
+                let known = all.iter().any(|n| {
+                    n.path == d.path
+                        || (usable(n) && n.fingerprint.is_some() && n.fingerprint == d.fingerprint)
+                });
+                if !known {
+                    all.push(d);
+                }
+            }
+        }
+        Err(e) => tracing::info!(error = %e, "HWI not found; only Ledgers are listed"),
+    }
+    Ok(all)
+}
+
+/// The hardware wallet with `fingerprint` (or the only one): a Ledger with
+/// a Bitcoin app 2.0 or later directly, anything else through HWI.
+pub async fn device(
+    network: Network,
+    fingerprint: Option<&str>,
+    emulators: bool,
+) -> Result<Box<dyn Signer>, ColdError> {
+    let chain = network.to_bitcoin();
+    let natives = ledger::enumerate(chain, ledger_emulator(emulators)).await;
+    let mut matching = natives.iter().filter(|d| {
+        d.error.is_none()
+            && match fingerprint {
+                Some(f) => d.fingerprint.as_deref() == Some(f),
+                None => true,
+            }
+    });
+    if let (Some(d), None) = (matching.next(), matching.next()) {
+        let path = ledger::LedgerPath::parse(&d.path)?;
+        return Ok(Box::new(
+            ledger::LedgerSigner::connect(&path, &d.model, chain).await?,
+        ));
+    }
+    let hwi = match Hwi::find(chain) {
+        Ok(hwi) => hwi,
+        // Without HWI, what the Ledgers said is the best answer.
+        Err(e) => {
+            return Err(match natives.iter().find_map(|d| d.error.clone()) {
+                Some(why) => ColdError::Signer(SignerError::Device {
+                    device: "Ledger".into(),
+                    message: why,
+                }),
+                None if natives.is_empty() => SignerError::NoDevice(
+                    fingerprint
+                        .map(|f| format!("with fingerprint {f}"))
+                        .unwrap_or_default(),
+                )
+                .into(),
+                None => e.into(),
+            })
+        }
+    };
+    let signer: HwiSigner = hwi.device(fingerprint, emulators).await?;
+    Ok(Box::new(signer))
+}
+
+/// A watch-only wallet of the connected device's account at `path`
+/// (default: BIP84 account 0): its key read from the device with its
+/// fingerprint and origin, nothing secret stored.
+pub async fn watch_device(
+    ctx: &Context,
+    name: String,
+    network: Network,
+    fingerprint: Option<&str>,
+    path: Option<&str>,
+    emulators: bool,
+) -> Result<WalletSummary, ColdError> {
+    let d = device(network, fingerprint, emulators).await?;
+    let path = match path {
+        Some(p) => crate::keys::parse_path(p)
+            .map_err(|e| SignerError::Invalid(format!("the account path {p}: {e}")))?,
+        None => crate::keys::Purpose::Bip84.account_path(network, 0),
+    };
+    let kind = crate::signer::AddressKind::of_path(&path).ok_or_else(|| {
+        SignerError::Invalid(format!(
+            "{} is not a BIP44/49/84/86 account path",
+            crate::keys::format_path(&path)
+        ))
+    })?;
+    let fp = d.fingerprint().await?;
+    let xpub = d.xpub(&path).await?;
+    let origin = crate::keys::format_path(&path);
+    let key = format!("[{fp}/{}]{xpub}/<0;1>/*", origin.trim_start_matches("m/"));
+    let descriptor = match kind {
+        crate::signer::AddressKind::Tr => format!("tr({key})"),
+        crate::signer::AddressKind::Pkh => format!("pkh({key})"),
+        crate::signer::AddressKind::ShWpkh => format!("sh(wpkh({key}))"),
+        crate::signer::AddressKind::Wpkh => format!("wpkh({key})"),
+    };
+    Ok(ctx
+        .wallets
+        .import_watch(crate::wallet::ImportWatch {
+            name,
+            network,
+            key: descriptor,
+            fingerprint: None,
+            path: None,
+            device: Some(d.label()),
+        })
+        .await?)
 }
 
 /// The signer of `wallet`: its seed (software), or for a watch-only wallet
@@ -92,18 +213,15 @@ pub async fn signer_for(
     if !wallet.watch_only {
         return Ok(Box::new(SoftwareSigner::new(wallets, &wallet.id).await?));
     }
-    let hwi = Hwi::find(wallet.network.to_bitcoin())?;
-    let signer: HwiSigner = hwi
-        .device(Some(&wallet.fingerprint), emulators)
+    device(wallet.network, Some(&wallet.fingerprint), emulators)
         .await
         .map_err(|e| match e {
-            crate::signer::SignerError::NoDevice(_) => ColdError::DeviceMissing {
+            ColdError::Signer(SignerError::NoDevice(_)) => ColdError::DeviceMissing {
                 name: wallet.name.clone(),
                 fingerprint: wallet.fingerprint.clone(),
             },
-            other => other.into(),
-        })?;
-    Ok(Box::new(signer))
+            other => other,
+        })
 }
 
 /// The account of `wallet` that goes to LND: its BIP84 account (else the

@@ -151,7 +151,7 @@ pub struct ImportWatch {
     /// purpose, account 0).
     #[serde(default)]
     pub path: Option<String>,
-    /// HWI's device type when the key came from a connected device.
+    /// The device the key came from ("Ledger Nano S Plus"), when it did.
     #[serde(default)]
     pub device: Option<String>,
 }
@@ -549,7 +549,7 @@ impl WalletService {
             watch_only: true,
             device: req
                 .device
-                .map(|d| d.trim().to_lowercase())
+                .map(|d| d.trim().chars().take(64).collect::<String>())
                 .filter(|d| !d.is_empty()),
             lnd_account: None,
         };
@@ -1069,7 +1069,7 @@ mod tests {
         let entries_before = kc.len();
         let w = svc.import_watch(req("cold")).await.unwrap();
         assert!(w.watch_only);
-        assert_eq!(w.device.as_deref(), Some("ledger"));
+        assert_eq!(w.device.as_deref(), Some("Ledger"));
         assert_eq!(kc.len(), entries_before, "nothing written to the keychain");
         let first = svc
             .addresses(&w.id, Purpose::Bip84, Chain::Receive, 0, 1)

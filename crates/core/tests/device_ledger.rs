@@ -1,6 +1,10 @@
 //! A real device's firmware signs: Ledger's Bitcoin app (app-bitcoin-new
-//! 2.0.x for testnet, Nano S Plus) under Speculos, reached through HWI 3.2.0
-//! as our `HwiSigner` runs it.
+//! 2.0.x for testnet, Nano S Plus) under Speculos, reached both ways the app
+//! reaches a Ledger: through HWI 3.2.0 as our `HwiSigner` runs it, and
+//! directly with our own `LedgerSigner` (Ledger's protocol client over our
+//! wire, the 2.0.x answers read) — the same key, address screens and
+//! signature either way, a rejection read as one, and a 2-of-2 policy
+//! registered on the device (its keys shown, an HMAC back).
 //!
 //! On the regtest network: bob pays the device's first BIP84 address; we
 //! build a PSBT with our own code that spends it (to bob, with change back
@@ -34,8 +38,9 @@ use switchyard_core::psbt::{
     extract, finalize, our_descriptors, review, sign_with_wallet, OutputKind, Owner, Policy,
     SignOptions,
 };
-use switchyard_core::signer::hwi::{DeviceInfo, Hwi, HwiSigner};
-use switchyard_core::signer::{sign_reviewed, verify_address, AddressKind, Signer};
+use switchyard_core::signer::hwi::{Bridge, DeviceInfo, Hwi, HwiSigner};
+use switchyard_core::signer::ledger::{LedgerPath, LedgerSigner};
+use switchyard_core::signer::{sign_reviewed, verify_address, AddressKind, Signer, SignerError};
 use switchyard_core::store::Store;
 use switchyard_core::wallet::{NewWallet, WalletService};
 use switchyard_core::Network;
@@ -160,6 +165,7 @@ async fn rig(name: &'static str) -> Rig {
             needs_pin: false,
             needs_passphrase: false,
             error: None,
+            bridge: Bridge::Hwi,
         },
     );
     assert_eq!(signer.label(), "Ledger Nano S Plus (emulator)");
@@ -396,23 +402,162 @@ async fn ledger_app_under_speculos_signs_what_we_reviewed() {
     assert_eq!(signed.verified.ecdsa, 1);
     // What the device showed, screen by screen, against our review: one
     // output to review (the change hidden), its amount and address, the fee.
-    let value_of = |title: &str| screen_values(&screens, title);
-    let amount = |s: &String| amount_of(s);
-    let reviewed_outputs = screens.iter().filter(|s| s[0] == "Review").count();
-    assert_eq!(
-        reviewed_outputs, 1,
-        "only the payment is reviewed: {screens:?}"
-    );
     let pay_to = testnet_form(&bob_addr.script_pubkey());
-    assert_eq!(value_of("Address"), vec![pay_to], "{screens:?}");
-    let amounts: Vec<String> = value_of("Amount").iter().map(amount).collect();
-    assert_eq!(amounts, vec![btc_text(200_000)], "{screens:?}");
-    let fees: Vec<String> = value_of("Fees").iter().map(amount).collect();
-    assert_eq!(fees, vec![btc_text(fee)], "{screens:?}");
-    let text: String = screens.iter().flatten().cloned().collect();
+    let check_screens = |screens: &[Vec<String>]| {
+        let value_of = |title: &str| screen_values(screens, title);
+        let amount = |s: &String| amount_of(s);
+        let reviewed_outputs = screens.iter().filter(|s| s[0] == "Review").count();
+        assert_eq!(
+            reviewed_outputs, 1,
+            "only the payment is reviewed: {screens:?}"
+        );
+        assert_eq!(value_of("Address"), vec![pay_to.clone()], "{screens:?}");
+        let amounts: Vec<String> = value_of("Amount").iter().map(amount).collect();
+        assert_eq!(amounts, vec![btc_text(200_000)], "{screens:?}");
+        let fees: Vec<String> = value_of("Fees").iter().map(amount).collect();
+        assert_eq!(fees, vec![btc_text(fee)], "{screens:?}");
+        let text: String = screens.iter().flatten().cloned().collect();
+        assert!(
+            !text.contains(&testnet_form(&change_script)),
+            "the change address is not shown: {screens:?}"
+        );
+    };
+    check_screens(&screens);
+
+    // Our own Ledger client (no HWI, no Python) on the same device: the
+    // same key, the same address shown, the same screens and signature.
+    // Found by the direct scan (the emulator holds one connection at a
+    // time: each scan connects, asks, and lets go).
+    let LedgerPath::Tcp(addr) = LedgerPath::parse(&dev.device_path()).unwrap() else {
+        unreachable!("an emulator is on TCP")
+    };
+    let listed =
+        switchyard_core::signer::ledger::enumerate(bitcoin::Network::Regtest, Some(addr)).await;
+    let ours_listed: Vec<_> = listed
+        .iter()
+        .filter(|d| d.path == dev.device_path())
+        .collect();
+    assert_eq!(ours_listed.len(), 1, "{listed:?}");
+    assert_eq!(
+        ours_listed[0].fingerprint.as_deref(),
+        Some("f5acc2fd"),
+        "{ours_listed:?}"
+    );
+    assert_eq!(ours_listed[0].bridge, Bridge::Native);
+    assert_eq!(
+        ours_listed[0].display_name(),
+        "Ledger Nano S Plus (emulator)"
+    );
+    // The mainnet wallet's app is not this one: said in words.
+    let wrong = LedgerSigner::connect(
+        &LedgerPath::Tcp(addr),
+        "ledger_nano_s_plus_simulator",
+        bitcoin::Network::Bitcoin,
+    )
+    .await
+    .unwrap_err();
     assert!(
-        !text.contains(&testnet_form(&change_script)),
-        "the change address is not shown: {screens:?}"
+        wrong.to_string().contains("needs its Bitcoin app"),
+        "{wrong}"
+    );
+    let native = LedgerSigner::connect(
+        &LedgerPath::parse(&dev.device_path()).unwrap(),
+        "ledger_nano_s_plus_simulator",
+        bitcoin::Network::Regtest,
+    )
+    .await
+    .expect("our client reaches the app");
+    eprintln!("the app: {:?}", native.app());
+    assert!(
+        native.speaks_2_0(),
+        "this firmware is a 2.0.x app (version 1 policies, yields without keys): {:?}",
+        native.app()
+    );
+    assert_eq!(native.fingerprint().await.unwrap(), fp);
+    let account = DerivationPath::from_str("m/84'/1'/0'").unwrap();
+    assert_eq!(native.xpub(&account).await.unwrap(), xpub);
+    let (shown_here, addr_screens) = with_approval(
+        &dev,
+        verify_address(&native, &recv_path, AddressKind::Wpkh, &recv_addr),
+    )
+    .await;
+    eprintln!("address screens (our client): {addr_screens:?}");
+    assert_eq!(shown_here.expect("the device shows our address"), shown);
+    assert_eq!(
+        screen_values(&addr_screens, "Address"),
+        vec![shown.clone()],
+        "{addr_screens:?}"
+    );
+    let (by_native, native_screens) = with_approval(
+        &dev,
+        sign_reviewed(&native, &psbt, &reviewed, SignOptions::default()),
+    )
+    .await;
+    eprintln!("signing screens (our client): {native_screens:?}");
+    let by_native = by_native.expect("the device signs through our client");
+    assert_eq!(by_native.signed_inputs, vec![0]);
+    assert_eq!(
+        by_native.psbt.inputs[0].partial_sigs, signed.psbt.inputs[0].partial_sigs,
+        "the same signature as through HWI"
+    );
+    check_screens(&native_screens);
+    // A rejection on the device reads as one.
+    let (declined, _) = on_device(
+        &dev,
+        Answer::Reject,
+        sign_reviewed(&native, &psbt, &reviewed, SignOptions::default()),
+    )
+    .await;
+    assert!(
+        matches!(declined, Err(SignerError::Declined(_))),
+        "{declined:?}"
+    );
+    // A 2-of-2 of the device's key and another one, registered on the
+    // device: it shows the policy and the keys, the test approves, its proof
+    // of registration (an HMAC) comes back, and the client checks the
+    // device's first address of the policy against the descriptor.
+    let secp = bitcoin::secp256k1::Secp256k1::new();
+    let ms_path = DerivationPath::from_str("m/48'/1'/0'/2'").unwrap();
+    let dev_key = native.xpub(&ms_path).await.unwrap();
+    let other_master =
+        bitcoin::bip32::Xpriv::new_master(bitcoin::Network::Testnet, &[7u8; 32]).unwrap();
+    let other_key =
+        bitcoin::bip32::Xpub::from_priv(&secp, &other_master.derive_priv(&secp, &ms_path).unwrap());
+    let other_fp = other_master.fingerprint(&secp);
+    let vault = format!(
+        "wsh(sortedmulti(2,[{fp}/48'/1'/0'/2']{dev_key}/<0;1>/*,[{other_fp}/48'/1'/0'/2']{other_key}/<0;1>/*))"
+    );
+    let (registered, reg_screens) =
+        with_approval(&dev, native.register_wallet("vault", &vault)).await;
+    eprintln!("registration screens: {reg_screens:?}");
+    let hmac = registered
+        .expect("the device registers the policy")
+        .expect("a multi-key policy gets an HMAC");
+    assert_eq!(hmac.len(), 32);
+    assert_eq!(reg_screens[0], vec!["Register wallet", "vault"]);
+    // Speculos 0.25.5's text of these screens drops every capital S (seen:
+    // "…kvHSSZd…" read as "…kvHZd…"), so keys are compared without it.
+    let no_s = |v: Vec<String>| -> Vec<String> { v.iter().map(|k| k.replace('S', "")).collect() };
+    assert_eq!(
+        no_s(screen_values(&reg_screens, "Key @1 <ours>")),
+        no_s(vec![format!("[{fp}/48'/1'/0'/2']{dev_key}/**")]),
+        "the device shows its own key as ours: {reg_screens:?}"
+    );
+    assert_eq!(
+        no_s(screen_values(&reg_screens, "Key @2 <theirs>")),
+        no_s(vec![format!("[{other_fp}/48'/1'/0'/2']{other_key}/**")]),
+        "{reg_screens:?}"
+    );
+    // A single-key account needs nothing registered.
+    assert_eq!(
+        native
+            .register_wallet(
+                "",
+                &device_descriptor(fp, &xpub, 0).replace("/0/*", "/<0;1>/*")
+            )
+            .await
+            .unwrap(),
+        None
     );
 
     // The software signer on the same seed: the same signature.

@@ -28,6 +28,6 @@ fingerprint: string | null,
  */
 path: string | null, 
 /**
- * HWI's device type when the key came from a connected device.
+ * The device the key came from ("Ledger Nano S Plus"), when it did.
  */
 device: string | null, };

@@ -6,6 +6,7 @@
 
 import { api } from "../api";
 import type { AccountBalance } from "../bindings/AccountBalance";
+import type { DeviceInfo } from "../bindings/DeviceInfo";
 import type { OutputKind } from "../bindings/OutputKind";
 import type { PreparedOpenView } from "../bindings/PreparedOpenView";
 import type { PreparedView } from "../bindings/PreparedView";
@@ -362,15 +363,42 @@ function watchCard(): HTMLElement {
 function devicesCard(): HTMLElement {
   const list = h("div", { "data-testid": "device-list" }, h("p", { class: "hint" }, "Press Look for devices with your hardware wallet plugged in, unlocked, and its Bitcoin app open."));
   const scan = h("button", { class: "secondary", "data-testid": "device-scan" }, "Look for devices");
+  const name = h("input", { type: "text", placeholder: "e.g. Ledger savings (default: the device and its fingerprint)", "data-testid": "device-wallet-name" });
+  const out = h("p", { class: "hint", "data-testid": "device-watch-result" });
+  // "ledger_nano_s_plus_simulator" → "Ledger Nano S Plus (emulator)", as the core names it.
+  const model = (d: DeviceInfo) => {
+    const emulated = d.model.endsWith("_simulator");
+    const words = d.model.replace(/_simulator$/, "").split("_").map((w) =>
+      w === "bitbox02" ? "BitBox02" : w.length === 1 ? w.toUpperCase() : w.charAt(0).toUpperCase() + w.slice(1));
+    return words.join(" ") + (emulated ? " (emulator)" : "");
+  };
+  const watchButton = (d: DeviceInfo): HTMLElement => {
+    if (d.fingerprint === null || d.error !== null) return h("span", {});
+    const b = h("button", { class: "secondary small", "data-testid": "device-watch" }, "Watch its account");
+    action(b, "Reading its key…", async () => {
+      const fp = d.fingerprint ?? "";
+      const brand = d.type.charAt(0).toUpperCase() + d.type.slice(1);
+      const w = await api.watchDevice(name.value.trim() || `${brand} ${fp}`, fp, null);
+      await refreshWallets();
+      refillSelects();
+      out.className = "hint good";
+      out.textContent = `Added “${w.name}”, watch-only (fingerprint ${w.fingerprint}, BIP84 account 0, read from the device). Let the node watch it below to see its balance and spend from it.`;
+    });
+    return b;
+  };
   action(scan, "Looking…", async () => {
     const ds = await api.listDevices();
     list.replaceChildren(ds.length === 0
       ? h("p", { class: "hint" }, "No hardware wallet found. Plug it in, unlock it and open its Bitcoin app.")
-      : h("table", { class: "grid" }, h("tbody", {}, ...ds.map((d) => h("tr", {},
-        h("td", {}, d.model.replace(/_/g, " ")), h("td", {}, h("code", {}, d.fingerprint ?? "locked")), h("td", { class: "hint" }, d.error ?? d.path))))));
+      : h("table", { class: "grid" }, h("tbody", {}, ...ds.map((d) => h("tr", { "data-testid": "device-row" },
+        h("td", {}, h("div", {}, model(d)),
+          h("div", { class: d.error === null ? "hint" : "hint bad" }, d.error ?? `${d.bridge === "native" ? "direct" : "via HWI"} · ${d.path}`)),
+        h("td", {}, h("code", {}, d.fingerprint ?? "locked")),
+        h("td", {}, watchButton(d)))))));
   });
   return h("div", { class: "card", "data-testid": "devices-card" }, h("h3", {}, "Hardware wallets"),
-    h("p", { class: "hint" }, "Reached through HWI: Ledger, Trezor, BitBox02, Coldcard, Jade, KeepKey."), scan, list);
+    h("p", { class: "hint" }, "Ledger (Bitcoin app 2.0 or later) is reached directly; Trezor, BitBox02, Coldcard, Jade and KeepKey through HWI."),
+    scan, list, field("Name for a device's wallet", name), out);
 }
 
 export function psbtView(): HTMLElement {

@@ -41,15 +41,35 @@ pub struct DeviceInfo {
     /// What HWI could not do with it (e.g. the app is not open).
     #[serde(default)]
     pub error: Option<String>,
+    /// How Switchyard reaches it.
+    #[serde(default)]
+    pub bridge: Bridge,
+}
+
+/// How a device is reached.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Bridge {
+    /// Through HWI, a subprocess.
+    #[default]
+    Hwi,
+    /// Spoken to directly (Ledgers with a Bitcoin app 2.0 or later).
+    Native,
 }
 
 impl DeviceInfo {
     /// "Ledger Nano S Plus" from `ledger_nano_s_plus` (the simulator suffix
     /// kept as "(emulator)").
     pub fn display_name(&self) -> String {
-        let (model, emulated) = match self.model.strip_suffix("_simulator") {
+        DeviceInfo::name_of_model(&self.model)
+    }
+
+    /// "Ledger Nano S Plus" from `ledger_nano_s_plus`.
+    pub fn name_of_model(model: &str) -> String {
+        let (model, emulated) = match model.strip_suffix("_simulator") {
             Some(m) => (m, true),
-            None => (self.model.as_str(), false),
+            None => (model, false),
         };
         let words: Vec<String> = model
             .split('_')

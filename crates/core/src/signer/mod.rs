@@ -6,9 +6,13 @@
 //!
 //! - [`software::SoftwareSigner`]: a Switchyard wallet's seed, read from the
 //!   keychain for one call and erased after;
-//! - [`hwi::HwiSigner`]: a hardware wallet (Ledger, Trezor, BitBox02,
-//!   Coldcard, Jade, …) through HWI, Bitcoin Core's hardware wallet
-//!   interface, run as a subprocess with JSON output.
+//! - [`ledger::LedgerSigner`]: a Ledger with its Bitcoin app (2.0 and
+//!   later), spoken to directly over USB (or TCP to an emulator) with
+//!   Ledger's own protocol client — no HWI, no Python;
+//! - [`hwi::HwiSigner`]: any other hardware wallet (Trezor, BitBox02,
+//!   Coldcard, Jade, KeepKey, and Ledgers with apps older than 2.0) through
+//!   HWI, Bitcoin Core's hardware wallet interface, run as a subprocess with
+//!   JSON output.
 //!
 //! Whatever the signer, [`sign_reviewed`] is the only way a signature
 //! reaches a PSBT the app uses: the review is checked first (the same
@@ -17,6 +21,7 @@
 //! signatures that verify.
 
 pub mod hwi;
+pub mod ledger;
 pub mod software;
 
 use crate::psbt::{check_signable, Review, SignError, SignOptions};
@@ -27,7 +32,7 @@ use serde::Serialize;
 use switchyard_pure::psbt::verify::{merge_signed, Verified, VerifyError};
 
 /// The script an address on a device is for (single-key accounts).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AddressKind {
     /// BIP84 P2WPKH.
@@ -66,6 +71,24 @@ pub enum SignerError {
     /// The device is locked or its app is not open.
     #[error("The {0} is not ready: unlock it (PIN) and open its Bitcoin app, then try again.")]
     NotReady(String),
+    /// Another app (or none) is open on the device.
+    #[error("The {device} has {open} open; this wallet needs its {want} app: open it on the device, then try again.")]
+    WrongApp {
+        /// Which device.
+        device: String,
+        /// What is open ("no app", "its Ethereum app").
+        open: String,
+        /// The app needed.
+        want: String,
+    },
+    /// A Ledger Bitcoin app too old for wallet policies.
+    #[error("The {device}'s Bitcoin app is version {version}: Switchyard talks to 2.0 and later directly. Update it in Ledger Live (or install HWI, which still speaks the old protocol).")]
+    OldApp {
+        /// Which device.
+        device: String,
+        /// Its app's version.
+        version: String,
+    },
     /// The user declined on the device.
     #[error("You declined on the {0}; nothing was signed or shown.")]
     Declined(String),
