@@ -2,6 +2,7 @@
 
 use crate::AppState;
 use switchyard_core::amount::Sat;
+use switchyard_core::cold::{self, PreparedView};
 use switchyard_core::swap::tree::SwapKind;
 use switchyard_core::swaps::{FundedSwap, QuoteView, RescueReport, SwapRequest, SwapView};
 use switchyard_core::{ApiError, ErrorCode};
@@ -105,4 +106,36 @@ pub async fn rescue_swaps(
     Ok(swaps
         .rescue(&wallet, &provider, 0..count.clamp(1, 1000))
         .await?)
+}
+
+/// Funds a swap in from a wallet's LND account: LND funds the lockup, the
+/// review comes back (the coins locked until complete or abort).
+#[tauri::command]
+pub async fn prepare_swap_lockup(
+    state: State<'_, AppState>,
+    swap: String,
+    wallet: String,
+    sat_per_vbyte: u64,
+    max_fee_sat: Sat,
+) -> Result<PreparedView, ApiError> {
+    Ok(
+        cold::fund_swap_prepare_pending(state.ctx()?, &swap, &wallet, sat_per_vbyte, max_fee_sat)
+            .await?,
+    )
+}
+
+/// Signs a prepared lockup with the wallet's signer; the swap checks it and
+/// the node broadcasts it.
+#[tauri::command]
+pub async fn complete_swap_lockup(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<FundedSwap, ApiError> {
+    Ok(cold::fund_swap_complete_pending(state.ctx()?, &id, cold::emulators_enabled()).await?)
+}
+
+/// Cancels a prepared lockup: its coins are released, the swap still waits.
+#[tauri::command]
+pub async fn abort_swap_lockup(state: State<'_, AppState>, id: String) -> Result<(), ApiError> {
+    Ok(cold::fund_swap_abort_pending(state.ctx()?, &id).await?)
 }

@@ -573,6 +573,62 @@ test("a Ledger in the window: found directly, its account watched by the node, a
     throw e;
   } finally {
     await s.end();
+  }
+
+  // A swap in (its keys from a wallet's words, made from the command line
+  // while the app is closed) whose lockup comes from the device's account,
+  // in the window: LND funds it, the review, the device signs, the swap
+  // checks it and the node broadcasts it; the app drives the swap to its end.
+  try {
+    cli("regtest", "mine", "1");
+    if (!cli("wallet", "list").some?.((x) => x.name === "swapper")) {
+      execFileSync(CLI, ["--data-dir", dataDir, "wallet", "restore", "--name", "swapper", "--network", "regtest", "--mnemonic-stdin"],
+        { input: "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about\n" });
+    }
+    const swap = cli("swap", "in", "--amount", "50000", "--max-fee", "5000", "--external", "--wallet", "swapper");
+    assert.ok(swap.awaitingFunding, JSON.stringify(swap));
+    const w = cli("wallet", "list").find((x) => x.name === "ledger-e2e");
+    const s2 = await Session.start(driver.base, APP, ["--data-dir", dataDir], ARTIFACTS);
+    try {
+      await s2.until("node connected", async () => (await (await s2.find("[data-testid=node-status]")).attr("data-state")) === "connected");
+      await s2.click("[data-testid=nav-swaps]");
+      const row = `[data-testid=swap-row][data-id="${swap.id}"]`;
+      await s2.until("funding box", async () => (await s2.findAll(`${row} [data-testid=swap-lockup]`)).length === 1
+        && (await (await s2.find(`${row} [data-testid=swap-funding]`)).prop("hidden")) === false, 30_000);
+      await s2.click(`${row} [data-testid=swap-lockup-wallet] option[value="${w.id}"]`);
+      await s2.click(`${row} [data-testid=swap-lockup-prepare]`);
+      await s2.until("lockup review", async () => (await s2.findAll(`${row} [data-testid=swap-lockup-review] [data-testid=psbt-outputs]`)).length === 1, 60_000);
+      const review = await s2.text(`${row} [data-testid=swap-lockup-review]`);
+      assert.match(review, new RegExp(`${swap.onchain.toLocaleString("en-US")} sats`));
+      assert.match(await s2.text(`${row} [data-testid=swap-lockup-confirm]`), /Sign on the device and fund/);
+      await s2.scrollIntoView(`${row} [data-testid=swap-lockup-review]`);
+      await s2.screenshot("48-ledger-swap-lockup-review");
+      await dev.clear();
+      let funded = false;
+      const pressing = dev.approveUntil(() => funded);
+      await s2.click(`${row} [data-testid=swap-lockup-confirm]`);
+      try {
+        await s2.until("lockup broadcast", async () => (await s2.text(`${row} [data-testid=swap-fund-result]`)).includes("broadcast by your node"), 180_000);
+      } finally {
+        funded = true;
+      }
+      const screens = (await pressing).map((l) => l.join(" "));
+      assert.ok(screens.some((l) => l.startsWith("Fees")), JSON.stringify(screens));
+      const outcome = await s2.until("swap in succeeded", async () => {
+        cli("regtest", "mine", "1");
+        await new Promise((r) => setTimeout(r, 700));
+        return (await (await s2.find(row)).attr("data-outcome")) || null;
+      }, 120_000);
+      assert.equal(outcome, "succeeded");
+      await s2.scrollIntoView(row);
+      await s2.screenshot("49-ledger-swap-in-succeeded");
+    } catch (e) {
+      await s2.screenshot("94-ledger-swap-failure").catch(() => undefined);
+      throw e;
+    } finally {
+      await s2.end();
+    }
+  } finally {
     dev.stop();
   }
 });

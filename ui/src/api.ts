@@ -142,6 +142,10 @@ export const api = {
   createSwap: (direction: "in" | "out", amount: Sat, maxFee: Sat, provider: string | null, wallet: string | null, external = false) =>
     call<SwapView>("create_swap", { direction, amount, maxFee, provider, wallet, external }),
   fundSwap: (id: string, signed: string) => call<FundedSwap>("fund_swap", { id, signed }),
+  prepareSwapLockup: (swap: string, wallet: string, satPerVbyte: number, maxFeeSat: number) =>
+    call<PreparedView>("prepare_swap_lockup", { swap, wallet, satPerVbyte, maxFeeSat }),
+  completeSwapLockup: (id: string) => call<FundedSwap>("complete_swap_lockup", { id }),
+  abortSwapLockup: (id: string) => call<null>("abort_swap_lockup", { id }),
   listSwaps: () => call<SwapView[]>("list_swaps"),
   resumeSwaps: () => call<number>("resume_swaps"),
   rescueSwaps: (provider: string | null, wallet: string | null, count: number) =>

@@ -564,6 +564,8 @@ impl<T> Pending<T> {
 pub type PendingSends = Pending<Prepared>;
 /// Channel opens waiting for the user's yes.
 pub type PendingOpens = Pending<PreparedOpen>;
+/// Swap lockups waiting for the user's yes, with their swap's id.
+pub type PendingLockups = Pending<(String, Prepared)>;
 
 fn signer_kind(w: &WalletSummary) -> String {
     if w.watch_only {
@@ -573,20 +575,59 @@ fn signer_kind(w: &WalletSummary) -> String {
     }
 }
 
+/// What the faces show of a prepared send, under a new id `kind-…`.
+fn view_of(kind: &str, w: &WalletSummary, prepared: &Prepared) -> PreparedView {
+    PreparedView {
+        id: format!("{kind}-{:016x}", rand::random::<u64>()),
+        wallet: w.name.clone(),
+        signer_kind: signer_kind(w),
+        review: prepared.review.clone(),
+        psbt: prepared.psbt.to_string(),
+    }
+}
+
 /// Prepares a send and keeps it under a new id.
 pub async fn prepare_pending(ctx: &Context, req: &PsbtSend) -> Result<PreparedView, ColdError> {
     let w = ctx.wallets.resolve(&req.wallet).await?;
     let prepared = send_prepare(ctx, req).await?;
-    let id = format!("send-{:016x}", rand::random::<u64>());
-    let view = PreparedView {
-        id: id.clone(),
-        wallet: w.name.clone(),
-        signer_kind: signer_kind(&w),
-        review: prepared.review.clone(),
-        psbt: prepared.psbt.to_string(),
-    };
-    ctx.pending.insert(id, w.id, prepared);
+    let view = view_of("send", &w, &prepared);
+    ctx.pending.insert(view.id.clone(), w.id, prepared);
     Ok(view)
+}
+
+/// Prepares swap `swap`'s lockup from `wallet`'s LND account (see
+/// [`fund_swap_prepare`]) and keeps it under a new id, with the swap.
+pub async fn fund_swap_prepare_pending(
+    ctx: &Context,
+    swap: &str,
+    wallet: &str,
+    sat_per_vbyte: u64,
+    max_fee: Sat,
+) -> Result<PreparedView, ColdError> {
+    let w = ctx.wallets.resolve(wallet).await?;
+    let prepared = fund_swap_prepare(ctx, swap, &w.id, sat_per_vbyte, max_fee).await?;
+    let view = view_of("lockup", &w, &prepared);
+    ctx.pending_lockups
+        .insert(view.id.clone(), w.id, (swap.to_string(), prepared));
+    Ok(view)
+}
+
+/// Signs a pending lockup and hands it to its swap (gone afterwards,
+/// funded or not: a failure released its coins).
+pub async fn fund_swap_complete_pending(
+    ctx: &Context,
+    id: &str,
+    emulators: bool,
+) -> Result<crate::swaps::FundedSwap, ColdError> {
+    let (wallet, (swap, prepared)) = ctx.pending_lockups.take(id)?;
+    fund_swap_complete(ctx, &swap, &wallet, &prepared, emulators).await
+}
+
+/// Aborts a pending lockup: its coins are released, the swap still waits
+/// for its lockup.
+pub async fn fund_swap_abort_pending(ctx: &Context, id: &str) -> Result<(), ColdError> {
+    let (_, (_, prepared)) = ctx.pending_lockups.take(id)?;
+    send_abort(ctx, &prepared).await
 }
 
 /// Signs and publishes a pending send (gone afterwards, sent or not: a

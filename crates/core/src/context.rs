@@ -59,6 +59,8 @@ pub struct Context {
     pub pending: Arc<crate::cold::PendingSends>,
     /// Channel opens funded by a PSBT, waiting for the user's yes.
     pub pending_opens: Arc<crate::cold::PendingOpens>,
+    /// Swap lockups from a wallet's LND account waiting for the user's yes.
+    pub pending_lockups: Arc<crate::cold::PendingLockups>,
 }
 
 impl Context {
@@ -93,6 +95,7 @@ impl Context {
             swaps,
             pending: Arc::default(),
             pending_opens: Arc::default(),
+            pending_lockups: Arc::default(),
         })
     }
 }

@@ -65,6 +65,13 @@ function refillSelects(): void {
 }
 
 function walletSelect(testid: string, filter: (w: WalletSummary) => boolean = () => true): HTMLSelectElement {
+  const picker = walletPicker(testid, filter);
+  refills.push(picker.fill);
+  return picker.el;
+}
+
+/** A wallet picker and its refill (call it when wallets may have changed). */
+export function walletPicker(testid: string, filter: (w: WalletSummary) => boolean): { el: HTMLSelectElement; fill: () => void } {
   const sel = h("select", { "data-testid": testid });
   let shown = "";
   const fill = () => {
@@ -80,8 +87,7 @@ function walletSelect(testid: string, filter: (w: WalletSummary) => boolean = ()
     if (keep && [...sel.options].some((o) => o.value === keep)) sel.value = keep;
   };
   fill();
-  refills.push(fill);
-  return sel;
+  return { el: sel, fill };
 }
 
 /** Reads a chosen .psbt file (binary) or text file as base64 text. */

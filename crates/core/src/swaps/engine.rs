@@ -245,11 +245,17 @@ impl SwapEngine {
             .ok_or(SwapError::NoProvider)
     }
 
-    /// The wallet whose seed holds swap keys: `given`, else the only one on
-    /// the node's network.
+    /// The wallet whose seed holds swap keys: `given`, else the only one
+    /// with words on the node's network (a watch-only wallet has none).
     pub async fn wallet(&self, given: Option<&str>) -> Result<String, SwapError> {
         if let Some(w) = given.filter(|w| !w.is_empty()) {
-            return Ok(self.inner.wallets.resolve(w).await?.id);
+            let w = self.inner.wallets.resolve(w).await?;
+            if w.watch_only {
+                return Err(SwapError::NoWallet(
+                    "Swap keys come from a wallet's words, and this wallet is watch-only: choose a wallet with words.",
+                ));
+            }
+            return Ok(w.id);
         }
         let network = self.inner.conn.network();
         let mine: Vec<_> = self
@@ -258,7 +264,7 @@ impl SwapEngine {
             .list()
             .await?
             .into_iter()
-            .filter(|w| network.is_none_or(|n| n == w.network))
+            .filter(|w| !w.watch_only && network.is_none_or(|n| n == w.network))
             .collect();
         match mine.as_slice() {
             [only] => Ok(only.id.clone()),
