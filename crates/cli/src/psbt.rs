@@ -5,8 +5,8 @@ use clap::Subcommand;
 use std::path::Path;
 use switchyard_core::amount::grouped;
 use switchyard_core::psbt::{
-    combine, extract, finalize, parse, pick_wallet, review_with_wallet, sign_with_wallet,
-    OutputKind, Owner, PsbtError, Review, SignOptions,
+    combine, extract, finalize, parse, pick_wallet, review_with_wallet, sign_with_wallet, v2,
+    version_of, OutputKind, Owner, PsbtError, Review, SignOptions,
 };
 use switchyard_core::{ApiError, Context, ErrorCode};
 
@@ -59,6 +59,19 @@ pub enum PsbtCmd {
         /// Write frame-01.svg, frame-02.svg, … here.
         #[arg(long)]
         svg_dir: Option<std::path::PathBuf>,
+    },
+    /// The same PSBT in version 0 (BIP174, what most wallets take) or
+    /// version 2 (BIP370). `psbt sign` and `psbt combine` already answer in
+    /// the version they were given.
+    Convert {
+        /// The PSBT (`-` reads standard input).
+        file: String,
+        /// The version to write: 0 or 2.
+        #[arg(long, value_parser = ["0", "2"])]
+        to: String,
+        /// Write it here (binary) instead of printing it (base64).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
     },
     /// Finalize every input from its signatures; prints the PSBT (base64).
     Finalize {
@@ -119,12 +132,15 @@ pub async fn run(cmd: PsbtCmd, data_dir: &Path) -> Result<Output, ApiError> {
             let opts = SignOptions {
                 allow_non_default_sighash: allow_sighash,
             };
-            let signed = sign_with_wallet(&ctx.wallets, &wallet, &bytes, opts).await?;
+            let mut signed = sign_with_wallet(&ctx.wallets, &wallet, &bytes, opts).await?;
+            let version = version_of(&bytes).unwrap_or(0);
+            let psbt = parse(signed.psbt.as_bytes()).map_err(PsbtError::from)?;
+            let written = in_version(&psbt, version)?;
+            signed.psbt = base64(&written);
             let mut text = review_text(&signed.review);
             text.push_str(&format!("signed inputs {:?}\n", signed.signed_inputs));
             if let Some(path) = dest {
-                let psbt = parse(signed.psbt.as_bytes()).map_err(PsbtError::from)?;
-                write_binary(&path, &psbt)?;
+                write_file(&path, &written)?;
                 text.push_str(&format!("written to {}\n", path.display()));
             } else {
                 text.push_str(&format!("{}\n", signed.psbt));
@@ -132,29 +148,59 @@ pub async fn run(cmd: PsbtCmd, data_dir: &Path) -> Result<Output, ApiError> {
             out(&signed, text)
         }
         PsbtCmd::Combine { files, out: dest } => {
+            let mut version = 0;
             let psbts = files
                 .iter()
                 .map(|f| {
                     let bytes = read_input(f)?;
+                    // Version 2 in, version 2 out (any of them asks for it).
+                    version = version.max(version_of(&bytes).unwrap_or(0));
                     parse(&bytes)
                         .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, format!("{f}: {e}")))
                 })
                 .collect::<Result<Vec<_>, ApiError>>()?;
             let (psbt, verified) = combine(psbts).map_err(PsbtError::from)?;
-            let b64 = psbt.to_string();
+            let written = in_version(&psbt, version)?;
+            let b64 = base64(&written);
             let mut text = format!(
                 "combined {} PSBTs; {} signature(s) verified\n",
                 files.len(),
                 verified.ecdsa + verified.schnorr
             );
             if let Some(path) = &dest {
-                write_binary(path, &psbt)?;
+                write_file(path, &written)?;
                 text.push_str(&format!("written to {}\n", path.display()));
             } else {
                 text.push_str(&format!("{b64}\n"));
             }
             out(
-                &serde_json::json!({ "psbt": b64, "ecdsa": verified.ecdsa, "schnorr": verified.schnorr }),
+                &serde_json::json!({ "psbt": b64, "version": version, "ecdsa": verified.ecdsa, "schnorr": verified.schnorr }),
+                text,
+            )
+        }
+        PsbtCmd::Convert {
+            file,
+            to,
+            out: dest,
+        } => {
+            let bytes = read_input(&file)?;
+            let from = version_of(&bytes).unwrap_or(0);
+            let psbt = parse(&bytes).map_err(PsbtError::from)?;
+            let version = if to == "2" { 2 } else { 0 };
+            let written = in_version(&psbt, version)?;
+            let b64 = base64(&written);
+            let text = match &dest {
+                Some(path) => {
+                    write_file(path, &written)?;
+                    format!(
+                        "version {from} → {version}, written to {}\n",
+                        path.display()
+                    )
+                }
+                None => format!("{b64}\n"),
+            };
+            out(
+                &serde_json::json!({ "psbt": b64, "from": from, "version": version }),
                 text,
             )
         }
@@ -204,7 +250,30 @@ pub async fn run(cmd: PsbtCmd, data_dir: &Path) -> Result<Output, ApiError> {
 
 /// Writes a PSBT as a binary `.psbt` file.
 pub fn write_binary(path: &Path, psbt: &bitcoin::psbt::Psbt) -> Result<(), ApiError> {
-    std::fs::write(path, psbt.serialize()).map_err(|e| {
+    write_file(path, &psbt.serialize())
+}
+
+/// `psbt`'s bytes in `version` (0 or 2).
+fn in_version(psbt: &bitcoin::psbt::Psbt, version: u32) -> Result<Vec<u8>, ApiError> {
+    if version == 2 {
+        v2::to_v2(psbt).map_err(|e| {
+            ApiError::new(
+                ErrorCode::InvalidRequest,
+                format!("Cannot write it as version 2: {e}"),
+            )
+        })
+    } else {
+        Ok(psbt.serialize())
+    }
+}
+
+fn base64(bytes: &[u8]) -> String {
+    use bitcoin::base64::Engine;
+    bitcoin::base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ApiError> {
+    std::fs::write(path, bytes).map_err(|e| {
         ApiError::new(
             ErrorCode::InvalidRequest,
             format!("Cannot write {}: {e}", path.display()),

@@ -775,6 +775,71 @@ fn psbt_combine_finalize_extract_on_bip174s_vectors() {
         Psbt::deserialize(&from_hex(wf["combined"].as_str().unwrap())).unwrap()
     );
 
+    // Version 2 (BIP370) on request, and back; a signer that sent version 2
+    // gets version 2 back from the combiner.
+    let unb64 = |t: &str| -> Vec<u8> {
+        use bitcoin::base64::Engine;
+        bitcoin::base64::engine::general_purpose::STANDARD
+            .decode(t)
+            .unwrap()
+    };
+    let convert = |file: &str, to: &str, stdin: &str| {
+        json(&run(
+            &[
+                "--data-dir",
+                d,
+                "--json",
+                "psbt",
+                "convert",
+                file,
+                "--to",
+                to,
+            ],
+            stdin,
+            &[],
+        ))
+    };
+    let as_v2 = convert(one.to_str().unwrap(), "2", "");
+    assert_eq!(
+        (as_v2["from"].as_u64(), as_v2["version"].as_u64()),
+        (Some(0), Some(2))
+    );
+    let v2_bytes = unb64(as_v2["psbt"].as_str().unwrap());
+    assert_eq!(
+        v2_bytes[..5],
+        *b"psbt\xff",
+        "a binary PSBT, base64 in the JSON"
+    );
+    assert_ne!(v2_bytes, std::fs::read(&one).unwrap());
+    let back = convert("-", "0", as_v2["psbt"].as_str().unwrap());
+    assert_eq!(back["from"].as_u64(), Some(2));
+    assert_eq!(
+        Psbt::deserialize(&unb64(back["psbt"].as_str().unwrap())).unwrap(),
+        Psbt::deserialize(&std::fs::read(&one).unwrap()).unwrap()
+    );
+    let v2_file = dir.path().join("one-v2.psbt");
+    std::fs::write(&v2_file, &v2_bytes).unwrap();
+    let combined_v2 = json(&run(
+        &[
+            "--data-dir",
+            d,
+            "--json",
+            "psbt",
+            "combine",
+            v2_file.to_str().unwrap(),
+            "-",
+        ],
+        &two_b64,
+        &[],
+    ));
+    assert_eq!(combined_v2["version"].as_u64(), Some(2));
+    let again = convert("-", "0", combined_v2["psbt"].as_str().unwrap());
+    assert_eq!(
+        Psbt::deserialize(&unb64(again["psbt"].as_str().unwrap())).unwrap(),
+        Psbt::deserialize(&bytes).unwrap(),
+        "the same combined PSBT, read back from version 2"
+    );
+
     // As QR frames (BBQr) and back: `psbt finalize` reads the frames' text.
     let qr_dir = dir.path().join("qr");
     let qr = json(&run(

@@ -12,7 +12,7 @@ pub use switchyard_pure::psbt::sign::{
 pub use switchyard_pure::psbt::verify::{
     combine, merge_signed, same_as_reviewed, verify_signatures, Verified, VerifyError,
 };
-pub use switchyard_pure::psbt::{our_descriptors, parse, qr, ParseError};
+pub use switchyard_pure::psbt::{our_descriptors, parse, qr, v2, version_of, ParseError};
 
 /// Why a PSBT could not be reviewed.
 #[derive(Debug, thiserror::Error)]

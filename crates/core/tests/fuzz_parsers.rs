@@ -198,7 +198,12 @@ proptest! {
             good[i] = *b;
         }
         match parse(&good) {
-            Ok(p) => { let _ = review(&p, &policy); }
+            Ok(p) => {
+                let _ = review(&p, &policy);
+                // Whatever reads is written as version 2 and read back the same.
+                let written = switchyard_core::psbt::v2::to_v2(&p).unwrap();
+                prop_assert_eq!(parse(&written).unwrap(), p);
+            }
             Err(e) => prop_assert!(ApiError::from(switchyard_core::psbt::PsbtError::from(e)).message.ends_with('.')),
         }
     }

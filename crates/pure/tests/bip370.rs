@@ -4,12 +4,14 @@
 //! version 2 PSBT missing a required field or with an impossible lock
 //! time); the 13 valid ones read, as the same transaction their fields
 //! describe; the lock time determination algorithm giving the BIP's
-//! answers (0, 10000, 1657048460, or none possible).
+//! answers (0, 10000, 1657048460, or none possible); and our writer: every
+//! valid PSBT of BIP370 and of BIP174 written as version 2 and read back is
+//! the same PSBT, a version 0 one back to version 0 byte for byte.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use bitcoin::hex::FromHex;
 use switchyard_pure::psbt::review::{review, Policy};
-use switchyard_pure::psbt::{parse, ParseError};
+use switchyard_pure::psbt::{parse, v2, version_of, ParseError};
 
 fn vectors() -> serde_json::Value {
     serde_json::from_str(include_str!("vectors/bip370.json")).unwrap()
@@ -100,4 +102,30 @@ fn the_lock_time_is_determined_as_bip370_says() {
         }
     }
     assert_eq!(checked, 10);
+}
+
+#[test]
+fn written_as_version_2_and_read_back_the_same() {
+    let bip174: serde_json::Value =
+        serde_json::from_str(include_str!("vectors/bip174.json")).unwrap();
+    let v370 = vectors();
+    let cases = v370["valid"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(bip174["valid"].as_array().unwrap());
+    let mut from_v0 = 0;
+    for case in cases {
+        let name = case["case"].as_str().unwrap();
+        let original = bytes(case);
+        let psbt = parse(&original).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let written = v2::to_v2(&psbt).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(version_of(&written), Some(2), "{name}");
+        assert_eq!(parse(&written).unwrap(), psbt, "{name}");
+        if version_of(&original) == Some(0) {
+            assert_eq!(v2::to_v0(&written).unwrap(), psbt.serialize(), "{name}");
+            from_v0 += 1;
+        }
+    }
+    assert_eq!(from_v0, 10, "BIP174's ten valid PSBTs are version 0");
 }

@@ -56,6 +56,25 @@ pub fn parse(input: &[u8]) -> Result<Psbt, ParseError> {
 
 const MAGIC: &[u8] = b"psbt\xff";
 
+/// The version a PSBT was written in (0 or 2), as [`parse`] reads it;
+/// `None` for what is not a single PSBT's bytes or base64 (BBQr frames
+/// carry no version a reply should keep).
+pub fn version_of(input: &[u8]) -> Option<u32> {
+    let bytes = if input.starts_with(MAGIC) {
+        input.to_vec()
+    } else {
+        use bitcoin::base64::Engine;
+        let text = std::str::from_utf8(input).ok()?.trim();
+        if !text.starts_with("cHNidP") {
+            return None;
+        }
+        bitcoin::base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .ok()?
+    };
+    Some(v2::version(&bytes).unwrap_or(0))
+}
+
 /// Reads a binary PSBT, version 0 or 2.
 pub fn from_binary(bytes: &[u8]) -> Result<Psbt, ParseError> {
     let malformed = |e: String| ParseError::Malformed(e);

@@ -6,7 +6,8 @@
 //! version 2 PSBT's fields as BIP370 asks, determines its lock time by the
 //! BIP's algorithm, and rebuilds the version 0 PSBT with every other field
 //! as it was. It also refuses a version 0 PSBT that carries version 2's
-//! fields (the BIP's invalid vectors).
+//! fields (the BIP's invalid vectors), and writes a PSBT as version 2
+//! ([`to_v2`]) for whoever asked in that version.
 //!
 //! Only the key-value framing is parsed here; each field's own content is
 //! left to rust-bitcoin's reader afterwards.
@@ -345,8 +346,74 @@ pub fn to_v0(bytes: &[u8]) -> Result<Vec<u8>, V2Error> {
     let mut global = strip(global, &GLOBAL_V2_ONLY);
     global.retain(|(k, _)| !(k.len() == 1 && k[0] == GLOBAL_VERSION));
     global.insert(0, (vec![GLOBAL_UNSIGNED_TX], serialize_unsigned(&tx)));
+    let maps: Vec<Map> = std::iter::once(global)
+        .chain(inputs)
+        .chain(outputs)
+        .collect();
+    Ok(write_maps(&maps))
+}
+
+/// `psbt` written as version 2 (BIP370), for a signer or coordinator that
+/// asks for it: the unsigned transaction's parts spread into their own
+/// fields (version, fallback lock time, counts; each input's previous
+/// txid, index and sequence; each output's amount and script), every other
+/// field as it was. Its lock time is written as the fallback, so reading
+/// it back gives the same transaction (a version 2 PSBT's per-input lock
+/// time requirements, already applied when it was read, are not restored).
+pub fn to_v2(psbt: &bitcoin::psbt::Psbt) -> Result<Vec<u8>, V2Error> {
+    let bytes = psbt.serialize();
+    let rest = bytes.strip_prefix(MAGIC).ok_or(V2Error::Truncated)?;
+    let mut r = Reader { bytes: rest, at: 0 };
+    let tx = &psbt.unsigned_tx;
+    let one = |t: u8| vec![t];
+    let mut global = r.map()?;
+    global
+        .retain(|(k, _)| !(k.len() == 1 && (k[0] == GLOBAL_UNSIGNED_TX || k[0] == GLOBAL_VERSION)));
+    global.extend([
+        (one(GLOBAL_TX_VERSION), tx.version.0.to_le_bytes().to_vec()),
+        (
+            one(GLOBAL_FALLBACK_LOCKTIME),
+            tx.lock_time.to_consensus_u32().to_le_bytes().to_vec(),
+        ),
+        (
+            one(GLOBAL_INPUT_COUNT),
+            serialize(&VarInt(tx.input.len() as u64)),
+        ),
+        (
+            one(GLOBAL_OUTPUT_COUNT),
+            serialize(&VarInt(tx.output.len() as u64)),
+        ),
+        (one(GLOBAL_VERSION), 2u32.to_le_bytes().to_vec()),
+    ]);
+    let mut maps = vec![global];
+    for txin in &tx.input {
+        let mut map = r.map()?;
+        map.extend([
+            (one(IN_PREVIOUS_TXID), serialize(&txin.previous_output.txid)),
+            (
+                one(IN_OUTPUT_INDEX),
+                txin.previous_output.vout.to_le_bytes().to_vec(),
+            ),
+            (one(IN_SEQUENCE), txin.sequence.0.to_le_bytes().to_vec()),
+        ]);
+        maps.push(map);
+    }
+    for txout in &tx.output {
+        let mut map = r.map()?;
+        let sat = i64::try_from(txout.value.to_sat())
+            .map_err(|_| V2Error::Invalid("an output above the largest amount".into()))?;
+        map.extend([
+            (one(OUT_AMOUNT), sat.to_le_bytes().to_vec()),
+            (one(OUT_SCRIPT), txout.script_pubkey.to_bytes()),
+        ]);
+        maps.push(map);
+    }
+    Ok(write_maps(&maps))
+}
+
+fn write_maps(maps: &[Map]) -> Vec<u8> {
     let mut out = MAGIC.to_vec();
-    for map in std::iter::once(&global).chain(&inputs).chain(&outputs) {
+    for map in maps {
         for (k, v) in map {
             out.extend(serialize(&VarInt(k.len() as u64)));
             out.extend(k);
@@ -355,7 +422,7 @@ pub fn to_v0(bytes: &[u8]) -> Result<Vec<u8>, V2Error> {
         }
         out.push(0x00);
     }
-    Ok(out)
+    out
 }
 
 /// A transaction without witnesses, as PSBT's unsigned transaction is
