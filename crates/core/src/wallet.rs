@@ -452,17 +452,7 @@ impl WalletService {
             crate::keys::account::erase_xpriv(&mut master);
             (accounts[0].fingerprint.to_string(), accounts)
         };
-        for w in self.store.wallets().await? {
-            if w.name == name {
-                return Err(WalletError::NameTaken { name });
-            }
-            if w.fingerprint == fingerprint && w.network == req.network {
-                return Err(WalletError::Duplicate {
-                    existing: w.name,
-                    network: w.network,
-                });
-            }
-        }
+        self.check_new(&name, &fingerprint, req.network).await?;
         let row = WalletRow {
             id: new_wallet_id(),
             name,
@@ -512,6 +502,30 @@ impl WalletService {
         Ok(summary(&row))
     }
 
+    /// Refuses a new wallet whose name is taken, or whose master key is
+    /// already a wallet on this network.
+    async fn check_new(
+        &self,
+        name: &str,
+        fingerprint: &str,
+        network: Network,
+    ) -> Result<(), WalletError> {
+        for w in self.store.wallets().await? {
+            if w.name == name {
+                return Err(WalletError::NameTaken {
+                    name: name.to_string(),
+                });
+            }
+            if w.fingerprint == fingerprint && w.network == network {
+                return Err(WalletError::Duplicate {
+                    existing: w.name,
+                    network: w.network,
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Imports a watch-only wallet: one account from an extended public key
     /// or a descriptor (see [`crate::keys::parse_watch`]); nothing goes to
     /// the keychain.
@@ -527,17 +541,7 @@ impl WalletService {
             req.path.as_deref(),
         )?;
         let fingerprint = account.fingerprint.to_string();
-        for w in self.store.wallets().await? {
-            if w.name == name {
-                return Err(WalletError::NameTaken { name });
-            }
-            if w.fingerprint == fingerprint && w.network == req.network {
-                return Err(WalletError::Duplicate {
-                    existing: w.name,
-                    network: w.network,
-                });
-            }
-        }
+        self.check_new(&name, &fingerprint, req.network).await?;
         let row = WalletRow {
             id: new_wallet_id(),
             name,
