@@ -190,6 +190,54 @@ function reviewCard(): HTMLElement {
     field("PSBT", text), h("div", { class: "inline" }, reviewBtn, signBtn), out, signed);
 }
 
+/**
+ * A spend from cold storage prepared by LND and waiting for the user's yes:
+ * `show` puts its review in `out` with who signs and Sign / Cancel (ids
+ * `{testid}-confirm`, `{testid}-cancel`); Sign runs `complete`, Cancel
+ * `abort` (the coins released); `release` aborts one still shown before
+ * another is prepared.
+ */
+export function pendingSpend<T>(out: HTMLElement, testid: string, verb: string, calls: {
+  complete: (id: string) => Promise<T>;
+  abort: (id: string) => Promise<unknown>;
+  done: (r: T) => void;
+  cancelled?: () => void;
+}): { show: (p: PreparedView) => void; release: () => Promise<void> } {
+  let pending: PreparedView | null = null;
+  const confirm = h("button", { class: "primary", "data-testid": `${testid}-confirm` }, `Sign and ${verb}`);
+  const cancel = h("button", { class: "ghost", "data-testid": `${testid}-cancel` }, "Cancel");
+  const take = (): string | null => {
+    const id = pending?.id ?? null;
+    pending = null;
+    out.replaceChildren();
+    return id;
+  };
+  action(confirm, "Signing…", async () => {
+    const id = take();
+    if (id !== null) calls.done(await calls.complete(id));
+  });
+  action(cancel, "Releasing…", async () => {
+    const id = take();
+    if (id === null) return;
+    await calls.abort(id);
+    calls.cancelled?.();
+  });
+  return {
+    show: (p) => {
+      pending = p;
+      const who = p.signer_kind === "software" ? `the seed of “${p.wallet}”` : `the ${p.signer_kind} of “${p.wallet}” (confirm on its screen)`;
+      confirm.textContent = p.signer_kind === "software" ? `Sign and ${verb}` : `Sign on the device and ${verb}`;
+      out.replaceChildren(reviewBox(p.review),
+        h("p", { class: "hint" }, `The coins are locked in LND until you sign or cancel. Signs with ${who}.`),
+        h("div", { class: "inline" }, confirm, cancel));
+    },
+    release: async () => {
+      if (pending) await calls.abort(pending.id).catch(() => undefined);
+      pending = null;
+    },
+  };
+}
+
 function sendCard(): HTMLElement {
   const wallet = walletSelect("cold-wallet", (w) => w.lnd_account !== null);
   const to = h("input", { type: "text", placeholder: "bcrt1… / bc1…", "data-testid": "cold-address" });
@@ -198,12 +246,21 @@ function sendCard(): HTMLElement {
   const maxFee = h("input", { type: "text", value: "5000", "data-testid": "cold-max-fee" });
   const out = h("div", { "data-testid": "cold-review" });
   const prepare = h("button", { class: "secondary", "data-testid": "cold-prepare" }, "Review send");
-  let pending: PreparedView | null = null;
-  const confirm = h("button", { class: "primary", "data-testid": "cold-confirm" }, "Sign and send");
-  const cancel = h("button", { class: "ghost", "data-testid": "cold-cancel" }, "Cancel");
   const result = h("p", { class: "hint", "data-testid": "cold-result" });
+  const spend = pendingSpend(out, "cold", "send", {
+    complete: (id) => api.completePsbtSend(id),
+    abort: (id) => api.abortPsbtSend(id),
+    done: (sent) => {
+      result.className = "hint good";
+      result.textContent = `Sent in transaction ${sent.txid} (fee ${sent.review.fee === null ? "?" : sats(sent.review.fee)}).`;
+    },
+    cancelled: () => {
+      result.className = "hint";
+      result.textContent = "Cancelled: nothing signed, the coins are released.";
+    },
+  });
   action(prepare, "LND is funding…", async () => {
-    if (pending) { await api.abortPsbtSend(pending.id).catch(() => undefined); pending = null; }
+    await spend.release();
     result.textContent = "";
     const a = num(amount);
     const r = num(rate);
@@ -212,30 +269,7 @@ function sendCard(): HTMLElement {
     if (r === null || Number.isNaN(r) || r < 1) throw badRequest("The fee rate is a whole number of sat/vB, at least 1.");
     if (m === null || Number.isNaN(m)) throw badRequest("Enter the most fee you accept, in sats.");
     if (!wallet.value) throw badRequest("No wallet is watched by the node yet: import one into LND below.");
-    pending = await api.preparePsbtSend({ wallet: wallet.value, address: to.value.trim(), amount_sat: a, sat_per_vbyte: r, max_fee_sat: m, inputs: [] });
-    const who = pending.signer_kind === "software" ? `the seed of “${pending.wallet}”` : `the ${pending.signer_kind} of “${pending.wallet}” (confirm on its screen)`;
-    confirm.textContent = pending.signer_kind === "software" ? "Sign and send" : "Sign on the device and send";
-    out.replaceChildren(reviewBox(pending.review),
-      h("p", { class: "hint" }, `The coins are locked in LND until you sign or cancel. Signs with ${who}.`),
-      h("div", { class: "inline" }, confirm, cancel));
-  });
-  action(confirm, "Signing…", async () => {
-    if (!pending) return;
-    const id = pending.id;
-    pending = null;
-    out.replaceChildren();
-    const sent = await api.completePsbtSend(id);
-    result.className = "hint good";
-    result.textContent = `Sent in transaction ${sent.txid} (fee ${sent.review.fee === null ? "?" : sats(sent.review.fee)}).`;
-  });
-  action(cancel, "Releasing…", async () => {
-    if (!pending) return;
-    const id = pending.id;
-    pending = null;
-    out.replaceChildren();
-    await api.abortPsbtSend(id);
-    result.className = "hint";
-    result.textContent = "Cancelled: nothing signed, the coins are released.";
+    spend.show(await api.preparePsbtSend({ wallet: wallet.value, address: to.value.trim(), amount_sat: a, sat_per_vbyte: r, max_fee_sat: m, inputs: [] }));
   });
   return h("div", { class: "card", "data-testid": "cold-send-card" },
     h("h3", {}, "Send from cold storage"),

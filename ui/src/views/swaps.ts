@@ -4,12 +4,11 @@
 // this screen shows it and never wipes what the user is typing.
 
 import { api } from "../api";
-import type { PreparedView } from "../bindings/PreparedView";
 import type { QuoteView } from "../bindings/QuoteView";
 import type { SwapView } from "../bindings/SwapView";
 import { field, h, keyedRows, setText } from "../dom";
 import { blocks, blocksAsTime, sats, short, when } from "../format";
-import { reviewBox, walletPicker } from "./psbt";
+import { pendingSpend, walletPicker } from "./psbt";
 import { action, badRequest, kv, num, reloadNodeView, view } from "./screen";
 
 const DIRECTION = { in: "Swap in: on-chain → channels", out: "Swap out: channels → on-chain" } as const;
@@ -212,37 +211,21 @@ function coldLockup(swapId: () => string, result: HTMLElement): { el: HTMLElemen
   const maxFee = h("input", { type: "text", value: "5000", "data-testid": "swap-lockup-max-fee" });
   const prepare = h("button", { class: "secondary", "data-testid": "swap-lockup-prepare" }, "Review lockup");
   const out = h("div", { "data-testid": "swap-lockup-review" });
-  const confirm = h("button", { class: "primary", "data-testid": "swap-lockup-confirm" }, "Sign and fund");
-  const cancel = h("button", { class: "ghost", "data-testid": "swap-lockup-cancel" }, "Cancel");
-  let pending: PreparedView | null = null;
+  const spend = pendingSpend(out, "swap-lockup", "fund", {
+    complete: (id) => api.completeSwapLockup(id),
+    abort: (id) => api.abortSwapLockup(id),
+    done: (f) => {
+      result.textContent = `Lockup ${short(f.txid, 8)} broadcast by your node: the swap goes on once it confirms.`;
+      reloadNodeView();
+    },
+  });
   action(prepare, "LND is funding…", async () => {
-    if (pending) { await api.abortSwapLockup(pending.id).catch(() => undefined); pending = null; }
+    await spend.release();
     const r = num(rate);
     const m = num(maxFee);
     if (r === null || Number.isNaN(r) || r < 1) throw badRequest("The fee rate is a whole number of sat/vB, at least 1.");
     if (m === null || Number.isNaN(m)) throw badRequest("Enter the most fee you accept, in sats.");
-    pending = await api.prepareSwapLockup(swapId(), wallet.el.value, r, m);
-    const who = pending.signer_kind === "software" ? `the seed of “${pending.wallet}”` : `the ${pending.signer_kind} of “${pending.wallet}” (confirm on its screen)`;
-    confirm.textContent = pending.signer_kind === "software" ? "Sign and fund" : "Sign on the device and fund";
-    out.replaceChildren(reviewBox(pending.review),
-      h("p", { class: "hint" }, `The coins are locked in LND until you sign or cancel. Signs with ${who}.`),
-      h("div", { class: "inline" }, confirm, cancel));
-  });
-  action(confirm, "Signing…", async () => {
-    if (!pending) return;
-    const id = pending.id;
-    pending = null;
-    out.replaceChildren();
-    const f = await api.completeSwapLockup(id);
-    result.textContent = `Lockup ${short(f.txid, 8)} broadcast by your node: the swap goes on once it confirms.`;
-    reloadNodeView();
-  });
-  action(cancel, "Releasing…", async () => {
-    if (!pending) return;
-    const id = pending.id;
-    pending = null;
-    out.replaceChildren();
-    await api.abortSwapLockup(id);
+    spend.show(await api.prepareSwapLockup(swapId(), wallet.el.value, r, m));
   });
   const el = h("div", { "data-testid": "swap-lockup" },
     h("h4", {}, "Or from cold storage the node watches"),

@@ -44,9 +44,6 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// Ledger's USB vendor id.
-pub const LEDGER_VENDOR_ID: u16 = 0x2c97;
-
 /// The emulator's usual APDU port (Speculos's default, HWI's `--emulators`).
 pub const EMULATOR_ADDR: &str = "127.0.0.1:9999";
 
