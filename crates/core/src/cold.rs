@@ -9,8 +9,8 @@ use crate::node::psbt::{AccountType, FundRequest, ImportAccount, ImportedAccount
 use crate::psbt::{OurDescriptor, PsbtError, SignOptions};
 use crate::psbt_open::{self, OpenedWithPsbt, PreparedOpen};
 use crate::signer::hwi::{DeviceInfo, Hwi, HwiSigner};
-use crate::signer::ledger;
 use crate::signer::software::SoftwareSigner;
+use crate::signer::{direct, ledger};
 use crate::signer::{Signer, SignerError};
 use crate::spend::{self, Prepared, Sent};
 use crate::wallet::{AccountInfo, WalletService, WalletSummary};
@@ -89,11 +89,41 @@ fn ledger_emulator(emulators: bool) -> Option<std::net::SocketAddr> {
         .or_else(|| ledger::EMULATOR_ADDR.parse().ok())
 }
 
-/// The connected hardware wallets: Ledgers reached directly, then what HWI
+/// The keychain the BitBox02's pairing is kept in.
+fn pairing_keychain() -> crate::keychain::OsKeychain {
+    crate::keychain::OsKeychain::new(crate::context::keychain_service())
+}
+
+/// The devices spoken to directly: Ledgers (2.0 and later), then BitBox02s,
+/// Coldcards, Jades and Specters (through async-hwi), with the connection
+/// of each that is ready.
+async fn direct_devices(
+    chain: bitcoin::Network,
+    emulators: bool,
+) -> Vec<(DeviceInfo, Option<Box<dyn Signer>>)> {
+    let mut all: Vec<(DeviceInfo, Option<Box<dyn Signer>>)> =
+        ledger::enumerate(chain, ledger_emulator(emulators))
+            .await
+            .into_iter()
+            .map(|d| (d, None))
+            .collect();
+    for found in direct::enumerate(chain, &pairing_keychain()).await {
+        let signer = found.signer.map(|s| Box::new(s) as Box<dyn Signer>);
+        all.push((found.info, signer));
+    }
+    all
+}
+
+/// The connected hardware wallets: those reached directly, then what HWI
 /// finds (if it is installed) that is not one of those.
 pub async fn devices(network: Network, emulators: bool) -> Result<Vec<DeviceInfo>, ColdError> {
     let chain = network.to_bitcoin();
-    let mut all = ledger::enumerate(chain, ledger_emulator(emulators)).await;
+    // Each direct connection is let go before HWI looks.
+    let mut all: Vec<DeviceInfo> = direct_devices(chain, emulators)
+        .await
+        .into_iter()
+        .map(|(d, _)| d)
+        .collect();
     match Hwi::find(chain) {
         Ok(hwi) => {
             let usable = |d: &DeviceInfo| d.error.is_none();
@@ -107,41 +137,50 @@ pub async fn devices(network: Network, emulators: bool) -> Result<Vec<DeviceInfo
                 }
             }
         }
-        Err(e) => tracing::info!(error = %e, "HWI not found; only Ledgers are listed"),
+        Err(e) => {
+            tracing::info!(error = %e, "HWI not found; only devices spoken to directly are listed")
+        }
     }
     Ok(all)
 }
 
 /// The hardware wallet with `fingerprint` (or the only one): a Ledger with
-/// a Bitcoin app 2.0 or later directly, anything else through HWI.
+/// a Bitcoin app 2.0 or later, a BitBox02, Coldcard, Jade or Specter
+/// directly, anything else through HWI.
 pub async fn device(
     network: Network,
     fingerprint: Option<&str>,
     emulators: bool,
 ) -> Result<Box<dyn Signer>, ColdError> {
     let chain = network.to_bitcoin();
-    let natives = ledger::enumerate(chain, ledger_emulator(emulators)).await;
-    let mut matching = natives.iter().filter(|d| {
+    let mut natives = direct_devices(chain, emulators).await;
+    let wanted = |d: &DeviceInfo| {
         d.error.is_none()
             && match fingerprint {
                 Some(f) => d.fingerprint.as_deref() == Some(f),
                 None => true,
             }
-    });
-    if let (Some(d), None) = (matching.next(), matching.next()) {
+    };
+    let mut matching = natives.iter().enumerate().filter(|(_, (d, _))| wanted(d));
+    if let (Some((n, _)), None) = (matching.next(), matching.next()) {
+        let (d, signer) = natives.swap_remove(n);
+        if let Some(signer) = signer {
+            return Ok(signer);
+        }
         let path = ledger::LedgerPath::parse(&d.path)?;
         return Ok(Box::new(
             ledger::LedgerSigner::connect(&path, &d.model, chain).await?,
         ));
     }
+    let natives: Vec<DeviceInfo> = natives.into_iter().map(|(d, _)| d).collect();
     let hwi = match Hwi::find(chain) {
         Ok(hwi) => hwi,
-        // Without HWI, what the Ledgers said is the best answer.
+        // Without HWI, what the devices said is the best answer.
         Err(e) => {
-            return Err(match natives.iter().find_map(|d| d.error.clone()) {
-                Some(why) => ColdError::Signer(SignerError::Device {
-                    device: "Ledger".into(),
-                    message: why,
+            return Err(match natives.iter().find(|d| d.error.is_some()) {
+                Some(d) => ColdError::Signer(SignerError::Device {
+                    device: d.display_name(),
+                    message: d.error.clone().unwrap_or_default(),
                 }),
                 None if natives.is_empty() => SignerError::NoDevice(
                     fingerprint

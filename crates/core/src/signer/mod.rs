@@ -9,10 +9,11 @@
 //! - [`ledger::LedgerSigner`]: a Ledger with its Bitcoin app (2.0 and
 //!   later), spoken to directly over USB (or TCP to an emulator) with
 //!   Ledger's own protocol client — no HWI, no Python;
-//! - [`hwi::HwiSigner`]: any other hardware wallet (Trezor, BitBox02,
-//!   Coldcard, Jade, KeepKey, and Ledgers with apps older than 2.0) through
-//!   HWI, Bitcoin Core's hardware wallet interface, run as a subprocess with
-//!   JSON output.
+//! - [`direct::DirectSigner`]: a BitBox02, Coldcard, Jade or Specter, spoken
+//!   to directly through async-hwi;
+//! - [`hwi::HwiSigner`]: any other hardware wallet (Trezor, KeepKey, and
+//!   Ledgers with apps older than 2.0) through HWI, Bitcoin Core's hardware
+//!   wallet interface, run as a subprocess with JSON output.
 //!
 //! Whatever the signer, [`sign_reviewed`] is the only way a signature
 //! reaches a PSBT the app uses: the review is checked first (the same
@@ -20,6 +21,7 @@
 //! paths, and what comes back must be the reviewed transaction with
 //! signatures that verify.
 
+pub mod direct;
 pub mod hwi;
 pub mod ledger;
 pub mod software;
