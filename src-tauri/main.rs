@@ -6,6 +6,7 @@
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod camera;
 mod commands;
 mod confirm_dialog;
 mod webkit_env;
@@ -135,8 +136,12 @@ fn main() {
     let builder = builder.plugin(tauri_plugin_dialog::init());
     let result = builder
         .manage(state)
+        .on_permission_request(|_, kind| camera::permission(kind))
         .setup(move |app| {
             use tauri::Manager;
+            if let Some(window) = app.get_webview_window("main") {
+                camera::enable(&window);
+            }
             let state = app.state::<AppState>();
             if let Ok(c) = state.ctx() {
                 state.events.restart(

@@ -38,6 +38,8 @@ before(async () => {
   ledgerPorts = await holdPorts(2);
   process.env.SWITCHYARD_HWI_EMULATORS = "1";
   process.env.SWITCHYARD_LEDGER_EMULATOR = `127.0.0.1:${ledgerPorts.ports[0]}`;
+  // WebKit's mock camera, for "Scan with camera" on the PSBT screen.
+  process.env.SWITCHYARD_MOCK_CAMERA = "1";
   driver = await startDriver();
   dataDir = mkdtempSync(join(tmpdir(), "switchyard-e2e-node-"));
 });
@@ -489,6 +491,36 @@ test("PSBT screen: a wallet watched by the node sends through a reviewed PSBT; a
     await s.until("PSBT saved", async () => /\.psbt$/.test((await s.text("[data-testid=psbt-export-saved]")).trim()));
     await s.scrollIntoView("[data-testid=psbt-export-qr]");
     await s.screenshot("43-psbt-qr");
+    // And back in from QR codes: the frame shown, given to "Or QR images" as
+    // an image file, is decoded in the window into the frames' text (the
+    // CLI's for the same PSBT) and reviewed again.
+    const frames = JSON.parse(execFileSync(CLI, ["--json", "psbt", "qr", "-"], { input: hostile }).toString()).parts;
+    await s.cmd("POST", "/execute/sync", {
+      script: `document.querySelector("[data-testid=psbt-input]").value = "";
+        const src = document.querySelector("[data-testid=psbt-export-qr] img").src;
+        const svg = atob(src.slice(src.indexOf(",") + 1));
+        const dt = new DataTransfer();
+        dt.items.add(new File([svg], "frame-01.svg", { type: "image/svg+xml" }));
+        const input = document.querySelector("[data-testid=psbt-scan-images]");
+        input.files = dt.files;
+        input.dispatchEvent(new Event("change"));
+        return true;`,
+      args: [],
+    });
+    await s.until("QR image read", async () => (await s.cmd("POST", "/execute/sync", {
+      script: "return document.querySelector('[data-testid=psbt-input]').value;", args: [],
+    })) === frames.join("\n"), 30_000);
+    assert.match(await s.text("[data-testid=psbt-scan-status]"), /^Read\.$/);
+    await s.until("reviewed from the QR code", async () => (await s.findAll("[data-testid=psbt-review-out] [data-testid=psbt-warning]")).length >= 3);
+    assert.match(await s.text("[data-testid=psbt-review-out]"), /SIGHASH_NONE/);
+    // The camera (WebKit's mock device here): it opens, shows its picture
+    // and looks for codes until stopped.
+    await s.click("[data-testid=psbt-scan-camera]");
+    await s.until("camera open", async () => (await s.text("[data-testid=psbt-scan-status]")) === "Looking for a QR code…", 30_000);
+    await s.scrollIntoView("[data-testid=psbt-scan-video]");
+    await s.screenshot("43b-psbt-scan-camera");
+    await s.click("[data-testid=psbt-scan-stop]");
+    await s.until("camera stopped", async () => (await s.findAll("[data-testid=psbt-scan-camera]:not([hidden])")).length === 1);
     await s.click("[data-testid=psbt-sign]");
     const err = await s.find("[data-testid=error-banner]");
     assert.match(await err.text(), /Not signed/);

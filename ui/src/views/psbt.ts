@@ -13,6 +13,7 @@ import type { PreparedView } from "../bindings/PreparedView";
 import type { Review } from "../bindings/Review";
 import type { WalletSummary } from "../bindings/WalletSummary";
 import { field, h, keyedRows, setText } from "../dom";
+import { qrScanner } from "./qrscan";
 import { clock, sats, short } from "../format";
 import { refreshWallets, state } from "../state";
 import { action, badRequest, num, textRow, view } from "./screen";
@@ -185,9 +186,11 @@ function reviewCard(): HTMLElement {
   });
   return h("div", { class: "card", "data-testid": "psbt-review-card" },
     h("h3", {}, "Review and sign a PSBT"),
-    h("p", { class: "hint" }, "What a PSBT spends and pays, decided by your wallet's own keys — never by what the PSBT says of itself. Nothing is signed until you press Sign. Paste base64, or the text of BBQr QR frames as a scanner gives them (one per line)."),
+    h("p", { class: "hint" }, "What a PSBT spends and pays, decided by your wallet's own keys — never by what the PSBT says of itself. Nothing is signed until you press Sign. Paste base64 or BBQr frames' text (one per line), choose a file, or scan the signer's QR codes."),
     h("div", { class: "columns tight" }, field("Wallet", wallet), field("Or a file", file)),
-    field("PSBT", text), h("div", { class: "inline" }, reviewBtn, signBtn), out, signed);
+    field("PSBT", text),
+    qrScanner("psbt-scan", (t) => { text.value = t; reviewBtn.click(); }),
+    h("div", { class: "inline" }, reviewBtn, signBtn), out, signed);
 }
 
 /**
