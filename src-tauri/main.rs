@@ -117,6 +117,7 @@ fn main() {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
+    switchyard_core::audit::set_face("desktop");
     let args = parse_args();
     let data_dir = args
         .data_dir
@@ -186,6 +187,10 @@ fn main() {
             commands::swaps::list_swaps,
             commands::swaps::resume_swaps,
             commands::swaps::rescue_swaps,
+            commands::audit::audit_entries,
+            commands::audit::audit_verify,
+            commands::audit::audit_export,
+            commands::audit::audit_check,
             commands::psbt::review_psbt,
             commands::psbt::sign_psbt,
             commands::psbt::list_devices,

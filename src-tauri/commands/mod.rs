@@ -2,6 +2,7 @@
 //! error to `ApiError`; names match the core methods.
 
 pub mod app;
+pub mod audit;
 pub mod node;
 pub mod profiles;
 pub mod psbt;

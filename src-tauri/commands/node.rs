@@ -38,7 +38,7 @@ pub async fn open_channel(
     state: State<'_, AppState>,
     req: OpenChannelRequest,
 ) -> Result<OpenedChannel, ApiError> {
-    Ok(state.ctx()?.node.channels().open(&req).await?)
+    state.ctx()?.open_channel(&req).await
 }
 
 /// Opens channels to several peers in one funding transaction.
@@ -49,12 +49,10 @@ pub async fn open_channels_batch(
     fee: Option<FeeChoice>,
     allow_high_fee: bool,
 ) -> Result<Vec<OpenedChannel>, ApiError> {
-    Ok(state
+    state
         .ctx()?
-        .node
-        .channels()
-        .open_batch(&reqs, fee, allow_high_fee)
-        .await?)
+        .open_channels_batch(&reqs, fee, allow_high_fee)
+        .await
 }
 
 /// Closes a channel.
@@ -63,13 +61,13 @@ pub async fn close_channel(
     state: State<'_, AppState>,
     req: CloseChannelRequest,
 ) -> Result<ClosingChannel, ApiError> {
-    Ok(state.ctx()?.node.channels().close(&req).await?)
+    state.ctx()?.close_channel(&req).await
 }
 
 /// Sets a forwarding policy.
 #[tauri::command]
 pub async fn update_policy(state: State<'_, AppState>, req: PolicyUpdate) -> Result<(), ApiError> {
-    Ok(state.ctx()?.node.channels().update_policy(&req).await?)
+    state.ctx()?.update_policy(&req).await
 }
 
 /// Creates an invoice.
@@ -135,7 +133,7 @@ pub async fn send_coins(
     state: State<'_, AppState>,
     req: SendCoinsRequest,
 ) -> Result<String, ApiError> {
-    Ok(state.ctx()?.node.onchain().send(&req).await?)
+    state.ctx()?.send_coins(&req).await
 }
 
 /// Wallet transactions.
@@ -150,7 +148,7 @@ pub async fn export_backup(state: State<'_, AppState>) -> Result<BackupSummary, 
     let ctx = state.ctx()?;
     let name = format!("channel-{}.backup", crate::unix_ms() / 1000);
     let path = ctx.data_dir.join("backups").join("exports").join(name);
-    Ok(ctx.node.backups().export(&path).await?)
+    ctx.export_backup(&path).await
 }
 
 /// Has the node check a channel backup file.
@@ -174,12 +172,10 @@ pub async fn restore_backup(
     path: String,
     confirmed: bool,
 ) -> Result<u32, ApiError> {
-    Ok(state
+    state
         .ctx()?
-        .node
-        .backups()
-        .restore(std::path::Path::new(path.trim()), confirmed)
-        .await?)
+        .restore_backup(std::path::Path::new(path.trim()), confirmed)
+        .await
 }
 
 /// The node wallet's coins, for coin control.

@@ -76,6 +76,7 @@ test("create a wallet and see its first BIP84 address, connected to the regtest 
   assert.equal(up.profiles[0].name, "alice");
 
   const s = await Session.start(driver.base, APP, ["--data-dir", dataDir], ARTIFACTS);
+  let auditKey = "";
   try {
     await s.find("[data-testid=create-start]");
     await s.until("keychain status", async () => (await s.text("[data-testid=keychain-status]")).includes("ready"));
@@ -157,9 +158,70 @@ test("create a wallet and see its first BIP84 address, connected to the regtest 
     await s.find("[data-testid=reveal-ask]");
     // Closed: nothing of the phrase is left anywhere in the page.
     assert.deepEqual(phraseRuns(await s.dom(), created.words), []);
+
+    // The audit log: the wallet's creation and both attempts to see its
+    // words, the wrong code marked failed; verified intact; exported for
+    // someone else, with the key to pin; nothing of the phrase in it.
+    await s.click("[data-testid=nav-audit]");
+    await s.until("audit verdict", async () => (await s.findAll("[data-testid=audit-verdict]")).length === 1, 30_000);
+    assert.equal(await (await s.find("[data-testid=audit-verdict]")).attr("data-ok"), "true");
+    const kinds = await s.until("audit rows", async () => {
+      const ks = [];
+      for (const r of await s.findAll("[data-testid=audit-row]")) ks.push(`${await r.attr("data-kind")}:${await r.attr("data-ok")}`);
+      return ks.filter((k) => k.startsWith("wallet_")).length >= 3 ? ks : null;
+    });
+    assert.deepEqual(kinds.filter((k) => k.startsWith("wallet_")), ["wallet_reveal:true", "wallet_reveal:false", "wallet_create:true"]);
+    await s.click("[data-testid=audit-export]");
+    auditKey = await s.until("audit exported", async () => {
+      const k = await s.findAll("[data-testid=audit-public-key]");
+      return k.length ? k[0].text() : null;
+    });
+    assert.match(auditKey, /^[0-9a-f]{64}$/);
+    assert.deepEqual(phraseRuns(await s.dom(), created.words), []);
+    await s.screenshot("05c-audit-log");
+    // "Check a file": the export just written holds against the key; the
+    // same file with an entry edited does not.
+    const bundlePath = (await s.text("[data-testid=audit-export-result] code")).trim();
+    const bundle = readFileSync(bundlePath, "utf8");
+    const checkText = async (text) => {
+      await s.cmd("POST", "/execute/sync", {
+        script: `const dt = new DataTransfer();
+          dt.items.add(new File([arguments[0]], "audit.json", { type: "application/json" }));
+          const input = document.querySelector("[data-testid=audit-check-file]");
+          input.files = dt.files;
+          document.querySelector("[data-testid=audit-check-slot]").replaceChildren();
+          return true;`,
+        args: [text],
+      });
+      await s.click("[data-testid=audit-check]");
+      const el = await s.until("check result", async () => (await s.findAll("[data-testid=audit-check-result]"))[0] ?? null);
+      return { ok: await el.attr("data-ok"), text: await el.text() };
+    };
+    await s.type("[data-testid=audit-check-key]", auditKey);
+    const good = await checkText(bundle);
+    assert.equal(good.ok, "true", good.text);
+    const edited = bundle.replace(String.raw`\"ok\":false`, String.raw`\"ok\":true`);
+    assert.notEqual(edited, bundle);
+    const bad = await checkText(edited);
+    assert.equal(bad.ok, "false");
+    assert.match(bad.text, /one of them was changed after it was signed/);
+    await s.scrollIntoView("[data-testid=audit-check-slot]");
+    await s.screenshot("05d-audit-check");
+    await s.scrollIntoView("[data-testid=audit-row]");
+    await s.screenshot("05e-audit-entries");
   } finally {
     await s.end();
   }
+
+  // The same log from the command line: intact; its export checks with no
+  // wallet against the key the window showed, and not against another.
+  const verdict = JSON.parse(execFileSync(CLI, ["--json", "--data-dir", dataDir, "audit", "verify"]).toString());
+  assert.equal(verdict.broken, null);
+  const files = JSON.parse(execFileSync(CLI, ["--json", "--data-dir", dataDir, "audit", "export", "--out", join(dataDir, "audit-out")]).toString());
+  const report = JSON.parse(execFileSync(CLI, ["--json", "audit", "check", files.bundle, "--key", auditKey]).toString());
+  assert.equal(report.ok, true, report.summary);
+  const other = "79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798";
+  assert.throws(() => execFileSync(CLI, ["--json", "audit", "check", files.bundle, "--key", other], { stdio: "pipe" }));
 
   // The CLI derives the same address from the same words, independently of the app.
   const out = JSON.parse(

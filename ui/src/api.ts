@@ -3,6 +3,10 @@
 
 import { invoke } from "@tauri-apps/api/core";
 import type { Msat } from "./bindings/Msat";
+import type { AuditExportFiles } from "./bindings/AuditExportFiles";
+import type { CheckReport } from "./bindings/CheckReport";
+import type { Entry } from "./bindings/Entry";
+import type { Verdict } from "./bindings/Verdict";
 import type { Sat } from "./bindings/Sat";
 import type { AddressInfo } from "./bindings/AddressInfo";
 import type { AddressOwnership } from "./bindings/AddressOwnership";
@@ -166,4 +170,8 @@ export const api = {
   abortPsbtOpen: (id: string) => call<null>("abort_psbt_open", { id }),
   psbtQr: (psbt: string) => call<QrFrames>("psbt_qr", { psbt }),
   savePsbt: (psbt: string) => call<string>("save_psbt", { psbt }),
+  auditEntries: (kind: string | null, limit: number) => call<Entry[]>("audit_entries", { kind, limit }),
+  auditVerify: () => call<Verdict>("audit_verify"),
+  auditExport: () => call<AuditExportFiles>("audit_export"),
+  auditCheck: (text: string, key: string | null) => call<CheckReport>("audit_check", { text, key }),
 };

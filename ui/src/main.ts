@@ -14,6 +14,7 @@ import { paymentsView } from "./views/payments";
 import { reloadNodeView } from "./views/screen";
 import { profilesView } from "./views/profiles";
 import { psbtView } from "./views/psbt";
+import { auditView } from "./views/audit";
 import { routesView } from "./views/routes";
 import { swapsView } from "./views/swaps";
 import { walletView } from "./views/wallet";
@@ -41,10 +42,11 @@ function screen(): HTMLElement {
     case "routes": return routesView();
     case "swaps": return swapsView();
     case "psbt": return psbtView();
+    case "audit": return auditView();
   }
 }
 
-const NODE_TABS: { name: "dashboard" | "channels" | "payments" | "routes" | "swaps" | "onchain" | "psbt" | "profiles"; label: string }[] = [
+const NODE_TABS: { name: "dashboard" | "channels" | "payments" | "routes" | "swaps" | "onchain" | "psbt" | "profiles" | "audit"; label: string }[] = [
   { name: "dashboard", label: "Dashboard" },
   { name: "channels", label: "Channels" },
   { name: "payments", label: "Payments" },
@@ -53,6 +55,7 @@ const NODE_TABS: { name: "dashboard" | "channels" | "payments" | "routes" | "swa
   { name: "onchain", label: "On-chain" },
   { name: "psbt", label: "PSBT" },
   { name: "profiles", label: "Nodes" },
+  { name: "audit", label: "Audit" },
 ];
 
 /** Sections: the wallet (keys) and the node's screens. */

@@ -19,7 +19,8 @@ export type Route =
   | { name: "profiles" }
   | { name: "routes" }
   | { name: "swaps" }
-  | { name: "psbt" };
+  | { name: "psbt" }
+  | { name: "audit" };
 
 export const state: {
   route: Route;

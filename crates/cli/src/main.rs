@@ -4,6 +4,7 @@
 //! output; on failure it prints `{"error": {code, message, detail}}` on stdout
 //! and exits with status 1.
 
+mod audit;
 mod cold;
 mod format;
 mod lightning;
@@ -67,6 +68,10 @@ enum Command {
     /// PSBTs: what one spends and pays, before anyone signs it.
     #[command(subcommand)]
     Psbt(psbt::PsbtCmd),
+    /// The audit log: list, verify, export, prove an entry or that the log
+    /// only grew, and check such a file without any wallet.
+    #[command(subcommand)]
+    Audit(audit::AuditCmd),
     /// Hardware wallets (through HWI): list, xpub, verify an address, sign.
     #[command(subcommand)]
     Device(cold::DeviceCmd),
@@ -374,6 +379,7 @@ async fn run(cli: Cli) -> Result<Output, ApiError> {
         Command::Swap(cmd) => swap::run(cmd, &cli.node, &data_dir).await,
         Command::Provider(args) => swap::provider(args, &cli.node, &data_dir).await,
         Command::Psbt(cmd) => psbt::run(cmd, &data_dir).await,
+        Command::Audit(cmd) => audit::run(cmd, &data_dir).await,
         Command::Device(cmd) => cold::device(cmd, &cli.node, &data_dir).await,
         Command::Wallet(cmd) => {
             let ctx = Context::open(&data_dir).await?;

@@ -230,24 +230,7 @@ fn wallet(dir: &Path, svc: &str, args: &[&str], stdin: &str) -> Output {
 fn wallet_commands_end_to_end() {
     let dir = tempfile::tempdir().unwrap();
     let svc = service("wallet");
-    let out = wallet(
-        dir.path(),
-        &svc,
-        &[
-            "restore",
-            "--name",
-            "vec",
-            "--network",
-            "bitcoin",
-            "--mnemonic-stdin",
-        ],
-        ABANDON,
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let out = restore_abandon(dir.path(), &svc, "vec", "bitcoin");
     let id = json(&out)["id"].as_str().unwrap().to_string();
 
     let list = json(&wallet(dir.path(), &svc, &["list"], ""));
@@ -930,4 +913,152 @@ fn psbt_combine_finalize_extract_on_bip174s_vectors() {
             .contains("cannot be combined"),
         "{e}"
     );
+}
+
+/// Restores the BIP39 test phrase as wallet `name` on `network`.
+fn restore_abandon(dir: &Path, svc: &str, name: &str, network: &str) -> Output {
+    let out = wallet(
+        dir,
+        svc,
+        &[
+            "restore",
+            "--name",
+            name,
+            "--network",
+            network,
+            "--mnemonic-stdin",
+        ],
+        ABANDON,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    out
+}
+
+/// `audit`: what a wallet command did is listed (with `--kind`), the log
+/// verifies, an inclusion and a consistency proof check with no data
+/// directory against the pinned key, and bad input is named.
+#[test]
+fn audit_commands_list_verify_prove_and_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let svc = service("audit");
+    let env = [("SWITCHYARD_KEYCHAIN_SERVICE", svc.as_str())];
+    let d = dir.path().to_str().unwrap();
+    restore_abandon(dir.path(), &svc, "a", "regtest");
+    restore_abandon(dir.path(), &svc, "b", "testnet");
+
+    let list = json(&run(
+        &[
+            "--data-dir",
+            d,
+            "--json",
+            "audit",
+            "list",
+            "--kind",
+            "wallet_create",
+        ],
+        "",
+        &env,
+    ));
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(list[0]["detail"]["name"], "b", "newest first");
+    assert_eq!(list[1]["detail"]["fingerprint"], "73c5da0a");
+    let v = json(&run(
+        &["--data-dir", d, "--json", "audit", "verify"],
+        "",
+        &env,
+    ));
+    assert_eq!(v["entries"], 2);
+    assert!(v["broken"].is_null());
+
+    let proof = run(
+        &["--data-dir", d, "--json", "audit", "prove", "--entry", "0"],
+        "",
+        &env,
+    );
+    assert!(proof.status.success());
+    let key = json(&proof)["public_key"].as_str().unwrap().to_string();
+    let proof_text = String::from_utf8_lossy(&proof.stdout).to_string();
+    // Checked anywhere: no data directory, no keychain service named.
+    let ok = json(&run(
+        &["--json", "audit", "check", "-", "--key", &key],
+        &proof_text,
+        &[],
+    ));
+    assert_eq!(ok["ok"], true);
+    assert_eq!(ok["file"], "inclusion");
+    let grew = run(
+        &[
+            "--data-dir",
+            d,
+            "--json",
+            "audit",
+            "consistency",
+            "--from",
+            "1",
+        ],
+        "",
+        &env,
+    );
+    let ok = json(&run(
+        &["--json", "audit", "check", "-", "--key", &key],
+        &String::from_utf8_lossy(&grew.stdout),
+        &[],
+    ));
+    assert_eq!(ok["ok"], true, "{ok}");
+
+    // Bad input, each in words.
+    let e = run(
+        &[
+            "--data-dir",
+            d,
+            "--json",
+            "audit",
+            "list",
+            "--kind",
+            "nonsense",
+        ],
+        "",
+        &env,
+    );
+    assert!(!e.status.success());
+    assert!(json(&e)["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("wallet_create"));
+    let e = run(&["--json", "audit", "check", "-"], "{\"hello\": 1}", &[]);
+    assert_eq!(json(&e)["error"]["code"], "invalid_audit_file");
+    let e = run(
+        &["--json", "audit", "check", "-", "--key", "xyz"],
+        &proof_text,
+        &[],
+    );
+    assert!(json(&e)["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("64-character hex"));
+    let tampered = proof_text.replace("\\\"ok\\\":true", "\\\"ok\\\":false");
+    assert_ne!(tampered, proof_text);
+    let e = run(
+        &["--json", "audit", "check", "-", "--key", &key],
+        &tampered,
+        &[],
+    );
+    assert!(!e.status.success());
+    assert!(json(&e)["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Not proven"));
+    let e = run(
+        &["--data-dir", d, "--json", "audit", "prove", "--entry", "9"],
+        "",
+        &env,
+    );
+    assert!(json(&e)["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("Entry 9"));
 }

@@ -151,6 +151,10 @@ pub enum ErrorCode {
     /// A signed PSBT that does not hold (a bad signature, another
     /// transaction than the one reviewed).
     PsbtRejected,
+    /// The audit log's keys are damaged, or no such entry or head.
+    AuditLog,
+    /// A file that is not a Switchyard audit file.
+    InvalidAuditFile,
     /// Anything else.
     Internal,
 }
@@ -481,6 +485,27 @@ impl From<crate::cold::ColdError> for ApiError {
             | C::NoPending
             | C::SwapNotAwaiting(_) => ApiError::new(ErrorCode::InvalidRequest, e.to_string()),
         }
+    }
+}
+
+impl From<crate::audit::AuditError> for ApiError {
+    fn from(e: crate::audit::AuditError) -> Self {
+        use crate::audit::AuditError;
+        match e {
+            AuditError::Store(s) => s.into(),
+            AuditError::Keychain(k) => k.into(),
+            AuditError::Write { .. } => ApiError::new(ErrorCode::InvalidRequest, e.to_string()),
+            AuditError::BadKey(_) | AuditError::NotFound(_) => {
+                ApiError::new(ErrorCode::AuditLog, e.to_string())
+            }
+            AuditError::UnknownKind(_) => ApiError::new(ErrorCode::InvalidRequest, e.to_string()),
+        }
+    }
+}
+
+impl From<switchyard_pure::audit::files::FileError> for ApiError {
+    fn from(e: switchyard_pure::audit::files::FileError) -> Self {
+        ApiError::new(ErrorCode::InvalidAuditFile, e.to_string())
     }
 }
 

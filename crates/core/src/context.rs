@@ -9,6 +9,7 @@
 //!   touch a user's entries).
 
 use crate::api::ApiError;
+use crate::audit::Record;
 use crate::keychain::{OsKeychain, DEFAULT_SERVICE};
 use crate::node::NodeService;
 use crate::profiles::ProfileService;
@@ -16,6 +17,7 @@ use crate::store::Store;
 use crate::wallet::WalletService;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use switchyard_pure::audit::Kind;
 
 /// Environment variable naming the data directory.
 pub const DATA_DIR_ENV: &str = "SWITCHYARD_DATA_DIR";
@@ -61,6 +63,8 @@ pub struct Context {
     pub pending_opens: Arc<crate::cold::PendingOpens>,
     /// Swap lockups from a wallet's LND account waiting for the user's yes.
     pub pending_lockups: Arc<crate::cold::PendingLockups>,
+    /// The audit log.
+    pub audit: crate::audit::AuditLog,
 }
 
 impl Context {
@@ -79,6 +83,7 @@ impl Context {
             }
         };
         let wallets = WalletService::new(store.clone(), Arc::new(keychain.clone()));
+        let audit = crate::audit::AuditLog::new(store.clone(), Arc::new(keychain.clone()));
         let node = Arc::new(NodeService::new(source));
         let swaps = crate::swaps::SwapEngine::new(
             store,
@@ -96,7 +101,37 @@ impl Context {
             pending: Arc::default(),
             pending_opens: Arc::default(),
             pending_lockups: Arc::default(),
+            audit,
         })
+    }
+}
+
+/// An entry for a payment's result: its hash, amount and fee, and whether
+/// it succeeded (never its preimage); a payment LND reports as failed is a
+/// failed entry with LND's reason.
+fn payment_entry<E: std::fmt::Display>(
+    rec: Record,
+    paid: &Result<crate::node::payments::PaymentRecord, E>,
+) -> (Record, Result<(), String>) {
+    use crate::node::payments::PaymentStatus;
+    match paid {
+        Ok(p) => {
+            let rec = rec
+                .on(format!("payment:{}", p.payment_hash))
+                .with("amount_msat", p.amount_msat.to_msat())
+                .with("fee_msat", p.fee_msat.to_msat())
+                .with("status", format!("{:?}", p.status).to_lowercase());
+            let outcome = match p.status {
+                PaymentStatus::Failed | PaymentStatus::Expired => Err(p
+                    .failure
+                    .as_ref()
+                    .map(|f| format!("{f:?}"))
+                    .unwrap_or_else(|| "the payment failed".into())),
+                _ => Ok(()),
+            };
+            (rec, outcome)
+        }
+        Err(e) => (rec, Err(e.to_string())),
     }
 }
 
@@ -123,6 +158,15 @@ impl Context {
     ) -> Result<crate::node::payments::PaymentRecord, ApiError> {
         let (paid, outcomes) = self.node.payments().pay_invoice_learning(req).await;
         self.remember_outcomes(&outcomes).await;
+        let mut rec = Record::new(Kind::Payment);
+        if let Some(a) = req.amount_msat {
+            rec = rec.with("amount_msat", a.to_msat());
+        }
+        if let Some(f) = req.fee_limit_sat {
+            rec = rec.with("fee_limit_sat", f.to_sat());
+        }
+        let (rec, outcome) = payment_entry(rec, &paid);
+        self.record(rec, outcome).await;
         Ok(paid?)
     }
 
@@ -133,7 +177,21 @@ impl Context {
     ) -> Result<crate::node::payments::PaymentRecord, ApiError> {
         let (paid, outcomes) = self.node.payments().keysend_learning(req).await;
         self.remember_outcomes(&outcomes).await;
+        let rec = Record::new(Kind::Keysend)
+            .with("destination", &req.destination)
+            .with("amount_sat", req.amount_sat.to_sat());
+        let (rec, outcome) = payment_entry(rec, &paid);
+        self.record(rec, outcome).await;
         Ok(paid?)
+    }
+
+    /// Appends an audit entry; a failure to write it is logged, never
+    /// returned (the operation's own result is what the caller sees).
+    pub(crate) async fn record(&self, rec: Record, outcome: Result<(), String>) {
+        let kind = rec.kind();
+        if let Err(e) = self.audit.append(rec, outcome).await {
+            tracing::error!(error = %e, kind = %kind.name(), "could not write the audit entry");
+        }
     }
 
     /// Stores outcomes for mission control. A failure to store is logged, not
@@ -187,7 +245,25 @@ impl Context {
         if dry_run {
             return Ok((preview, None));
         }
-        let (payment, learned) = self.node.routing.rebalance(req, &outcomes).await?;
+        let paid = self.node.routing.rebalance(req, &outcomes).await;
+        let mut rec = Record::new(Kind::Rebalance)
+            .with("out_channel", &req.out_channel)
+            .with("in_channel", &req.in_channel)
+            .with("amount_sat", req.amount_sat.to_sat())
+            .with("max_fee_sat", req.max_fee_sat.to_sat());
+        let outcome: Result<(), String> = match &paid {
+            Ok((p, _)) if p.succeeded => {
+                rec = rec.with("fee_msat", p.fee_msat.to_msat());
+                Ok(())
+            }
+            Ok((p, _)) => Err(p
+                .failure
+                .clone()
+                .unwrap_or_else(|| "the rebalance failed".into())),
+            Err(e) => Err(e.to_string()),
+        };
+        self.record(rec, outcome).await;
+        let (payment, learned) = paid?;
         // The payment went out: its result is what the user must see.
         self.remember_outcomes(&learned).await;
         Ok((preview, Some(payment)))

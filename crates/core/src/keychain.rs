@@ -146,6 +146,17 @@ impl MemoryKeychain {
         self.len() == 0
     }
 
+    /// How many entries hold a wallet's seed (`wallet/…`; the audit log
+    /// keeps its own keys beside them).
+    pub fn seeds(&self) -> usize {
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .filter(|k| k.starts_with("wallet/"))
+            .count()
+    }
+
     fn check(&self) -> Result<(), KeychainError> {
         match &*self.fail_with.lock().unwrap_or_else(|p| p.into_inner()) {
             Some(e) => Err(e.clone()),

@@ -6,6 +6,8 @@
 //! route query planned over the graph).
 //!
 //! Modules here, one concern each, each with its own error enum:
+//! - [`audit`]: the audit log — entries appended by every sensitive
+//!   operation, its keys in the keychain, verification, exports and proofs.
 //! - [`confirm`]: re-authentication before a secret is revealed (passphrase
 //!   or a one-time code shown outside the web view), with back-off.
 //! - [`files`]: capped reads of user-named files, owner-only writes.
@@ -25,12 +27,14 @@
 //! input, make one call here and map the error.
 
 pub mod api;
+pub mod audit;
 pub mod cold;
 pub mod confirm;
 pub mod context;
 pub mod files;
 pub mod keychain;
 pub mod node;
+pub mod operations;
 pub mod profiles;
 pub mod psbt;
 pub mod psbt_open;

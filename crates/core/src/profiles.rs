@@ -24,6 +24,7 @@
 //! entry is written first, the row after, and the entry removed again if the
 //! row fails.
 
+use crate::audit::{AuditLog, Record};
 use crate::confirm::{ConfirmTarget, Confirmation};
 use crate::keychain::{KeychainError, SecretStore};
 use crate::network::Network;
@@ -38,6 +39,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use switchyard_pure::audit::Kind;
 use ts_rs::TS;
 use zeroize::Zeroizing;
 
@@ -302,6 +304,7 @@ pub struct ProfileService {
     keychain: Arc<dyn SecretStore>,
     data_dir: PathBuf,
     init_timeout: std::time::Duration,
+    audit: AuditLog,
 }
 
 fn macaroon_entry(id: &str) -> String {
@@ -369,6 +372,14 @@ fn now_unix() -> i64 {
     i64::try_from(crate::node::convert::now_secs()).unwrap_or(i64::MAX)
 }
 
+/// An entry about `info`: the profile as its subject, its name and network.
+fn profile_record(kind: Kind, info: &ProfileInfo) -> Record {
+    Record::new(kind)
+        .on(format!("profile:{}", info.id))
+        .with("name", &info.name)
+        .with("network", info.network.as_str())
+}
+
 struct Row_ {
     info: ProfileInfo,
     cert_der: Option<Vec<u8>>,
@@ -378,6 +389,7 @@ impl ProfileService {
     /// Profiles in `store`, secrets in `keychain`, regtest nodes from `data_dir/regtest`.
     pub fn new(store: Store, keychain: Arc<dyn SecretStore>, data_dir: &Path) -> ProfileService {
         ProfileService {
+            audit: AuditLog::new(store.clone(), keychain.clone()),
             store,
             keychain,
             data_dir: data_dir.to_path_buf(),
@@ -600,6 +612,20 @@ impl ProfileService {
         &self,
         id_or_name: &str,
     ) -> Result<(ProfileInfo, NodeSource), ProfileError> {
+        let r = self.activate_unaudited(id_or_name).await;
+        let rec = match &r {
+            Ok((info, _)) => profile_record(Kind::ProfileUse, info),
+            Err(_) => Record::new(Kind::ProfileUse).with("profile", id_or_name),
+        };
+        self.audit.note(rec, &r).await;
+        r
+    }
+
+    /// Makes a profile the one in use, unrecorded.
+    async fn activate_unaudited(
+        &self,
+        id_or_name: &str,
+    ) -> Result<(ProfileInfo, NodeSource), ProfileError> {
         let info = self.resolve(id_or_name).await?;
         let source = self.source(&info.id).await?;
         self.store
@@ -629,6 +655,21 @@ impl ProfileService {
     /// Adds a profile after checking what can be checked offline (the link
     /// parses, the files exist and hold a certificate and a macaroon).
     pub async fn add(&self, new: NewProfile) -> Result<ProfileInfo, ProfileError> {
+        let (how, name) = match &new {
+            NewProfile::Lndconnect { name, .. } => ("lndconnect", name.trim().to_string()),
+            NewProfile::Files { name, .. } => ("files", name.trim().to_string()),
+        };
+        let r = self.add_unaudited(new).await;
+        let rec = match &r {
+            Ok(info) => profile_record(Kind::ProfileAdd, info),
+            Err(_) => Record::new(Kind::ProfileAdd).with("name", name),
+        };
+        self.audit.note(rec.with("from", how), &r).await;
+        r
+    }
+
+    /// Adds a profile, unrecorded.
+    async fn add_unaudited(&self, new: NewProfile) -> Result<ProfileInfo, ProfileError> {
         match new {
             NewProfile::Lndconnect {
                 name,
@@ -773,6 +814,17 @@ impl ProfileService {
 
     /// Removes a stored profile and its keychain entries.
     pub async fn remove(&self, id_or_name: &str) -> Result<ProfileInfo, ProfileError> {
+        let r = self.remove_unaudited(id_or_name).await;
+        let rec = match &r {
+            Ok(info) => profile_record(Kind::ProfileRemove, info),
+            Err(_) => Record::new(Kind::ProfileRemove).with("profile", id_or_name),
+        };
+        self.audit.note(rec, &r).await;
+        r
+    }
+
+    /// Removes a profile, unrecorded.
+    async fn remove_unaudited(&self, id_or_name: &str) -> Result<ProfileInfo, ProfileError> {
         let info = self.resolve(id_or_name).await?;
         if info.kind == ProfileKind::Regtest {
             return Err(ProfileError::BuiltIn { name: info.name });
@@ -795,6 +847,24 @@ impl ProfileService {
     /// passphrase of the wallet that initialised the node. From then on the
     /// user holds a copy, so the profile may be removed.
     pub async fn reveal_password(
+        &self,
+        wallets: &WalletService,
+        id_or_name: &str,
+        confirmation: &Confirmation,
+    ) -> Result<RevealedPassword, ProfileError> {
+        let r = self
+            .reveal_password_unaudited(wallets, id_or_name, confirmation)
+            .await;
+        let rec = match self.resolve(id_or_name).await {
+            Ok(info) => profile_record(Kind::NodePasswordReveal, &info),
+            Err(_) => Record::new(Kind::NodePasswordReveal).with("profile", id_or_name),
+        };
+        self.audit.note(rec, &r).await;
+        r
+    }
+
+    /// Reveals a node's password, unrecorded.
+    async fn reveal_password_unaudited(
         &self,
         wallets: &WalletService,
         id_or_name: &str,
@@ -877,6 +947,22 @@ impl ProfileService {
         password: SecretString,
         remember: bool,
     ) -> Result<ProfileInfo, ProfileError> {
+        let r = self.unlock_unaudited(id_or_name, password, remember).await;
+        let rec = match &r {
+            Ok(info) => profile_record(Kind::NodeUnlock, info),
+            Err(_) => Record::new(Kind::NodeUnlock).with("profile", id_or_name),
+        };
+        self.audit.note(rec.with("remember", remember), &r).await;
+        r
+    }
+
+    /// Unlocks a node, unrecorded.
+    async fn unlock_unaudited(
+        &self,
+        id_or_name: &str,
+        password: SecretString,
+        remember: bool,
+    ) -> Result<ProfileInfo, ProfileError> {
         let info = self.resolve(id_or_name).await?;
         let mut source = self.source(&info.id).await?;
         source.unlock_password = Some(Arc::new(password.clone()));
@@ -901,6 +987,26 @@ impl ProfileService {
     /// The password and the admin macaroon LND returns go to the keychain;
     /// the new profile unlocks the node whenever it starts locked.
     pub async fn init_node(
+        &self,
+        wallets: &WalletService,
+        req: InitNodeRequest,
+    ) -> Result<ProfileInfo, ProfileError> {
+        let rec = Record::new(Kind::NodeInit)
+            .with("endpoint", &req.endpoint)
+            .with("wallet", &req.wallet);
+        let r = self.init_node_unaudited(wallets, req).await;
+        let rec = match &r {
+            Ok(info) => rec
+                .on(format!("profile:{}", info.id))
+                .with("name", &info.name),
+            Err(_) => rec,
+        };
+        self.audit.note(rec, &r).await;
+        r
+    }
+
+    /// Initialises a node, unrecorded.
+    async fn init_node_unaudited(
         &self,
         wallets: &WalletService,
         req: InitNodeRequest,

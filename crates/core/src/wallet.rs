@@ -17,6 +17,7 @@
 //!   earlier version derived from the passphrase's bytes as typed keep their
 //!   keys (their funds are there) and are flagged so the user is told.
 
+use crate::audit::{AuditLog, Record};
 use crate::confirm::{Challenge, ConfirmError, ConfirmTarget, Confirmation, Confirmer};
 use crate::keychain::{KeychainError, SecretStore};
 use crate::keys::{
@@ -31,6 +32,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 use std::sync::Arc;
+use switchyard_pure::audit::Kind;
 use ts_rs::TS;
 use zeroize::Zeroizing;
 
@@ -320,6 +322,7 @@ pub struct WalletService {
     store: Store,
     keychain: Arc<dyn SecretStore>,
     confirmer: Confirmer,
+    audit: AuditLog,
 }
 
 fn secret_name(wallet_id: &str) -> String {
@@ -361,6 +364,7 @@ impl WalletService {
     pub fn new(store: Store, keychain: Arc<dyn SecretStore>) -> Self {
         WalletService {
             confirmer: Confirmer::new(store.clone()),
+            audit: AuditLog::new(store.clone(), keychain.clone()),
             store,
             keychain,
         }
@@ -435,6 +439,27 @@ impl WalletService {
     /// writes the seed to the keychain and the metadata to the database, both
     /// or neither.
     pub async fn create(&self, req: NewWallet) -> Result<WalletSummary, WalletError> {
+        let rec = Record::new(Kind::WalletCreate)
+            .with("name", req.name.trim())
+            .with("network", req.network.as_str());
+        let r = self.create_unaudited(req).await;
+        self.note_new(rec, &r).await;
+        r
+    }
+
+    /// Records a wallet's creation or import, naming it once it exists.
+    async fn note_new(&self, rec: Record, r: &Result<WalletSummary, WalletError>) {
+        let rec = match r {
+            Ok(w) => rec
+                .on(format!("wallet:{}", w.id))
+                .with("fingerprint", &w.fingerprint),
+            Err(_) => rec,
+        };
+        self.audit.note(rec, r).await;
+    }
+
+    /// Creates a wallet (see [`WalletService::create`]), unrecorded.
+    async fn create_unaudited(&self, req: NewWallet) -> Result<WalletSummary, WalletError> {
         let name = req.name.trim().to_string();
         if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
             return Err(WalletError::BadName);
@@ -530,6 +555,19 @@ impl WalletService {
     /// or a descriptor (see [`crate::keys::parse_watch`]); nothing goes to
     /// the keychain.
     pub async fn import_watch(&self, req: ImportWatch) -> Result<WalletSummary, WalletError> {
+        let mut rec = Record::new(Kind::WalletImportWatch)
+            .with("name", req.name.trim())
+            .with("network", req.network.as_str());
+        if let Some(d) = &req.device {
+            rec = rec.with("device", d);
+        }
+        let r = self.import_watch_unaudited(req).await;
+        self.note_new(rec, &r).await;
+        r
+    }
+
+    /// Imports a watch-only wallet, unrecorded.
+    async fn import_watch_unaudited(&self, req: ImportWatch) -> Result<WalletSummary, WalletError> {
         let name = req.name.trim().to_string();
         if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
             return Err(WalletError::BadName);
@@ -836,6 +874,22 @@ impl WalletService {
         id: &str,
         confirmation: &Confirmation,
     ) -> Result<RevealedWords, WalletError> {
+        let r = self.reveal_words_unaudited(id, confirmation).await;
+        self.audit
+            .note(
+                Record::new(Kind::WalletReveal).on(format!("wallet:{id}")),
+                &r,
+            )
+            .await;
+        r
+    }
+
+    /// Reveals the words, unrecorded.
+    async fn reveal_words_unaudited(
+        &self,
+        id: &str,
+        confirmation: &Confirmation,
+    ) -> Result<RevealedWords, WalletError> {
         let row = self.row(id).await?;
         let (words, passphrase) = self.read_secret(&row).await?;
         let target = ConfirmTarget::Words {
@@ -943,6 +997,17 @@ impl WalletService {
     /// `unlink_nodes` names every one of them (the user saw which nodes
     /// lose the record of where their seed came from).
     pub async fn delete(&self, id: &str, unlink_nodes: &[String]) -> Result<(), WalletError> {
+        let r = self.delete_unaudited(id, unlink_nodes).await;
+        let mut rec = Record::new(Kind::WalletDelete).on(format!("wallet:{id}"));
+        if !unlink_nodes.is_empty() {
+            rec = rec.with("unlinked_nodes", unlink_nodes.join(", "));
+        }
+        self.audit.note(rec, &r).await;
+        r
+    }
+
+    /// Deletes a wallet, unrecorded.
+    async fn delete_unaudited(&self, id: &str, unlink_nodes: &[String]) -> Result<(), WalletError> {
         let row = self.row(id).await?;
         let linked = self.store.profiles_of_wallet(&row.id).await?;
         if !linked
@@ -1115,7 +1180,7 @@ mod tests {
         assert!(kc.is_empty());
         svc.create(new("a", Network::Bitcoin, "")).await.unwrap();
         assert_eq!(svc.list().await.unwrap().len(), 1);
-        assert_eq!(kc.len(), 1);
+        assert_eq!(kc.seeds(), 1);
     }
 
     #[tokio::test]
@@ -1131,7 +1196,7 @@ mod tests {
         assert!(svc.seed_present(&w.id).await.unwrap());
         svc.delete(&w.id, &[]).await.unwrap();
         assert!(svc.list().await.unwrap().is_empty());
-        assert!(kc.is_empty());
+        assert_eq!(kc.seeds(), 0);
     }
 
     #[tokio::test]

@@ -3,6 +3,8 @@
 //! runtime; the test script checks with `cargo tree` that this crate depends
 //! on no tokio, sqlx, tonic, keyring or Tauri.
 //!
+//! - [`audit`]: the audit log's entries, HMAC chain, RFC 9162 Merkle tree,
+//!   signed tree heads and the verdict on a stored or exported log.
 //! - [`network`]: which Bitcoin network a wallet or node lives on.
 //! - [`amount`]: amounts in sats and msat, checked before arithmetic.
 //! - [`keys`]: BIP39 mnemonics, BIP32 paths and keys, BIP44/49/84/86
@@ -17,6 +19,7 @@
 //! - [`swap`]: Boltz-compatible swaps (the taproot swap tree so far).
 
 pub mod amount;
+pub mod audit;
 pub mod graph;
 pub mod keys;
 pub mod network;

@@ -1,5 +1,6 @@
 //! `backup …`: export, verify and restore static channel backups.
 
+use super::context_on;
 use crate::{out, Output};
 use clap::Subcommand;
 use std::path::PathBuf;
@@ -30,10 +31,17 @@ pub enum BackupCmd {
 }
 
 /// Runs one backup command.
-pub(super) async fn run(cmd: BackupCmd, svc: &NodeService) -> Result<Output, ApiError> {
+pub(super) async fn run(
+    cmd: BackupCmd,
+    svc: &NodeService,
+    data_dir: &std::path::Path,
+) -> Result<Output, ApiError> {
     match cmd {
         BackupCmd::Export { file } => {
-            let s = svc.backups().export(&file).await?;
+            let s = context_on(svc, data_dir)
+                .await?
+                .export_backup(&file)
+                .await?;
             let text = format!(
                 "Saved {} ({} channels, {} bytes).",
                 s.path,
@@ -55,7 +63,10 @@ pub(super) async fn run(cmd: BackupCmd, svc: &NodeService) -> Result<Output, Api
             file,
             yes_force_close,
         } => {
-            let n = svc.backups().restore(&file, yes_force_close).await?;
+            let n = context_on(svc, data_dir)
+                .await?
+                .restore_backup(&file, yes_force_close)
+                .await?;
             out(
                 &serde_json::json!({ "restored": n }),
                 format!("Restored {n} channel(s); the peers will force-close them."),

@@ -1,6 +1,6 @@
 //! `channel …`: list, open (single and batch), close, forwarding policy, fee bumps.
 
-use super::FeeArgs;
+use super::{context_on, FeeArgs};
 use crate::format::*;
 use crate::{out, Output};
 use clap::Subcommand;
@@ -116,7 +116,11 @@ pub enum ChannelCmd {
 }
 
 /// Runs one channel command.
-pub(super) async fn run(cmd: ChannelCmd, svc: &NodeService) -> Result<Output, ApiError> {
+pub(super) async fn run(
+    cmd: ChannelCmd,
+    svc: &NodeService,
+    data_dir: &std::path::Path,
+) -> Result<Output, ApiError> {
     match cmd {
         ChannelCmd::List => {
             let l = svc.channels().list().await?;
@@ -164,9 +168,9 @@ pub(super) async fn run(cmd: ChannelCmd, svc: &NodeService) -> Result<Output, Ap
             utxos,
             ..
         } => {
-            let r = svc
-                .channels()
-                .open(&OpenChannelRequest {
+            let r = context_on(svc, data_dir)
+                .await?
+                .open_channel(&OpenChannelRequest {
                     peer,
                     amount_sat,
                     push_sat,
@@ -189,9 +193,9 @@ pub(super) async fn run(cmd: ChannelCmd, svc: &NodeService) -> Result<Output, Ap
             fee,
             address,
         } => {
-            let r = svc
-                .channels()
-                .close(&CloseChannelRequest {
+            let r = context_on(svc, data_dir)
+                .await?
+                .close_channel(&CloseChannelRequest {
                     channel_point,
                     force,
                     fee: fee.choice(),
@@ -222,7 +226,7 @@ pub(super) async fn run(cmd: ChannelCmd, svc: &NodeService) -> Result<Output, Ap
                 min_htlc_msat,
                 max_htlc_msat,
             };
-            svc.channels().update_policy(&req).await?;
+            context_on(svc, data_dir).await?.update_policy(&req).await?;
             out(&req, "Policy updated.".into())
         }
         ChannelCmd::OpenBatch {
@@ -245,9 +249,9 @@ pub(super) async fn run(cmd: ChannelCmd, svc: &NodeService) -> Result<Output, Ap
                     allow_high_fee: false,
                 });
             }
-            let r = svc
-                .channels()
-                .open_batch(&reqs, fee.choice(), fee.allow_high_fee)
+            let r = context_on(svc, data_dir)
+                .await?
+                .open_channels_batch(&reqs, fee.choice(), fee.allow_high_fee)
                 .await?;
             let text = format!(
                 "Opening {} channels in one transaction: {}",

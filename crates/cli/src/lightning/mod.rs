@@ -269,11 +269,11 @@ pub async fn run(cmd: LightningCmd, node: &NodeArgs, data_dir: &Path) -> Result<
     let svc = node.service(data_dir).await?;
     match cmd {
         LightningCmd::Balance => onchain::balance(&svc).await,
-        LightningCmd::Channel(c) => channels::run(c, &svc).await,
+        LightningCmd::Channel(c) => channels::run(c, &svc, data_dir).await,
         LightningCmd::Invoice(c) => payments::invoice(c, &svc).await,
         LightningCmd::Payments(c) => payments::run(c, &svc, data_dir).await,
-        LightningCmd::Onchain(c) => onchain::run(c, &svc).await,
-        LightningCmd::Backup(c) => backups::run(c, &svc).await,
+        LightningCmd::Onchain(c) => onchain::run(c, &svc, data_dir).await,
+        LightningCmd::Backup(c) => backups::run(c, &svc, data_dir).await,
         LightningCmd::Routes(c) => routes::run(c, &svc, data_dir).await,
         LightningCmd::Activity(c) => activity::run(c, &svc, data_dir).await,
     }

@@ -1,6 +1,6 @@
 //! `balance`, `onchain …`: addresses, send, transactions, coins, fee bumps.
 
-use super::FeeArgs;
+use super::{context_on, FeeArgs};
 use crate::format::*;
 use crate::{out, Output};
 use clap::Subcommand;
@@ -58,7 +58,11 @@ pub enum OnchainCmd {
 }
 
 /// Runs one on-chain command.
-pub(super) async fn run(cmd: OnchainCmd, svc: &NodeService) -> Result<Output, ApiError> {
+pub(super) async fn run(
+    cmd: OnchainCmd,
+    svc: &NodeService,
+    data_dir: &std::path::Path,
+) -> Result<Output, ApiError> {
     match cmd {
         OnchainCmd::Address { kind } => {
             let k = match kind.as_str() {
@@ -81,9 +85,9 @@ pub(super) async fn run(cmd: OnchainCmd, svc: &NodeService) -> Result<Output, Ap
             fee,
             ..
         } => {
-            let txid = svc
-                .onchain()
-                .send(&SendCoinsRequest {
+            let txid = context_on(svc, data_dir)
+                .await?
+                .send_coins(&SendCoinsRequest {
                     address,
                     amount_sat: amount_sat.unwrap_or(Sat::ZERO),
                     send_all: all,

@@ -176,7 +176,7 @@ pub fn build_history(
 /// Quotes a CSV field when it needs it (RFC 4180), and defuses spreadsheet
 /// formulas (OWASP's list: a leading `=`, `+`, `-`, `@`, tab or carriage
 /// return in text; spreadsheets read "\t=…" and "\r=…" as formulas too).
-fn field(s: &str) -> String {
+pub(crate) fn field(s: &str) -> String {
     let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
@@ -224,7 +224,7 @@ fn sat_decimal(msat: i64) -> String {
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` from Unix seconds (civil-from-days, no time-zone database).
-fn chrono_utc(t: u64) -> String {
+pub(crate) fn chrono_utc(t: u64) -> String {
     let days = i64::try_from(t / 86_400).unwrap_or(0);
     let secs = t % 86_400;
     let z = days + 719_468;

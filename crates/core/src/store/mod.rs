@@ -10,11 +10,13 @@
 //! `crates/core/migrations` and run on open. Every multi-row change runs in one
 //! transaction.
 
+mod audit;
 mod outcomes;
 mod profiles;
 mod swaps;
 mod wallets;
 
+pub use audit::Tail as AuditTail;
 pub use profiles::{ProfileFlag, ProfileRow, ProfileRowKind};
 pub use swaps::{NewSwap, StateColumns, SwapRow};
 pub use wallets::{AccountRow, WalletRow};
