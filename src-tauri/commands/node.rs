@@ -38,7 +38,7 @@ pub async fn open_channel(
     state: State<'_, AppState>,
     req: OpenChannelRequest,
 ) -> Result<OpenedChannel, ApiError> {
-    state.ctx()?.open_channel(&req).await
+    Ok(state.ctx()?.open_channel(&req).await?)
 }
 
 /// Opens channels to several peers in one funding transaction.
@@ -49,10 +49,10 @@ pub async fn open_channels_batch(
     fee: Option<FeeChoice>,
     allow_high_fee: bool,
 ) -> Result<Vec<OpenedChannel>, ApiError> {
-    state
+    Ok(state
         .ctx()?
         .open_channels_batch(&reqs, fee, allow_high_fee)
-        .await
+        .await?)
 }
 
 /// Closes a channel.
@@ -61,13 +61,13 @@ pub async fn close_channel(
     state: State<'_, AppState>,
     req: CloseChannelRequest,
 ) -> Result<ClosingChannel, ApiError> {
-    state.ctx()?.close_channel(&req).await
+    Ok(state.ctx()?.close_channel(&req).await?)
 }
 
 /// Sets a forwarding policy.
 #[tauri::command]
 pub async fn update_policy(state: State<'_, AppState>, req: PolicyUpdate) -> Result<(), ApiError> {
-    state.ctx()?.update_policy(&req).await
+    Ok(state.ctx()?.update_policy(&req).await?)
 }
 
 /// Creates an invoice.
@@ -133,7 +133,7 @@ pub async fn send_coins(
     state: State<'_, AppState>,
     req: SendCoinsRequest,
 ) -> Result<String, ApiError> {
-    state.ctx()?.send_coins(&req).await
+    Ok(state.ctx()?.send_coins(&req).await?)
 }
 
 /// Wallet transactions.
@@ -148,7 +148,7 @@ pub async fn export_backup(state: State<'_, AppState>) -> Result<BackupSummary, 
     let ctx = state.ctx()?;
     let name = format!("channel-{}.backup", crate::unix_ms() / 1000);
     let path = ctx.data_dir.join("backups").join("exports").join(name);
-    ctx.export_backup(&path).await
+    Ok(ctx.export_backup(&path).await?)
 }
 
 /// Has the node check a channel backup file.
@@ -172,10 +172,10 @@ pub async fn restore_backup(
     path: String,
     confirmed: bool,
 ) -> Result<u32, ApiError> {
-    state
+    Ok(state
         .ctx()?
         .restore_backup(std::path::Path::new(path.trim()), confirmed)
-        .await
+        .await?)
 }
 
 /// The node wallet's coins, for coin control.

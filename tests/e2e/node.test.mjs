@@ -328,6 +328,13 @@ test("swap out in the window: quote, start, watch its timeline to the end", asyn
     assert.equal(await (await s.find(`${row} li:nth-child(4)`)).attr("data-state"), "done", "the claim step is done");
     assert.match(await s.text(row), /claimed to your wallet/i);
     await s.screenshot("33-swap-succeeded");
+    // Every step is in the audit log, the last one the claim's success.
+    const steps = cli("audit", "list", "--kind", "swap_step", "--limit", "100");
+    const swapId = await (await s.find(row)).attr("data-id");
+    const ours = steps.filter((e) => e.subject === `swap:${swapId}`);
+    assert.ok(ours.length >= 3, JSON.stringify(steps.map((e) => e.subject)));
+    assert.equal(ours[0].detail.outcome, "succeeded");
+    assert.ok(ours.every((e) => e.ok));
   } catch (e) {
     await s.screenshot("98-swap-failure").catch(() => undefined);
     throw e;

@@ -3,6 +3,7 @@
 //! its account imported into LND (dry run first, LND's addresses checked
 //! against ours), its balance there, and sends from it through a PSBT.
 
+use crate::audit::Record;
 use crate::context::Context;
 use crate::node::channels::OpenChannelRequest;
 use crate::node::psbt::{AccountType, FundRequest, ImportAccount, ImportedAccount};
@@ -17,6 +18,7 @@ use crate::wallet::{AccountInfo, WalletService, WalletSummary};
 use crate::Network;
 use serde::{Deserialize, Serialize};
 use switchyard_pure::amount::Sat;
+use switchyard_pure::audit::Kind;
 use ts_rs::TS;
 
 /// Why a cold-storage operation stopped.
@@ -69,6 +71,22 @@ pub enum ColdError {
     /// A pending send that is not there.
     #[error("This send is no longer waiting (it was sent or cancelled, or the app restarted): prepare it again.")]
     NoPending,
+}
+
+/// An entry for a PSBT signed by `wallet`'s signer (its inputs signed, and
+/// `what` it was for).
+fn signed_record(w: &WalletSummary, what: &str) -> Record {
+    Record::new(Kind::PsbtSign)
+        .on(format!("wallet:{}", w.id))
+        .with("for", what)
+        .with(
+            "signer",
+            w.device.as_deref().unwrap_or(if w.watch_only {
+                "hardware wallet"
+            } else {
+                "seed"
+            }),
+        )
 }
 
 /// Whether device emulators on their local ports are looked for too
@@ -497,7 +515,29 @@ pub async fn send_complete(
             return Err(e);
         }
     };
-    Ok(spend::complete(&psbt, prepared, signer.as_ref(), SignOptions::default()).await?)
+    let r = spend::complete(&psbt, prepared, signer.as_ref(), SignOptions::default()).await;
+    let rec = match &r {
+        Ok(sent) => signed_record(&w, "on-chain send")
+            .with("inputs", format!("{:?}", sent.signed_inputs))
+            .with("txid", &sent.txid),
+        Err(_) => signed_record(&w, "on-chain send"),
+    };
+    ctx.audit.note(rec, &r).await;
+    if let Ok(sent) = &r {
+        let published = Record::new(Kind::PsbtPublish)
+            .on(format!("tx:{}", sent.txid))
+            .with("wallet", &w.id)
+            .with(
+                "fee_sat",
+                sent.review
+                    .fee
+                    .map(|f| f.to_sat().to_string())
+                    .unwrap_or_else(|| "unknown".into()),
+            )
+            .with("sent_sat", sent.review.sent.to_sat());
+        ctx.audit.note(published, &r).await;
+    }
+    Ok(r?)
 }
 
 /// The user declined: the coins are released.
@@ -541,6 +581,15 @@ pub async fn sign_psbt(
     let signed =
         crate::signer::sign_reviewed(signer.as_ref(), &parsed, &review, SignOptions::default())
             .await?;
+    wallets
+        .audit()
+        .note(
+            signed_record(&w, "PSBT screen")
+                .with("inputs", format!("{:?}", signed.signed_inputs))
+                .with("txid", signed.psbt.unsigned_tx.compute_txid()),
+            &Ok::<(), String>(()),
+        )
+        .await;
     let mut done = signed.psbt.clone();
     let final_tx = crate::psbt::finalize(&mut done)
         .ok()
@@ -768,14 +817,26 @@ pub async fn open_complete(
             return Err(e);
         }
     };
-    Ok(psbt_open::complete(
+    let r = psbt_open::complete(
         &channels,
         &psbt,
         prepared,
         signer.as_ref(),
         SignOptions::default(),
     )
-    .await?)
+    .await;
+    ctx.audit
+        .note(signed_record(&w, "channel funding"), &r)
+        .await;
+    if let Ok(opened) = &r {
+        for c in &opened.channels {
+            let rec = Record::new(Kind::ChannelOpen)
+                .on(format!("channel:{}", c.channel_point))
+                .with("funded_by", format!("wallet:{} (PSBT)", w.id));
+            ctx.audit.note(rec, &r).await;
+        }
+    }
+    Ok(r?)
 }
 
 /// The user declined: the peer and LND forget the open, the coins are
@@ -902,7 +963,11 @@ pub async fn fund_swap_complete(
         let hex = bitcoin::consensus::encode::serialize_hex(&tx);
         Ok::<_, ColdError>(ctx.swaps.fund(swap, hex.as_bytes()).await?)
     };
-    match run.await {
+    let r = run.await;
+    ctx.audit
+        .note(signed_record(&w, "swap lockup").with("swap", swap), &r)
+        .await;
+    match r {
         Ok(funded) => Ok(funded),
         Err(e) => {
             spend::release_logged(&psbt, &prepared.leases).await;

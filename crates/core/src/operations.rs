@@ -4,7 +4,6 @@
 //! or a macaroon). Payments, keysends and rebalances are recorded where they
 //! also teach mission control (`context.rs`).
 
-use crate::api::ApiError;
 use crate::audit::Record;
 use crate::context::Context;
 use crate::node::backups::BackupSummary;
@@ -12,6 +11,7 @@ use crate::node::channels::{
     CloseChannelRequest, ClosingChannel, FeeChoice, OpenChannelRequest, OpenedChannel, PolicyUpdate,
 };
 use crate::node::onchain::SendCoinsRequest;
+use crate::node::NodeError;
 use std::path::Path;
 use switchyard_pure::audit::Kind;
 
@@ -34,14 +34,14 @@ fn open_record(req: &OpenChannelRequest) -> Record {
 
 impl Context {
     /// Opens a channel (recorded).
-    pub async fn open_channel(&self, req: &OpenChannelRequest) -> Result<OpenedChannel, ApiError> {
+    pub async fn open_channel(&self, req: &OpenChannelRequest) -> Result<OpenedChannel, NodeError> {
         let r = self.node.channels().open(req).await;
         let rec = match &r {
             Ok(o) => open_record(req).on(format!("channel:{}", o.channel_point)),
             Err(_) => open_record(req),
         };
         self.audit.note(rec, &r).await;
-        Ok(r?)
+        r
     }
 
     /// Opens channels to several peers in one transaction (one entry each).
@@ -50,7 +50,7 @@ impl Context {
         reqs: &[OpenChannelRequest],
         fee: Option<FeeChoice>,
         allow_high_fee: bool,
-    ) -> Result<Vec<OpenedChannel>, ApiError> {
+    ) -> Result<Vec<OpenedChannel>, NodeError> {
         let r = self
             .node
             .channels()
@@ -64,14 +64,14 @@ impl Context {
             };
             self.audit.note(rec, &r).await;
         }
-        Ok(r?)
+        r
     }
 
     /// Closes a channel (recorded).
     pub async fn close_channel(
         &self,
         req: &CloseChannelRequest,
-    ) -> Result<ClosingChannel, ApiError> {
+    ) -> Result<ClosingChannel, NodeError> {
         let r = self.node.channels().close(req).await;
         let mut rec = Record::new(Kind::ChannelClose)
             .on(format!("channel:{}", req.channel_point))
@@ -84,11 +84,11 @@ impl Context {
             rec = rec.with("closing_txid", &c.closing_txid);
         }
         self.audit.note(rec, &r).await;
-        Ok(r?)
+        r
     }
 
     /// Sets a forwarding policy, for one channel or all (recorded).
-    pub async fn update_policy(&self, req: &PolicyUpdate) -> Result<(), ApiError> {
+    pub async fn update_policy(&self, req: &PolicyUpdate) -> Result<(), NodeError> {
         let r = self.node.channels().update_policy(req).await;
         let rec = Record::new(Kind::ChannelPolicy)
             .on(match &req.channel_point {
@@ -99,11 +99,11 @@ impl Context {
             .with("fee_rate_ppm", req.fee_rate_ppm)
             .with("time_lock_delta", req.time_lock_delta);
         self.audit.note(rec, &r).await;
-        Ok(r?)
+        r
     }
 
     /// Sends on-chain from the node's wallet (recorded).
-    pub async fn send_coins(&self, req: &SendCoinsRequest) -> Result<String, ApiError> {
+    pub async fn send_coins(&self, req: &SendCoinsRequest) -> Result<String, NodeError> {
         let r = self.node.onchain().send(req).await;
         let mut rec = Record::new(Kind::OnchainSend)
             .with("address", &req.address)
@@ -120,28 +120,28 @@ impl Context {
             rec = rec.on(format!("tx:{txid}"));
         }
         self.audit.note(rec, &r).await;
-        Ok(r?)
+        r
     }
 
     /// Exports the static channel backup to `path` (recorded).
-    pub async fn export_backup(&self, path: &Path) -> Result<BackupSummary, ApiError> {
+    pub async fn export_backup(&self, path: &Path) -> Result<BackupSummary, NodeError> {
         let r = self.node.backups().export(path).await;
         let mut rec = Record::new(Kind::BackupExport).with("path", path.display());
         if let Ok(b) = &r {
             rec = rec.with("channels", b.channel_points.len());
         }
         self.audit.note(rec, &r).await;
-        Ok(r?)
+        r
     }
 
     /// Restores channels from a backup file (recorded; it force-closes them).
-    pub async fn restore_backup(&self, path: &Path, confirmed: bool) -> Result<u32, ApiError> {
+    pub async fn restore_backup(&self, path: &Path, confirmed: bool) -> Result<u32, NodeError> {
         let r = self.node.backups().restore(path, confirmed).await;
         let mut rec = Record::new(Kind::BackupRestore).with("path", path.display());
         if let Ok(n) = &r {
             rec = rec.with("channels", n);
         }
         self.audit.note(rec, &r).await;
-        Ok(r?)
+        r
     }
 }

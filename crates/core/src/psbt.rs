@@ -152,9 +152,25 @@ pub async fn sign_with_wallet(
     let mut psbt = parse(psbt)?;
     let review = review_against_wallet(wallets, wallet, &psbt).await?;
     let id = wallets.resolve(wallet).await?.id;
-    let signed_inputs = wallets
+    let signed = wallets
         .with_master_key(&id, |master| sign_ours(&mut psbt, master, &review, opts))
-        .await??;
+        .await;
+    let rec = crate::audit::Record::new(crate::audit::Kind::PsbtSign)
+        .on(format!("wallet:{id}"))
+        .with("for", "psbt sign")
+        .with("signer", "seed")
+        .with("txid", psbt.unsigned_tx.compute_txid());
+    let outcome = match &signed {
+        Ok(Ok(inputs)) => Ok(format!("{inputs:?}")),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    let rec = match &outcome {
+        Ok(inputs) => rec.with("inputs", inputs),
+        Err(_) => rec,
+    };
+    wallets.audit().note(rec, &outcome).await;
+    let signed_inputs = signed??;
     Ok(SignedPsbt {
         psbt: psbt.to_string(),
         review,

@@ -424,6 +424,11 @@ impl WalletService {
         &self.store
     }
 
+    /// The audit log (the same database and keychain).
+    pub fn audit(&self) -> &AuditLog {
+        &self.audit
+    }
+
     async fn blocking<T: Send + 'static>(
         &self,
         f: impl FnOnce(&dyn SecretStore) -> Result<T, KeychainError> + Send + 'static,

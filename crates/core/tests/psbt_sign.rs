@@ -180,4 +180,18 @@ async fn a_software_signed_psbt_is_accepted_by_the_network() {
     let confirmed = net.btcd.ctl(&["getrawtransaction", &txid, "1"]).unwrap();
     let v: serde_json::Value = serde_json::from_str(&confirmed).unwrap();
     assert!(v["confirmations"].as_u64().unwrap_or(0) >= 1, "{v}");
+
+    // Both attempts are in the audit log, newest first: the signature with
+    // its input and transaction, the refusal with its reason.
+    let signs = wallets
+        .audit()
+        .entries(Some(switchyard_core::audit::Kind::PsbtSign), 10)
+        .await
+        .unwrap();
+    assert_eq!(signs.len(), 2, "{signs:?}");
+    assert!(signs[0].ok);
+    assert_eq!(signs[0].detail["inputs"], "[0]");
+    assert_eq!(signs[0].detail["txid"], txid);
+    assert!(!signs[1].ok);
+    assert!(signs[1].detail["error"].contains("witness UTXO"), "{:?}", signs[1]);
 }

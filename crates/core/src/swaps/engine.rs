@@ -14,6 +14,7 @@
 use super::client::{BoltzClient, ProviderApiError};
 use super::view::{FundedSwap, QuoteView, SwapView};
 use crate::amount::Sat;
+use crate::audit::Record;
 use crate::node::htlc::{InvoiceState, PaymentState};
 use crate::node::{Connection, LndClient, NodeError};
 use crate::store::{NewSwap, StateColumns, Store, StoreError, SwapRow};
@@ -36,6 +37,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
+use switchyard_pure::audit::Kind;
 use tokio::sync::{broadcast, mpsc, Mutex};
 
 /// The engine's safety margins.
@@ -737,11 +739,32 @@ impl SwapEngine {
             serde_json::to_string(next).map_err(|e| SwapError::Corrupt(e.to_string()))?;
         let event_json =
             serde_json::to_string(event).map_err(|e| SwapError::Corrupt(e.to_string()))?;
+        let cols = columns(next, &state_json);
+        let outcome = cols.outcome;
         self.inner
             .store
-            .record_swap_event(id, &event_json, columns(next, &state_json), sweep_hex)
+            .record_swap_event(id, &event_json, cols, sweep_hex)
             .await?;
         let _ = self.inner.updates.send(id.to_string());
+        // Each step in the audit log: the event's name and where it led.
+        let name = match serde_json::to_value(event) {
+            Ok(serde_json::Value::String(s)) => s,
+            Ok(serde_json::Value::Object(m)) => m.keys().next().cloned().unwrap_or_default(),
+            _ => String::new(),
+        };
+        let mut rec = Record::new(Kind::SwapStep)
+            .on(format!("swap:{id}"))
+            .with("event", name)
+            .with("phase", next.phase.name())
+            .with("htlc", next.htlc.name());
+        if let Some(o) = outcome {
+            rec = rec.with("outcome", o);
+        }
+        let result = match &next.outcome {
+            Some(crate::swap::machine::Outcome::Failed(why)) => Err(why.clone()),
+            _ => Ok(()),
+        };
+        self.inner.wallets.audit().note(rec, &result).await;
         Ok(())
     }
 
