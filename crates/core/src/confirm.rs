@@ -168,11 +168,84 @@ struct Pending {
 /// Issues codes and checks answers; cheap to clone (shared state).
 #[derive(Clone)]
 pub struct Confirmer {
-    store: Store,
     pending: Arc<Mutex<HashMap<String, Pending>>>,
     /// Unix milliseconds now (the system clock; a fixed one in tests, so that
     /// no test depends on how fast the machine is).
     clock: fn() -> u64,
+    backoff: Backoff,
+}
+
+/// Wrong answers in a row, kept in the database under two settings so a
+/// restart does not reset them, and the wait they impose
+/// ([`backoff_secs`]). The confirmation codes and the app lock each keep
+/// their own count.
+#[derive(Clone)]
+pub struct Backoff {
+    store: Store,
+    failures_key: &'static str,
+    last_key: &'static str,
+    clock: fn() -> u64,
+}
+
+impl Backoff {
+    /// A count under `failures_key`, the last failure's time under `last_key`.
+    pub fn new(
+        store: Store,
+        failures_key: &'static str,
+        last_key: &'static str,
+        clock: fn() -> u64,
+    ) -> Backoff {
+        Backoff {
+            store,
+            failures_key,
+            last_key,
+            clock,
+        }
+    }
+
+    /// Wrong answers in a row, and when the last one was given (Unix milliseconds).
+    pub async fn failures(&self) -> Result<(u32, u64), StoreError> {
+        let n = self
+            .store
+            .setting(self.failures_key)
+            .await?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let at = self
+            .store
+            .setting(self.last_key)
+            .await?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        Ok((n, at))
+    }
+
+    /// Seconds until the next attempt is accepted (0: now).
+    pub async fn wait_secs(&self) -> Result<u64, StoreError> {
+        let (n, at) = self.failures().await?;
+        let ready = at.saturating_add(backoff_secs(n).saturating_mul(1000));
+        let now = (self.clock)();
+        Ok(if now < ready {
+            (ready - now).div_ceil(1000)
+        } else {
+            0
+        })
+    }
+
+    /// Records a right (resets the count) or wrong answer.
+    pub async fn record(&self, right: bool) -> Result<(), StoreError> {
+        if right {
+            self.store.set_setting(self.failures_key, "0").await
+        } else {
+            let (n, _) = self.failures().await?;
+            self.store
+                .set_setting(self.failures_key, &n.saturating_add(1).to_string())
+                .await?;
+            self.store
+                .set_setting(self.last_key, &(self.clock)().to_string())
+                .await
+        }
+    }
 }
 
 /// Seconds to wait after `failures` wrong answers in a row: 0, then 1, 2, 4 …
@@ -187,7 +260,8 @@ pub fn backoff_secs(failures: u32) -> u64 {
     }
 }
 
-fn now_millis() -> u64 {
+/// Unix milliseconds now.
+pub fn now_millis() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
@@ -227,9 +301,9 @@ impl Confirmer {
     /// Over `store`, reading the time from `clock` (Unix milliseconds).
     pub fn with_clock(store: Store, clock: fn() -> u64) -> Confirmer {
         Confirmer {
-            store,
             pending: Arc::new(Mutex::new(HashMap::new())),
             clock,
+            backoff: Backoff::new(store, FAILURES_KEY, LAST_FAILURE_KEY, clock),
         }
     }
 
@@ -259,47 +333,20 @@ impl Confirmer {
 
     /// Wrong answers in a row, and when the last one was given (Unix milliseconds).
     pub async fn failures(&self) -> Result<(u32, u64), StoreError> {
-        let n = self
-            .store
-            .setting(FAILURES_KEY)
-            .await?
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        let at = self
-            .store
-            .setting(LAST_FAILURE_KEY)
-            .await?
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        Ok((n, at))
+        self.backoff.failures().await
     }
 
     /// Refuses while the back-off after wrong answers runs.
     pub async fn check_wait(&self) -> Result<(), ConfirmError> {
-        let (n, at) = self.failures().await?;
-        let ready = at.saturating_add(backoff_secs(n).saturating_mul(1000));
-        let now = (self.clock)();
-        if now < ready {
-            return Err(ConfirmError::TooSoon {
-                retry_in_secs: (ready - now).div_ceil(1000),
-            });
+        match self.backoff.wait_secs().await? {
+            0 => Ok(()),
+            retry_in_secs => Err(ConfirmError::TooSoon { retry_in_secs }),
         }
-        Ok(())
     }
 
     /// Records a right (resets the count) or wrong answer.
     pub async fn record(&self, right: bool) -> Result<(), StoreError> {
-        if right {
-            self.store.set_setting(FAILURES_KEY, "0").await
-        } else {
-            let (n, _) = self.failures().await?;
-            self.store
-                .set_setting(FAILURES_KEY, &n.saturating_add(1).to_string())
-                .await?;
-            self.store
-                .set_setting(LAST_FAILURE_KEY, &(self.clock)().to_string())
-                .await
-        }
+        self.backoff.record(right).await
     }
 
     /// Whether `code` answers challenge `id` for `target`. The challenge is

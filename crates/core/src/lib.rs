@@ -11,6 +11,8 @@
 //! - [`confirm`]: re-authentication before a secret is revealed (passphrase
 //!   or a one-time code shown outside the web view), with back-off.
 //! - [`files`]: capped reads of user-named files, owner-only writes.
+//! - [`lock`]: the app lock — an Argon2id verifier of the app password,
+//!   locking (on demand, when idle), unlocking with back-off.
 //! - [`keychain`]: the OS keychain that holds seeds (and nothing else does).
 //! - [`store`]: the SQLite database (metadata only, never secrets).
 //! - [`profiles`]: the nodes a user has set up (beside wallets), which one is
@@ -33,6 +35,7 @@ pub mod confirm;
 pub mod context;
 pub mod files;
 pub mod keychain;
+pub mod lock;
 pub mod node;
 pub mod operations;
 pub mod profiles;

@@ -193,5 +193,9 @@ async fn a_software_signed_psbt_is_accepted_by_the_network() {
     assert_eq!(signs[0].detail["inputs"], "[0]");
     assert_eq!(signs[0].detail["txid"], txid);
     assert!(!signs[1].ok);
-    assert!(signs[1].detail["error"].contains("witness UTXO"), "{:?}", signs[1]);
+    assert!(
+        signs[1].detail["error"].contains("witness UTXO"),
+        "{:?}",
+        signs[1]
+    );
 }
