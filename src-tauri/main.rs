@@ -28,8 +28,16 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The core, or the error that kept it from opening.
+    /// The core, or the error that kept it from opening; refused while the
+    /// app is locked (every command but the lock's own goes through here).
     pub fn ctx(&self) -> Result<&Context, ApiError> {
+        let ctx = self.core()?;
+        ctx.lock.ensure_unlocked()?;
+        Ok(ctx)
+    }
+
+    /// The core whether locked or not: only for the lock's own commands.
+    pub fn core(&self) -> Result<&Context, ApiError> {
         self.ctx.as_ref().map_err(Clone::clone)
     }
 }
@@ -107,6 +115,31 @@ impl Events {
     }
 }
 
+/// Tells the window each time the app locks or unlocks (`app-lock`), and
+/// locks it when the idle time runs out (checked every few seconds).
+fn lock_watch(app: tauri::AppHandle, lock: switchyard_core::lock::AppLock) {
+    use tauri::Emitter;
+    let mut changes = lock.subscribe();
+    let handle = app.clone();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            match changes.recv().await {
+                Ok(locked) => {
+                    let _ = handle.emit("app-lock", locked);
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(_) => break,
+            }
+        }
+    });
+    tauri::async_runtime::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            lock.tick();
+        }
+    });
+}
+
 fn main() {
     let started_unix_ms = unix_ms();
     // Before any thread starts (it sets environment variables).
@@ -144,7 +177,19 @@ fn main() {
                 camera::enable(&window);
             }
             let state = app.state::<AppState>();
-            if let Ok(c) = state.ctx() {
+            if let Ok(c) = state.core() {
+                // The end-to-end tests' idle time, in seconds.
+                if let Some(secs) = std::env::var("SWITCHYARD_LOCK_IDLE_SECS")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                {
+                    c.lock
+                        .set_idle_for_tests(std::time::Duration::from_secs(secs));
+                }
+                lock_watch(app.handle().clone(), c.lock.clone());
+                tauri::async_runtime::spawn(c.clone().audit_lock_changes());
+            }
+            if let Ok(c) = state.core() {
                 state.events.restart(
                     app.handle().clone(),
                     c.node.clone(),
@@ -187,6 +232,12 @@ fn main() {
             commands::swaps::list_swaps,
             commands::swaps::resume_swaps,
             commands::swaps::rescue_swaps,
+            commands::lock::lock_status,
+            commands::lock::unlock_app,
+            commands::lock::lock_app,
+            commands::lock::set_app_password,
+            commands::lock::set_idle_minutes,
+            commands::lock::app_activity,
             commands::audit::audit_entries,
             commands::audit::audit_verify,
             commands::audit::audit_export,

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod audit;
+pub mod lock;
 pub mod node;
 pub mod profiles;
 pub mod psbt;

@@ -54,6 +54,9 @@ const tmp = () => {
 };
 
 before(async () => {
+  // The app lock's idle time in these runs (only a window with an app
+  // password ever locks): seconds, not minutes.
+  process.env.SWITCHYARD_LOCK_IDLE_SECS = "10";
   driver = await startDriver();
 });
 
@@ -267,4 +270,80 @@ test("restore the same words in a second run and see the same address", async ()
   } finally {
     await s.end();
   }
+});
+
+/** What a command answers from inside the window (its error code, or "ok"). */
+async function invokeCode(s, cmd) {
+  return s.cmd("POST", "/execute/async", {
+    script: `const done = arguments[arguments.length - 1];
+      window.__TAURI_INTERNALS__.invoke(arguments[0]).then(() => done("ok"), (e) => done(e && e.code ? e.code : String(e)));`,
+    args: [cmd],
+  });
+}
+
+test("the app lock: a password set, locked on demand and when idle, every command refused while locked, wrong passwords back off", async () => {
+  const dataDir = tmp();
+  const s = await Session.start(driver.base, APP, ["--data-dir", dataDir], ARTIFACTS);
+  const PASSWORD = "correct horse battery";
+  try {
+    await s.find("[data-testid=create-start]");
+    await s.click("[data-testid=nav-audit]");
+    await s.until("lock card", async () => /No app password/.test(await s.text("[data-testid=lock-status]")));
+    // Too short, then two different ones: refused in words.
+    await s.type("[data-testid=lock-new]", "short");
+    await s.type("[data-testid=lock-repeat]", "short");
+    await s.click("[data-testid=lock-set]");
+    assert.match(await s.text("[data-testid=error-banner]"), /at least 8 characters/);
+    await s.type("[data-testid=lock-new]", PASSWORD);
+    await s.type("[data-testid=lock-repeat]", `${PASSWORD}!`);
+    await s.click("[data-testid=lock-set]");
+    await s.until("mismatch", async () => /differ/.test(await s.text("[data-testid=error-banner]")));
+    await s.type("[data-testid=lock-repeat]", PASSWORD);
+    await s.click("[data-testid=lock-set]");
+    await s.until("password saved", async () => /Argon2id/.test(await s.text("[data-testid=lock-status]")), 60_000);
+    assert.match(await s.text("[data-testid=lock-status]"), /64 MiB × \d+ passes of Argon2id/);
+    await s.scrollIntoView("[data-testid=lock-card]");
+    await s.screenshot("08-lock-settings");
+
+    // Locked on demand: the password field only; every command but the
+    // lock's own refused by the core.
+    await s.click("[data-testid=lock-button]");
+    await s.find("[data-testid=unlock-screen]");
+    assert.equal((await s.findAll("[data-testid=nav-audit]")).length, 0, "no screen behind the lock");
+    for (const cmd of ["list_wallets", "node_status", "audit_entries", "app_status"]) {
+      assert.equal(await invokeCode(s, cmd), "app_locked", cmd);
+    }
+    await s.screenshot("09-locked");
+    // A wrong password, then the right one too soon: the back-off says so.
+    await s.type("[data-testid=unlock-password]", "wrong horse battery");
+    await s.click("[data-testid=unlock-submit]");
+    await s.until("wrong", async () => /not the app password/.test(await s.text("[data-testid=unlock-error]")));
+    await s.type("[data-testid=unlock-password]", PASSWORD);
+    await s.click("[data-testid=unlock-submit]");
+    await s.until("too soon", async () => /Wait \d+ s, then try again/.test(await s.text("[data-testid=unlock-error]")));
+    await s.screenshot("09a-unlock-backoff");
+    await new Promise((r) => setTimeout(r, 1500));
+    await s.type("[data-testid=unlock-password]", PASSWORD);
+    await s.click("[data-testid=unlock-submit]");
+    await s.find("[data-testid=nav-audit]");
+    assert.equal(await invokeCode(s, "list_wallets"), "ok");
+
+    // Idle: no input for the idle time (10 s here) locks it by itself.
+    await s.until("locked when idle", async () => (await s.findAll("[data-testid=unlock-screen]")).length === 1, 30_000);
+    await s.type("[data-testid=unlock-password]", PASSWORD);
+    await s.click("[data-testid=unlock-submit]");
+    await s.find("[data-testid=nav-audit]");
+  } catch (e) {
+    await s.screenshot("97-lock-failure").catch(() => undefined);
+    throw e;
+  } finally {
+    await s.end();
+  }
+  // All of it in the audit log, never the password.
+  const kinds = JSON.parse(execFileSync(CLI, ["--json", "--data-dir", dataDir, "audit", "list"]).toString()).map((e) => `${e.kind}:${e.ok}`);
+  for (const k of ["lock_settings:true", "lock_settings:false", "lock:true", "unlock_failed:false", "unlock:true"]) {
+    assert.ok(kinds.includes(k), `${k} in ${kinds}`);
+  }
+  const all = execFileSync(CLI, ["--json", "--data-dir", dataDir, "audit", "list"]).toString();
+  assert.ok(!all.includes("horse"), "no password in the log");
 });

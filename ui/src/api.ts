@@ -7,6 +7,7 @@ import type { AuditExportFiles } from "./bindings/AuditExportFiles";
 import type { CheckReport } from "./bindings/CheckReport";
 import type { Entry } from "./bindings/Entry";
 import type { Verdict } from "./bindings/Verdict";
+import type { LockStatus } from "./bindings/LockStatus";
 import type { Sat } from "./bindings/Sat";
 import type { AddressInfo } from "./bindings/AddressInfo";
 import type { AddressOwnership } from "./bindings/AddressOwnership";
@@ -170,6 +171,12 @@ export const api = {
   abortPsbtOpen: (id: string) => call<null>("abort_psbt_open", { id }),
   psbtQr: (psbt: string) => call<QrFrames>("psbt_qr", { psbt }),
   savePsbt: (psbt: string) => call<string>("save_psbt", { psbt }),
+  lockStatus: () => call<LockStatus>("lock_status"),
+  unlockApp: (password: string) => call<null>("unlock_app", { password }),
+  lockApp: () => call<null>("lock_app"),
+  setAppPassword: (current: string | null, password: string) => call<null>("set_app_password", { current, password }),
+  setIdleMinutes: (password: string, minutes: number) => call<null>("set_idle_minutes", { password, minutes }),
+  appActivity: () => call<null>("app_activity"),
   auditEntries: (kind: string | null, limit: number) => call<Entry[]>("audit_entries", { kind, limit }),
   auditVerify: () => call<Verdict>("audit_verify"),
   auditExport: () => call<AuditExportFiles>("audit_export"),

@@ -15,6 +15,7 @@ import { reloadNodeView } from "./views/screen";
 import { profilesView } from "./views/profiles";
 import { psbtView } from "./views/psbt";
 import { auditView } from "./views/audit";
+import { unlockScreen } from "./views/lock";
 import { routesView } from "./views/routes";
 import { swapsView } from "./views/swaps";
 import { walletView } from "./views/wallet";
@@ -87,7 +88,20 @@ let headerShown = "";
 let navShown = "";
 
 function render(): void {
-  const headerSig = JSON.stringify([state.wallets, state.route, state.status?.keychain, state.node]);
+  if (state.lock?.locked) {
+    // Locked: the password field and nothing else (no wallet names, no node).
+    if (mounted?.key !== "locked") {
+      headerShown = navShown = "";
+      shownError = undefined;
+      headerSlot.replaceChildren(h("header", { class: "topbar" }, h("div", { class: "brand" }, h("span", { class: "logo", "aria-hidden": "true" }), "Switchyard")));
+      navSlot.replaceChildren();
+      bannerSlot.replaceChildren();
+      mounted = { key: "locked", el: unlockScreen(() => void unlocked()) };
+      screenSlot.replaceChildren(mounted.el);
+    }
+    return;
+  }
+  const headerSig = JSON.stringify([state.wallets, state.route, state.status?.keychain, state.node, state.lock?.enabled]);
   if (headerSig !== headerShown) {
     headerShown = headerSig;
     headerSlot.replaceChildren(header());
@@ -112,9 +126,16 @@ function render(): void {
 
 onRender(render);
 
-async function start(): Promise<void> {
+/** Unlocked (here, or the lock's event): everything is read again. */
+async function unlocked(): Promise<void> {
+  if (state.lock) state.lock.locked = false;
+  mounted = null;
+  await load();
+}
+
+/** Reads the wallets, the app's status and the node's (after start and unlock). */
+async function load(): Promise<void> {
   render();
-  requestAnimationFrame(() => requestAnimationFrame(() => void api.firstPaint().catch(() => undefined)));
   try {
     const wallets = await refreshWallets();
     if (wallets.length) state.route = { name: "wallet", id: wallets[0].id };
@@ -124,8 +145,47 @@ async function start(): Promise<void> {
   } catch (e) {
     showError(e as never);
   }
+  await refreshNodeStatus();
+}
+
+async function start(): Promise<void> {
+  render();
+  requestAnimationFrame(() => requestAnimationFrame(() => void api.firstPaint().catch(() => undefined)));
+  state.lock = await api.lockStatus().catch(() => null);
+  if (state.lock?.locked) render();
+  else await load();
   await followEvents();
+  await followLock();
   await pollNode();
+}
+
+/** The lock: locked by the core (idle time, Lock now) → the unlock screen;
+ * the user's input (at most every 5 s) keeps the idle time from running out. */
+async function followLock(): Promise<void> {
+  let last = 0;
+  const active = (): void => {
+    const now = Date.now();
+    if (state.lock?.locked || now - last < 5000) return;
+    last = now;
+    void api.appActivity().catch(() => undefined);
+  };
+  document.addEventListener("keydown", active, { capture: true });
+  document.addEventListener("pointerdown", active, { capture: true });
+  try {
+    await listen<boolean>("app-lock", (e) => {
+      if (e.payload) {
+        state.lock = { ...(state.lock ?? { enabled: true, idle_secs: 0, retry_in_secs: 0, memory_kib: 0, passes: 0 }), locked: true };
+        state.wallets = [];
+        state.node = null;
+        state.error = null;
+        render();
+      } else if (state.lock?.locked) {
+        void unlocked();
+      }
+    });
+  } catch (e) {
+    console.warn("lock events unavailable", e);
+  }
 }
 
 /** Live events from the node: the mounted node screen reloads (debounced). */
@@ -173,8 +233,8 @@ async function refreshNodeStatus(): Promise<boolean> {
 
 /** Re-reads the node's state every few seconds: the header always says how it stands. */
 async function pollNode(): Promise<void> {
-  // A new block moves confirmations and time locks along.
-  if (await refreshNodeStatus()) reloadNodeView();
+  // A new block moves confirmations and time locks along (not while locked).
+  if (!state.lock?.locked && await refreshNodeStatus()) reloadNodeView();
   setTimeout(() => void pollNode(), 5000);
 }
 

@@ -1,6 +1,7 @@
 // App state and navigation. The core is the source of truth: views re-read
 // through the API after every change instead of patching local copies.
 
+import type { LockStatus } from "./bindings/LockStatus";
 import { api } from "./api";
 import type { ApiError } from "./bindings/ApiError";
 import type { AppStatus } from "./bindings/AppStatus";
@@ -28,7 +29,8 @@ export const state: {
   status: AppStatus | null;
   node: NodeStatus | null;
   error: ApiError | null;
-} = { route: { name: "welcome" }, wallets: [], status: null, node: null, error: null };
+  lock: LockStatus | null;
+} = { route: { name: "welcome" }, wallets: [], status: null, node: null, error: null, lock: null };
 
 let renderer: () => void = () => undefined;
 

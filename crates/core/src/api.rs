@@ -153,6 +153,12 @@ pub enum ErrorCode {
     PsbtRejected,
     /// The audit log's keys are damaged, or no such entry or head.
     AuditLog,
+    /// The app is locked: only unlocking is possible.
+    AppLocked,
+    /// A wrong app password (counted).
+    WrongPassword,
+    /// No app password is set.
+    NoAppPassword,
     /// A file that is not a Switchyard audit file.
     InvalidAuditFile,
     /// Anything else.
@@ -485,6 +491,22 @@ impl From<crate::cold::ColdError> for ApiError {
             | C::NoPending
             | C::SwapNotAwaiting(_) => ApiError::new(ErrorCode::InvalidRequest, e.to_string()),
         }
+    }
+}
+
+impl From<crate::lock::LockError> for ApiError {
+    fn from(e: crate::lock::LockError) -> Self {
+        use crate::lock::LockError;
+        let code = match e {
+            LockError::Store(s) => return s.into(),
+            LockError::Locked => ErrorCode::AppLocked,
+            LockError::NoPassword => ErrorCode::NoAppPassword,
+            LockError::Wrong => ErrorCode::WrongPassword,
+            LockError::TooSoon { .. } => ErrorCode::TooManyAttempts,
+            LockError::TooShort | LockError::BadIdle => ErrorCode::InvalidRequest,
+            LockError::Damaged(_) => ErrorCode::Internal,
+        };
+        ApiError::new(code, e.to_string())
     }
 }
 

@@ -65,6 +65,9 @@ pub struct Context {
     pub pending_lockups: Arc<crate::cold::PendingLockups>,
     /// The audit log.
     pub audit: crate::audit::AuditLog,
+    /// The app lock (the desktop app enforces it; the CLI asks for the
+    /// password where a command needs it).
+    pub lock: crate::lock::AppLock,
 }
 
 impl Context {
@@ -84,6 +87,7 @@ impl Context {
         };
         let wallets = WalletService::new(store.clone(), Arc::new(keychain.clone()));
         let audit = crate::audit::AuditLog::new(store.clone(), Arc::new(keychain.clone()));
+        let lock = crate::lock::AppLock::open(store.clone()).await?;
         let node = Arc::new(NodeService::new(source));
         let swaps = crate::swaps::SwapEngine::new(
             store,
@@ -102,7 +106,69 @@ impl Context {
             pending_opens: Arc::default(),
             pending_lockups: Arc::default(),
             audit,
+            lock,
         })
+    }
+}
+
+impl Context {
+    /// Unlocks with the app password; a refused attempt is recorded (the
+    /// unlock itself is, by [`Context::audit_lock_changes`]).
+    pub async fn unlock_app(
+        &self,
+        password: &secrecy::SecretString,
+    ) -> Result<(), crate::lock::LockError> {
+        let r = self.lock.unlock(password).await;
+        if let Err(e) = &r {
+            self.record(Record::new(Kind::UnlockFailed), Err(e.to_string()))
+                .await;
+        }
+        r
+    }
+
+    /// Locks now (recorded by [`Context::audit_lock_changes`]).
+    pub async fn lock_app(&self) -> Result<(), crate::lock::LockError> {
+        self.lock.lock().await
+    }
+
+    /// Sets or changes the app password (recorded, never the password).
+    pub async fn set_app_password(
+        &self,
+        current: Option<&secrecy::SecretString>,
+        new: &secrecy::SecretString,
+    ) -> Result<(), crate::lock::LockError> {
+        let had = self.lock.status().await?.enabled;
+        let r = self.lock.set_password(current, new).await;
+        let rec =
+            Record::new(Kind::LockSettings).with("password", if had { "changed" } else { "set" });
+        self.audit.note(rec, &r).await;
+        r
+    }
+
+    /// Sets the idle time before the app locks (recorded).
+    pub async fn set_idle_minutes(
+        &self,
+        password: &secrecy::SecretString,
+        minutes: u32,
+    ) -> Result<(), crate::lock::LockError> {
+        let r = self.lock.set_idle_minutes(password, minutes).await;
+        let rec = Record::new(Kind::LockSettings).with("idle_minutes", minutes);
+        self.audit.note(rec, &r).await;
+        r
+    }
+
+    /// Records each lock and unlock as it happens (on demand, when idle,
+    /// with the password): a task for the desktop shell to run.
+    pub async fn audit_lock_changes(self) {
+        let mut changes = self.lock.subscribe();
+        loop {
+            match changes.recv().await {
+                Ok(true) => self.record(Record::new(Kind::Lock), Ok(())).await,
+                Ok(false) => self.record(Record::new(Kind::Unlock), Ok(())).await,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(_) => break,
+            }
+        }
     }
 }
 

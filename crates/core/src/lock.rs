@@ -10,15 +10,16 @@
 //! - **Wrong passwords** back off exponentially (1 s, 2 s, 4 s, … up to 15
 //!   minutes); the count is in SQLite, so a restart does not reset it; an
 //!   attempt made too early is refused without being counted or hashed.
-//! - **Idle**: [`AppLock::check`] locks once the idle time has passed since
-//!   the last [`AppLock::touch`]; the shell also calls [`AppLock::tick`] on a
-//!   timer so that it happens on time, not only at the next command.
+//! - **Idle**: the window reports the user's input ([`AppLock::touch`], at
+//!   most every few seconds); [`AppLock::ensure_unlocked`] and
+//!   [`AppLock::tick`] (the shell's timer) lock once the idle time has passed
+//!   since. A window's own polling is not activity.
 //! - **Locked** is a state of this process: every face-level command checks
 //!   it; what the lock drops from memory is the shell's business (it
 //!   subscribes with [`AppLock::subscribe`]).
 //!
-//! A regtest-only installation may run without a password; any other
-//! network's wallet needs one first (see [`AppLock::required`]).
+//! A password is the user's choice to set; the window asks for one on first
+//! run unless every wallet is a regtest wallet.
 
 use crate::confirm::{now_millis, Backoff};
 use crate::store::{Store, StoreError};
@@ -55,7 +56,7 @@ pub enum LockError {
     #[error("That is not the app password.")]
     Wrong,
     /// Too soon after wrong passwords (not counted).
-    #[error("Too many wrong passwords. Wait {retry_in_secs} seconds, then try again.")]
+    #[error("Too many wrong passwords. Wait {retry_in_secs} s, then try again.")]
     TooSoon {
         /// Seconds until the next attempt is accepted.
         retry_in_secs: u64,
@@ -102,8 +103,8 @@ pub struct LockStatus {
     pub enabled: bool,
     /// Locked now.
     pub locked: bool,
-    /// Minutes of inactivity before it locks.
-    pub idle_minutes: u32,
+    /// Seconds without input before it locks.
+    pub idle_secs: u32,
     /// Seconds before the next password is accepted (after wrong ones).
     #[ts(type = "number")]
     pub retry_in_secs: u64,
@@ -114,6 +115,8 @@ pub struct LockStatus {
 }
 
 struct State {
+    /// A password is set (without one the app never locks).
+    enabled: bool,
     locked: bool,
     last_activity: Instant,
     idle: Duration,
@@ -195,6 +198,7 @@ impl AppLock {
             store,
             cost,
             state: Arc::new(Mutex::new(State {
+                enabled,
                 locked: enabled,
                 last_activity: Instant::now(),
                 idle: Duration::from_secs(u64::from(idle) * 60),
@@ -229,7 +233,7 @@ impl AppLock {
     pub fn tick(&self) -> bool {
         let expired = {
             let s = self.state();
-            !s.locked && s.idle > Duration::ZERO && s.last_activity.elapsed() >= s.idle
+            s.enabled && !s.locked && s.idle > Duration::ZERO && s.last_activity.elapsed() >= s.idle
         };
         if expired {
             self.set_locked(true);
@@ -242,19 +246,22 @@ impl AppLock {
         self.state().locked
     }
 
-    /// Refuses while locked (locking first if the idle time ran out); a
-    /// command that passes counts as activity.
-    pub fn check(&self) -> Result<(), LockError> {
+    /// Refuses while locked (locking first if the idle time ran out). Not
+    /// activity: a window's own polling passes here too.
+    pub fn ensure_unlocked(&self) -> Result<(), LockError> {
         if self.tick() {
             return Err(LockError::Locked);
         }
-        self.touch();
         Ok(())
     }
 
-    /// The user did something.
+    /// The user did something (typed, clicked): the idle time starts again.
+    /// Nothing while locked.
     pub fn touch(&self) {
-        self.state().last_activity = Instant::now();
+        let mut s = self.state();
+        if !s.locked {
+            s.last_activity = Instant::now();
+        }
     }
 
     /// Locks now (only when a password is set: there is nothing to unlock
@@ -316,6 +323,7 @@ impl AppLock {
             .await
             .map_err(|e| LockError::Damaged(e.to_string()))??;
         self.store.set_setting(VERIFIER_KEY, &verifier).await?;
+        self.state().enabled = true;
         self.set_locked(false);
         Ok(())
     }
@@ -337,7 +345,9 @@ impl AppLock {
         Ok(())
     }
 
-    /// The idle time as a duration (tests set seconds directly).
+    /// Sets the idle time for this process only, in any unit: the
+    /// end-to-end tests' hook (`SWITCHYARD_LOCK_IDLE_SECS`, read by the
+    /// desktop shell), not a setting.
     pub fn set_idle_for_tests(&self, idle: Duration) {
         self.state().idle = idle;
     }
@@ -347,11 +357,11 @@ impl AppLock {
         let verifier = self.store.setting(VERIFIER_KEY).await?;
         let (memory_kib, passes) = verifier.as_deref().map(cost_of).unwrap_or((0, 0));
         let locked = self.tick();
-        let idle_minutes = (self.state().idle.as_secs() / 60) as u32;
+        let idle_secs = u32::try_from(self.state().idle.as_secs()).unwrap_or(u32::MAX);
         Ok(LockStatus {
             enabled: verifier.is_some(),
             locked,
-            idle_minutes,
+            idle_secs,
             retry_in_secs: self.backoff.wait_secs().await?,
             memory_kib,
             passes,
@@ -402,7 +412,7 @@ mod tests {
         assert!(v.starts_with("$argon2id$v=19$m=256,"), "{v}");
         assert!(!v.contains("correct horse"));
         l.lock().await.unwrap();
-        assert!(matches!(l.check(), Err(LockError::Locked)));
+        assert!(matches!(l.ensure_unlocked(), Err(LockError::Locked)));
         assert!(matches!(
             l.unlock(&pw("wrong horse")).await,
             Err(LockError::Wrong)
@@ -421,7 +431,7 @@ mod tests {
         // Changing the password needs the current one.
         NOW_MS.fetch_add(1_000, std::sync::atomic::Ordering::SeqCst);
         again.unlock(&pw("correct horse")).await.unwrap();
-        assert!(again.check().is_ok());
+        assert!(again.ensure_unlocked().is_ok());
         assert!(matches!(
             again.set_password(None, &pw("battery staple")).await,
             Err(LockError::Wrong)
@@ -437,16 +447,22 @@ mod tests {
     #[tokio::test]
     async fn idle_time_locks_and_every_change_is_told() {
         let (l, _d) = lock().await;
+        // Without a password the app never locks, however idle.
+        l.set_idle_for_tests(Duration::from_millis(1));
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        assert!(!l.tick());
+        l.set_idle_for_tests(Duration::from_secs(600));
         l.set_password(None, &pw("correct horse")).await.unwrap();
         let mut told = l.subscribe();
         // Active now (the default idle time is minutes), then a 50 ms idle
         // time and 80 ms of nothing: locked, however slow the machine.
-        assert!(l.check().is_ok());
+        l.touch();
+        assert!(l.ensure_unlocked().is_ok());
         l.set_idle_for_tests(Duration::from_millis(50));
         tokio::time::sleep(Duration::from_millis(80)).await;
         assert!(l.tick(), "idle past the limit");
         assert!(told.recv().await.unwrap());
-        assert!(matches!(l.check(), Err(LockError::Locked)));
+        assert!(matches!(l.ensure_unlocked(), Err(LockError::Locked)));
         l.unlock(&pw("correct horse")).await.unwrap();
         assert!(!told.recv().await.unwrap());
         assert!(matches!(
@@ -454,7 +470,7 @@ mod tests {
             Err(LockError::BadIdle)
         ));
         l.set_idle_minutes(&pw("correct horse"), 5).await.unwrap();
-        assert_eq!(l.status().await.unwrap().idle_minutes, 5);
+        assert_eq!(l.status().await.unwrap().idle_secs, 300);
     }
 
     #[test]

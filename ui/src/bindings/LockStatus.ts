@@ -13,9 +13,9 @@ enabled: boolean,
  */
 locked: boolean, 
 /**
- * Minutes of inactivity before it locks.
+ * Seconds without input before it locks.
  */
-idle_minutes: number, 
+idle_secs: number, 
 /**
  * Seconds before the next password is accepted (after wrong ones).
  */

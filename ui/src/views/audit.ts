@@ -11,6 +11,7 @@ import type { Kind } from "../bindings/Kind";
 import type { Verdict } from "../bindings/Verdict";
 import { field, h, keyedRows, setText } from "../dom";
 import { short } from "../format";
+import { lockCard } from "./lock";
 import { action, textRow, view } from "./screen";
 
 /** Each kind in words, in the order of the filter. */
@@ -148,7 +149,7 @@ export function auditView(): HTMLElement {
       exportBtn, exported));
   const list = h("div", { class: "card" }, h("div", { class: "title-row" }, h("h3", {}, "Entries"), kind), count, table);
 
-  return view("audit-view", "Audit log", "Every sensitive operation — what, when, by whom, on what, and whether it worked. Never a secret.", [cards],
+  return view("audit-view", "Audit log and app lock", "Every sensitive operation — what, when, by whom, on what, and whether it worked. Never a secret.", [lockCard(), cards],
     async (root) => {
       if (!root.contains(list)) root.replaceChildren(list);
       reloadEntries = () => {

@@ -2,6 +2,7 @@
 // state, always visible) and the error banner.
 
 import type { ApiError } from "../bindings/ApiError";
+import { api } from "../api";
 import { h } from "../dom";
 import { NETWORK_LABEL, navigate, rerender, state } from "../state";
 
@@ -31,6 +32,7 @@ export function header(): HTMLElement {
       current ? h("span", { class: `pill net-${current.network}`, "data-testid": "network-badge" }, NETWORK_LABEL[current.network]) : null,
       nodePill(),
       keychainPill,
+      state.lock?.enabled ? h("button", { class: "pill lock-btn", title: "Lock Switchyard now", "data-testid": "lock-button", onclick: () => { void api.lockApp().catch(() => undefined); } }, "Lock") : null,
     ),
   );
 }
