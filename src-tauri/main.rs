@@ -187,7 +187,7 @@ fn main() {
                         .set_idle_for_tests(std::time::Duration::from_secs(secs));
                 }
                 lock_watch(app.handle().clone(), c.lock.clone());
-                tauri::async_runtime::spawn(c.clone().audit_lock_changes());
+                tauri::async_runtime::spawn(c.clone().follow_lock());
             }
             if let Ok(c) = state.core() {
                 state.events.restart(

@@ -646,6 +646,35 @@ impl<T> Pending<T> {
             .remove(id)
             .ok_or(ColdError::NoPending)
     }
+
+    /// Every waiting item, taken out.
+    fn take_all(&self) -> Vec<T> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain()
+            .map(|(_, (_, item))| item)
+            .collect()
+    }
+}
+
+/// Cancels everything waiting for the user's yes (the app locked): the
+/// coins of each send, open and lockup are released and the peers of the
+/// opens told. Returns how many there were.
+pub async fn abort_all_pending(ctx: &Context) -> usize {
+    let sends = ctx.pending.take_all();
+    let opens = ctx.pending_opens.take_all();
+    let lockups = ctx.pending_lockups.take_all();
+    let n = sends.len() + opens.len() + lockups.len();
+    for prepared in sends.iter().chain(lockups.iter().map(|(_, p)| p)) {
+        if let Err(e) = send_abort(ctx, prepared).await {
+            tracing::warn!(error = %e, "a waiting send's coins could not be released");
+        }
+    }
+    for prepared in &opens {
+        open_abort(ctx, prepared).await;
+    }
+    n
 }
 
 /// Sends waiting for the user's yes.
@@ -973,5 +1002,23 @@ pub async fn fund_swap_complete(
             spend::release_logged(&psbt, &prepared.leases).await;
             Err(e)
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn everything_waiting_is_taken_at_once() {
+        let p: Pending<u32> = Pending::default();
+        p.insert("a".into(), "w".into(), 1);
+        p.insert("b".into(), "w".into(), 2);
+        let mut all = p.take_all();
+        all.sort_unstable();
+        assert_eq!(all, vec![1, 2]);
+        assert!(p.take_all().is_empty());
+        assert!(matches!(p.take("a"), Err(ColdError::NoPending)));
     }
 }

@@ -349,6 +349,14 @@ impl Confirmer {
         self.backoff.record(right).await
     }
 
+    /// Forgets every code not yet answered (the app locked: the codes were
+    /// secrets held in memory).
+    pub fn forget_all(&self) {
+        if let Ok(mut p) = self.pending.lock() {
+            p.clear();
+        }
+    }
+
     /// Whether `code` answers challenge `id` for `target`. The challenge is
     /// used up either way.
     pub fn take_code(&self, target: &ConfirmTarget, id: &str, code: &SecretString) -> bool {
@@ -368,6 +376,18 @@ impl Confirmer {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn forgotten_codes_no_longer_answer() {
+        let d = tempfile::tempdir().unwrap();
+        let c = Confirmer::new(Store::open_in(d.path()).await.unwrap());
+        let target = ConfirmTarget::Words {
+            wallet_id: "w".into(),
+        };
+        let ch = c.challenge(target.clone());
+        c.forget_all();
+        assert!(!c.take_code(&target, &ch.id, &ch.code));
+    }
 
     #[test]
     fn backoff_doubles_from_one_second_to_a_cap() {

@@ -113,7 +113,7 @@ impl Context {
 
 impl Context {
     /// Unlocks with the app password; a refused attempt is recorded (the
-    /// unlock itself is, by [`Context::audit_lock_changes`]).
+    /// unlock itself is, by [`Context::follow_lock`]).
     pub async fn unlock_app(
         &self,
         password: &secrecy::SecretString,
@@ -126,7 +126,7 @@ impl Context {
         r
     }
 
-    /// Locks now (recorded by [`Context::audit_lock_changes`]).
+    /// Locks now (recorded by [`Context::follow_lock`]).
     pub async fn lock_app(&self) -> Result<(), crate::lock::LockError> {
         self.lock.lock().await
     }
@@ -157,13 +157,23 @@ impl Context {
         r
     }
 
-    /// Records each lock and unlock as it happens (on demand, when idle,
-    /// with the password): a task for the desktop shell to run.
-    pub async fn audit_lock_changes(self) {
+    /// Follows the lock (a task for the desktop shell to run): each lock
+    /// and unlock is recorded; on lock, the confirmation codes not yet
+    /// answered are forgotten and everything waiting for the user's yes is
+    /// cancelled, its coins released.
+    pub async fn follow_lock(self) {
         let mut changes = self.lock.subscribe();
         loop {
             match changes.recv().await {
-                Ok(true) => self.record(Record::new(Kind::Lock), Ok(())).await,
+                Ok(true) => {
+                    self.wallets.forget_challenges();
+                    let cancelled = crate::cold::abort_all_pending(&self).await;
+                    self.record(
+                        Record::new(Kind::Lock).with("cancelled_waiting", cancelled),
+                        Ok(()),
+                    )
+                    .await
+                }
                 Ok(false) => self.record(Record::new(Kind::Unlock), Ok(())).await,
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
                 Err(_) => break,

@@ -383,6 +383,11 @@ impl WalletService {
         self.confirmer.challenge(target)
     }
 
+    /// Forgets every confirmation code not yet answered (the app locked).
+    pub fn forget_challenges(&self) {
+        self.confirmer.forget_all();
+    }
+
     /// Checks `confirmation` for `target`: the passphrase `expected` (NFKD
     /// compared), when given, or a code; backs off after wrong answers.
     pub(crate) async fn confirm(
