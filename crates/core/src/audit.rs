@@ -159,14 +159,6 @@ pub struct AuditLog {
     keys: Arc<tokio::sync::Mutex<Option<Arc<Keys>>>>,
 }
 
-fn unhex32(s: &str) -> Option<[u8; 32]> {
-    let v: Option<Vec<u8>> = (0..s.len())
-        .step_by(2)
-        .map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
-        .collect();
-    v?.try_into().ok()
-}
-
 /// A fresh 32-byte secret from the OS's generator.
 fn random32() -> Zeroizing<[u8; 32]> {
     use bitcoin::secp256k1::rand::RngCore;
@@ -238,10 +230,11 @@ impl AuditLog {
                 made?
             }
         };
-        let chain =
-            Zeroizing::new(unhex32(chain.expose_secret()).ok_or(AuditError::BadKey("chain key"))?);
+        let chain = Zeroizing::new(
+            audit::unhex32(chain.expose_secret()).ok_or(AuditError::BadKey("chain key"))?,
+        );
         let secret = Zeroizing::new(
-            unhex32(signing.expose_secret()).ok_or(AuditError::BadKey("signing key"))?,
+            audit::unhex32(signing.expose_secret()).ok_or(AuditError::BadKey("signing key"))?,
         );
         let sk = SecretKey::from_slice(secret.as_ref())
             .map_err(|_| AuditError::BadKey("signing key"))?;

@@ -25,14 +25,6 @@ fn hash_of(bytes: &[u8]) -> Result<Hash, StoreError> {
         .map_err(|_| corrupt("an audit link that is not 32 bytes"))
 }
 
-fn unhex32(s: &str) -> Option<Hash> {
-    let v: Option<Vec<u8>> = (0..s.len())
-        .step_by(2)
-        .map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
-        .collect();
-    v?.try_into().ok()
-}
-
 impl Store {
     /// This database's audit log id (made on first use, with `fresh`): it
     /// names the log's keys in the keychain, so two data directories never
@@ -79,7 +71,7 @@ impl Store {
                 let hs: Option<Vec<Hash>> = hashes
                     .split(',')
                     .filter(|s| !s.is_empty())
-                    .map(unhex32)
+                    .map(audit::unhex32)
                     .collect();
                 hs.and_then(|h| Frontier::from_parts(size as u64, &h))
                     .ok_or_else(|| corrupt("the audit tree's stored edge"))?

@@ -87,23 +87,15 @@ pub enum FileError {
     BadKey,
 }
 
-fn hex32(s: &str) -> Option<Hash> {
-    let v: Option<Vec<u8>> = (0..s.len())
-        .step_by(2)
-        .map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
-        .collect();
-    v?.try_into().ok()
-}
-
 /// A BIP340 key from hex.
 pub fn parse_key(s: &str) -> Result<XOnlyPublicKey, FileError> {
-    hex32(s.trim())
+    super::unhex32(s.trim())
         .and_then(|b| XOnlyPublicKey::from_slice(&b).ok())
         .ok_or(FileError::BadKey)
 }
 
 fn hashes(v: &[String]) -> Option<Vec<Hash>> {
-    v.iter().map(|s| hex32(s)).collect()
+    v.iter().map(|s| super::unhex32(s)).collect()
 }
 
 /// Checks an audit file against `pinned` (the key the checker trusts) or,

@@ -242,18 +242,18 @@ pub enum HeadError {
     BadSignature,
 }
 
+/// 32 bytes from hex (`None` when it is not 64 hex digits).
+pub fn unhex32(s: &str) -> Option<[u8; 32]> {
+    <[u8; 32] as bitcoin::hex::FromHex>::from_hex(s).ok()
+}
+
 fn hex32(s: &str, what: &'static str) -> Result<[u8; 32], HeadError> {
-    let v: Vec<u8> = (0..s.len())
-        .step_by(2)
-        .map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
-        .collect::<Option<Vec<u8>>>()
-        .ok_or(HeadError::Malformed(what))?;
-    v.try_into().map_err(|_| HeadError::Malformed(what))
+    unhex32(s).ok_or(HeadError::Malformed(what))
 }
 
 /// Lower-case hex.
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    bitcoin::hex::DisplayHex::to_lower_hex_string(bytes)
 }
 
 impl TreeHead {
@@ -290,15 +290,8 @@ impl TreeHead {
                 });
             }
         }
-        let sig_bytes: Vec<u8> = (0..self.signature.len())
-            .step_by(2)
-            .map(|i| {
-                self.signature
-                    .get(i..i + 2)
-                    .and_then(|b| u8::from_str_radix(b, 16).ok())
-            })
-            .collect::<Option<Vec<u8>>>()
-            .ok_or(HeadError::Malformed("signature"))?;
+        let sig_bytes = <Vec<u8> as bitcoin::hex::FromHex>::from_hex(&self.signature)
+            .map_err(|_| HeadError::Malformed("signature"))?;
         let sig = schnorr::Signature::from_slice(&sig_bytes)
             .map_err(|_| HeadError::Malformed("signature"))?;
         let msg = Message::from_digest(head_message(self.size, &self.root_hash()?, self.at_ms));
