@@ -99,6 +99,13 @@ async fn until(
             return;
         }
         tokio::time::sleep(Duration::from_millis(700)).await;
+        // Read again right before mining: the step may have been stored
+        // during the sleep, and a block mined then would move the swap past
+        // it (a claim confirmed, the process done) before the test kills it.
+        let (_, ev) = events(store, kind).await;
+        if pred(&ev) {
+            return;
+        }
         if ev.iter().any(|e| e["event"] == "created") {
             mine(net, 1);
         }
