@@ -260,19 +260,31 @@ fn start_provider(
                 let _ = std::io::BufReader::new(stdout).read_line(&mut line);
                 let _ = tx.send(line);
             });
+            let did_not_start = || {
+                let log = net_dir.join("provider.log");
+                let last = std::fs::read_to_string(&log)
+                    .ok()
+                    .and_then(|t| {
+                        t.lines()
+                            .rev()
+                            .map(str::trim)
+                            .find(|l| !l.is_empty())
+                            .map(|l| l.chars().take(400).collect::<String>())
+                    })
+                    .map(|l| format!(": {l}"))
+                    .unwrap_or_default();
+                fail(format!(
+                    "the swap provider did not start{last} (see {})",
+                    log.display()
+                ))
+            };
             let line = rx
                 .recv_timeout(std::time::Duration::from_secs(60))
-                .map_err(|_| {
-                    fail(format!(
-                        "the swap provider did not start; see {}",
-                        net_dir.join("provider.log").display()
-                    ))
-                })?;
+                .map_err(|_| did_not_start())?;
             let v: Value = serde_json::from_str(line.trim()).map_err(|_| {
-                fail(format!(
-                    "the swap provider did not start; see {}",
-                    net_dir.join("provider.log").display()
-                ))
+                // It ended: let its last words reach the log first.
+                let _ = child.wait();
+                did_not_start()
             })?;
             let url = v["listening"].as_str().unwrap_or_default().to_string();
             std::fs::write(&file, json!({ "pid": child.id(), "url": url }).to_string())

@@ -68,7 +68,9 @@ fn regtest_commands_end_to_end() {
     let d = dir.to_str().unwrap();
     let data_s = data.to_str().unwrap();
     let _down = Down(d.to_string());
-    let (ok, up) = cli(&["regtest", "up", "--dir", d], &[]);
+    // Its own data directory: the swap provider `up` starts keeps its
+    // database there, and two tests sharing one raced to make it.
+    let (ok, up) = cli(&["--data-dir", data_s, "regtest", "up", "--dir", d], &[]);
     assert!(ok, "{up}");
     assert_eq!(up["start"], "created");
     assert_eq!(up["profiles"].as_array().unwrap().len(), 3);
@@ -88,7 +90,7 @@ fn regtest_commands_end_to_end() {
         .starts_with("http://127.0.0.1:"));
 
     // `up` again reuses it.
-    let (_, again) = cli(&["regtest", "up", "--dir", d], &[]);
+    let (_, again) = cli(&["--data-dir", data_s, "regtest", "up", "--dir", d], &[]);
     assert_eq!(again["start"], "reused");
 
     let (ok, status) = cli(&["regtest", "status", "--dir", d], &[]);
@@ -323,9 +325,14 @@ fn an_interrupted_up_leaves_nothing_untracked() {
     let dir =
         std::env::temp_dir().join(format!("switchyard-cli-interrupted-{}", std::process::id()));
     let d = dir.to_str().unwrap().to_string();
+    let data = std::env::temp_dir().join(format!(
+        "switchyard-cli-interrupted-data-{}",
+        std::process::id()
+    ));
+    let data_s = data.to_str().unwrap().to_string();
     let _down = Down(d.clone());
     let mut child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
-        .args(["regtest", "up", "--dir", &d])
+        .args(["--data-dir", &data_s, "regtest", "up", "--dir", &d])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -356,7 +363,7 @@ fn an_interrupted_up_leaves_nothing_untracked() {
     );
 
     // The next `up` stops them and starts afresh.
-    let (ok, up) = cli(&["regtest", "up", "--dir", &d], &[]);
+    let (ok, up) = cli(&["--data-dir", &data_s, "regtest", "up", "--dir", &d], &[]);
     assert!(ok, "{up}");
     assert_eq!(up["start"], "recreated");
     let now = running_pids(&d);
@@ -368,4 +375,5 @@ fn an_interrupted_up_leaves_nothing_untracked() {
     let (ok, _) = cli(&["regtest", "down", "--dir", &d, "--purge"], &[]);
     assert!(ok);
     assert!(running_pids(&d).is_empty());
+    let _ = std::fs::remove_dir_all(&data);
 }

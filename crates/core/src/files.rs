@@ -72,6 +72,53 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
+/// An exclusive advisory lock on a file (`flock` on Unix), held until
+/// dropped or until the process ends, however it ends.
+#[derive(Debug)]
+pub struct FileLock(#[allow(dead_code)] std::fs::File);
+
+fn lock_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path)
+}
+
+/// Waits for the exclusive lock on `path` (created if missing). Blocking:
+/// meant for short critical sections between processes, such as migrating a
+/// database two processes open at once for the first time.
+pub fn lock_exclusive(path: &Path) -> std::io::Result<FileLock> {
+    let f = lock_file(path)?;
+    f.lock()?;
+    Ok(FileLock(f))
+}
+
+/// Takes the exclusive lock on `path` if nobody holds it; `None` if another
+/// process (or another handle in this one) does.
+pub fn try_lock_exclusive(path: &Path) -> std::io::Result<Option<FileLock>> {
+    let f = lock_file(path)?;
+    match f.try_lock() {
+        Ok(()) => Ok(Some(FileLock(f))),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(e),
+    }
+}
+
+/// The lock serialising the first opening (and migration) of the SQLite
+/// database at `db`: `<db>.lock`, waited for off the async threads.
+pub async fn migration_lock(db: &Path) -> std::io::Result<FileLock> {
+    let mut name = db.file_name().unwrap_or_default().to_os_string();
+    name.push(".lock");
+    let path = db.with_file_name(name);
+    tokio::task::spawn_blocking(move || lock_exclusive(&path))
+        .await
+        .map_err(std::io::Error::other)?
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -93,6 +140,20 @@ mod tests {
     }
 
     #[cfg(unix)]
+    #[test]
+    fn a_lock_is_held_until_dropped() {
+        let dir = std::env::temp_dir().join(format!("sy-lock-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("x.lock");
+        let held = try_lock_exclusive(&path).unwrap().expect("free at first");
+        assert!(try_lock_exclusive(&path).unwrap().is_none(), "held");
+        drop(held);
+        let again = lock_exclusive(&path).unwrap();
+        assert!(try_lock_exclusive(&path).unwrap().is_none());
+        drop(again);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn written_files_and_dirs_are_the_owners_only() {
         use std::os::unix::fs::PermissionsExt;

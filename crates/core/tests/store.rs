@@ -184,3 +184,36 @@ async fn swaps_reserve_their_key_index_and_log_events_with_their_state() {
         .is_err());
     assert!(store.swap_events("zz").await.unwrap().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn many_first_openings_at_once_all_succeed() {
+    // The app and the CLI (or a script's commands) opening a new data
+    // directory at the same moment: each runs the migrations, serialised.
+    for round in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let opens: Vec<_> = (0..6)
+            .map(|_| {
+                let d = dir.path().to_path_buf();
+                tokio::spawn(async move { Store::open_in(&d).await })
+            })
+            .collect();
+        for (i, o) in opens.into_iter().enumerate() {
+            let store = o
+                .await
+                .unwrap()
+                .unwrap_or_else(|e| panic!("round {round}, opening {i}: {e}"));
+            store
+                .set_setting(&format!("opened-{i}"), "yes")
+                .await
+                .unwrap();
+        }
+        let store = Store::open_in(dir.path()).await.unwrap();
+        for i in 0..6 {
+            assert!(store
+                .setting(&format!("opened-{i}"))
+                .await
+                .unwrap()
+                .is_some());
+        }
+    }
+}

@@ -62,8 +62,14 @@ impl Db {
     /// Opens (creating) `<dir>/provider.db`.
     pub async fn open(dir: &Path) -> Result<Db, DbError> {
         std::fs::create_dir_all(dir).map_err(|e| DbError::Corrupt(e.to_string()))?;
+        let file = dir.join("provider.db");
+        // Two processes opening it at once must not race through the
+        // migrations (see `Store::open`).
+        let _migrating = switchyard_core::files::migration_lock(&file)
+            .await
+            .map_err(|e| DbError::Corrupt(e.to_string()))?;
         let opts = SqliteConnectOptions::new()
-            .filename(dir.join("provider.db"))
+            .filename(&file)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
@@ -75,6 +81,16 @@ impl Db {
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
         Ok(Db { pool })
+    }
+
+    /// Whether any swap was ever stored.
+    pub async fn has_swaps(&self) -> Result<bool, DbError> {
+        Ok(
+            sqlx::query_scalar::<_, i64>("SELECT EXISTS (SELECT 1 FROM swaps)")
+                .fetch_one(&self.pool)
+                .await?
+                != 0,
+        )
     }
 
     /// A metadata value.

@@ -123,6 +123,20 @@ pub enum ProviderError {
     /// Its keychain.
     #[error("the provider's key is not available: {0}")]
     Keys(String),
+    /// Its directory.
+    #[error("cannot use the provider's directory {}: {source}", dir.display())]
+    Dir {
+        /// Which.
+        dir: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Another provider runs on the same directory.
+    #[error("another swap provider is already running on {}", dir.display())]
+    AlreadyRunning {
+        /// Its directory.
+        dir: std::path::PathBuf,
+    },
     /// Listening.
     #[error("cannot listen on {addr}: {source}")]
     Listen {
@@ -149,6 +163,8 @@ pub struct Provider {
     pending_claims: Mutex<HashMap<String, worker::PendingClaim>>,
     /// Serialises read-modify-write of swaps (workers and handlers).
     write_lock: Mutex<()>,
+    /// This directory's one provider.
+    _instance: switchyard_core::files::FileLock,
 }
 
 impl std::fmt::Debug for Provider {
@@ -159,16 +175,40 @@ impl std::fmt::Debug for Provider {
     }
 }
 
-/// The keychain entry holding a provider's seed.
-pub fn seed_entry(name: &str) -> String {
-    format!("provider-seed:{name}")
+/// Where the provider's database records which keychain entry holds its
+/// seed.
+const SEED_ENTRY_META: &str = "seed_entry";
+
+/// The keychain entry holding the seed of the provider whose database is
+/// `db`. Swap keys are derived from the seed at the database's own swap
+/// counter, so each database has a seed of its own (entry
+/// `provider-seed:<name>:<random id>`, recorded in the database): two data
+/// directories running a provider of the same name never derive the same
+/// keys. A database that holds swaps from before this rule keeps the entry
+/// it used then, `provider-seed:<name>`.
+async fn seed_entry(db: &Db, name: &str) -> Result<(String, bool), ProviderError> {
+    if let Some(entry) = db.meta(SEED_ENTRY_META).await? {
+        return Ok((entry, false));
+    }
+    if db.has_swaps().await? {
+        return Ok((format!("provider-seed:{name}"), true));
+    }
+    let mut id = [0u8; 8];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut id);
+    Ok((
+        format!(
+            "provider-seed:{name}:{}",
+            bitcoin::hex::DisplayHex::to_lower_hex_string(&id[..])
+        ),
+        true,
+    ))
 }
 
 fn load_or_make_seed(
     keychain: &dyn SecretStore,
-    name: &str,
+    entry: &str,
 ) -> Result<Zeroizing<[u8; 64]>, ProviderError> {
-    let entry = seed_entry(name);
+    let entry = entry.to_string();
     let stored = keychain
         .get(&entry)
         .map_err(|e| ProviderError::Keys(e.to_string()))?;
@@ -198,8 +238,11 @@ fn load_or_make_seed(
 
 impl Provider {
     /// Opens the provider's database in `data_dir`, its seed from the
-    /// keychain (made on first use, entry `provider-seed:<name>`), and
-    /// follows the node's blocks.
+    /// keychain (made on first use, see [`seed_entry`]), and follows the
+    /// node's blocks. One provider at a time per directory: a second one
+    /// would pay and claim the same swaps twice, so it is refused while the
+    /// first runs (an exclusive lock on `<data_dir>/provider.lock`, released
+    /// however the first one ends).
     pub async fn start(
         cfg: Config,
         data_dir: &Path,
@@ -207,8 +250,22 @@ impl Provider {
         keychain: &dyn SecretStore,
         conn: Arc<Connection>,
     ) -> Result<Arc<Provider>, ProviderError> {
+        let dir_err = |source| ProviderError::Dir {
+            dir: data_dir.to_path_buf(),
+            source,
+        };
+        std::fs::create_dir_all(data_dir).map_err(dir_err)?;
+        let instance = switchyard_core::files::try_lock_exclusive(&data_dir.join("provider.lock"))
+            .map_err(dir_err)?
+            .ok_or_else(|| ProviderError::AlreadyRunning {
+                dir: data_dir.to_path_buf(),
+            })?;
         let db = Db::open(data_dir).await?;
-        let seed = load_or_make_seed(keychain, name)?;
+        let (entry, new) = seed_entry(&db, name).await?;
+        let seed = load_or_make_seed(keychain, &entry)?;
+        if new {
+            db.set_meta(SEED_ENTRY_META, &entry).await?;
+        }
         let client = conn.client().await?;
         let tip = client.height().await?;
         let (tx, rx) = watch::channel(tip);
@@ -224,6 +281,7 @@ impl Provider {
             wake: std::sync::Mutex::new(HashMap::new()),
             pending_claims: Mutex::new(HashMap::new()),
             write_lock: Mutex::new(()),
+            _instance: instance,
         });
         tokio::spawn(worker::follow_blocks(p.clone(), tx));
         for s in p.db.open_swaps().await? {
@@ -329,4 +387,57 @@ impl Provider {
 /// SHA-256 of a preimage, hex.
 pub(crate) fn hash_hex(preimage: &[u8]) -> String {
     bitcoin::hex::DisplayHex::to_lower_hex_string(&sha256::Hash::hash(preimage).to_byte_array()[..])
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_second_provider_on_one_directory_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let _first = switchyard_core::files::try_lock_exclusive(&dir.path().join("provider.lock"))
+            .unwrap()
+            .unwrap();
+        let kc = switchyard_core::keychain::MemoryKeychain::default();
+        let err = Provider::start(
+            Config::defaults(Network::Regtest),
+            dir.path(),
+            "p",
+            &kc,
+            Arc::new(Connection::new(None)),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(&err, ProviderError::AlreadyRunning { dir: d } if d == dir.path()),
+            "{err}"
+        );
+        assert!(err.to_string().contains("already running"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn each_database_has_a_seed_of_its_own() {
+        let kc = switchyard_core::keychain::MemoryKeychain::default();
+        let mut seeds = Vec::new();
+        for _ in 0..2 {
+            let dir = tempfile::tempdir().unwrap();
+            let db = Db::open(dir.path()).await.unwrap();
+            let (entry, new) = seed_entry(&db, "same-name").await.unwrap();
+            assert!(
+                new && entry.starts_with("provider-seed:same-name:"),
+                "{entry}"
+            );
+            let seed = load_or_make_seed(&kc, &entry).unwrap();
+            db.set_meta(SEED_ENTRY_META, &entry).await.unwrap();
+            // Opened again: the same entry, the same seed.
+            let (again, new) = seed_entry(&db, "same-name").await.unwrap();
+            assert!(!new);
+            assert_eq!(again, entry);
+            assert_eq!(*load_or_make_seed(&kc, &again).unwrap(), *seed);
+            seeds.push(seed);
+        }
+        assert_ne!(*seeds[0], *seeds[1], "two databases, two seeds");
+    }
 }

@@ -86,7 +86,20 @@ impl Store {
     }
 
     /// Opens (creating if needed) the database file and migrates it.
+    ///
+    /// Two processes opening a new data directory at once (the app and the
+    /// CLI, or two commands of a script) would race through the migrations
+    /// (sqlx takes no lock on SQLite) and one would fail on a table the other
+    /// just made: the connection and migration run under an exclusive lock
+    /// on `<file>.lock`.
     pub async fn open(path: &Path) -> Result<Store, StoreError> {
+        let _migrating =
+            crate::files::migration_lock(path)
+                .await
+                .map_err(|source| StoreError::DataDir {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
         let opts = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
