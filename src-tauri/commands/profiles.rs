@@ -44,6 +44,7 @@ pub async fn switch_profile(
 pub async fn remove_profile(
     state: State<'_, AppState>,
     id: String,
+    app_password: Option<switchyard_core::api::SecretInput>,
 ) -> Result<ProfileInfo, ApiError> {
     let ctx = state.ctx()?;
     let target = ctx.profiles.resolve(&id).await?;
@@ -53,7 +54,10 @@ pub async fn remove_profile(
             "This profile is in use; switch to another one before removing it.",
         ));
     }
-    Ok(ctx.profiles.remove(&id).await?)
+    Ok(ctx
+        .profiles
+        .remove(&id, app_password.as_ref().map(|p| &p.0))
+        .await?)
 }
 
 /// Initialises a fresh LND from a wallet's words and adds its profile.

@@ -29,12 +29,14 @@ pub async fn sign_psbt(
     state: State<'_, AppState>,
     wallet: String,
     psbt: String,
+    app_password: Option<switchyard_core::api::SecretInput>,
 ) -> Result<SignedView, ApiError> {
     Ok(cold::sign_psbt(
         &state.ctx()?.wallets,
         &wallet,
         psbt.trim().as_bytes(),
         cold::emulators_enabled(),
+        app_password.as_ref().map(|p| &p.0),
     )
     .await?)
 }

@@ -136,6 +136,11 @@ pub async fn delete_wallet(
     state: State<'_, AppState>,
     id: String,
     unlink_nodes: Vec<String>,
+    app_password: Option<switchyard_core::api::SecretInput>,
 ) -> Result<(), ApiError> {
-    Ok(state.ctx()?.wallets.delete(&id, &unlink_nodes).await?)
+    Ok(state
+        .ctx()?
+        .wallets
+        .delete(&id, &unlink_nodes, app_password.as_ref().map(|p| &p.0))
+        .await?)
 }

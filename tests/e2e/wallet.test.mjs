@@ -13,6 +13,7 @@ import { Session, newDialogCode, startDriver } from "./webdriver.mjs";
 
 // The BIP39 English word list (from the BIP), to build phrases with a known
 // property instead of hoping for one.
+const ABANDON = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
 const WORDLIST = readFileSync(join(dirname(fileURLToPath(import.meta.url)), "bip39-english.txt"), "utf8").split("\n").filter(Boolean);
 assert.equal(WORDLIST.length, 2048);
 
@@ -287,8 +288,19 @@ test("the app lock: a password set, locked on demand and when idle, every comman
   const PASSWORD = "correct horse battery";
   try {
     await s.find("[data-testid=create-start]");
-    await s.click("[data-testid=nav-audit]");
+    // First run: the welcome screen asks for an app password first.
+    await s.find("[data-testid=first-run-password]");
     await s.until("lock card", async () => /No app password/.test(await s.text("[data-testid=lock-status]")));
+    await s.screenshot("07a-first-run-password");
+    // Mainnet words are refused until it is set, before any are shown.
+    await s.click("[data-testid=create-start]");
+    await s.click("[data-testid=wallet-network] option[value=bitcoin]");
+    await s.click("[data-testid=generate]");
+    await s.until("password first", async () => /app password first/.test(await s.text("[data-testid=error-banner]")));
+    assert.equal((await s.findAll("[data-testid=word-grid]")).length, 0, "no words shown");
+    await s.screenshot("07b-password-first");
+    await s.click(".actions button.ghost");
+    await s.find("[data-testid=first-run-password]");
     // Too short, then two different ones: refused in words.
     await s.type("[data-testid=lock-new]", "short");
     await s.type("[data-testid=lock-repeat]", "short");
@@ -300,7 +312,10 @@ test("the app lock: a password set, locked on demand and when idle, every comman
     await s.until("mismatch", async () => /differ/.test(await s.text("[data-testid=error-banner]")));
     await s.type("[data-testid=lock-repeat]", PASSWORD);
     await s.click("[data-testid=lock-set]");
-    await s.until("password saved", async () => /Argon2id/.test(await s.text("[data-testid=lock-status]")), 60_000);
+    // Saved: the first-run card is gone; the Audit screen shows the lock.
+    await s.until("password saved", async () => (await s.findAll("[data-testid=first-run-password]")).length === 0, 60_000);
+    await s.click("[data-testid=nav-audit]");
+    await s.until("lock on", async () => /Argon2id/.test(await s.text("[data-testid=lock-status]")));
     assert.match(await s.text("[data-testid=lock-status]"), /64 MiB × \d+ passes of Argon2id/);
     await s.scrollIntoView("[data-testid=lock-card]");
     await s.screenshot("08-lock-settings");
@@ -327,12 +342,36 @@ test("the app lock: a password set, locked on demand and when idle, every comman
     await s.click("[data-testid=unlock-submit]");
     await s.find("[data-testid=nav-audit]");
     assert.equal(await invokeCode(s, "list_wallets"), "ok");
+    // A wallet the window will show after the next unlock.
+    execFileSync(CLI, ["--data-dir", dataDir, "wallet", "restore", "--name", "Behind the lock", "--network", "regtest", "--mnemonic-stdin"],
+      { input: `${ABANDON}\n` });
 
     // Idle: no input for the idle time (10 s here) locks it by itself.
     await s.until("locked when idle", async () => (await s.findAll("[data-testid=unlock-screen]")).length === 1, 30_000);
     await s.type("[data-testid=unlock-password]", PASSWORD);
     await s.click("[data-testid=unlock-submit]");
     await s.find("[data-testid=nav-audit]");
+
+    // Revealing the words asks for the app password again: no code any more.
+    await s.until("the wallet", async () => (await s.text("[data-testid=wallet-title]")) === "Behind the lock");
+    await s.click(".danger-zone summary");
+    await s.find("[data-testid=reveal-app-password]");
+    assert.equal((await s.findAll("[data-testid=reveal-ask]")).length, 0, "no code offered");
+    await s.type("[data-testid=reveal-app-password]", PASSWORD);
+    await s.click("[data-testid=reveal-submit]");
+    const words = await s.until("words", async () => s.text("[data-testid=revealed-words]"));
+    assert.match(words.replace(/\s+/g, " "), /abandon/);
+    await s.click("[data-testid=secret-hide]");
+    // Deleting too: refused without it, done with it.
+    await s.type("[data-testid=delete-confirm]", "Behind the lock");
+    await s.click("[data-testid=delete-submit]");
+    await s.until("password needed", async () => /needs the app password/.test(await s.text("[data-testid=error-banner]")));
+    await s.type("[data-testid=delete-app-password]", PASSWORD);
+    await s.scrollIntoView("[data-testid=delete-submit]");
+    await s.screenshot("09b-delete-asks-password");
+    await s.click("[data-testid=delete-submit]");
+    await s.find("[data-testid=create-start]");
+    assert.equal((await s.findAll("[data-testid=first-run-password]")).length, 0, "a password is set");
   } catch (e) {
     await s.screenshot("97-lock-failure").catch(() => undefined);
     throw e;
@@ -341,7 +380,8 @@ test("the app lock: a password set, locked on demand and when idle, every comman
   }
   // All of it in the audit log, never the password.
   const kinds = JSON.parse(execFileSync(CLI, ["--json", "--data-dir", dataDir, "audit", "list"]).toString()).map((e) => `${e.kind}:${e.ok}`);
-  for (const k of ["lock_settings:true", "lock_settings:false", "lock:true", "unlock_failed:false", "unlock:true"]) {
+  for (const k of ["lock_settings:true", "lock_settings:false", "lock:true", "unlock_failed:false", "unlock:true",
+    "wallet_reveal:true", "wallet_delete:false", "wallet_delete:true"]) {
     assert.ok(kinds.includes(k), `${k} in ${kinds}`);
   }
   const all = execFileSync(CLI, ["--json", "--data-dir", dataDir, "audit", "list"]).toString();

@@ -105,7 +105,7 @@ export const api = {
     call<AddressInfo[]>("wallet_addresses", { id, purpose, chain, start, count }),
   verifyAddress: (id: string, address: string) => call<AddressOwnership>("verify_address", { id, address }),
   revealWords: (id: string, confirmation: Confirmation) => call<RevealedWords>("reveal_words", { id, confirmation }),
-  deleteWallet: (id: string, unlinkNodes: string[]) => call<null>("delete_wallet", { id, unlinkNodes }),
+  deleteWallet: (id: string, unlinkNodes: string[], appPassword: string | null) => call<null>("delete_wallet", { id, unlinkNodes, appPassword }),
   balances: () => call<Balances>("balances"),
   listChannels: () => call<ChannelList>("list_channels"),
   openChannel: (req: OpenChannelRequest) => call<OpenedChannel>("open_channel", { req }),
@@ -136,7 +136,7 @@ export const api = {
   listProfiles: () => call<ProfileInfo[]>("list_profiles"),
   addProfile: (profile: NewProfile) => call<ProfileInfo>("add_profile", { profile }),
   switchProfile: (id: string) => call<ProfileInfo>("switch_profile", { id }),
-  removeProfile: (id: string) => call<ProfileInfo>("remove_profile", { id }),
+  removeProfile: (id: string, appPassword: string | null) => call<ProfileInfo>("remove_profile", { id, appPassword }),
   initNode: (request: InitNodeRequest) => call<ProfileInfo>("init_node", { request }),
   unlockNode: (id: string, password: string, remember: boolean) => call<ProfileInfo>("unlock_node", { id, password, remember }),
   revealNodePassword: (id: string, confirmation: Confirmation) => call<RevealedPassword>("reveal_node_password", { id, confirmation }),
@@ -156,7 +156,7 @@ export const api = {
   rescueSwaps: (provider: string | null, wallet: string | null, count: number) =>
     call<RescueReport>("rescue_swaps", { provider, wallet, count }),
   reviewPsbt: (wallet: string, psbt: string) => call<Review>("review_psbt", { wallet, psbt }),
-  signPsbt: (wallet: string, psbt: string) => call<SignedView>("sign_psbt", { wallet, psbt }),
+  signPsbt: (wallet: string, psbt: string, appPassword: string | null) => call<SignedView>("sign_psbt", { wallet, psbt, appPassword }),
   listDevices: () => call<DeviceInfo[]>("list_devices"),
   watchDevice: (name: string, fingerprint: string, path: string | null) =>
     call<WalletSummary>("watch_device", { name, fingerprint, path }),

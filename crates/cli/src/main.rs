@@ -8,6 +8,7 @@ mod audit;
 mod cold;
 mod format;
 mod lightning;
+mod lock;
 mod node;
 mod psbt;
 mod regtest;
@@ -37,6 +38,11 @@ struct Cli {
     /// Print JSON instead of text.
     #[arg(long, global = true)]
     json: bool,
+    /// Read the app password (once one is set) from the first line of
+    /// standard input: revealing words or a node password, deleting a
+    /// wallet, removing a profile and signing a PSBT ask for it again.
+    #[arg(long, global = true)]
+    password_stdin: bool,
     #[command(flatten)]
     node: lightning::NodeArgs,
     #[command(subcommand)]
@@ -72,6 +78,9 @@ enum Command {
     /// only grew, and check such a file without any wallet.
     #[command(subcommand)]
     Audit(audit::AuditCmd),
+    /// The app password: status, set or change it, the window's idle time.
+    #[command(subcommand)]
+    Lock(lock::LockCmd),
     /// Hardware wallets (through HWI): list, xpub, verify an address, sign.
     #[command(subcommand)]
     Device(cold::DeviceCmd),
@@ -250,6 +259,47 @@ pub(crate) fn code_from_terminal(
     ))
 }
 
+/// The app password from `--password-stdin`, read once at start.
+static APP_PASSWORD: std::sync::OnceLock<SecretString> = std::sync::OnceLock::new();
+
+/// Said when a command needs the app password and none was given.
+pub(crate) const PASSWORD_NEEDED: &str = "This needs the app password: give it on the first line of standard input with --password-stdin.";
+
+/// The app password given with `--password-stdin`, if any.
+pub(crate) fn app_password() -> Option<&'static SecretString> {
+    APP_PASSWORD.get()
+}
+
+/// The confirmation for revealing a secret: the app password once one is
+/// set (then the only answer), else `otherwise` (a passphrase or a code).
+pub(crate) fn reveal_confirmation(
+    w: &switchyard_core::wallet::WalletService,
+    otherwise: impl FnOnce() -> Result<Confirmation, ApiError>,
+) -> Result<Confirmation, ApiError> {
+    if !w.asks_app_password() {
+        return otherwise();
+    }
+    app_password()
+        .map(|p| Confirmation::app_password(p.clone()))
+        .ok_or_else(|| ApiError::new(ErrorCode::PasswordNeeded, PASSWORD_NEEDED))
+}
+
+/// Reads the first line of standard input as the app password (the rest
+/// stays for the command).
+fn read_app_password() -> Result<(), ApiError> {
+    let mut line = zeroize::Zeroizing::new(String::new());
+    std::io::stdin().read_line(&mut line).map_err(|e| {
+        ApiError::new(
+            ErrorCode::InvalidRequest,
+            format!("Could not read the app password from standard input: {e}"),
+        )
+    })?;
+    let _ = APP_PASSWORD.set(SecretString::from(
+        line.trim_end_matches(['\n', '\r']).to_string(),
+    ));
+    Ok(())
+}
+
 /// Lines of standard input: words first (when asked), then the passphrase.
 struct StdinSecrets {
     words: SecretString,
@@ -307,7 +357,20 @@ fn main() -> ExitCode {
         }
     };
     let json = cli.json;
-    match runtime.block_on(run(cli)) {
+    let result = if cli.password_stdin {
+        read_app_password()
+    } else {
+        Ok(())
+    };
+    let result = result.and_then(|()| runtime.block_on(run(cli)));
+    // The core's words name the window's prompt; here the flag is the way.
+    let result = result.map_err(|mut e| {
+        if e.code == ErrorCode::PasswordNeeded {
+            e.message = PASSWORD_NEEDED.into();
+        }
+        e
+    });
+    match result {
         Ok(out) => {
             print_out(if json { &out.json } else { &out.text });
             ExitCode::SUCCESS
@@ -380,6 +443,7 @@ async fn run(cli: Cli) -> Result<Output, ApiError> {
         Command::Provider(args) => swap::provider(args, &cli.node, &data_dir).await,
         Command::Psbt(cmd) => psbt::run(cmd, &data_dir).await,
         Command::Audit(cmd) => audit::run(cmd, &data_dir).await,
+        Command::Lock(cmd) => lock::run(cmd, &data_dir).await,
         Command::Device(cmd) => cold::device(cmd, &cli.node, &data_dir).await,
         Command::Wallet(cmd) => {
             let ctx = Context::open(&data_dir).await?;
@@ -603,17 +667,21 @@ async fn wallet_cmd(
             passphrase_stdin,
         } => {
             let s = w.resolve(&wallet).await?;
-            let confirmation = if passphrase_stdin {
-                Confirmation::passphrase(read_stdin_secrets(false, true)?.passphrase)
-            } else {
-                code_from_terminal(
-                    w,
-                    ConfirmTarget::Words {
-                        wallet_id: s.id.clone(),
-                    },
-                    &format!("reveal the recovery words of \"{}\"", s.name),
-                )?
-            };
+            let confirmation = reveal_confirmation(w, || {
+                if passphrase_stdin {
+                    Ok(Confirmation::passphrase(
+                        read_stdin_secrets(false, true)?.passphrase,
+                    ))
+                } else {
+                    code_from_terminal(
+                        w,
+                        ConfirmTarget::Words {
+                            wallet_id: s.id.clone(),
+                        },
+                        &format!("reveal the recovery words of \"{}\"", s.name),
+                    )
+                }
+            })?;
             let words = w.reveal_words(&s.id, &confirmation).await?;
             let text = words.words.clone();
             out(&words, text)
@@ -633,7 +701,7 @@ async fn wallet_cmd(
                     ),
                 ));
             }
-            w.delete(&s.id, &unlink_nodes).await?;
+            w.delete(&s.id, &unlink_nodes, app_password()).await?;
             out(
                 &serde_json::json!({ "deleted": s.id }),
                 format!("Deleted wallet \"{}\".", s.name),

@@ -207,7 +207,7 @@ pub async fn run(cmd: NodeCmd, args: &NodeArgs, data_dir: &Path) -> Result<Outpu
                     "Removing a profile deletes its macaroon and wallet password from the keychain; add --yes to confirm.",
                 ));
             }
-            let p = ctx.profiles.remove(&profile).await?;
+            let p = ctx.profiles.remove(&profile, crate::app_password()).await?;
             let text = format!("Removed node profile \"{}\".", p.name);
             out(&p, text)
         }
@@ -242,19 +242,23 @@ pub async fn run(cmd: NodeCmd, args: &NodeArgs, data_dir: &Path) -> Result<Outpu
             passphrase_stdin,
         } => {
             let p = ctx.profiles.resolve(&profile).await?;
-            let confirmation = if passphrase_stdin {
-                switchyard_core::confirm::Confirmation::passphrase(secrecy::SecretString::from(
-                    std::mem::take(&mut *read_stdin("the passphrase")?),
-                ))
-            } else {
-                crate::code_from_terminal(
-                    &ctx.wallets,
-                    switchyard_core::confirm::ConfirmTarget::NodePassword {
-                        profile_id: p.id.clone(),
-                    },
-                    &format!("reveal the wallet password of \"{}\"", p.name),
-                )?
-            };
+            let confirmation = crate::reveal_confirmation(&ctx.wallets, || {
+                if passphrase_stdin {
+                    Ok(switchyard_core::confirm::Confirmation::passphrase(
+                        secrecy::SecretString::from(std::mem::take(&mut *read_stdin(
+                            "the passphrase",
+                        )?)),
+                    ))
+                } else {
+                    crate::code_from_terminal(
+                        &ctx.wallets,
+                        switchyard_core::confirm::ConfirmTarget::NodePassword {
+                            profile_id: p.id.clone(),
+                        },
+                        &format!("reveal the wallet password of \"{}\"", p.name),
+                    )
+                }
+            })?;
             let revealed = ctx
                 .profiles
                 .reveal_password(&ctx.wallets, &p.id, &confirmation)

@@ -132,7 +132,9 @@ pub async fn run(cmd: PsbtCmd, data_dir: &Path) -> Result<Output, ApiError> {
             let opts = SignOptions {
                 allow_non_default_sighash: allow_sighash,
             };
-            let mut signed = sign_with_wallet(&ctx.wallets, &wallet, &bytes, opts).await?;
+            let mut signed =
+                sign_with_wallet(&ctx.wallets, &wallet, &bytes, opts, crate::app_password())
+                    .await?;
             let version = version_of(&bytes).unwrap_or(0);
             let psbt = parse(signed.psbt.as_bytes()).map_err(PsbtError::from)?;
             let written = in_version(&psbt, version)?;

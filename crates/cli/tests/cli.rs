@@ -220,6 +220,26 @@ fn reveal_with_code(dir: &Path, svc: &str, name: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// The app password the tests set.
+const APP_PASSWORD: &str = "correct horse battery";
+
+/// Sets the app password of a data directory (`lock set-password`).
+fn set_app_password(dir: &Path, svc: &str, password: &str) {
+    let out = run(
+        &[
+            "--data-dir",
+            dir.to_str().unwrap(),
+            "--json",
+            "lock",
+            "set-password",
+        ],
+        &format!("{password}\n"),
+        &[("SWITCHYARD_KEYCHAIN_SERVICE", svc)],
+    );
+    let v = json(&out);
+    assert_eq!(v["enabled"], true, "{v}");
+}
+
 fn wallet(dir: &Path, svc: &str, args: &[&str], stdin: &str) -> Output {
     let mut all = vec!["--data-dir", dir.to_str().unwrap(), "--json", "wallet"];
     all.extend_from_slice(args);
@@ -230,6 +250,30 @@ fn wallet(dir: &Path, svc: &str, args: &[&str], stdin: &str) -> Output {
 fn wallet_commands_end_to_end() {
     let dir = tempfile::tempdir().unwrap();
     let svc = service("wallet");
+    // Only regtest wallets may be kept without an app password.
+    let refused = wallet(
+        dir.path(),
+        &svc,
+        &[
+            "restore",
+            "--name",
+            "vec",
+            "--network",
+            "bitcoin",
+            "--mnemonic-stdin",
+        ],
+        ABANDON,
+    );
+    let v = json(&refused);
+    assert_eq!(v["error"]["code"], "no_app_password", "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("lock set-password"),
+        "{v}"
+    );
+    set_app_password(dir.path(), &svc, APP_PASSWORD);
     let out = restore_abandon(dir.path(), &svc, "vec", "bitcoin");
     let id = json(&out)["id"].as_str().unwrap().to_string();
 
@@ -298,8 +342,53 @@ fn wallet_commands_end_to_end() {
     );
     assert_eq!(json(&dup)["error"]["code"], "duplicate_wallet");
 
-    // Reveal needs the one-time code printed on the terminal (standard
-    // error): its name, or no answer, reveals nothing; delete needs --yes.
+    // With an app password set, revealing and deleting ask for it again
+    // (--password-stdin); the code is no answer any more.
+    let needed = json(&wallet(dir.path(), &svc, &["reveal", "vec"], ""));
+    assert_eq!(needed["error"]["code"], "password_needed", "{needed}");
+    assert!(needed["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("--password-stdin"));
+    let wrong = json(&wallet(
+        dir.path(),
+        &svc,
+        &["reveal", "vec", "--password-stdin"],
+        "not the password\n",
+    ));
+    assert_eq!(wrong["error"]["code"], "wrong_password", "{wrong}");
+    // Right, but within the back-off's first second: not even checked.
+    let early = json(&wallet(
+        dir.path(),
+        &svc,
+        &["reveal", "vec", "--password-stdin"],
+        &format!("{APP_PASSWORD}\n"),
+    ));
+    assert_eq!(early["error"]["code"], "too_many_attempts", "{early}");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let shown = json(&wallet(
+        dir.path(),
+        &svc,
+        &["reveal", "vec", "--password-stdin"],
+        &format!("{APP_PASSWORD}\n"),
+    ));
+    assert_eq!(shown["words"], ABANDON, "{shown}");
+    let needed = json(&wallet(dir.path(), &svc, &["delete", "vec", "--yes"], ""));
+    assert_eq!(needed["error"]["code"], "password_needed", "{needed}");
+    assert!(wallet(
+        dir.path(),
+        &svc,
+        &["delete", "vec", "--yes", "--password-stdin"],
+        &format!("{APP_PASSWORD}\n"),
+    )
+    .status
+    .success());
+
+    // Without an app password (a regtest-only data directory), reveal needs
+    // the one-time code printed on the terminal (standard error): its name,
+    // or no answer, reveals nothing; delete needs --yes.
+    let dir = tempfile::tempdir().unwrap();
+    restore_abandon(dir.path(), &svc, "vec", "regtest");
     let no = wallet(dir.path(), &svc, &["reveal", "vec"], "vec\n");
     assert_eq!(json(&no)["error"]["code"], "not_confirmed");
     let code_line = String::from_utf8_lossy(&no.stderr).to_string();
@@ -948,6 +1037,7 @@ fn audit_commands_list_verify_prove_and_check() {
     let env = [("SWITCHYARD_KEYCHAIN_SERVICE", svc.as_str())];
     let d = dir.path().to_str().unwrap();
     restore_abandon(dir.path(), &svc, "a", "regtest");
+    set_app_password(dir.path(), &svc, APP_PASSWORD);
     restore_abandon(dir.path(), &svc, "b", "testnet");
 
     let list = json(&run(
@@ -971,7 +1061,7 @@ fn audit_commands_list_verify_prove_and_check() {
         "",
         &env,
     ));
-    assert_eq!(v["entries"], 2);
+    assert_eq!(v["entries"], 3, "two wallets and the lock's settings: {v}");
     assert!(v["broken"].is_null());
 
     let proof = run(

@@ -159,6 +159,8 @@ pub enum ErrorCode {
     WrongPassword,
     /// No app password is set.
     NoAppPassword,
+    /// A sensitive action needs the app password typed again.
+    PasswordNeeded,
     /// A file that is not a Switchyard audit file.
     InvalidAuditFile,
     /// Anything else.
@@ -388,6 +390,7 @@ impl From<WalletError> for ApiError {
             WalletError::OpenSwaps(_) => ApiError::new(ErrorCode::WalletHasSwaps, e.to_string()),
             WalletError::BadRequest(_) => ApiError::new(ErrorCode::InvalidRequest, e.to_string()),
             WalletError::WatchOnly { .. } => ApiError::new(ErrorCode::WatchOnly, e.to_string()),
+            WalletError::AppLock(l) => l.into(),
             WalletError::Watch(_) => ApiError::new(ErrorCode::InvalidKey, e.to_string()),
             WalletError::Task(ref d) => {
                 tracing::error!(error = %d, "internal task failed");
@@ -500,8 +503,9 @@ impl From<crate::lock::LockError> for ApiError {
         let code = match e {
             LockError::Store(s) => return s.into(),
             LockError::Locked => ErrorCode::AppLocked,
-            LockError::NoPassword => ErrorCode::NoAppPassword,
+            LockError::NoPassword | LockError::PasswordFirst => ErrorCode::NoAppPassword,
             LockError::Wrong => ErrorCode::WrongPassword,
+            LockError::PasswordNeeded => ErrorCode::PasswordNeeded,
             LockError::TooSoon { .. } => ErrorCode::TooManyAttempts,
             LockError::TooShort | LockError::BadIdle => ErrorCode::InvalidRequest,
             LockError::Damaged(_) => ErrorCode::Internal,

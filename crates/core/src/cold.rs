@@ -563,12 +563,14 @@ pub struct SignedView {
 }
 
 /// Reviews `psbt` against `wallet` and signs it with the wallet's signer
-/// (its seed, or its hardware wallet).
+/// (its seed, or its hardware wallet); with an app password set, after it
+/// (`app_password`).
 pub async fn sign_psbt(
     wallets: &WalletService,
     wallet: &str,
     psbt: &[u8],
     emulators: bool,
+    app_password: Option<&secrecy::SecretString>,
 ) -> Result<SignedView, ColdError> {
     let w = wallets.resolve(wallet).await?;
     let parsed = crate::psbt::parse(psbt).map_err(PsbtError::from)?;
@@ -577,6 +579,7 @@ pub async fn sign_psbt(
         &parsed,
         &crate::psbt::Policy::new(w.network.to_bitcoin(), ours),
     );
+    wallets.reauth(app_password).await?;
     let signer = signer_for(wallets, &w, emulators).await?;
     let signed =
         crate::signer::sign_reviewed(signer.as_ref(), &parsed, &review, SignOptions::default())

@@ -1,7 +1,10 @@
 //! Re-authentication before a secret leaves the keychain (the recovery
-//! words, a node's generated wallet password), until the app lock exists.
+//! words, a node's generated wallet password) while no app password is set
+//! (regtest users may skip it). Once one is set, the app password is the
+//! only answer ([`Confirmation::AppPassword`], checked by
+//! [`crate::lock::AppLock::reauth`]).
 //!
-//! Two ways to prove intent, both checked here:
+//! Without it, two ways to prove intent, both checked here:
 //! - **the wallet's BIP39 passphrase**, for a wallet that has one (compared
 //!   in NFKD form, so NFC and NFD typing both match);
 //! - **a one-time code** ([`Confirmer::challenge`]): six characters from an
@@ -104,6 +107,11 @@ pub enum Confirmation {
         /// As typed.
         passphrase: crate::secret::SecretInput,
     },
+    /// The app password, once one is set (then the only answer).
+    AppPassword {
+        /// As typed.
+        password: crate::secret::SecretInput,
+    },
     /// A code from [`Confirmer::challenge`].
     Code {
         /// The challenge it answers.
@@ -117,6 +125,9 @@ impl std::fmt::Debug for Confirmation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Confirmation::Passphrase { .. } => f.write_str("Confirmation::Passphrase(<redacted>)"),
+            Confirmation::AppPassword { .. } => {
+                f.write_str("Confirmation::AppPassword(<redacted>)")
+            }
             Confirmation::Code { challenge_id, .. } => f
                 .debug_struct("Confirmation::Code")
                 .field("challenge_id", challenge_id)
@@ -130,6 +141,13 @@ impl Confirmation {
     pub fn passphrase(p: SecretString) -> Confirmation {
         Confirmation::Passphrase {
             passphrase: crate::secret::SecretInput(p),
+        }
+    }
+
+    /// An app password confirmation.
+    pub fn app_password(p: SecretString) -> Confirmation {
+        Confirmation::AppPassword {
+            password: crate::secret::SecretInput(p),
         }
     }
 

@@ -75,7 +75,9 @@ impl Context {
     pub async fn open(data_dir: &Path) -> Result<Context, ApiError> {
         let store = Store::open_in(data_dir).await?;
         let keychain = OsKeychain::new(keychain_service());
-        let profiles = ProfileService::new(store.clone(), Arc::new(keychain.clone()), data_dir);
+        let lock = crate::lock::AppLock::open(store.clone()).await?;
+        let profiles = ProfileService::new(store.clone(), Arc::new(keychain.clone()), data_dir)
+            .with_app_lock(lock.clone());
         let source = match profiles.active_source().await {
             Ok(s) => s,
             Err(e) => {
@@ -85,9 +87,9 @@ impl Context {
                 None
             }
         };
-        let wallets = WalletService::new(store.clone(), Arc::new(keychain.clone()));
+        let wallets = WalletService::new(store.clone(), Arc::new(keychain.clone()))
+            .with_app_lock(lock.clone());
         let audit = crate::audit::AuditLog::new(store.clone(), Arc::new(keychain.clone()));
-        let lock = crate::lock::AppLock::open(store.clone()).await?;
         let node = Arc::new(NodeService::new(source));
         let swaps = crate::swaps::SwapEngine::new(
             store,

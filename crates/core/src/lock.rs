@@ -52,6 +52,12 @@ pub enum LockError {
     /// No app password is set.
     #[error("No app password is set yet. Choose one first (Settings → App lock).")]
     NoPassword,
+    /// A wallet other than regtest, while no app password is set.
+    #[error("Choose an app password first: only regtest wallets may be kept without one. Set it on the welcome screen (or under Audit → App lock; on the command line, `switchyard lock set-password`).")]
+    PasswordFirst,
+    /// A sensitive action was asked for without the app password.
+    #[error("This needs the app password: type it again to confirm.")]
+    PasswordNeeded,
     /// A wrong password (counted).
     #[error("That is not the app password.")]
     Wrong,
@@ -296,6 +302,26 @@ impl AppLock {
         } else {
             Err(LockError::Wrong)
         }
+    }
+
+    /// Whether an app password is set.
+    pub fn enabled(&self) -> bool {
+        self.state().enabled
+    }
+
+    /// The re-authentication before a sensitive action (revealing words or
+    /// a node password, deleting a wallet, removing a profile, signing a
+    /// PSBT): when an app password is set it must be `given` and right (the
+    /// unlock's back-off applies); with none set there is nothing to ask.
+    pub async fn reauth(&self, given: Option<&SecretString>) -> Result<(), LockError> {
+        if !self.enabled() {
+            return Ok(());
+        }
+        // Nothing typed is no attempt (not counted against the user).
+        let given = given
+            .filter(|p| !p.expose_secret().is_empty())
+            .ok_or(LockError::PasswordNeeded)?;
+        self.verify(given).await
     }
 
     /// Unlocks with the app password.

@@ -305,6 +305,8 @@ pub struct ProfileService {
     data_dir: PathBuf,
     init_timeout: std::time::Duration,
     audit: AuditLog,
+    /// The app lock, whose password removing a profile asks for again.
+    app_lock: Option<crate::lock::AppLock>,
 }
 
 fn macaroon_entry(id: &str) -> String {
@@ -394,7 +396,15 @@ impl ProfileService {
             keychain,
             data_dir: data_dir.to_path_buf(),
             init_timeout: INIT_TIMEOUT,
+            app_lock: None,
         }
+    }
+
+    /// The same service asking `lock`'s password again before removing a
+    /// profile, once one is set.
+    pub fn with_app_lock(mut self, lock: crate::lock::AppLock) -> ProfileService {
+        self.app_lock = Some(lock);
+        self
     }
 
     /// Waits `limit` for LND's answer to `InitWallet` (default [`INIT_TIMEOUT`]).
@@ -812,9 +822,14 @@ impl ProfileService {
         }
     }
 
-    /// Removes a stored profile and its keychain entries.
-    pub async fn remove(&self, id_or_name: &str) -> Result<ProfileInfo, ProfileError> {
-        let r = self.remove_unaudited(id_or_name).await;
+    /// Removes a stored profile and its keychain entries; with an app
+    /// password set, after it (`app_password`).
+    pub async fn remove(
+        &self,
+        id_or_name: &str,
+        app_password: Option<&SecretString>,
+    ) -> Result<ProfileInfo, ProfileError> {
+        let r = self.remove_unaudited(id_or_name, app_password).await;
         let rec = match &r {
             Ok(info) => profile_record(Kind::ProfileRemove, info),
             Err(_) => Record::new(Kind::ProfileRemove).with("profile", id_or_name),
@@ -824,13 +839,22 @@ impl ProfileService {
     }
 
     /// Removes a profile, unrecorded.
-    async fn remove_unaudited(&self, id_or_name: &str) -> Result<ProfileInfo, ProfileError> {
+    async fn remove_unaudited(
+        &self,
+        id_or_name: &str,
+        app_password: Option<&SecretString>,
+    ) -> Result<ProfileInfo, ProfileError> {
         let info = self.resolve(id_or_name).await?;
         if info.kind == ProfileKind::Regtest {
             return Err(ProfileError::BuiltIn { name: info.name });
         }
         if info.password_only_here {
             return Err(ProfileError::PasswordOnlyHere { name: info.name });
+        }
+        if let Some(lock) = &self.app_lock {
+            lock.reauth(app_password)
+                .await
+                .map_err(|e| ProfileError::Wallet(WalletError::AppLock(e)))?;
         }
         let mut tx = self.store.begin().await?;
         Store::delete_profile(&mut tx, &info.id).await?;

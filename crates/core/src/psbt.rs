@@ -3,6 +3,7 @@
 //! [`switchyard_pure::psbt::review`]).
 
 use crate::wallet::{WalletError, WalletService};
+use secrecy::SecretString;
 pub use switchyard_pure::psbt::review::{
     review, InputReview, OurDescriptor, OutputKind, OutputReview, Owner, Policy, Review, Warning,
 };
@@ -143,15 +144,18 @@ pub async fn review_with_wallet(
 
 /// Reviews `psbt`, then signs the inputs the review proved the wallet's
 /// with its software signer (the seed from the keychain, for this call).
+/// With an app password set, signing needs it (`app_password`).
 pub async fn sign_with_wallet(
     wallets: &WalletService,
     wallet: &str,
     psbt: &[u8],
     opts: SignOptions,
+    app_password: Option<&SecretString>,
 ) -> Result<SignedPsbt, PsbtError> {
     let mut psbt = parse(psbt)?;
     let review = review_against_wallet(wallets, wallet, &psbt).await?;
     let id = wallets.resolve(wallet).await?.id;
+    wallets.reauth(app_password).await?;
     let signed = wallets
         .with_master_key(&id, |master| sign_ours(&mut psbt, master, &review, opts))
         .await;

@@ -124,6 +124,9 @@ pub enum WalletError {
     /// A blocking task (keychain call) did not finish.
     #[error("An internal task failed: {0}")]
     Task(String),
+    /// The app password, asked again before a sensitive action.
+    #[error(transparent)]
+    AppLock(crate::lock::LockError),
     /// A watch-only wallet has no words or private keys.
     #[error("“{name}” is a watch-only wallet: it holds public keys only, no recovery words. Sign with its hardware wallet.")]
     WatchOnly {
@@ -323,6 +326,9 @@ pub struct WalletService {
     keychain: Arc<dyn SecretStore>,
     confirmer: Confirmer,
     audit: AuditLog,
+    /// The app lock, whose password a sensitive action asks for again
+    /// (none in tests of the service alone: nothing to ask).
+    app_lock: Option<crate::lock::AppLock>,
 }
 
 fn secret_name(wallet_id: &str) -> String {
@@ -367,6 +373,7 @@ impl WalletService {
             audit: AuditLog::new(store.clone(), keychain.clone()),
             store,
             keychain,
+            app_lock: None,
         }
     }
 
@@ -375,6 +382,38 @@ impl WalletService {
     pub fn with_confirm_clock(mut self, clock: fn() -> u64) -> Self {
         self.confirmer = Confirmer::with_clock(self.store.clone(), clock);
         self
+    }
+
+    /// The same service asking `lock`'s password again before sensitive
+    /// actions, once one is set.
+    pub fn with_app_lock(mut self, lock: crate::lock::AppLock) -> Self {
+        self.app_lock = Some(lock);
+        self
+    }
+
+    /// Only regtest wallets may be kept without an app password (the app's
+    /// first run offers to skip it for them alone).
+    fn password_first(&self, network: Network) -> Result<(), WalletError> {
+        match &self.app_lock {
+            Some(lock) if network != Network::Regtest && !lock.enabled() => {
+                Err(WalletError::AppLock(crate::lock::LockError::PasswordFirst))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether sensitive actions ask for the app password (one is set).
+    pub fn asks_app_password(&self) -> bool {
+        self.app_lock.as_ref().is_some_and(|l| l.enabled())
+    }
+
+    /// The re-authentication before a sensitive action: the app password
+    /// `given`, when one is set (see [`crate::lock::AppLock::reauth`]).
+    pub async fn reauth(&self, given: Option<&SecretString>) -> Result<(), WalletError> {
+        match &self.app_lock {
+            Some(lock) => lock.reauth(given).await.map_err(WalletError::AppLock),
+            None => Ok(()),
+        }
     }
 
     /// A one-time code confirming `target`, to show the user outside the
@@ -396,6 +435,20 @@ impl WalletService {
         confirmation: &Confirmation,
         expected_passphrase: Option<&SecretString>,
     ) -> Result<(), WalletError> {
+        // Once an app password is set it is the one answer (the codes and
+        // the wallet's passphrase were the stopgap before it).
+        if self.asks_app_password() {
+            let given = match confirmation {
+                Confirmation::AppPassword { password } => Some(&password.0),
+                _ => None,
+            };
+            return self.reauth(given).await;
+        }
+        if let Confirmation::AppPassword { .. } = confirmation {
+            return Err(WalletError::NotConfirmed(
+                "No app password is set: confirm with the code Switchyard shows.",
+            ));
+        }
         self.confirmer.check_wait().await.map_err(from_confirm)?;
         let right = match (confirmation, expected_passphrase) {
             (Confirmation::Passphrase { passphrase }, Some(expected)) => {
@@ -405,7 +458,9 @@ impl WalletService {
             (Confirmation::Code { challenge_id, code }, _) => {
                 self.confirmer.take_code(target, challenge_id, &code.0)
             }
-            (Confirmation::Passphrase { .. }, None) => false,
+            (Confirmation::Passphrase { .. }, None) | (Confirmation::AppPassword { .. }, _) => {
+                false
+            }
         };
         self.confirmer.record(right).await?;
         if right {
@@ -418,7 +473,7 @@ impl WalletService {
             Confirmation::Passphrase { .. } => {
                 "There is no passphrase to give here; confirm with the code Switchyard shows."
             }
-            Confirmation::Code { .. } => {
+            Confirmation::Code { .. } | Confirmation::AppPassword { .. } => {
                 "That code is wrong or has expired. Ask for a new code and type it exactly."
             }
         }))
@@ -474,6 +529,7 @@ impl WalletService {
         if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
             return Err(WalletError::BadName);
         }
+        self.password_first(req.network)?;
         let mnemonic = parse_mnemonic(&req.words)?;
         let words = phrase_of(&mnemonic);
         let (fingerprint, accounts) = {
@@ -582,6 +638,7 @@ impl WalletService {
         if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
             return Err(WalletError::BadName);
         }
+        self.password_first(req.network)?;
         let account = crate::keys::parse_watch(
             &req.key,
             req.network,
@@ -1006,8 +1063,15 @@ impl WalletService {
     /// A wallet whose words initialised node profiles is deleted only when
     /// `unlink_nodes` names every one of them (the user saw which nodes
     /// lose the record of where their seed came from).
-    pub async fn delete(&self, id: &str, unlink_nodes: &[String]) -> Result<(), WalletError> {
-        let r = self.delete_unaudited(id, unlink_nodes).await;
+    /// With an app password set, it must be given (`app_password`) and
+    /// right, asked once the rest allows the deletion.
+    pub async fn delete(
+        &self,
+        id: &str,
+        unlink_nodes: &[String],
+        app_password: Option<&SecretString>,
+    ) -> Result<(), WalletError> {
+        let r = self.delete_unaudited(id, unlink_nodes, app_password).await;
         let mut rec = Record::new(Kind::WalletDelete).on(format!("wallet:{id}"));
         if !unlink_nodes.is_empty() {
             rec = rec.with("unlinked_nodes", unlink_nodes.join(", "));
@@ -1017,7 +1081,12 @@ impl WalletService {
     }
 
     /// Deletes a wallet, unrecorded.
-    async fn delete_unaudited(&self, id: &str, unlink_nodes: &[String]) -> Result<(), WalletError> {
+    async fn delete_unaudited(
+        &self,
+        id: &str,
+        unlink_nodes: &[String],
+        app_password: Option<&SecretString>,
+    ) -> Result<(), WalletError> {
         let row = self.row(id).await?;
         let linked = self.store.profiles_of_wallet(&row.id).await?;
         if !linked
@@ -1036,6 +1105,7 @@ impl WalletService {
         if open > 0 {
             return Err(WalletError::OpenSwaps(open));
         }
+        self.reauth(app_password).await?;
         // Keep the secret in memory so it can be put back if the rows stay.
         let key = secret_name(&row.id);
         let previous = if row.watch_only {
@@ -1122,6 +1192,117 @@ mod tests {
         }
     }
 
+    /// A clock the app-password test moves by hand past each back-off.
+    static LOCK_NOW_MS: std::sync::atomic::AtomicU64 =
+        std::sync::atomic::AtomicU64::new(1_800_000_000_000);
+    fn lock_now() -> u64 {
+        LOCK_NOW_MS.load(std::sync::atomic::Ordering::SeqCst)
+    }
+    fn lock_later() {
+        LOCK_NOW_MS.fetch_add(3_600_000, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Once an app password is set, revealing words and deleting a wallet
+    /// ask for it (codes and the passphrase no longer do); wrong ones are
+    /// counted by the unlock's back-off; without one, nothing changes.
+    #[tokio::test]
+    async fn sensitive_actions_ask_the_app_password_once_one_is_set() {
+        use crate::lock::{AppLock, Cost, LockError};
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in(dir.path()).await.unwrap();
+        let cheap = Cost {
+            memory_kib: 256,
+            target: std::time::Duration::from_millis(1),
+            max_passes: 2,
+        };
+        let lock = AppLock::open_with(store.clone(), cheap, lock_now)
+            .await
+            .unwrap();
+        let svc = WalletService::new(store, Arc::new(MemoryKeychain::default()))
+            .with_app_lock(lock.clone());
+        // No app password: regtest wallets only.
+        let e = svc
+            .create(new("main", Network::Bitcoin, ""))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, WalletError::AppLock(LockError::PasswordFirst)),
+            "{e}"
+        );
+        let w = svc.create(new("hot", Network::Regtest, "")).await.unwrap();
+        let words = ConfirmTarget::Words {
+            wallet_id: w.id.clone(),
+        };
+        // No password yet: the code, as before.
+        assert!(!svc.asks_app_password());
+        let ch = svc.challenge(words.clone());
+        svc.reveal_words(&w.id, &Confirmation::code(ch.id, ch.code))
+            .await
+            .unwrap();
+        assert!(matches!(
+            svc.reveal_words(&w.id, &Confirmation::app_password(s("anything")))
+                .await,
+            Err(WalletError::NotConfirmed(_))
+        ));
+
+        lock.set_password(None, &s("correct horse")).await.unwrap();
+        assert!(svc.asks_app_password());
+        // A code is no answer any more, even a right one.
+        let ch = svc.challenge(words.clone());
+        let e = svc
+            .reveal_words(&w.id, &Confirmation::code(ch.id, ch.code))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, WalletError::AppLock(LockError::PasswordNeeded)),
+            "{e}"
+        );
+        lock_later();
+        let e = svc
+            .reveal_words(&w.id, &Confirmation::app_password(s("wrong horse")))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, WalletError::AppLock(LockError::Wrong)), "{e}");
+        // Right, but too soon after the wrong one: not even checked.
+        let e = svc
+            .reveal_words(&w.id, &Confirmation::app_password(s("correct horse")))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, WalletError::AppLock(LockError::TooSoon { .. })),
+            "{e}"
+        );
+        lock_later();
+        let shown = svc
+            .reveal_words(&w.id, &Confirmation::app_password(s("correct horse")))
+            .await
+            .unwrap();
+        assert_eq!(shown.words, ABANDON);
+
+        // Deleting: refused without it (nothing typed is no attempt: not
+        // counted), done with it.
+        let e = svc.delete(&w.id, &[], None).await.unwrap_err();
+        assert!(
+            matches!(e, WalletError::AppLock(LockError::PasswordNeeded)),
+            "{e}"
+        );
+        let e = svc.delete(&w.id, &[], Some(&s(""))).await.unwrap_err();
+        assert!(
+            matches!(e, WalletError::AppLock(LockError::PasswordNeeded)),
+            "{e}"
+        );
+        assert_eq!(
+            crate::api::ApiError::from(e).code,
+            crate::api::ErrorCode::PasswordNeeded
+        );
+        svc.delete(&w.id, &[], Some(&s("correct horse")))
+            .await
+            .unwrap();
+        assert!(svc.list().await.unwrap().is_empty());
+        // With one, any network.
+        svc.create(new("main", Network::Bitcoin, "")).await.unwrap();
+    }
+
     /// A watch-only wallet from a seed wallet's own zpub: the same
     /// addresses, nothing in the keychain, every secret operation refused by
     /// name, deleted without the keychain.
@@ -1144,7 +1325,7 @@ mod tests {
             svc.import_watch(req("cold")).await,
             Err(WalletError::Duplicate { .. })
         ));
-        svc.delete(&seeded.id, &[]).await.unwrap();
+        svc.delete(&seeded.id, &[], None).await.unwrap();
         let entries_before = kc.len();
         let w = svc.import_watch(req("cold")).await.unwrap();
         assert!(w.watch_only);
@@ -1167,7 +1348,7 @@ mod tests {
             svc.resolve("cold").await.unwrap().lnd_account.as_deref(),
             Some("cold")
         );
-        svc.delete(&w.id, &[]).await.unwrap();
+        svc.delete(&w.id, &[], None).await.unwrap();
         assert!(svc.list().await.unwrap().is_empty());
     }
 
@@ -1200,11 +1381,11 @@ mod tests {
         kc.fail_with(Some(KeychainError::Unavailable {
             detail: "test".into(),
         }));
-        assert!(svc.delete(&w.id, &[]).await.is_err());
+        assert!(svc.delete(&w.id, &[], None).await.is_err());
         kc.fail_with(None);
         assert_eq!(svc.list().await.unwrap().len(), 1);
         assert!(svc.seed_present(&w.id).await.unwrap());
-        svc.delete(&w.id, &[]).await.unwrap();
+        svc.delete(&w.id, &[], None).await.unwrap();
         assert!(svc.list().await.unwrap().is_empty());
         assert_eq!(kc.seeds(), 0);
     }
@@ -1468,7 +1649,7 @@ mod tests {
             waited < std::time::Duration::from_secs(1),
             "waited {waited:?} during create"
         );
-        let (deleted, waited) = tokio::join!(svc.delete(&w.id, &[]), write_meanwhile(2));
+        let (deleted, waited) = tokio::join!(svc.delete(&w.id, &[], None), write_meanwhile(2));
         deleted.unwrap();
         assert!(
             waited < std::time::Duration::from_secs(1),

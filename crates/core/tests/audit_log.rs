@@ -84,7 +84,7 @@ async fn operations_are_recorded_and_every_tampering_is_named() {
         })
         .await;
     assert!(bad.is_err());
-    wallets.delete(&w.id, &[]).await.unwrap();
+    wallets.delete(&w.id, &[], None).await.unwrap();
 
     let log = AuditLog::new(store.clone(), Arc::new(kc.clone()));
     let entries = log.entries(None, 10).await.unwrap();

@@ -566,6 +566,7 @@ async fn ledger_app_under_speculos_signs_what_we_reviewed() {
         "speculos-seed",
         &psbt.serialize(),
         SignOptions::default(),
+        None,
     )
     .await
     .unwrap();

@@ -79,8 +79,13 @@ async fn a_fresh_lnd_takes_our_seed_and_is_unlocked_on_restart() {
     assert!(e.to_string().contains("TLS certificate"), "{e}");
 
     // LND refuses a master key of another network: the password it was
-    // never given is forgotten, and no profile is left.
-    let mainnet = ctx
+    // never given is forgotten, and no profile is left. (Mainnet words are
+    // kept only behind an app password: another data directory has one.)
+    let data2 = tempfile::tempdir().unwrap();
+    let ctx2 = Context::open(data2.path()).await.unwrap();
+    let app_pw = SecretString::from("correct horse battery".to_string());
+    ctx2.set_app_password(None, &app_pw).await.unwrap();
+    let mainnet = ctx2
         .wallets
         .create(NewWallet {
             name: "mainnet words".into(),
@@ -90,17 +95,21 @@ async fn a_fresh_lnd_takes_our_seed_and_is_unlocked_on_restart() {
         })
         .await
         .unwrap();
-    let e = ctx
+    let e = ctx2
         .profiles
-        .init_node(&ctx.wallets, request("dave on mainnet", &mainnet.id))
+        .init_node(&ctx2.wallets, request("dave on mainnet", &mainnet.id))
         .await
         .unwrap_err();
     assert!(
         !matches!(e, ProfileError::InitUnconfirmed { .. }),
         "a refusal is certain: {e}"
     );
-    assert!(ctx.profiles.resolve("dave on mainnet").await.is_err());
-    ctx.wallets.delete(&mainnet.id, &[]).await.unwrap();
+    assert!(ctx2.profiles.resolve("dave on mainnet").await.is_err());
+    ctx2.wallets
+        .delete(&mainnet.id, &[], Some(&app_pw))
+        .await
+        .unwrap();
+    drop(ctx2);
 
     // Initialise: the profile is stored, its secrets are in the keychain.
     let profile = ctx
@@ -201,13 +210,13 @@ async fn a_fresh_lnd_takes_our_seed_and_is_unlocked_on_restart() {
     assert_eq!(s.alias.as_deref(), Some("dave"));
 
     // Only Switchyard knows dave's wallet password: removing is refused.
-    let e = ctx.profiles.remove("dave").await.unwrap_err();
+    let e = ctx.profiles.remove("dave", None).await.unwrap_err();
     assert_eq!(
         switchyard_core::ApiError::from(e).code,
         ErrorCode::PasswordNotSaved
     );
     // Deleting the wallet that seeded dave needs dave named.
-    let e = ctx.wallets.delete(&wallet.id, &[]).await.unwrap_err();
+    let e = ctx.wallets.delete(&wallet.id, &[], None).await.unwrap_err();
     match &e {
         WalletError::LinkedNodes { nodes } => assert_eq!(nodes, &["dave".to_string()]),
         other => panic!("{other:?}"),
@@ -255,13 +264,13 @@ async fn a_fresh_lnd_takes_our_seed_and_is_unlocked_on_restart() {
             .unwrap()
             .password_only_here
     );
-    ctx.profiles.remove("dave").await.unwrap();
+    ctx.profiles.remove("dave", None).await.unwrap();
     let e = ctx.profiles.source("dave").await.unwrap_err();
     assert_eq!(
         switchyard_core::ApiError::from(e).code,
         ErrorCode::ProfileNotFound
     );
-    ctx.wallets.delete(&wallet.id, &[]).await.unwrap();
+    ctx.wallets.delete(&wallet.id, &[], None).await.unwrap();
     drop(net);
 }
 

@@ -89,7 +89,7 @@ async fn wallet_lifecycle_with_the_real_keychain() {
         .words,
         ABANDON
     );
-    svc.delete(&w.id, &[]).await.unwrap();
+    svc.delete(&w.id, &[], None).await.unwrap();
     assert!(kc.get(&format!("wallet/{}/seed", w.id)).unwrap().is_none());
     assert!(svc.list().await.unwrap().is_empty());
 }
@@ -125,5 +125,5 @@ async fn missing_keychain_entry_is_reported_not_hidden() {
         .unwrap_err();
     assert!(matches!(err, WalletError::SecretMissing { .. }), "{err}");
     // Delete still works and cleans up the rows.
-    svc.delete(&w.id, &[]).await.unwrap();
+    svc.delete(&w.id, &[], None).await.unwrap();
 }

@@ -230,8 +230,16 @@ async fn connection_status_and_every_failure_mode() {
         reopened.node.conn.status().await.alias.as_deref(),
         Some("bob")
     );
+    // Removing a profile asks for the app password once one is set.
+    let app_pw = secrecy::SecretString::from("correct horse battery".to_string());
+    ctx.set_app_password(None, &app_pw).await.unwrap();
+    let e = ctx.profiles.remove(&added.id, None).await.unwrap_err();
+    assert_eq!(
+        switchyard_core::ApiError::from(e).code,
+        switchyard_core::ErrorCode::PasswordNeeded
+    );
     for id in [&added.id, &files.id] {
-        ctx.profiles.remove(id).await.unwrap();
+        ctx.profiles.remove(id, Some(&app_pw)).await.unwrap();
     }
     assert!(ctx.profiles.list().await.unwrap().is_empty());
 

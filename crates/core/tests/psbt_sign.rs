@@ -150,6 +150,7 @@ async fn a_software_signed_psbt_is_accepted_by_the_network() {
         "signer",
         &lying.serialize(),
         SignOptions::default(),
+        None,
     )
     .await
     .unwrap_err();
@@ -160,6 +161,7 @@ async fn a_software_signed_psbt_is_accepted_by_the_network() {
         "signer",
         &psbt.serialize(),
         SignOptions::default(),
+        None,
     )
     .await
     .unwrap();

@@ -8,7 +8,11 @@ export type Confirmation = { "kind": "passphrase",
 /**
  * As typed.
  */
-passphrase: string, } | { "kind": "code", 
+passphrase: string, } | { "kind": "app_password", 
+/**
+ * As typed.
+ */
+password: string, } | { "kind": "code", 
 /**
  * The challenge it answers.
  */

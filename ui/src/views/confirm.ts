@@ -1,14 +1,38 @@
-// Confirming before a secret is shown: the wallet's passphrase, or a one-time
-// code. The code is shown by Switchyard in a separate system dialog, never in
-// this window, so nothing running in the page can read it; the user types it
-// here. Wrong answers make the core wait longer each time.
+// Confirming before a secret is shown or a sensitive action: once an app
+// password is set, that password (the only answer the core accepts then).
+// Without one (regtest users may skip it): the wallet's passphrase, or a
+// one-time code. The code is shown by Switchyard in a separate system dialog,
+// never in this window, so nothing running in the page can read it; the user
+// types it here. Wrong answers make the core wait longer each time.
 
 import { api } from "../api";
 import type { ApiError } from "../bindings/ApiError";
 import type { ConfirmTarget } from "../bindings/ConfirmTarget";
 import type { Confirmation } from "../bindings/Confirmation";
 import { field, h } from "../dom";
-import { showError } from "../state";
+import { showError, state } from "../state";
+
+/** Whether sensitive actions ask for the app password (one is set). */
+export function asksAppPassword(): boolean {
+  return state.lock?.enabled === true;
+}
+
+/**
+ * The app password field a sensitive action shows when one is set (nothing
+ * otherwise); `take()` returns what was typed and empties the field.
+ */
+export function appPasswordField(testid: string): { el: HTMLElement | null; take: () => string | null } {
+  if (!asksAppPassword()) return { el: null, take: () => null };
+  const input = h("input", { type: "password", autocomplete: "current-password", "data-testid": `${testid}-app-password` });
+  return {
+    el: field("App password", input, "Asked again for this step, so that nobody at an unlocked Switchyard can take it."),
+    take: () => {
+      const v = input.value;
+      input.value = "";
+      return v === "" ? null : v;
+    },
+  };
+}
 
 /** How long a revealed secret stays on screen before it is hidden again, ms. */
 export const REVEAL_MS = 120_000;
@@ -32,6 +56,16 @@ export function confirmForm(opts: {
     go.disabled = true;
     opts.reveal(confirmation()).catch((e: ApiError) => showError(e)).finally(() => { go.disabled = false; });
   };
+  if (asksAppPassword()) {
+    const input = h("input", { type: "password", autocomplete: "current-password", "data-testid": `${testid}-app-password` });
+    go.addEventListener("click", () => run(() => {
+      const c: Confirmation = { kind: "app_password", password: input.value };
+      input.value = "";
+      return c;
+    }));
+    box.append(field("App password", input, "Asked again before a secret is shown."), go);
+    return box;
+  }
   if (opts.passphrase) {
     const input = h("input", { type: "password", autocomplete: "off", "data-testid": `${testid}-passphrase` });
     go.addEventListener("click", () => run(() => {

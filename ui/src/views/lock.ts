@@ -42,8 +42,9 @@ function statusWords(s: LockStatus): string {
   return `On: locks after ${idle} without input, and when you press Lock. The password is kept only as a verifier (${cost}).`;
 }
 
-/** Settings: set or change the password, the idle time, lock now. */
-export function lockCard(): HTMLElement {
+/** Settings: set or change the password, the idle time, lock now;
+ * `onSaved` runs once a password is saved. */
+export function lockCard(onSaved?: () => void): HTMLElement {
   const status = h("p", { class: "hint", "data-testid": "lock-status" });
   const current = h("input", { type: "password", autocomplete: "current-password", "data-testid": "lock-current" });
   const next = h("input", { type: "password", autocomplete: "new-password", "data-testid": "lock-new" });
@@ -76,6 +77,7 @@ export function lockCard(): HTMLElement {
     done.textContent = "App password saved.";
     await refresh();
     rerender();
+    onSaved?.();
   });
   action(idleBtn, "Saving…", async () => {
     await api.setIdleMinutes(idlePw.value, Number(idle.value));

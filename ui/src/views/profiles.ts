@@ -6,7 +6,7 @@ import { api } from "../api";
 import type { ProfileInfo } from "../bindings/ProfileInfo";
 import { field, h, keyedRows, type Row, setText } from "../dom";
 import { NETWORK_LABEL, rerender, state } from "../state";
-import { confirmForm, showSecret } from "./confirm";
+import { appPasswordField, confirmForm, showSecret } from "./confirm";
 import { action, badRequest, reloadNodeView, view } from "./screen";
 
 const KIND_LABEL: Record<string, string> = {
@@ -51,10 +51,11 @@ function profileRow(first: ProfileInfo): Row<ProfileInfo> {
     remove.addEventListener("click", () => {
       const yes = h("button", { class: "danger small", "data-testid": "profile-remove-confirm" }, "Remove");
       const no = h("button", { class: "ghost small", onclick: () => { shape = ""; update(cur); } }, "Keep");
-      action(yes, "Removing…", async () => { await api.removeProfile(cur.id); reloadNodeView(); });
+      const pw = appPasswordField("profile-remove");
+      action(yes, "Removing…", async () => { await api.removeProfile(cur.id, pw.take()); reloadNodeView(); });
       actions.replaceChildren(h("div", { class: "close-box" },
         h("p", { class: "hint" }, cur.kind === "stored" ? "Its macaroon (and wallet password) are deleted from the keychain." : "Only the profile is removed; LND's files stay."),
-        h("div", { class: "inline" }, yes, no)));
+        pw.el, h("div", { class: "inline" }, yes, no)));
     });
     const password = h("button", { class: "ghost small", "data-testid": "profile-password" }, "Reveal password…");
     password.addEventListener("click", () => {

@@ -14,6 +14,7 @@ import type { Review } from "../bindings/Review";
 import type { WalletSummary } from "../bindings/WalletSummary";
 import { field, h, keyedRows, setText } from "../dom";
 import { qrScanner } from "./qrscan";
+import { appPasswordField } from "./confirm";
 import { clock, sats, short } from "../format";
 import { refreshWallets, state } from "../state";
 import { action, badRequest, num, textRow, view } from "./screen";
@@ -156,8 +157,11 @@ function reviewCard(): HTMLElement {
   const signed = h("div", { "data-testid": "psbt-signed" });
   const reviewBtn = h("button", { class: "secondary", "data-testid": "psbt-review-button" }, "Review");
   const signBtn = h("button", { class: "primary", "data-testid": "psbt-sign", hidden: true }, "Sign");
+  const signPassword = h("div", { "data-testid": "psbt-sign-password" });
+  let signPw = appPasswordField("psbt-sign");
   action(reviewBtn, "Reading…", async () => {
     signed.replaceChildren();
+    signPassword.replaceChildren();
     signBtn.hidden = true;
     if (!text.value.trim()) throw badRequest("Paste a PSBT (base64) or choose a .psbt file.");
     const r = await api.reviewPsbt(wallet.value, text.value);
@@ -165,10 +169,12 @@ function reviewCard(): HTMLElement {
     out.replaceChildren(reviewBox(r), exportRow(() => reviewed, "psbt-export"));
     const w = state.wallets.find((x) => x.id === wallet.value);
     signBtn.textContent = w?.watch_only ? `Sign on the ${w.device ?? "hardware wallet"}` : `Sign with “${w?.name ?? "wallet"}”`;
+    signPw = appPasswordField("psbt-sign");
+    signPassword.replaceChildren(...(signPw.el ? [signPw.el] : []));
     signBtn.hidden = false;
   });
   action(signBtn, "Waiting for the signer…", async () => {
-    const s = await api.signPsbt(wallet.value, text.value);
+    const s = await api.signPsbt(wallet.value, text.value, signPw.take());
     const area = h("textarea", { rows: 4, readonly: true, spellcheck: "false", "data-testid": "psbt-signed-text" });
     area.value = s.psbt;
     const parts: HTMLElement[] = [
@@ -182,6 +188,7 @@ function reviewCard(): HTMLElement {
       parts.push(h("p", { class: "hint" }, "Other signers still have to sign: pass the signed PSBT on."));
     }
     signed.replaceChildren(...parts);
+    signPassword.replaceChildren();
     signBtn.hidden = true;
   });
   return h("div", { class: "card", "data-testid": "psbt-review-card" },
@@ -190,7 +197,7 @@ function reviewCard(): HTMLElement {
     h("div", { class: "columns tight" }, field("Wallet", wallet), field("Or a file", file)),
     field("PSBT", text),
     qrScanner("psbt-scan", (t) => { text.value = t; reviewBtn.click(); }),
-    h("div", { class: "inline" }, reviewBtn, signBtn), out, signed);
+    signPassword, h("div", { class: "inline" }, reviewBtn, signBtn), out, signed);
 }
 
 /**

@@ -38,6 +38,9 @@ function settingsForm(defaultName: string): Settings {
     el,
     read() {
       if (!name.value.trim()) return "Give the wallet a name.";
+      if (network.value !== "regtest" && state.lock && !state.lock.enabled) {
+        return "Choose an app password first (on the welcome screen): only regtest wallets may be kept without one.";
+      }
       if (usePass.checked) {
         if (!pass1.value) return "Enter the passphrase, or untick the passphrase option.";
         if (pass1.value !== pass2.value) return "The two passphrases differ.";

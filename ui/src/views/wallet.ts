@@ -7,7 +7,7 @@ import type { Chain } from "../bindings/Chain";
 import type { WalletDetail } from "../bindings/WalletDetail";
 import { append, clear, field, h } from "../dom";
 import { navigate, NETWORK_LABEL, refreshWallets, showError } from "../state";
-import { confirmForm, showSecret } from "./confirm";
+import { appPasswordField, confirmForm, showSecret } from "./confirm";
 
 const PAGE = 10;
 const SHORT: Record<string, string> = { bip84: "BIP84", bip86: "BIP86", bip49: "BIP49", bip44: "BIP44" };
@@ -124,9 +124,10 @@ function render(root: HTMLElement, d: WalletDetail): void {
   const linkedWarning = linked.length ? h("div", { class: "warning-box", "data-testid": "delete-linked" },
     h("p", {}, `These words are the seed of ${linked.length === 1 ? "the node" : "the nodes"} ${linked.map((n) => `“${n}”`).join(", ")}: ${linked.length === 1 ? "its" : "their"} on-chain funds can be recovered only from them.`),
     h("label", { class: "check" }, unlink, `I have the words written down; delete anyway (${linked.length === 1 ? "the node keeps running, unlinked" : "the nodes keep running, unlinked"}).`)) : null;
+  const delPassword = appPasswordField("delete");
   delBtn.addEventListener("click", async () => {
     try {
-      await api.deleteWallet(w.id, unlink.checked ? linked : []);
+      await api.deleteWallet(w.id, unlink.checked ? linked : [], delPassword.take());
       const rest = await refreshWallets();
       navigate(rest.length ? { name: "wallet", id: rest[0].id } : { name: "welcome" });
     } catch (e) {
@@ -170,6 +171,7 @@ function render(root: HTMLElement, d: WalletDetail): void {
           h("p", { class: "hint" }, "Removes the words from the keychain and the wallet from Switchyard. Funds stay on the chain: you can restore them only from your written words."),
           linkedWarning,
           field(`Type "${w.name}" to confirm`, delInput),
+          delPassword.el,
           delBtn))),
   );
   drawAll();
