@@ -13,6 +13,14 @@ mod webkit_env;
 
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Every heap block is zeroed when freed: secrets that passed through
+/// buffers we do not own (keychain replies, answers to the window) leave
+/// nothing behind once those are dropped (tests/e2e: "the app lock" scans
+/// the locked app's memory for the seed).
+#[global_allocator]
+static ALLOC: zeroizing_alloc::ZeroAlloc<std::alloc::System> =
+    zeroizing_alloc::ZeroAlloc(std::alloc::System);
 use switchyard_core::{ApiError, Context};
 
 /// What every command can reach.
@@ -140,8 +148,45 @@ fn lock_watch(app: tauri::AppHandle, lock: switchyard_core::lock::AppLock) {
     });
 }
 
+/// The C libraries' heap (GLib, GTK, WebKit's side of this process, and the
+/// web view's processes, which inherit it) wiped on free too: glibc's
+/// `glibc.malloc.perturb` tunable fills every freed block (and every new
+/// one) with a byte pattern, so a window's answer that GLib copied (the
+/// words of a reveal) is not left in freed memory. The dynamic loader reads
+/// tunables only at start: without it set, the app executes itself again
+/// once with it (the same process, before any thread).
+fn perturb_c_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        use std::os::unix::process::CommandExt;
+        const TUNABLE: &str = "glibc.malloc.perturb=90";
+        let current = std::env::var("GLIBC_TUNABLES").unwrap_or_default();
+        if current
+            .split(':')
+            .any(|t| t.starts_with("glibc.malloc.perturb="))
+        {
+            return;
+        }
+        let Ok(exe) = std::env::current_exe() else {
+            return;
+        };
+        let value = if current.is_empty() {
+            TUNABLE.to_string()
+        } else {
+            format!("{current}:{TUNABLE}")
+        };
+        let err = std::process::Command::new(exe)
+            .args(std::env::args_os().skip(1))
+            .env("GLIBC_TUNABLES", value)
+            .exec();
+        // Only reached when it failed: run on, unperturbed.
+        eprintln!("switchyard: could not restart with the C heap wiped on free: {err}");
+    }
+}
+
 fn main() {
     let started_unix_ms = unix_ms();
+    perturb_c_heap();
     // Before any thread starts (it sets environment variables).
     webkit_env::configure();
     tracing_subscriber::fmt()

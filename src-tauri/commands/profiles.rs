@@ -3,8 +3,8 @@
 
 use crate::AppState;
 use switchyard_core::confirm::Confirmation;
-use switchyard_core::profiles::RevealedPassword;
 use switchyard_core::profiles::{InitNodeRequest, NewProfile, ProfileInfo};
+use switchyard_core::seal::Sealed;
 use switchyard_core::ApiError;
 use tauri::{AppHandle, State};
 
@@ -96,12 +96,17 @@ pub async fn reveal_node_password(
     state: State<'_, AppState>,
     id: String,
     confirmation: Confirmation,
-) -> Result<RevealedPassword, ApiError> {
+    to: String,
+) -> Result<Sealed, ApiError> {
     let ctx = state.ctx()?;
-    Ok(ctx
+    let revealed = ctx
         .profiles
         .reveal_password(&ctx.wallets, &id, &confirmation)
-        .await?)
+        .await?;
+    Ok(switchyard_core::seal::seal(
+        revealed.password.as_bytes(),
+        &to,
+    )?)
 }
 
 /// Adds the admin macaroon (LND's file) to a profile that has none yet.

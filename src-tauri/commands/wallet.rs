@@ -4,6 +4,7 @@ use crate::AppState;
 use switchyard_core::api::SecretInput;
 use switchyard_core::confirm::{ChallengeTicket, ConfirmTarget, Confirmation};
 use switchyard_core::keys::{self, Chain, Purpose, WordCheck, WordCount};
+use switchyard_core::seal::Sealed;
 use switchyard_core::wallet::{
     AddressInfo, AddressOwnership, CreateWalletRequest, RevealedWords, WalletDetail, WalletSummary,
     DEFAULT_SEARCH_GAP,
@@ -115,18 +116,22 @@ pub async fn begin_confirmation(
     Ok(ChallengeTicket::from(&challenge))
 }
 
-/// Reveals the words after the passphrase (or a confirmation code) is given.
+/// Reveals the words after the app password (or, without one, the
+/// passphrase or a confirmation code), sealed to the page's key `to` (see
+/// `switchyard_core::seal`): only ciphertext crosses into the web view.
 #[tauri::command]
 pub async fn reveal_words(
     state: State<'_, AppState>,
     id: String,
     confirmation: Confirmation,
-) -> Result<RevealedWords, ApiError> {
-    Ok(state
+    to: String,
+) -> Result<Sealed, ApiError> {
+    let words = state
         .ctx()?
         .wallets
         .reveal_words(&id, &confirmation)
-        .await?)
+        .await?;
+    Ok(switchyard_core::seal::seal(words.words.as_bytes(), &to)?)
 }
 
 /// Deletes a wallet (keychain entry and metadata); a wallet that initialised

@@ -55,7 +55,7 @@ import type { RoutePreviewRequest } from "./bindings/RoutePreviewRequest";
 import type { ChallengeTicket } from "./bindings/ChallengeTicket";
 import type { ConfirmTarget } from "./bindings/ConfirmTarget";
 import type { Confirmation } from "./bindings/Confirmation";
-import type { RevealedPassword } from "./bindings/RevealedPassword";
+import type { Sealed } from "./bindings/Sealed";
 import type { QuoteView } from "./bindings/QuoteView";
 import type { RescueReport } from "./bindings/RescueReport";
 import type { SwapView } from "./bindings/SwapView";
@@ -104,7 +104,8 @@ export const api = {
   walletAddresses: (id: string, purpose: Purpose, chain: Chain, start: number, count: number) =>
     call<AddressInfo[]>("wallet_addresses", { id, purpose, chain, start, count }),
   verifyAddress: (id: string, address: string) => call<AddressOwnership>("verify_address", { id, address }),
-  revealWords: (id: string, confirmation: Confirmation) => call<RevealedWords>("reveal_words", { id, confirmation }),
+  /** The words, sealed to the page's key `to` (open with seal.ts). */
+  revealWords: (id: string, confirmation: Confirmation, to: string) => call<Sealed>("reveal_words", { id, confirmation, to }),
   deleteWallet: (id: string, unlinkNodes: string[], appPassword: string | null) => call<null>("delete_wallet", { id, unlinkNodes, appPassword }),
   balances: () => call<Balances>("balances"),
   listChannels: () => call<ChannelList>("list_channels"),
@@ -139,7 +140,8 @@ export const api = {
   removeProfile: (id: string, appPassword: string | null) => call<ProfileInfo>("remove_profile", { id, appPassword }),
   initNode: (request: InitNodeRequest) => call<ProfileInfo>("init_node", { request }),
   unlockNode: (id: string, password: string, remember: boolean) => call<ProfileInfo>("unlock_node", { id, password, remember }),
-  revealNodePassword: (id: string, confirmation: Confirmation) => call<RevealedPassword>("reveal_node_password", { id, confirmation }),
+  /** A node's wallet password, sealed to the page's key `to`. */
+  revealNodePassword: (id: string, confirmation: Confirmation, to: string) => call<Sealed>("reveal_node_password", { id, confirmation, to }),
   setProfileMacaroon: (id: string, path: string) => call<ProfileInfo>("set_profile_macaroon", { id, path }),
   swapProvider: () => call<string | null>("swap_provider"),
   swapQuote: (direction: "in" | "out", amount: Sat, provider: string | null) =>

@@ -15,6 +15,12 @@ mod regtest;
 mod swap;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Every heap block is zeroed when freed (as in the desktop app): words and
+/// keys read for one command leave nothing behind in freed memory.
+#[global_allocator]
+static ALLOC: zeroizing_alloc::ZeroAlloc<std::alloc::System> =
+    zeroizing_alloc::ZeroAlloc(std::alloc::System);
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use std::io::Read;

@@ -497,6 +497,16 @@ impl From<crate::cold::ColdError> for ApiError {
     }
 }
 
+impl From<crate::seal::SealError> for ApiError {
+    fn from(e: crate::seal::SealError) -> Self {
+        let code = match e {
+            crate::seal::SealError::BadKey => ErrorCode::InvalidRequest,
+            crate::seal::SealError::Crypto => ErrorCode::Internal,
+        };
+        ApiError::new(code, e.to_string())
+    }
+}
+
 impl From<crate::lock::LockError> for ApiError {
     fn from(e: crate::lock::LockError) -> Self {
         use crate::lock::LockError;

@@ -41,6 +41,7 @@ pub mod operations;
 pub mod profiles;
 pub mod psbt;
 pub mod psbt_open;
+pub mod seal;
 pub mod signer;
 pub mod spend;
 pub mod store;

@@ -7,6 +7,7 @@ import type { ProfileInfo } from "../bindings/ProfileInfo";
 import { field, h, keyedRows, type Row, setText } from "../dom";
 import { NETWORK_LABEL, rerender, state } from "../state";
 import { appPasswordField, confirmForm, showSecret } from "./confirm";
+import { revealSealed } from "../seal";
 import { action, badRequest, reloadNodeView, view } from "./screen";
 
 const KIND_LABEL: Record<string, string> = {
@@ -65,9 +66,8 @@ function profileRow(first: ProfileInfo): Row<ProfileInfo> {
         action: "Reveal password",
         testid: "node-password",
         reveal: async (c) => {
-          const r = await api.revealNodePassword(cur.id, c);
-          const shown = h("div", { class: "kv" }, h("span", { class: "k" }, "Wallet password"), h("code", { class: "v", "data-testid": "node-password-value" }, r.password));
-          r.password = "";
+          const password = await revealSealed((to) => api.revealNodePassword(cur.id, c, to));
+          const shown = h("div", { class: "kv" }, h("span", { class: "k" }, "Wallet password"), h("code", { class: "v", "data-testid": "node-password-value" }, password));
           showSecret(extra, shown, () => { extra.replaceChildren(); reloadNodeView(); }, "Hide (I wrote it down)");
         },
       }));

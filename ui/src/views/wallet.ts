@@ -8,6 +8,7 @@ import type { WalletDetail } from "../bindings/WalletDetail";
 import { append, clear, field, h } from "../dom";
 import { navigate, NETWORK_LABEL, refreshWallets, showError } from "../state";
 import { appPasswordField, confirmForm, showSecret } from "./confirm";
+import { revealSealed } from "../seal";
 
 const PAGE = 10;
 const SHORT: Record<string, string> = { bip84: "BIP84", bip86: "BIP86", bip49: "BIP49", bip44: "BIP44" };
@@ -103,10 +104,9 @@ function render(root: HTMLElement, d: WalletDetail): void {
       action: "Reveal words",
       testid: "reveal",
       reveal: async (confirmation) => {
-        const r = await api.revealWords(w.id, confirmation);
+        const words = await revealSealed((to) => api.revealWords(w.id, confirmation, to));
         const grid = h("ol", { class: "word-grid", "data-testid": "revealed-words" },
-          ...r.words.split(" ").map((x, i) => h("li", {}, h("span", { class: "n" }, String(i + 1)), h("span", { class: "w" }, x))));
-        r.words = "";
+          ...words.split(" ").map((x, i) => h("li", {}, h("span", { class: "n" }, String(i + 1)), h("span", { class: "w" }, x))));
         showSecret(revealBox, grid, drawRevealForm, "Hide the words");
       },
     }));
