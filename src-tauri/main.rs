@@ -140,6 +140,17 @@ fn lock_watch(app: tauri::AppHandle, lock: switchyard_core::lock::AppLock) {
             }
         }
     });
+    // The computer going to sleep and the screen locking lock it too.
+    let os = lock.clone();
+    let watching = switchyard_core::lock_os::watch(Default::default(), move |why| {
+        if os.lock_for(why.as_str()) {
+            tracing::info!(why = why.as_str(), "locked");
+        }
+    });
+    tracing::debug!(
+        buses = watching,
+        "watching the system for sleep and screen lock"
+    );
     tauri::async_runtime::spawn(async move {
         loop {
             tokio::time::sleep(std::time::Duration::from_secs(2)).await;

@@ -422,6 +422,10 @@ test("the app lock: a password set, locked on demand and when idle, every comman
     await s.click("[data-testid=delete-submit]");
     await s.find("[data-testid=create-start]");
     assert.equal((await s.findAll("[data-testid=first-run-password]")).length, 0, "a password is set");
+
+    // The screen locks (the screensaver says so on the session bus): so does the app.
+    execFileSync("dbus-send", ["--session", "--type=signal", "/org/freedesktop/ScreenSaver", "org.freedesktop.ScreenSaver.ActiveChanged", "boolean:true"]);
+    await s.find("[data-testid=unlock-screen]");
   } catch (e) {
     await s.screenshot("97-lock-failure").catch(() => undefined);
     throw e;
@@ -436,4 +440,6 @@ test("the app lock: a password set, locked on demand and when idle, every comman
   }
   const all = execFileSync(CLI, ["--json", "--data-dir", dataDir, "audit", "list"]).toString();
   assert.ok(!all.includes("horse"), "no password in the log");
+  const whys = JSON.parse(all).filter((e) => e.kind === "lock").map((e) => e.detail.why);
+  for (const why of ["on demand", "idle", "screen locked"]) assert.ok(whys.includes(why), `a lock for "${why}" in ${whys}`);
 });

@@ -171,7 +171,9 @@ impl Context {
                     self.wallets.forget_challenges();
                     let cancelled = crate::cold::abort_all_pending(&self).await;
                     self.record(
-                        Record::new(Kind::Lock).with("cancelled_waiting", cancelled),
+                        Record::new(Kind::Lock)
+                            .with("why", self.lock.why_locked())
+                            .with("cancelled_waiting", cancelled),
                         Ok(()),
                     )
                     .await

@@ -36,6 +36,7 @@ pub mod context;
 pub mod files;
 pub mod keychain;
 pub mod lock;
+pub mod lock_os;
 pub mod node;
 pub mod operations;
 pub mod profiles;

@@ -126,6 +126,8 @@ struct State {
     locked: bool,
     last_activity: Instant,
     idle: Duration,
+    /// Why it last locked ("on demand", "idle", "system sleep", …).
+    why: &'static str,
 }
 
 /// The app lock of a data directory (cheap to clone; shared state).
@@ -208,6 +210,7 @@ impl AppLock {
                 locked: enabled,
                 last_activity: Instant::now(),
                 idle: Duration::from_secs(u64::from(idle) * 60),
+                why: "start",
             })),
             changes: tokio::sync::broadcast::channel(8).0,
         })
@@ -242,6 +245,7 @@ impl AppLock {
             s.enabled && !s.locked && s.idle > Duration::ZERO && s.last_activity.elapsed() >= s.idle
         };
         if expired {
+            self.state().why = "idle";
             self.set_locked(true);
         }
         self.is_locked()
@@ -276,6 +280,7 @@ impl AppLock {
         if self.store.setting(VERIFIER_KEY).await?.is_none() {
             return Err(LockError::NoPassword);
         }
+        self.state().why = "on demand";
         self.set_locked(true);
         Ok(())
     }
@@ -302,6 +307,26 @@ impl AppLock {
         } else {
             Err(LockError::Wrong)
         }
+    }
+
+    /// Locks for `why` (the OS said the computer sleeps or the screen
+    /// locked, see [`crate::lock_os`]) when a password is set and it is not
+    /// locked yet; whether it locked now.
+    pub fn lock_for(&self, why: &'static str) -> bool {
+        {
+            let mut s = self.state();
+            if !s.enabled || s.locked {
+                return false;
+            }
+            s.why = why;
+        }
+        self.set_locked(true);
+        true
+    }
+
+    /// Why it last locked: "on demand", "idle", "start", or the OS's reason.
+    pub fn why_locked(&self) -> &'static str {
+        self.state().why
     }
 
     /// Whether an app password is set.
@@ -422,6 +447,24 @@ mod tests {
 
     fn pw(s: &str) -> SecretString {
         SecretString::from(s.to_string())
+    }
+
+    #[tokio::test]
+    async fn the_os_locks_it_only_when_a_password_is_set_and_says_why() {
+        let (l, _d) = lock().await;
+        assert!(!l.lock_for("system sleep"), "no password: nothing to lock");
+        assert!(!l.is_locked());
+        l.set_password(None, &pw("correct horse")).await.unwrap();
+        let mut told = l.subscribe();
+        assert!(l.lock_for("system sleep"));
+        assert!(l.is_locked());
+        assert_eq!(l.why_locked(), "system sleep");
+        assert!(told.try_recv().unwrap(), "told: locked");
+        assert!(!l.lock_for("screen locked"), "already locked");
+        assert_eq!(l.why_locked(), "system sleep");
+        l.unlock(&pw("correct horse")).await.unwrap();
+        l.lock().await.unwrap();
+        assert_eq!(l.why_locked(), "on demand");
     }
 
     #[tokio::test]
