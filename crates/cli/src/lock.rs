@@ -5,7 +5,6 @@
 
 use crate::{app_password, out, Output, PASSWORD_NEEDED};
 use clap::Subcommand;
-use secrecy::SecretString;
 use std::path::Path;
 use switchyard_core::{ApiError, Context, ErrorCode};
 
@@ -52,14 +51,7 @@ pub async fn run(cmd: LockCmd, data_dir: &Path) -> Result<Output, ApiError> {
             if enabled && current.is_none() {
                 return Err(ApiError::new(ErrorCode::PasswordNeeded, PASSWORD_NEEDED));
             }
-            let mut line = zeroize::Zeroizing::new(String::new());
-            std::io::stdin().read_line(&mut line).map_err(|e| {
-                ApiError::new(
-                    ErrorCode::InvalidRequest,
-                    format!("Could not read the new password from standard input: {e}"),
-                )
-            })?;
-            let new = SecretString::from(line.trim_end_matches(['\n', '\r']).to_string());
+            let new = crate::read_secret_line("the new password")?;
             ctx.set_app_password(current.filter(|_| enabled), &new)
                 .await?;
             let s = ctx.lock.status().await?;

@@ -252,16 +252,10 @@ pub(crate) fn code_from_terminal(
         "To {what}, type this code and press Enter: {}",
         ch.code.expose_secret()
     );
-    let mut line = zeroize::Zeroizing::new(String::new());
-    std::io::stdin().read_line(&mut line).map_err(|e| {
-        ApiError::new(
-            ErrorCode::InvalidRequest,
-            format!("Could not read the code from standard input: {e}"),
-        )
-    })?;
+    let line = read_secret_line("the code")?;
     Ok(Confirmation::code(
         ch.id,
-        SecretString::from(line.trim().to_string()),
+        SecretString::from(line.expose_secret().trim().to_string()),
     ))
 }
 
@@ -293,17 +287,22 @@ pub(crate) fn reveal_confirmation(
 /// Reads the first line of standard input as the app password (the rest
 /// stays for the command).
 fn read_app_password() -> Result<(), ApiError> {
+    let _ = APP_PASSWORD.set(read_secret_line("the app password")?);
+    Ok(())
+}
+
+/// One line of standard input, without its line ending, as a secret.
+pub(crate) fn read_secret_line(what: &str) -> Result<SecretString, ApiError> {
     let mut line = zeroize::Zeroizing::new(String::new());
     std::io::stdin().read_line(&mut line).map_err(|e| {
         ApiError::new(
             ErrorCode::InvalidRequest,
-            format!("Could not read the app password from standard input: {e}"),
+            format!("Could not read {what} from standard input: {e}"),
         )
     })?;
-    let _ = APP_PASSWORD.set(SecretString::from(
+    Ok(SecretString::from(
         line.trim_end_matches(['\n', '\r']).to_string(),
-    ));
-    Ok(())
+    ))
 }
 
 /// Lines of standard input: words first (when asked), then the passphrase.
