@@ -339,6 +339,20 @@ fn the_tamper_matrix_names_each_break() {
     e4.detail.insert("amount_sat".into(), "1".into());
     edited[4].line = e4.line();
     assert_eq!(ours(&edited, &heads), Some(Break::Edited { index: 4 }));
+    // Every face says it the same way.
+    let said = audit::verify(
+        &edited,
+        &heads,
+        &Expect {
+            chain_key: Some(&KEY),
+            ..Expect::default()
+        },
+    )
+    .broken_words;
+    assert_eq!(
+        said.as_deref(),
+        Some("Entry 4 was edited after it was written.")
+    );
     // Without the chain key (a third party), the signed heads catch it.
     let edited_export: Vec<Stored> = edited
         .iter()

@@ -24,4 +24,9 @@ root: string,
 /**
  * The first thing wrong, if any.
  */
-broken: Break | null, };
+broken: Break | null, 
+/**
+ * The break in a sentence, as every face shows it ("Entry 4 was
+ * edited after it was written.").
+ */
+broken_words: string | null, };

@@ -49,28 +49,13 @@ const KINDS: Record<Kind, string> = {
 function verdictBox(v: Verdict): HTMLElement {
   if (v.broken) {
     return h("div", { class: "verdict bad", "data-testid": "audit-verdict", "data-ok": "false" },
-      h("strong", {}, "Broken. "), brokenWords(v),
+      h("strong", {}, "Broken. "), v.broken_words ?? "",
       h("p", { class: "hint" }, "Someone changed the log after it was written, or its database was restored from an older copy. Keep the exports you gave others: they show what was there."));
   }
   return h("div", { class: "verdict good", "data-testid": "audit-verdict", "data-ok": "true" },
     h("strong", {}, "Intact. "),
     `${v.entries} ${v.entries === 1 ? "entry" : "entries"}; the chain${v.chain_checked ? " (HMAC, key in the keychain)" : ""} and ${v.heads} signed tree ${v.heads === 1 ? "head" : "heads"} hold.`,
     h("p", { class: "hint" }, `Root ${short(v.root, 16)}`));
-}
-
-function brokenWords(v: Verdict): string {
-  const b = v.broken;
-  if (!b) return "";
-  switch (b.kind) {
-    case "unreadable": return `The line at position ${b.position} is not an audit entry.`;
-    case "edited": return `Entry ${b.index} was edited after it was written.`;
-    case "deleted": return `Entry ${b.index} was deleted (entry ${b.next} follows entry ${b.index - 1}).`;
-    case "reordered": return `Entries were reordered: entry ${b.found} stands where entry ${b.position} should.`;
-    case "truncated": return `The log was cut short: it has ${b.have} entries, but ${b.signed} were signed.`;
-    case "forked": return `The log forked: two different heads were signed at ${b.size} entries.`;
-    case "rewritten": return `The entries no longer match the head signed at ${b.size} entries: one of them was changed after it was signed.`;
-    case "bad_head": return `The tree head at ${b.size} entries is not validly signed (${b.why}).`;
-  }
 }
 
 function reportBox(r: CheckReport): HTMLElement {

@@ -401,6 +401,21 @@ pub struct Verdict {
     pub root: String,
     /// The first thing wrong, if any.
     pub broken: Option<Break>,
+    /// The break in a sentence, as every face shows it ("Entry 4 was
+    /// edited after it was written.").
+    pub broken_words: Option<String>,
+}
+
+impl Break {
+    /// This break as a sentence: its words with a capital and a full stop.
+    pub fn sentence(&self) -> String {
+        let words = self.to_string();
+        let mut chars = words.chars();
+        match chars.next() {
+            Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
+            None => String::new(),
+        }
+    }
 }
 
 /// What [`verify`] checks a log against.
@@ -428,9 +443,11 @@ pub fn verify(entries: &[Stored], heads: &[TreeHead], expect: &Expect<'_>) -> Ve
         chain_checked: expect.chain_key.is_some(),
         root: String::new(),
         broken: None,
+        broken_words: None,
     };
     let broken = check(entries, heads, expect, &mut leaves).err();
     verdict.root = hex(&merkle::root(&leaves));
+    verdict.broken_words = broken.as_ref().map(Break::sentence);
     verdict.broken = broken;
     verdict
 }
