@@ -20,6 +20,18 @@ dbus-run-session -- bash -c '
   # --unlock reads the password from stdin and creates the login keyring.
   eval "$(printf "switchyard-test" | gnome-keyring-daemon --unlock --components=secrets)"
   export GNOME_KEYRING_CONTROL
+  # Wait until that daemon owns the Secret Service name before any client
+  # asks for it. A client that comes first makes D-Bus activate a second
+  # daemon (`--start --foreground`, measured: 2 sessions in 10), and when one
+  # of the two later goes away, the name is re-activated as a fresh daemon
+  # whose login keyring is locked: every keychain call then fails ("Cannot
+  # create an item in a locked collection", a CI failure of init_wallet).
+  owned() {
+    dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+      org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q "boolean true"
+  }
+  for _ in $(seq 1 200); do owned && break; sleep 0.05; done
+  owned || { echo "with-keyring: the keyring daemon never took the Secret Service name" >&2; exit 1; }
   # Wait until the default collection accepts a write: clients that arrive in
   # the first moments can otherwise find it locked.
   for _ in $(seq 1 100); do
@@ -29,6 +41,30 @@ dbus-run-session -- bash -c '
     fi
     sleep 0.1
   done
+  # Should the daemon still die while the command runs, say so loudly, with
+  # the signal and who sent it when strace can watch it.
+  me=$$
+  kpid=$(dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+    org.freedesktop.DBus.GetConnectionUnixProcessID string:org.freedesktop.secrets 2>/dev/null \
+    | awk "/uint32/ {print \$2}" || true)
+  if [ -n "$kpid" ]; then
+    trace="${XDG_RUNTIME_DIR}/keyring-signals.log"
+    if command -v strace >/dev/null 2>&1; then
+      strace -qq -e trace=none -e signal=all -p "$kpid" -o "$trace" 2>/dev/null &
+    fi
+    (
+      while kill -0 "$kpid" 2>/dev/null; do sleep 0.5; done
+      if kill -0 "$me" 2>/dev/null; then
+        echo "with-keyring: THE TEST KEYRING DAEMON ($kpid) DIED at $(date +%T) while the command ran; signals it got:" >&2
+        cat "$trace" >&2 2>/dev/null || true
+        for p in $(grep -o "si_pid=[0-9]*" "$trace" 2>/dev/null | cut -d= -f2 | sort -u); do
+          echo "  sender $p: $(cat /proc/$p/cmdline 2>/dev/null | tr "\0" " ")" >&2
+        done
+        echo "  processes now:" >&2
+        ps -eo pid,ppid,args >&2 || true
+      fi
+    ) &
+  fi
   # The daemon exits with this D-Bus session.
   exec "$@"
 ' bash "$@"
