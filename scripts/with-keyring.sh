@@ -41,27 +41,17 @@ dbus-run-session -- bash -c '
     fi
     sleep 0.1
   done
-  # Should the daemon still die while the command runs, say so loudly, with
-  # the signal and who sent it when strace can watch it.
+  # Should the daemon still die while the command runs, say so loudly (a
+  # zombie counts as dead): later keychain errors then have their cause.
   me=$$
   kpid=$(dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
     org.freedesktop.DBus.GetConnectionUnixProcessID string:org.freedesktop.secrets 2>/dev/null \
     | awk "/uint32/ {print \$2}" || true)
   if [ -n "$kpid" ]; then
-    trace="${XDG_RUNTIME_DIR}/keyring-signals.log"
-    if command -v strace >/dev/null 2>&1; then
-      strace -qq -e trace=none -e signal=all -p "$kpid" -o "$trace" 2>/dev/null &
-    fi
     (
-      while kill -0 "$kpid" 2>/dev/null; do sleep 0.5; done
+      while [ -e "/proc/$kpid" ] && ! grep -q "^State:.*Z" "/proc/$kpid/status" 2>/dev/null; do sleep 0.5; done
       if kill -0 "$me" 2>/dev/null; then
-        echo "with-keyring: THE TEST KEYRING DAEMON ($kpid) DIED at $(date +%T) while the command ran; signals it got:" >&2
-        cat "$trace" >&2 2>/dev/null || true
-        for p in $(grep -o "si_pid=[0-9]*" "$trace" 2>/dev/null | cut -d= -f2 | sort -u); do
-          echo "  sender $p: $(cat /proc/$p/cmdline 2>/dev/null | tr "\0" " ")" >&2
-        done
-        echo "  processes now:" >&2
-        ps -eo pid,ppid,args >&2 || true
+        echo "with-keyring: THE TEST KEYRING DAEMON ($kpid) DIED at $(date +%T) while the command ran" >&2
       fi
     ) &
   fi
