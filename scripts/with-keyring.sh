@@ -15,11 +15,19 @@ trap cleanup EXIT
 mkdir -p "$scratch/data" "$scratch/runtime"
 chmod 700 "$scratch/runtime"
 export XDG_DATA_HOME="$scratch/data" XDG_RUNTIME_DIR="$scratch/runtime"
+export SCRATCH="$scratch"
 dbus-run-session -- bash -c '
   set -euo pipefail
   # --unlock reads the password from stdin and creates the login keyring.
-  eval "$(printf "switchyard-test" | gnome-keyring-daemon --unlock --components=secrets)"
-  export GNOME_KEYRING_CONTROL
+  # --foreground keeps the daemon our child with its stderr, so should it die
+  # we know how (exit status, signal) and why (its last words).
+  log="$SCRATCH/keyring-daemon.log"
+  (
+    code=0
+    printf "switchyard-test" | gnome-keyring-daemon --foreground --unlock --components=secrets \
+      > "$SCRATCH/keyring-env" 2> "$log" || code=$?
+    echo "$code" > "$SCRATCH/keyring-exit"
+  ) &
   # Wait until that daemon owns the Secret Service name before any client
   # asks for it. A client that comes first makes D-Bus activate a second
   # daemon (`--start --foreground`, measured: 2 sessions in 10), and when one
@@ -41,20 +49,19 @@ dbus-run-session -- bash -c '
     fi
     sleep 0.1
   done
-  # Should the daemon still die while the command runs, say so loudly (a
-  # zombie counts as dead): later keychain errors then have their cause.
+  # Should the daemon still die while the command runs, say so loudly with
+  # its exit status and last words: later keychain errors then have their cause.
   me=$$
-  kpid=$(dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
-    org.freedesktop.DBus.GetConnectionUnixProcessID string:org.freedesktop.secrets 2>/dev/null \
-    | awk "/uint32/ {print \$2}" || true)
-  if [ -n "$kpid" ]; then
-    (
-      while [ -e "/proc/$kpid" ] && ! grep -q "^State:.*Z" "/proc/$kpid/status" 2>/dev/null; do sleep 0.5; done
-      if kill -0 "$me" 2>/dev/null; then
-        echo "with-keyring: THE TEST KEYRING DAEMON ($kpid) DIED at $(date +%T) while the command ran" >&2
-      fi
-    ) &
-  fi
+  (
+    while [ ! -e "$SCRATCH/keyring-exit" ] && kill -0 "$me" 2>/dev/null; do sleep 0.5; done
+    if kill -0 "$me" 2>/dev/null; then
+      code=$(cat "$SCRATCH/keyring-exit")
+      how="exit status $code"
+      [ "$code" -gt 128 ] && how="signal $((code - 128)) ($(kill -l $((code - 128)) 2>/dev/null || true))"
+      echo "with-keyring: THE TEST KEYRING DAEMON DIED at $(date +%T) while the command ran: $how; its last words:" >&2
+      tail -n 20 "$log" | sed "s/^/with-keyring:   /" >&2
+    fi
+  ) &
   # The daemon exits with this D-Bus session.
   exec "$@"
 ' bash "$@"

@@ -188,8 +188,29 @@ pub fn run(
 
 const PROVIDER_FILE: &str = "provider.json";
 
-fn alive(pid: u32) -> bool {
-    std::path::Path::new(&format!("/proc/{pid}")).exists()
+/// Whether `pid` (from provider.json) is still the provider `up` started for
+/// `data_dir`: alive, not a zombie, and its command line ours. A pid alone
+/// can have been reused by any process since.
+fn is_our_provider(pid: u32, data_dir: &str) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let zombie = stat
+        .rsplit_once(')')
+        .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'));
+    let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let args: Vec<&[u8]> = cmd.split(|b| *b == 0).collect();
+    let has = |a: &str| args.contains(&a.as_bytes());
+    let dir_follows = args
+        .windows(2)
+        .any(|w| w[0] == b"--data-dir" && w[1] == data_dir.as_bytes());
+    !stat.is_empty() && !zombie && has("provider") && dir_follows
+}
+
+/// The provider recorded in provider.json, if it is still running.
+fn recorded_provider(file: &std::path::Path) -> Option<(u32, Value)> {
+    let v = serde_json::from_str::<Value>(&std::fs::read_to_string(file).ok()?).ok()?;
+    let pid = u32::try_from(v["pid"].as_u64()?).ok()?;
+    let dir = v["data_dir"].as_str()?;
+    is_our_provider(pid, dir).then_some((pid, v))
 }
 
 /// Starts our swap provider on carol (once; a running one is reused), as a
@@ -203,16 +224,9 @@ fn start_provider(
     use std::io::BufRead;
     let fail = |m: String| ApiError::new(ErrorCode::RegtestFailed, m);
     let file = net_dir.join(PROVIDER_FILE);
-    let running = std::fs::read_to_string(&file)
-        .ok()
-        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-        .filter(|v| v["url"].is_string())
-        .filter(|v| {
-            v["pid"]
-                .as_u64()
-                .and_then(|p| u32::try_from(p).ok())
-                .is_some_and(alive)
-        });
+    let running = recorded_provider(&file)
+        .map(|(_, v)| v)
+        .filter(|v| v["url"].is_string());
     if running.is_none() {
         // Half-started before (an interrupted `up`): stop it first.
         stop_provider(net_dir);
@@ -248,8 +262,12 @@ fn start_provider(
                 .map_err(|e| fail(format!("could not start the swap provider: {e}")))?;
             // Tracked from the moment it exists (an interrupted `up` leaves
             // nothing `down` cannot stop).
-            std::fs::write(&file, json!({ "pid": child.id(), "url": null }).to_string())
-                .map_err(|e| fail(e.to_string()))?;
+            let pid = child.id();
+            let record = |url: Option<&str>| {
+                json!({ "pid": pid, "url": url, "data_dir": data_dir.to_string_lossy() })
+                    .to_string()
+            };
+            std::fs::write(&file, record(None)).map_err(|e| fail(e.to_string()))?;
             let stdout = child
                 .stdout
                 .take()
@@ -287,8 +305,7 @@ fn start_provider(
                 did_not_start()
             })?;
             let url = v["listening"].as_str().unwrap_or_default().to_string();
-            std::fs::write(&file, json!({ "pid": child.id(), "url": url }).to_string())
-                .map_err(|e| fail(e.to_string()))?;
+            std::fs::write(&file, record(Some(&url))).map_err(|e| fail(e.to_string()))?;
             url
         }
     };
@@ -308,11 +325,8 @@ fn start_provider(
 /// Stops the provider `up` started, if any.
 fn stop_provider(net_dir: &std::path::Path) {
     let file = net_dir.join(PROVIDER_FILE);
-    if let Some(pid) = std::fs::read_to_string(&file)
-        .ok()
-        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-        .and_then(|v| v["pid"].as_u64())
-    {
+    // Only if that pid is still our provider: never a process that reused it.
+    if let Some((pid, _)) = recorded_provider(&file) {
         let _ = std::process::Command::new("kill")
             .arg(pid.to_string())
             .status();

@@ -127,3 +127,40 @@ async fn missing_keychain_entry_is_reported_not_hidden() {
     // Delete still works and cleans up the rows.
     svc.delete(&w.id, &[], None).await.unwrap();
 }
+
+/// Many threads at once, as the app's blocking pool calls the keychain: every
+/// call goes through the process's one Secret Service session (a session per
+/// call is what crashes gnome-keyring; see `keychain::secret_service`).
+#[cfg(target_os = "linux")]
+#[test]
+fn concurrent_calls_share_one_session() {
+    let kc = keychain("concurrent");
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let kc = kc.clone();
+            std::thread::spawn(move || {
+                for i in 0..25 {
+                    let name = format!("t{t}/e{}", i % 5);
+                    let value = SecretString::from(format!("value {t} {i}"));
+                    kc.put(&name, &value).unwrap();
+                    assert_eq!(
+                        kc.get(&name).unwrap().unwrap().expose_secret(),
+                        value.expose_secret()
+                    );
+                }
+                for i in 0..5 {
+                    kc.delete(&format!("t{t}/e{i}")).unwrap();
+                    assert!(kc.get(&format!("t{t}/e{i}")).unwrap().is_none());
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(
+        switchyard_core::keychain::secret_service::sessions_opened(),
+        1,
+        "one session for the whole process"
+    );
+}
