@@ -50,11 +50,11 @@ if grep -qiE '^(tauri|wry|tao) ' <<<"$core_tree"; then
   die "switchyard-core or switchyard-cli depends on Tauri; the core must stay GUI-free"
 fi
 
-step "Rust: layering (switchyard-pure has no I/O; the shipped binaries do not link LDK)"
-pure_tree=$(cargo tree --locked -p switchyard-pure -e normal,build --prefix none)
+step "Rust: layering (switchyard-pure and switchyard-zk have no I/O; the shipped binaries do not link LDK)"
+pure_tree=$(cargo tree --locked -p switchyard-pure -p switchyard-zk -e normal,build --prefix none)
 io_deps=$(awk '{print $1}' <<<"$pure_tree" | grep -xE 'tokio|sqlx.*|tonic.*|hyper.*|keyring|tauri.*|wry|tao|reqwest|mio|rusqlite|libsqlite3-sys' \
   | sort -u || true)
-[ -z "$io_deps" ] || die "switchyard-pure must stay free of I/O, but depends on: $(echo $io_deps)"
+[ -z "$io_deps" ] || die "switchyard-pure and switchyard-zk must stay free of I/O, but depend on: $(echo $io_deps)"
 shipped_tree=$(cargo tree --locked -p switchyard-cli -p switchyard-desktop -e normal --prefix none)
 if grep -qE '^lightning ' <<<"$shipped_tree"; then
   die "the shipped binaries link LDK (lightning); the router comparison belongs in crates/bench"
@@ -75,8 +75,8 @@ fi
 step "Rust: clippy (warnings are errors)"
 cargo clippy --locked --workspace --all-targets --quiet -- -D warnings
 
-step "Rust: API docs of the core and the pure crate (broken links are errors)"
-RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet -p switchyard-pure -p switchyard-core
+step "Rust: API docs of the core, the pure crate and the zk crate (broken links are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet -p switchyard-pure -p switchyard-zk -p switchyard-core
 
 finish_regtest_bins_build "$regtest_log"
 

@@ -9,6 +9,7 @@
 
 mod route;
 mod swaps;
+mod zk;
 
 use clap::{Parser, Subcommand};
 use std::io::Write;
@@ -36,6 +37,8 @@ enum Command {
     /// Swaps on a fresh regtest network: swap in → channel balance, the
     /// provider's creates per second, swaps in flight at once.
     Swaps(swaps::SwapBenchArgs),
+    /// The audit log's zero-knowledge proofs: keys, prove, verify, size.
+    Zk(zk::ZkBenchArgs),
 }
 
 /// A benchmark that could not run: bad input (a graph file that is not one).
@@ -59,6 +62,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Route(args) => route::run(args),
         Command::Swaps(args) => swaps::run(args),
+        Command::Zk(args) => zk::run(args),
     };
     match result {
         Ok(out) => {

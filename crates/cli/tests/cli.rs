@@ -1152,3 +1152,193 @@ fn audit_commands_list_verify_prove_and_check() {
         .unwrap()
         .contains("Entry 9"));
 }
+
+/// `audit prove --window` and `audit verify-proof`: a zero-knowledge proof
+/// that an entry of a kind was made in a window by an authorised actor
+/// checks with no data directory; the file does not hold the entry's
+/// subject, time or actor; a tampered statement, another key or another set
+/// is refused; a window or set that does not hold the entry is refused with
+/// its reason before any proof is made.
+#[test]
+fn audit_zero_knowledge_proofs() {
+    let dir = tempfile::tempdir().unwrap();
+    let svc = service("auditzk");
+    let env = [("SWITCHYARD_KEYCHAIN_SERVICE", svc.as_str())];
+    let d = dir.path().to_str().unwrap();
+    restore_abandon(dir.path(), &svc, "a", "regtest");
+    set_app_password(dir.path(), &svc, APP_PASSWORD);
+    let list = json(&run(
+        &["--data-dir", d, "--json", "audit", "list"],
+        "",
+        &env,
+    ));
+    let first = &list.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(first["index"], 0);
+    let at = first["at_ms"].as_u64().unwrap();
+    let actor = first["actor"].as_str().unwrap().to_string();
+    let subject = first["subject"].as_str().unwrap().to_string();
+    let authorised = format!("{actor},desktop:auditor");
+    let window = format!("{}..{}", at - 60_000, at + 60_000);
+    let file = dir.path().join("proof.json");
+    let f = file.to_str().unwrap();
+    let made = run(
+        &[
+            "--data-dir",
+            d,
+            "audit",
+            "prove",
+            "--entry",
+            "0",
+            "--window",
+            &window,
+            "--authorised",
+            &authorised,
+            "--out",
+            f,
+        ],
+        "",
+        &env,
+    );
+    assert!(made.status.success());
+    let text = std::fs::read_to_string(&file).unwrap();
+    for secret in [subject.as_str(), &at.to_string(), actor.as_str()] {
+        if secret == actor {
+            // The actor is named only as a member of the authorised set.
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert!(v["authorised"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a == &actor));
+            continue;
+        }
+        assert!(!text.contains(secret), "{secret} is in the proof file");
+    }
+    let key = json(&run(
+        &["--data-dir", d, "--json", "audit", "verify"],
+        "",
+        &env,
+    ));
+    assert!(key["broken"].is_null());
+    let proof: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let key = proof["public_key"].as_str().unwrap().to_string();
+
+    // Checked anywhere: no data directory, no keychain.
+    let ok = json(&run(
+        &[
+            "--json",
+            "audit",
+            "verify-proof",
+            f,
+            "--key",
+            &key,
+            "--authorised",
+            &authorised,
+        ],
+        "",
+        &[],
+    ));
+    assert_eq!(ok["ok"], true, "{ok}");
+    assert_eq!(ok["kind"], "wallet_create");
+    assert!(ok["summary"].as_str().unwrap().starts_with("Proven"));
+
+    let refused = |text: &str, args: &[&str], what: &str| {
+        let mut all = vec!["--json", "audit", "verify-proof", "-"];
+        all.extend_from_slice(args);
+        let e = run(&all, text, &[]);
+        assert!(!e.status.success(), "{what} was accepted");
+        json(&e)["error"]["message"].as_str().unwrap().to_string()
+    };
+    // A tampered statement.
+    let tampered = text.replace("\"wallet_create\"", "\"wallet_delete\"");
+    assert!(refused(&tampered, &["--key", &key], "another kind").contains("does not hold"));
+    let later = text.replace(
+        &format!("\"from_ms\": {}", at - 60_000),
+        &format!("\"from_ms\": {}", at + 1),
+    );
+    assert_ne!(later, text);
+    assert!(refused(&later, &["--key", &key], "a narrower window").contains("does not hold"));
+    // Another key.
+    let other = "79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798";
+    assert!(refused(&text, &["--key", other], "another key").contains("signed by"));
+    // Another set than the checker expects.
+    assert!(
+        refused(&text, &["--authorised", "desktop:auditor"], "another set").contains("another set")
+    );
+
+    // Refused before proving, with the reason.
+    let prove = |window: &str, authorised: &str| {
+        let e = run(
+            &[
+                "--data-dir",
+                d,
+                "--json",
+                "audit",
+                "prove",
+                "--entry",
+                "0",
+                "--window",
+                window,
+                "--authorised",
+                authorised,
+            ],
+            "",
+            &env,
+        );
+        assert!(!e.status.success());
+        json(&e)["error"]["message"].as_str().unwrap().to_string()
+    };
+    let before = format!("{}..{}", at - 60_000, at - 1);
+    assert!(prove(&before, &authorised).contains("outside the window"));
+    assert!(prove(&window, "desktop:auditor").contains("not in the authorised set"));
+    assert!(prove("yesterday", &authorised).contains("T0..T1"));
+    assert!(prove("2026-12-02..2026-12-01", &authorised).contains("ends before it starts"));
+    // Dates work as window ends: a whole day around the entry.
+    let day = run(
+        &[
+            "--data-dir",
+            d,
+            "--json",
+            "audit",
+            "prove",
+            "--entry",
+            "1",
+            "--window",
+            "2020-01-01..2099-12-31",
+            "--authorised",
+            &actor,
+        ],
+        "",
+        &env,
+    );
+    assert!(
+        day.status.success(),
+        "{}",
+        String::from_utf8_lossy(&day.stderr)
+    );
+    let ok = json(&run(
+        &["--json", "audit", "verify-proof", "-", "--key", &key],
+        &String::from_utf8_lossy(&day.stdout),
+        &[],
+    ));
+    assert_eq!(ok["ok"], true, "{ok}");
+    // Making a proof is itself in the log.
+    let made = json(&run(
+        &[
+            "--data-dir",
+            d,
+            "--json",
+            "audit",
+            "list",
+            "--kind",
+            "audit_proof",
+        ],
+        "",
+        &env,
+    ));
+    assert_eq!(
+        made.as_array().unwrap().len(),
+        4,
+        "two proofs and two refusals… {made}"
+    );
+}

@@ -535,7 +535,25 @@ impl From<crate::audit::AuditError> for ApiError {
                 ApiError::new(ErrorCode::AuditLog, e.to_string())
             }
             AuditError::UnknownKind(_) => ApiError::new(ErrorCode::InvalidRequest, e.to_string()),
+            AuditError::Broken(_) => ApiError::new(ErrorCode::AuditLog, e.to_string()),
+            AuditError::Zk(z) => z.into(),
         }
+    }
+}
+
+impl From<switchyard_zk::audit::AuditZkError> for ApiError {
+    fn from(e: switchyard_zk::audit::AuditZkError) -> Self {
+        use switchyard_zk::audit::AuditZkError as Z;
+        use switchyard_zk::ZkError;
+        let code = match &e {
+            Z::NotOurs(_) | Z::OtherCircuit(_) | Z::BadKey => ErrorCode::InvalidAuditFile,
+            Z::Zk(ZkError::System(_)) => ErrorCode::Internal,
+            Z::BadEntry(_) | Z::Tree(_) | Z::Head(_) => ErrorCode::AuditLog,
+            Z::UnknownKind(_) | Z::BadSet(_) | Z::OtherSet(_) | Z::NoEntry(_) | Z::Zk(_) => {
+                ErrorCode::InvalidRequest
+            }
+        };
+        ApiError::new(code, e.to_string())
     }
 }
 

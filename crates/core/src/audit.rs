@@ -67,6 +67,14 @@ pub enum AuditError {
     /// No such kind of entry.
     #[error("There is no audit entry kind {0:?}. Kinds: {kinds}.", kinds = Kind::ALL.map(Kind::name).join(", "))]
     UnknownKind(String),
+    /// A zero-knowledge proof could not be made.
+    #[error(transparent)]
+    Zk(#[from] switchyard_zk::audit::AuditZkError),
+    /// The log does not verify, so nothing is proven from it.
+    #[error(
+        "The audit log is broken ({0}); nothing is proven from a broken log. Run `audit verify`."
+    )]
+    Broken(String),
     /// A file could not be written.
     #[error("Could not write {path}: {source}")]
     Write {
@@ -380,17 +388,22 @@ impl AuditLog {
         files
     }
 
-    async fn leaves_and_head(
-        &self,
-        size: Option<u64>,
-    ) -> Result<(Vec<Hash>, Vec<String>, TreeHead), AuditError> {
-        let lines: Vec<String> = self
+    /// Every entry's canonical line, in order.
+    async fn lines(&self) -> Result<Vec<String>, AuditError> {
+        Ok(self
             .store
             .audit_rows()
             .await?
             .into_iter()
             .map(|s| s.line)
-            .collect();
+            .collect())
+    }
+
+    async fn leaves_and_head(
+        &self,
+        size: Option<u64>,
+    ) -> Result<(Vec<Hash>, Vec<String>, TreeHead), AuditError> {
+        let lines = self.lines().await?;
         let heads = self.store.audit_heads().await?;
         let head = match size {
             Some(s) => heads.into_iter().find(|h| h.size == s).ok_or_else(|| {
@@ -428,6 +441,56 @@ impl AuditLog {
             head,
             proof: proof.iter().map(|h| audit::hex(h)).collect(),
         })
+    }
+
+    /// A zero-knowledge proof that entry `index` has its time in
+    /// `[from_ms, to_ms]` and its actor in `authorised`, revealing nothing
+    /// else about it (`switchyard-zk`). The log must verify first; the proof
+    /// carries a freshly signed Poseidon root of the log, its leaves salted
+    /// with the chain key. Takes a few seconds of CPU (on a blocking thread).
+    pub async fn prove_zk(
+        &self,
+        index: u64,
+        from_ms: u64,
+        to_ms: u64,
+        authorised: Vec<String>,
+    ) -> Result<switchyard_zk::audit::ProofFile, AuditError> {
+        let verdict = self.verify().await?;
+        if let Some(b) = &verdict.broken {
+            return Err(AuditError::Broken(b.to_string()));
+        }
+        let keys = self.keys().await?;
+        let lines = self.lines().await?;
+        let proof = tokio::task::spawn_blocking(move || {
+            use switchyard_zk::audit as zk;
+            let log = zk::SaltedLog::new(&lines, &keys.chain)?;
+            let tree = log.tree()?;
+            let root = switchyard_zk::field::to_repr(&tree.root());
+            let head = audit::ZkHead::sign(&keys.signing, lines.len() as u64, &root, now_ms());
+            let prover = switchyard_zk::Prover::new().map_err(zk::AuditZkError::from)?;
+            zk::prove(
+                &prover,
+                &log,
+                &tree,
+                &head,
+                index,
+                from_ms,
+                to_ms,
+                &authorised,
+            )
+        })
+        .await
+        .map_err(|e| AuditError::NotFound(format!("The prover stopped: {e}")));
+        let proof = proof.and_then(|p| p.map_err(AuditError::from));
+        self.note(
+            Record::new(Kind::AuditProof)
+                .with("entry", index)
+                .with("from_ms", from_ms)
+                .with("to_ms", to_ms),
+            &proof,
+        )
+        .await;
+        proof
     }
 
     /// Proof that the head at `to` (default: the latest) only appended to

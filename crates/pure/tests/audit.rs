@@ -208,6 +208,42 @@ fn a_tree_head_verifies_only_as_signed() {
     ));
 }
 
+/// The signed Poseidon root of the zero-knowledge proofs: the same rules as
+/// a tree head, under its own domain (a tree head's signature is not one).
+#[test]
+fn a_zk_head_verifies_only_as_signed_and_salts_differ() {
+    let kp = keypair(7);
+    let ours = kp.x_only_public_key().0;
+    let root = [5u8; 32];
+    let head = audit::ZkHead::sign(&kp, 3, &root, 1_700_000_000_000);
+    head.verify(Some(&ours)).unwrap();
+    head.verify(None).unwrap();
+    assert!(matches!(
+        head.verify(Some(&keypair(8).x_only_public_key().0)),
+        Err(audit::HeadError::OtherKey { .. })
+    ));
+    for tamper in [
+        |h: &mut audit::ZkHead| h.size += 1,
+        |h: &mut audit::ZkHead| h.at_ms += 1,
+        |h: &mut audit::ZkHead| h.poseidon_root = audit::hex(&[6u8; 32]),
+    ] {
+        let mut bad = head.clone();
+        tamper(&mut bad);
+        assert_eq!(bad.verify(Some(&ours)), Err(audit::HeadError::BadSignature));
+    }
+    // A tree head's signature over the same numbers does not pass as one.
+    let th = TreeHead::sign(&kp, 3, &root, 1_700_000_000_000);
+    let mut forged = head.clone();
+    forged.signature = th.signature;
+    assert_eq!(
+        forged.verify(Some(&ours)),
+        Err(audit::HeadError::BadSignature)
+    );
+    // Salts: per entry, per key.
+    assert_ne!(audit::zk_salt(&KEY, 0), audit::zk_salt(&KEY, 1));
+    assert_ne!(audit::zk_salt(&KEY, 0), audit::zk_salt(&[0x43; 32], 0));
+}
+
 const KEY: [u8; 32] = [0x42; 32];
 
 fn entry(index: u64, kind: Kind) -> Entry {

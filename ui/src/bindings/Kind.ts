@@ -3,4 +3,4 @@
 /**
  * What was done. Each sensitive operation of the app is one kind.
  */
-export type Kind = "wallet_create" | "wallet_restore" | "wallet_import_watch" | "wallet_reveal" | "wallet_delete" | "profile_add" | "profile_remove" | "profile_use" | "node_password_reveal" | "node_init" | "node_unlock" | "channel_open" | "channel_close" | "channel_policy" | "payment" | "keysend" | "rebalance" | "onchain_send" | "swap_step" | "psbt_sign" | "psbt_publish" | "backup_export" | "backup_restore" | "lock_settings" | "unlock" | "unlock_failed" | "lock" | "audit_export";
+export type Kind = "wallet_create" | "wallet_restore" | "wallet_import_watch" | "wallet_reveal" | "wallet_delete" | "profile_add" | "profile_remove" | "profile_use" | "node_password_reveal" | "node_init" | "node_unlock" | "channel_open" | "channel_close" | "channel_policy" | "payment" | "keysend" | "rebalance" | "onchain_send" | "swap_step" | "psbt_sign" | "psbt_publish" | "backup_export" | "backup_restore" | "lock_settings" | "unlock" | "unlock_failed" | "lock" | "audit_export" | "audit_proof";

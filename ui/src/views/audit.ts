@@ -44,6 +44,7 @@ const KINDS: Record<Kind, string> = {
   unlock_failed: "Wrong app password",
   lock: "App locked",
   audit_export: "Audit log exported",
+  audit_proof: "Zero-knowledge proof made",
 };
 
 function verdictBox(v: Verdict): HTMLElement {

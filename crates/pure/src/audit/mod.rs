@@ -93,11 +93,13 @@ pub enum Kind {
     Lock,
     /// The audit log exported.
     AuditExport,
+    /// A zero-knowledge proof about an entry made.
+    AuditProof,
 }
 
 impl Kind {
     /// Every kind, in declaration order.
-    pub const ALL: [Kind; 28] = [
+    pub const ALL: [Kind; 29] = [
         Kind::WalletCreate,
         Kind::WalletRestore,
         Kind::WalletImportWatch,
@@ -126,6 +128,7 @@ impl Kind {
         Kind::UnlockFailed,
         Kind::Lock,
         Kind::AuditExport,
+        Kind::AuditProof,
     ];
 
     /// Its name in entries and on the command line (`wallet_create`).
@@ -187,6 +190,17 @@ pub fn link(key: &[u8; 32], prev: &Hash, line: &str) -> Hash {
     let mut e = hmac::HmacEngine::<sha256::Hash>::new(key);
     e.input(prev);
     e.input(line.as_bytes());
+    hmac::Hmac::<sha256::Hash>::from_engine(e).to_byte_array()
+}
+
+/// The blinding salt of entry `index` in the Poseidon tree zero-knowledge
+/// proofs are about: `HMAC-SHA256(key, tag ‖ index)` with the chain's key,
+/// so only the log's owner can open a leaf (without it, a guessable entry of
+/// a small log could be confirmed from the signed root by trying guesses).
+pub fn zk_salt(key: &[u8; 32], index: u64) -> [u8; 32] {
+    let mut e = hmac::HmacEngine::<sha256::Hash>::new(key);
+    e.input(b"switchyard/audit/zk-salt/v1");
+    e.input(&index.to_be_bytes());
     hmac::Hmac::<sha256::Hash>::from_engine(e).to_byte_array()
 }
 
@@ -256,6 +270,33 @@ pub fn hex(bytes: &[u8]) -> String {
     bitcoin::hex::DisplayHex::to_lower_hex_string(bytes)
 }
 
+/// Checks a BIP340 signature `signature` (hex) by `key` (hex) over
+/// `digest`, and that `key` is `expected` when one is pinned.
+fn verify_signed(
+    key: &str,
+    signature: &str,
+    expected: Option<&XOnlyPublicKey>,
+    digest: [u8; 32],
+) -> Result<(), HeadError> {
+    let named =
+        XOnlyPublicKey::from_slice(&hex32(key, "key")?).map_err(|_| HeadError::Malformed("key"))?;
+    if let Some(want) = expected {
+        if want != &named {
+            return Err(HeadError::OtherKey {
+                found: key.to_string(),
+                expected: hex(&want.serialize()),
+            });
+        }
+    }
+    let sig_bytes = <Vec<u8> as bitcoin::hex::FromHex>::from_hex(signature)
+        .map_err(|_| HeadError::Malformed("signature"))?;
+    let sig = schnorr::Signature::from_slice(&sig_bytes)
+        .map_err(|_| HeadError::Malformed("signature"))?;
+    Secp256k1::verification_only()
+        .verify_schnorr(&sig, &Message::from_digest(digest), &named)
+        .map_err(|_: secp256k1::Error| HeadError::BadSignature)
+}
+
 impl TreeHead {
     /// Signs a head for `size` entries with `root` at `at_ms`.
     pub fn sign(keypair: &Keypair, size: u64, root: &Hash, at_ms: u64) -> TreeHead {
@@ -280,24 +321,62 @@ impl TreeHead {
     /// when given (a checker pins the key it trusts; otherwise the head's
     /// own key is used).
     pub fn verify(&self, expected: Option<&XOnlyPublicKey>) -> Result<(), HeadError> {
-        let key = XOnlyPublicKey::from_slice(&hex32(&self.key, "key")?)
-            .map_err(|_| HeadError::Malformed("key"))?;
-        if let Some(want) = expected {
-            if want != &key {
-                return Err(HeadError::OtherKey {
-                    found: self.key.clone(),
-                    expected: hex(&want.serialize()),
-                });
-            }
+        let digest = head_message(self.size, &self.root_hash()?, self.at_ms);
+        verify_signed(&self.key, &self.signature, expected, digest)
+    }
+}
+
+/// A signed log root for zero-knowledge proofs (`switchyard-zk`): "the log
+/// of `size` entries has Poseidon root `poseidon_root`", says the holder of
+/// `key` — the same key that signs the log's RFC 9162 heads. Its leaves are
+/// salted ([`zk_salt`]), so the root says nothing about any entry; the
+/// RFC 9162 root is left out for the same reason (its leaves are not).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ZkHead {
+    /// Entries in the tree.
+    pub size: u64,
+    /// The Poseidon root (the field element's 32 little-endian bytes), hex.
+    pub poseidon_root: String,
+    /// When it was signed, Unix milliseconds.
+    pub at_ms: u64,
+    /// The log's public key (BIP340 x-only), hex.
+    pub key: String,
+    /// BIP340 Schnorr signature over [`zk_head_message`], hex.
+    pub signature: String,
+}
+
+/// What a [`ZkHead`]'s signature covers: SHA-256 of a domain tag, the size
+/// (8 bytes big-endian), the root and the time (8 bytes big-endian).
+pub fn zk_head_message(size: u64, poseidon_root: &[u8; 32], at_ms: u64) -> [u8; 32] {
+    let mut e = sha256::Hash::engine();
+    e.input(b"switchyard/audit/zk-head/v1");
+    e.input(&size.to_be_bytes());
+    e.input(poseidon_root);
+    e.input(&at_ms.to_be_bytes());
+    sha256::Hash::from_engine(e).to_byte_array()
+}
+
+impl ZkHead {
+    /// Signs the root.
+    pub fn sign(keypair: &Keypair, size: u64, poseidon_root: &[u8; 32], at_ms: u64) -> ZkHead {
+        let secp = Secp256k1::signing_only();
+        let msg = Message::from_digest(zk_head_message(size, poseidon_root, at_ms));
+        let sig = secp.sign_schnorr(&msg, keypair);
+        ZkHead {
+            size,
+            poseidon_root: hex(poseidon_root),
+            at_ms,
+            key: hex(&keypair.x_only_public_key().0.serialize()),
+            signature: hex(sig.as_ref()),
         }
-        let sig_bytes = <Vec<u8> as bitcoin::hex::FromHex>::from_hex(&self.signature)
-            .map_err(|_| HeadError::Malformed("signature"))?;
-        let sig = schnorr::Signature::from_slice(&sig_bytes)
-            .map_err(|_| HeadError::Malformed("signature"))?;
-        let msg = Message::from_digest(head_message(self.size, &self.root_hash()?, self.at_ms));
-        Secp256k1::verification_only()
-            .verify_schnorr(&sig, &msg, &key)
-            .map_err(|_: secp256k1::Error| HeadError::BadSignature)
+    }
+
+    /// Checks the signature (by `expected` when given, else by the key the
+    /// head names).
+    pub fn verify(&self, expected: Option<&XOnlyPublicKey>) -> Result<(), HeadError> {
+        let root = hex32(&self.poseidon_root, "Poseidon root")?;
+        let digest = zk_head_message(self.size, &root, self.at_ms);
+        verify_signed(&self.key, &self.signature, expected, digest)
     }
 }
 
