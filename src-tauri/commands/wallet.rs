@@ -36,7 +36,7 @@ pub async fn create_wallet(
     state: State<'_, AppState>,
     req: CreateWalletRequest,
 ) -> Result<WalletSummary, ApiError> {
-    Ok(state.ctx()?.wallets.create(req.into()).await?)
+    Ok(state.ctx()?.wallets.create_from(req).await?)
 }
 
 /// All wallets.

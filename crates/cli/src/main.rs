@@ -561,7 +561,7 @@ async fn wallet_cmd(
         } => {
             let s = read_stdin_secrets(mnemonic_stdin, common.passphrase_stdin)?;
             let summary = w
-                .create(NewWallet {
+                .restore(NewWallet {
                     name: common.name,
                     network: common.network,
                     words: s.words,

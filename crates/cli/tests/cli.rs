@@ -1048,7 +1048,7 @@ fn audit_commands_list_verify_prove_and_check() {
             "audit",
             "list",
             "--kind",
-            "wallet_create",
+            "wallet_restore",
         ],
         "",
         &env,
@@ -1239,7 +1239,7 @@ fn audit_zero_knowledge_proofs() {
         &[],
     ));
     assert_eq!(ok["ok"], true, "{ok}");
-    assert_eq!(ok["kind"], "wallet_create");
+    assert_eq!(ok["kind"], "wallet_restore");
     assert!(ok["summary"].as_str().unwrap().starts_with("Proven"));
 
     let refused = |text: &str, args: &[&str], what: &str| {
@@ -1250,7 +1250,7 @@ fn audit_zero_knowledge_proofs() {
         json(&e)["error"]["message"].as_str().unwrap().to_string()
     };
     // A tampered statement.
-    let tampered = text.replace("\"wallet_create\"", "\"wallet_delete\"");
+    let tampered = text.replace("\"wallet_restore\"", "\"wallet_delete\"");
     assert!(refused(&tampered, &["--key", &key], "another kind").contains("does not hold"));
     let later = text.replace(
         &format!("\"from_ms\": {}", at - 60_000),

@@ -187,6 +187,11 @@ pub struct CreateWalletRequest {
     pub words: crate::secret::SecretInput,
     /// BIP39 passphrase, empty for none.
     pub passphrase: crate::secret::SecretInput,
+    /// Whether the words were brought by the user (a restore) rather than
+    /// generated for this wallet: the audit log records which.
+    #[serde(default)]
+    #[ts(optional)]
+    pub restored: Option<bool>,
 }
 
 impl std::fmt::Debug for CreateWalletRequest {
@@ -504,7 +509,29 @@ impl WalletService {
     /// writes the seed to the keychain and the metadata to the database, both
     /// or neither.
     pub async fn create(&self, req: NewWallet) -> Result<WalletSummary, WalletError> {
-        let rec = Record::new(Kind::WalletCreate)
+        self.create_as(Kind::WalletCreate, req).await
+    }
+
+    /// [`Self::create`] for words the user brought (recorded as a restore).
+    pub async fn restore(&self, req: NewWallet) -> Result<WalletSummary, WalletError> {
+        self.create_as(Kind::WalletRestore, req).await
+    }
+
+    /// Creates a wallet from an IPC request, as a restore when it says so.
+    pub async fn create_from(
+        &self,
+        req: CreateWalletRequest,
+    ) -> Result<WalletSummary, WalletError> {
+        let kind = if req.restored == Some(true) {
+            Kind::WalletRestore
+        } else {
+            Kind::WalletCreate
+        };
+        self.create_as(kind, req.into()).await
+    }
+
+    async fn create_as(&self, kind: Kind, req: NewWallet) -> Result<WalletSummary, WalletError> {
+        let rec = Record::new(kind)
             .with("name", req.name.trim())
             .with("network", req.network.as_str());
         let r = self.create_unaudited(req).await;
@@ -1190,6 +1217,42 @@ mod tests {
             words: s(ABANDON),
             passphrase: s(pass),
         }
+    }
+
+    /// The audit log tells a restore (words the user brought: the window's
+    /// restore flow, `wallet restore`) from a creation.
+    #[tokio::test]
+    async fn a_restore_is_recorded_as_one() {
+        let (svc, _kc, _dir) = service().await;
+        let req = |name: &str, network: Network, restored: Option<bool>| CreateWalletRequest {
+            name: name.into(),
+            network,
+            words: ABANDON.into(),
+            passphrase: "".into(),
+            restored,
+        };
+        svc.create_from(req("made", Network::Regtest, None))
+            .await
+            .unwrap();
+        svc.create_from(req("brought", Network::Testnet, Some(true)))
+            .await
+            .unwrap();
+        svc.restore(new("again", Network::Signet, ""))
+            .await
+            .unwrap();
+        let kinds: Vec<Kind> = svc
+            .audit()
+            .entries(None, 10)
+            .await
+            .unwrap()
+            .iter()
+            .rev()
+            .map(|e| e.kind)
+            .collect();
+        assert_eq!(
+            kinds,
+            [Kind::WalletCreate, Kind::WalletRestore, Kind::WalletRestore]
+        );
     }
 
     /// A clock the app-password test moves by hand past each back-off.

@@ -21,4 +21,9 @@ words: string,
 /**
  * BIP39 passphrase, empty for none.
  */
-passphrase: string, };
+passphrase: string, 
+/**
+ * Whether the words were brought by the user (a restore) rather than
+ * generated for this wallet: the audit log records which.
+ */
+restored?: boolean, };

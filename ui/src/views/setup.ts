@@ -54,11 +54,11 @@ function localError(message: string): void {
   showError({ code: "invalid_request", message, detail: null });
 }
 
-async function finish(req: { name: string; network: Network; passphrase: string }, words: string, button: HTMLButtonElement): Promise<void> {
+async function finish(req: { name: string; network: Network; passphrase: string }, words: string, button: HTMLButtonElement, restored: boolean): Promise<void> {
   button.disabled = true;
   button.textContent = "Sealing in the keychain…";
   try {
-    const w = await api.createWallet({ ...req, words });
+    const w = await api.createWallet({ ...req, words, restored });
     await refreshWallets();
     navigate({ name: "wallet", id: w.id });
   } catch (e) {
@@ -128,7 +128,7 @@ export function createFlow(): HTMLElement {
       }
       const s = settings.read();
       if (typeof s === "string") return localError(s);
-      void finish(s, words.join(" "), submit);
+      void finish(s, words.join(" "), submit, false);
     });
     root.append(
       h("p", { class: "step" }, "Step 3 of 3"),
@@ -195,7 +195,7 @@ export function restoreFlow(): HTMLElement {
   submit.addEventListener("click", () => {
     const s = settings.read();
     if (typeof s === "string") return localError(s);
-    void finish(s, area.value, submit);
+    void finish(s, area.value, submit, true);
   });
   return h("section", { class: "panel narrow" },
     h("h1", {}, "Restore from recovery words"),
