@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds lnd, lncli, btcd and btcctl at the versions pinned in go.mod, with the
-# build tags LND's releases and itests use, from the Go module proxy only.
+# Builds lnd, lncli, btcd, btcctl and etcd at the versions pinned in go.mod,
+# with the build tags LND's releases and itests use, from the Go module proxy
+# only. etcd is the server of the same etcd release LND's etcd client is pinned
+# to (./etcd: etcdmain, as etcd's own binary runs it), for the LND cluster.
 #
 # The binaries go to a directory named after a hash of (go.mod, go.sum, this
 # script, the Go version), under ~/.cache/switchyard/regtest-bin/, so they are
@@ -24,12 +26,12 @@ if [ "${1:-}" = "--print-dir" ]; then
   exit 0
 fi
 
-if [ -x "$out/lnd" ] && [ -x "$out/lncli" ] && [ -x "$out/btcd" ] && [ -x "$out/btcctl" ]; then
+if [ -x "$out/lnd" ] && [ -x "$out/lncli" ] && [ -x "$out/btcd" ] && [ -x "$out/btcctl" ] && [ -x "$out/etcd" ]; then
   echo "$out"
   exit 0
 fi
 
-echo "Building lnd, lncli, btcd, btcctl ($(go env GOVERSION)); takes a few minutes the first time..." >&2
+echo "Building lnd, lncli, btcd, btcctl, etcd ($(go env GOVERSION)); takes a few minutes the first time..." >&2
 tmp="$out.partial.$$"
 rm -rf "$tmp"
 mkdir -p "$tmp"
@@ -41,6 +43,7 @@ go build -tags="$TAGS" -ldflags="$ldflags" -o "$tmp/lnd" github.com/lightningnet
 go build -tags="$TAGS" -ldflags="$ldflags" -o "$tmp/lncli" github.com/lightningnetwork/lnd/cmd/lncli
 go build -ldflags="-s -w" -o "$tmp/btcd" github.com/btcsuite/btcd
 go build -ldflags="-s -w" -o "$tmp/btcctl" github.com/btcsuite/btcd/cmd/btcctl
+go build -ldflags="-s -w" -o "$tmp/etcd" ./etcd
 rm -rf "$out"
 mv "$tmp" "$out"
 trap - EXIT

@@ -7,6 +7,7 @@
 //! the release profile optimises dependencies for size); debug builds say
 //! nothing about speed.
 
+mod cluster;
 mod route;
 mod swaps;
 mod zk;
@@ -39,6 +40,9 @@ enum Command {
     Swaps(swaps::SwapBenchArgs),
     /// The audit log's zero-knowledge proofs: keys, prove, verify, size.
     Zk(zk::ZkBenchArgs),
+    /// An LND cluster on etcd: failover time after the leader's death (to
+    /// the app's first call, to a payment) and etcd's cost against bbolt.
+    Cluster(cluster::ClusterBenchArgs),
 }
 
 /// A benchmark that could not run: bad input (a graph file that is not one).
@@ -63,6 +67,7 @@ fn main() -> ExitCode {
         Command::Route(args) => route::run(args),
         Command::Swaps(args) => swaps::run(args),
         Command::Zk(args) => zk::run(args),
+        Command::Cluster(args) => cluster::run(args),
     };
     match result {
         Ok(out) => {

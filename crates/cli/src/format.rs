@@ -182,7 +182,55 @@ pub fn status_text(s: &NetworkStatus) -> String {
             n.name, n.active_channels, n.onchain_sat, n.channel_local_sat, n.block_height
         ));
     }
+    if let Some(c) = &s.cluster {
+        t.push_str(&cluster_text(c));
+    }
     t.trim_end().to_string()
+}
+
+/// The cluster's instances and etcd members.
+pub fn cluster_text(c: &switchyard_regtest::cluster::ClusterStatus) -> String {
+    let mut t = format!(
+        "  {} (LND cluster on etcd): {}
+",
+        c.name,
+        match &c.leader {
+            Some(l) => format!("{l} leads"),
+            None => "no instance leads".into(),
+        }
+    );
+    for i in &c.instances {
+        let role = match (i.running, i.leader, i.state.as_deref()) {
+            (false, _, _) => "stopped".to_string(),
+            (true, true, _) => "leader".to_string(),
+            (true, false, Some("WAITING_TO_START")) => "standby".to_string(),
+            (true, false, Some(s)) => s.to_lowercase(),
+            (true, false, None) => "not answering".to_string(),
+        };
+        t.push_str(&format!(
+            "    {:<10} {:<16} {role}
+",
+            i.name, i.endpoint
+        ));
+    }
+    for e in &c.etcd {
+        let state = match (e.running, e.healthy) {
+            (false, _) => "stopped".to_string(),
+            (true, true) => "healthy".to_string(),
+            (true, false) => format!("unhealthy: {}", e.reason.as_deref().unwrap_or("no answer")),
+        };
+        let index = e
+            .revision
+            .map(|r| format!("  revision {r}"))
+            .unwrap_or_default()
+            + if e.raft_leader { "  raft leader" } else { "" };
+        t.push_str(&format!(
+            "    {:<10} {state}{index}
+",
+            e.name
+        ));
+    }
+    t
 }
 
 /// A regtest payment.

@@ -113,6 +113,33 @@ fn read_stdin(what: &str) -> Result<Zeroizing<String>, ApiError> {
     Ok(Zeroizing::new(s.trim().to_string()))
 }
 
+/// A cluster's endpoints and what each does.
+fn cluster_lines(c: &switchyard_core::node::connection::ClusterView) -> String {
+    use switchyard_core::node::connection::InstanceRole as R;
+    let mut lines: Vec<String> = c
+        .instances
+        .iter()
+        .map(|i| {
+            let role = match i.role {
+                R::Serving if c.serving.as_deref() == Some(i.endpoint.as_str()) => {
+                    "serving (in use)"
+                }
+                R::Serving => "says it serves",
+                R::Standby => "standby",
+                R::Starting => "starting or locked",
+                R::Down => "not answering",
+            };
+            format!("  {}  {role}", i.endpoint)
+        })
+        .collect();
+    match c.quorum {
+        Some(false) => lines.push("  etcd: no quorum".into()),
+        Some(true) => lines.push("  etcd: quorum".into()),
+        None => {}
+    }
+    format!("LND cluster:\n{}", lines.join("\n"))
+}
+
 /// Runs one node command.
 pub async fn run(cmd: NodeCmd, args: &NodeArgs, data_dir: &Path) -> Result<Output, ApiError> {
     let ctx = Context::open(data_dir).await?;
@@ -145,6 +172,10 @@ pub async fn run(cmd: NodeCmd, args: &NodeArgs, data_dir: &Path) -> Result<Outpu
                         st.pending_channels,
                         st.peers
                     );
+                    let text = match &st.cluster {
+                        Some(c) => format!("{text}\n{}", cluster_lines(c)),
+                        None => text,
+                    };
                     out(&status, text)
                 }
                 (_, Some(e)) => Err(e.clone()),

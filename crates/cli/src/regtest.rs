@@ -24,6 +24,17 @@ pub enum RegtestCmd {
         /// Do not start a swap provider on carol.
         #[arg(long)]
         no_provider: bool,
+        /// Also a node named `cluster` served by 3 LND instances on a 3-member
+        /// etcd cluster (leader election on etcd); its profile lists every instance.
+        #[arg(long)]
+        cluster: bool,
+    },
+    /// The LND cluster (`up --cluster`): show it, crash its leader, stop or start an instance or an etcd member.
+    Cluster {
+        #[command(subcommand)]
+        cmd: ClusterCmd,
+        #[arg(long, global = true)]
+        dir: Option<PathBuf>,
     },
     /// Show each daemon, the chain height, channels and balances.
     Status {
@@ -59,6 +70,55 @@ pub enum RegtestCmd {
     },
 }
 
+#[derive(Subcommand)]
+pub enum ClusterCmd {
+    /// Which instance leads, each instance's state and each etcd member's health.
+    Status,
+    /// SIGKILL the leading LND instance (a crash); a standby takes over.
+    KillLeader,
+    /// SIGKILL an LND instance (cluster-1…, or 1…).
+    Kill { instance: String },
+    /// Start a stopped LND instance (it campaigns as a standby).
+    Start { instance: String },
+    /// SIGKILL an etcd member (etcd-1…, or 1…).
+    KillEtcd { member: String },
+    /// Start a stopped etcd member (it catches up from the others).
+    StartEtcd { member: String },
+}
+
+fn cluster(cmd: ClusterCmd, dir: PathBuf) -> Result<(Value, String), ApiError> {
+    let mut net = Network::attach(&dir).map_err(api)?;
+    let said = match cmd {
+        ClusterCmd::Status => None,
+        ClusterCmd::KillLeader => {
+            let name = net.kill_leader().map_err(api)?;
+            Some(format!("Killed {name} (SIGKILL)."))
+        }
+        ClusterCmd::Kill { instance } => {
+            let c = net.cluster_mut().map_err(api)?;
+            let i = c.instance_index(&instance).map_err(api)?;
+            c.instances[i].daemon.kill();
+            Some(format!("Killed {} (SIGKILL).", c.instances[i].name))
+        }
+        ClusterCmd::Start { instance } => {
+            net.start_instance(&instance).map_err(api)?;
+            Some(format!("Started {instance}."))
+        }
+        ClusterCmd::KillEtcd { member } => {
+            net.kill_member(&member).map_err(api)?;
+            Some(format!("Killed etcd member {member} (SIGKILL)."))
+        }
+        ClusterCmd::StartEtcd { member } => {
+            net.start_member(&member).map_err(api)?;
+            Some(format!("Started etcd member {member}."))
+        }
+    };
+    let s = net.cluster_mut().map_err(api)?.status();
+    let mut text = said.map(|t| format!("{t}\n")).unwrap_or_default();
+    text.push_str(crate::format::cluster_text(&s).trim_end());
+    Ok((encode(&s), text))
+}
+
 fn api(e: RegtestError) -> ApiError {
     let code = match e {
         RegtestError::NotRunning { .. } => ErrorCode::RegtestNotRunning,
@@ -86,11 +146,13 @@ pub fn run(
             dir,
             fresh,
             no_provider,
+            cluster,
         } => {
             let started = std::time::Instant::now();
             let mut opts = NetworkOptions::new(dir_or(dir));
             opts.nodes = nodes;
             opts.fresh = fresh;
+            opts.cluster = cluster;
             opts.on_drop = OnDrop::KeepRunning;
             let net = Network::up(opts).map_err(api)?;
             let profiles = net.profiles().map_err(api)?;
@@ -131,6 +193,7 @@ pub fn run(
                 text,
             ))
         }
+        RegtestCmd::Cluster { cmd, dir } => cluster(cmd, dir_or(dir)),
         RegtestCmd::Status { dir } => {
             let mut net = Network::attach(&dir_or(dir)).map_err(api)?;
             let s = net.status();

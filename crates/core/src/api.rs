@@ -95,6 +95,8 @@ pub enum ErrorCode {
     ProfileNotFound,
     /// LND is starting.
     NodeStarting,
+    /// No instance of the node's LND cluster leads (a failover, or etcd lost its quorum).
+    ClusterNoLeader,
     /// LND is too old.
     NodeTooOld,
     /// A malformed lndconnect URI.
@@ -115,6 +117,8 @@ pub enum ErrorCode {
     AlreadyPaid,
     /// A payment failed for another reason.
     PaymentFailed,
+    /// The node went down mid-payment; the outcome is not known yet.
+    PaymentPending,
     /// Not a BOLT 11 invoice.
     InvalidInvoice,
     /// The invoice has expired.
@@ -272,6 +276,7 @@ impl From<NodeError> for ApiError {
             }
             NodeError::WalletLocked => (ErrorCode::WalletLocked, None),
             NodeError::Starting => (ErrorCode::NodeStarting, None),
+            NodeError::NoLeader { .. } => (ErrorCode::ClusterNoLeader, None),
             NodeError::NoWallet => (ErrorCode::NodeNoWallet, None),
             NodeError::Syncing { detail } => (ErrorCode::NodeSyncing, Some(detail.clone())),
             NodeError::WrongNetwork { .. } => (ErrorCode::WrongNetwork, None),
@@ -297,6 +302,9 @@ impl From<NodeError> for ApiError {
                 },
                 (!detail.is_empty()).then(|| detail.clone()),
             ),
+            NodeError::PaymentPending { payment_hash } => {
+                (ErrorCode::PaymentPending, Some(payment_hash.clone()))
+            }
             NodeError::Invoice(i) => (invoice_code(i), None),
             NodeError::Amount(_) => (ErrorCode::AmountOutOfRange, None),
             NodeError::FeeAboveLimit { .. } => (ErrorCode::FeeAboveLimit, None),

@@ -604,6 +604,7 @@ impl ProfileService {
             name: info.name,
             network: info.network,
             endpoints: info.endpoints,
+            etcd_endpoints: Vec::new(),
             credentials,
             unlock_password,
         })
@@ -725,6 +726,7 @@ impl ProfileService {
                     name: name.clone(),
                     network,
                     endpoints: endpoints.clone(),
+                    etcd_endpoints: Vec::new(),
                     credentials: Credentials::Files {
                         tls_cert_path: PathBuf::from(&tls_cert_path),
                         macaroon_path: PathBuf::from(&macaroon_path),

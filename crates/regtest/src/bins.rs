@@ -5,10 +5,10 @@
 use crate::error::RegtestError;
 use std::path::{Path, PathBuf};
 
-/// Environment variable naming the directory with lnd, lncli, btcd, btcctl.
+/// Environment variable naming the directory with lnd, lncli, btcd, btcctl, etcd.
 pub const BIN_ENV: &str = "SWITCHYARD_REGTEST_BIN";
 
-/// Paths of the four binaries.
+/// Paths of the five binaries.
 #[derive(Debug, Clone)]
 pub struct Binaries {
     /// The LND daemon.
@@ -19,9 +19,11 @@ pub struct Binaries {
     pub btcd: PathBuf,
     /// btcd's client.
     pub btcctl: PathBuf,
+    /// The etcd server (the LND cluster's database).
+    pub etcd: PathBuf,
 }
 
-const NAMES: [&str; 4] = ["lnd", "lncli", "btcd", "btcctl"];
+const NAMES: [&str; 5] = ["lnd", "lncli", "btcd", "btcctl", "etcd"];
 
 impl Binaries {
     /// The binaries in `dir`, each checked to exist.
@@ -39,6 +41,7 @@ impl Binaries {
             lncli: dir.join("lncli"),
             btcd: dir.join("btcd"),
             btcctl: dir.join("btcctl"),
+            etcd: dir.join("etcd"),
         })
     }
 

@@ -30,7 +30,9 @@
 
 pub mod bins;
 pub mod btcd;
+pub mod cluster;
 pub mod error;
+pub mod etcd;
 pub mod lnd;
 pub mod miner;
 pub mod network;

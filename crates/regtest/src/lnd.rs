@@ -38,6 +38,12 @@ pub struct LndRecord {
     /// Started with `--noseedbackup` (a wallet LND makes and unlocks itself).
     #[serde(default = "yes")]
     pub noseedbackup: bool,
+    /// More options (a cluster instance's database and election settings).
+    #[serde(default)]
+    pub extra_args: Vec<String>,
+    /// The admin macaroon, when not in `dir` (a cluster's shared one).
+    #[serde(default)]
+    pub macaroon_path: Option<PathBuf>,
 }
 
 fn yes() -> bool {
@@ -62,6 +68,8 @@ pub struct Lnd {
     btcd_rpc_port: u16,
     btcd_cert: PathBuf,
     noseedbackup: bool,
+    extra_args: Vec<String>,
+    macaroon_path: Option<PathBuf>,
     lncli: PathBuf,
 }
 
@@ -82,6 +90,13 @@ pub struct NodeProfile {
     pub macaroon_path: PathBuf,
     /// `lndconnect://host:port?cert=…&macaroon=…` (base64url DER and macaroon).
     pub lndconnect: String,
+    /// A clustered node: every instance's gRPC host:port (`grpc_host` is the
+    /// one that led when this was written).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub endpoints: Vec<String>,
+    /// A clustered node: its etcd members' client host:port (for health).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub etcd_endpoints: Vec<String>,
 }
 
 impl Lnd {
@@ -114,7 +129,41 @@ impl Lnd {
         if self.noseedbackup {
             args.push("--noseedbackup".into());
         }
+        if let Some(p) = &self.macaroon_path {
+            args.push(format!("--adminmacaroonpath={}", p.display()));
+        }
+        args.extend(self.extra_args.iter().cloned());
         args
+    }
+
+    /// Starts one instance of a clustered node: its database on etcd, its
+    /// leadership campaigned for on etcd; its own TLS certificate, the admin
+    /// macaroon shared with the other instances (in `shared_dir`: its root
+    /// key is in the shared database). Returns at once: an instance that is
+    /// not the leader waits (its state is WAITING_TO_START).
+    #[allow(clippy::too_many_arguments)]
+    pub fn start_instance(
+        lnd: &Path,
+        lncli: &Path,
+        name: &str,
+        dir: &Path,
+        ports: [u16; 3],
+        btcd: &Btcd,
+        shared_dir: &Path,
+        cluster_args: Vec<String>,
+    ) -> Result<Lnd, RegtestError> {
+        let mut s = LndSettings::new(name, dir, ports, btcd, true);
+        s.macaroon_path = Some(shared_dir.join("admin.macaroon"));
+        s.extra_args = cluster_args;
+        Lnd::start_with(lnd, lncli, s)
+    }
+
+    /// What the node's State service says: WAITING_TO_START (a standby of a
+    /// cluster), LOCKED, UNLOCKED, RPC_ACTIVE, SERVER_ACTIVE; None when it
+    /// does not answer.
+    pub fn state(&self) -> Option<String> {
+        let v = self.cli(&["state"]).ok()?;
+        v["state"].as_str().map(String::from)
     }
 
     /// Starts a node in `dir` against `btcd` and waits until it is synced.
@@ -185,6 +234,8 @@ impl Lnd {
             btcd_rpc_port: s.btcd_rpc_port,
             btcd_cert: s.btcd_cert,
             noseedbackup: s.noseedbackup,
+            extra_args: s.extra_args,
+            macaroon_path: s.macaroon_path,
             lncli: lncli.to_path_buf(),
         }
     }
@@ -223,6 +274,8 @@ impl Lnd {
             btcd_rpc_port: self.btcd_rpc_port,
             btcd_cert: self.btcd_cert.clone(),
             noseedbackup: self.noseedbackup,
+            extra_args: self.extra_args.clone(),
+            macaroon_path: self.macaroon_path.clone(),
         }
     }
 
@@ -232,6 +285,7 @@ impl Lnd {
             lncli: self.lncli.clone(),
             dir: self.dir.clone(),
             rpc_port: self.rpc_port,
+            macaroon: self.macaroon_path.clone(),
         }
     }
 
@@ -259,7 +313,9 @@ impl Lnd {
 
     /// The admin macaroon.
     pub fn admin_macaroon(&self) -> PathBuf {
-        self.dir.join("data/chain/bitcoin/regtest/admin.macaroon")
+        self.macaroon_path
+            .clone()
+            .unwrap_or_else(|| self.dir.join("data/chain/bitcoin/regtest/admin.macaroon"))
     }
 
     /// The node's connection profile.
@@ -286,6 +342,8 @@ impl Lnd {
             grpc_host: host,
             tls_cert_path: self.tls_cert(),
             macaroon_path: self.admin_macaroon(),
+            endpoints: Vec::new(),
+            etcd_endpoints: Vec::new(),
         })
     }
 }
@@ -299,6 +357,8 @@ struct LndSettings {
     btcd_rpc_port: u16,
     btcd_cert: PathBuf,
     noseedbackup: bool,
+    extra_args: Vec<String>,
+    macaroon_path: Option<PathBuf>,
 }
 
 impl LndSettings {
@@ -312,6 +372,8 @@ impl LndSettings {
             btcd_rpc_port: btcd.rpc_port,
             btcd_cert: btcd.cert(),
             noseedbackup,
+            extra_args: Vec::new(),
+            macaroon_path: None,
         }
     }
 }
@@ -327,6 +389,8 @@ impl From<&LndRecord> for LndSettings {
             btcd_rpc_port: r.btcd_rpc_port,
             btcd_cert: r.btcd_cert.clone(),
             noseedbackup: r.noseedbackup,
+            extra_args: r.extra_args.clone(),
+            macaroon_path: r.macaroon_path.clone(),
         }
     }
 }
@@ -337,16 +401,20 @@ pub struct Lncli {
     lncli: PathBuf,
     dir: PathBuf,
     rpc_port: u16,
+    macaroon: Option<PathBuf>,
 }
 
 impl Lncli {
     /// Runs a command and returns its stdout.
     pub fn run(&self, args: &[&str]) -> Result<String, RegtestError> {
-        let fixed = [
+        let mut fixed = vec![
             "--network=regtest".to_string(),
             format!("--lnddir={}", self.dir.display()),
             format!("--rpcserver=127.0.0.1:{}", self.rpc_port),
         ];
+        if let Some(p) = &self.macaroon {
+            fixed.push(format!("--macaroonpath={}", p.display()));
+        }
         crate::process::run_client("lncli", &self.lncli, &fixed, args)
     }
 

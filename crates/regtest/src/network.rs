@@ -4,6 +4,7 @@
 
 use crate::bins::Binaries;
 use crate::btcd::{Btcd, BtcdRecord};
+use crate::cluster::{Cluster, ClusterRecord, ClusterStatus, CLUSTER_NODE};
 use crate::error::RegtestError;
 pub use crate::lnd::NodeProfile;
 use crate::lnd::{num_field, str_field, Lncli, Lnd, LndRecord};
@@ -68,6 +69,19 @@ pub fn channel_plan(n: usize) -> Vec<ChannelPlan> {
     plan
 }
 
+/// The clustered node's channels: it pays bob directly (as alice does, for
+/// the benchmark's side-by-side) and is paid by carol.
+pub fn cluster_channel_plan() -> Vec<ChannelPlan> {
+    let ch = |from: &str, to: &str| ChannelPlan {
+        from: from.into(),
+        to: to.into(),
+        capacity_sat: 5_000_000,
+        push_sat: 1_500_000,
+        private: false,
+    };
+    vec![ch(CLUSTER_NODE, NAMES[1]), ch(NAMES[2], CLUSTER_NODE)]
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct State {
     version: u32,
@@ -80,6 +94,9 @@ struct State {
     btcd: BtcdRecord,
     nodes: Vec<LndRecord>,
     channels: Vec<ChannelPlan>,
+    /// The clustered node (`up --cluster`).
+    #[serde(default)]
+    cluster: Option<ClusterRecord>,
 }
 
 /// How `up` should be done.
@@ -95,6 +112,8 @@ pub struct NetworkOptions {
     pub on_drop: OnDrop,
     /// The daemon binaries (default: [`Binaries::locate`]).
     pub bins: Option<Binaries>,
+    /// Also a node served by an LND cluster on etcd (see [`crate::cluster`]).
+    pub cluster: bool,
 }
 
 /// What dropping a [`Network`] does.
@@ -117,6 +136,7 @@ impl NetworkOptions {
             fresh: false,
             on_drop: OnDrop::KeepRunning,
             bins: None,
+            cluster: false,
         }
     }
 
@@ -134,6 +154,7 @@ impl NetworkOptions {
             fresh: true,
             on_drop: OnDrop::StopAndRemove,
             bins: None,
+            cluster: false,
         }
     }
 }
@@ -198,8 +219,10 @@ pub struct NetworkStatus {
     pub btcd_running: bool,
     /// Chain height.
     pub height: Option<u64>,
-    /// Per node.
+    /// Per node (the clustered one through its leader).
     pub nodes: Vec<NodeStatus>,
+    /// The cluster's instances and etcd members.
+    pub cluster: Option<ClusterStatus>,
 }
 
 /// A running regtest network.
@@ -210,6 +233,8 @@ pub struct Network {
     pub btcd: Btcd,
     /// The LND nodes, in `NAMES` order.
     pub nodes: Vec<Lnd>,
+    /// The node an LND cluster serves (`up --cluster`).
+    pub cluster: Option<Cluster>,
     channels: Vec<ChannelPlan>,
     created_unix: u64,
     on_drop: OnDrop,
@@ -278,6 +303,13 @@ impl Network {
                 .map_err(RegtestError::io("cannot remove", &opts.dir))?;
         }
         if let Some(state) = read_state(&opts.dir)? {
+            if opts.cluster && state.cluster.is_none() && state.complete {
+                return Err(RegtestError::DataDir {
+                    dir: opts.dir.clone(),
+                    reason: "its network has no LND cluster; start over with --cluster --fresh"
+                        .into(),
+                });
+            }
             let mut net = Network::from_state(&opts.dir, bins.clone(), state, opts.on_drop);
             if net.complete && net.all_running() {
                 net.start_kind = StartKind::Reused;
@@ -344,6 +376,10 @@ impl Network {
                 .iter()
                 .map(|n| Lnd::attach(&bins.lncli, n))
                 .collect(),
+            cluster: state
+                .cluster
+                .as_ref()
+                .map(|c| Cluster::attach(&bins.lncli, c)),
             bins,
             channels: state.channels,
             created_unix: state.created_unix,
@@ -357,7 +393,12 @@ impl Network {
         let started = Instant::now();
         std::fs::create_dir_all(&opts.dir).map_err(RegtestError::io("cannot create", &opts.dir))?;
         let miner = Miner::load_or_create(&opts.dir.join("miner.key"))?;
-        let ports = free_ports(2 + 3 * opts.nodes)?;
+        let cluster_ports = if opts.cluster {
+            crate::cluster::PORTS
+        } else {
+            0
+        };
+        let ports = free_ports(2 + 3 * opts.nodes + cluster_ports)?;
         let btcd = Btcd::start(
             &bins.btcd,
             &bins.btcctl,
@@ -372,6 +413,7 @@ impl Network {
             bins,
             btcd,
             nodes: Vec::new(),
+            cluster: None,
             channels: channel_plan(opts.nodes),
             created_unix: unix_now(),
             complete: false,
@@ -404,6 +446,22 @@ impl Network {
         }
         for node in &mut net.nodes {
             node.wait_synced(Duration::from_secs(60))?;
+        }
+        if opts.cluster {
+            let from = 2 + 3 * opts.nodes;
+            let dir = opts.dir.join("cluster");
+            let bins = net.bins.clone();
+            let mut record = |c: &Cluster| net.write_state(Some(c.record()));
+            let cluster = Cluster::start(
+                &bins,
+                &dir,
+                &ports[from..from + cluster_ports],
+                &net.btcd,
+                &mut record,
+            )?;
+            net.cluster = Some(cluster);
+            net.channels.extend(cluster_channel_plan());
+            net.save_state()?;
         }
         tracing::info!(secs = started.elapsed().as_secs_f32(), "nodes synced");
 
@@ -461,15 +519,31 @@ impl Network {
         for &i in restarted.iter() {
             self.nodes[i].wait_synced(Duration::from_secs(60))?;
         }
+        if let Some(c) = &mut self.cluster {
+            for i in 0..c.etcd.len() {
+                c.start_member(&self.bins, i)?;
+            }
+            c.wait_members_healthy(Duration::from_secs(30))?;
+            for i in 0..c.instances.len() {
+                c.start_instance(&self.bins, i)?;
+            }
+            c.wait_leader(Duration::from_secs(90))?;
+        }
         Ok(())
     }
 
     fn all_running(&mut self) -> bool {
-        self.btcd.daemon.is_alive() && self.nodes.iter_mut().all(|n| n.daemon.is_alive())
+        self.btcd.daemon.is_alive()
+            && self.nodes.iter_mut().all(|n| n.daemon.is_alive())
+            && self.cluster.as_mut().is_none_or(Cluster::all_running)
     }
 
     /// Writes `network.json`: every daemon's PID, start time and ports.
     fn save_state(&self) -> Result<(), RegtestError> {
+        self.write_state(self.cluster.as_ref().map(Cluster::record))
+    }
+
+    fn write_state(&self, cluster: Option<ClusterRecord>) -> Result<(), RegtestError> {
         let state = State {
             version: STATE_VERSION,
             complete: self.complete,
@@ -477,6 +551,7 @@ impl Network {
             btcd: self.btcd.record(),
             nodes: self.nodes.iter().map(Lnd::record).collect(),
             channels: self.channels.clone(),
+            cluster,
         };
         write_json(&self.dir.join(STATE_FILE), &state)
     }
@@ -500,7 +575,90 @@ impl Network {
 
     /// Every node's connection profile.
     pub fn profiles(&self) -> Result<Vec<NodeProfile>, RegtestError> {
-        self.nodes.iter().map(Lnd::profile).collect()
+        let mut all: Vec<NodeProfile> = self
+            .nodes
+            .iter()
+            .map(Lnd::profile)
+            .collect::<Result<_, _>>()?;
+        if let Some(c) = &self.cluster {
+            let leader = self.leader_of(c)?;
+            let mut p = leader.profile()?;
+            p.name = c.name.clone();
+            p.tls_cert_path = c.bundle_path();
+            p.endpoints = c
+                .instances
+                .iter()
+                .map(|l| format!("127.0.0.1:{}", l.rpc_port))
+                .collect();
+            p.etcd_endpoints = c.etcd.iter().map(|e| e.client_endpoint()).collect();
+            all.push(p);
+        }
+        Ok(all)
+    }
+
+    fn leader_of<'a>(&self, c: &'a Cluster) -> Result<&'a Lnd, RegtestError> {
+        c.leader().map(|i| &c.instances[i]).ok_or_else(|| {
+            RegtestError::BadRequest(format!(
+                "No instance of {} serves now (a failover, or its etcd cluster has lost its quorum); `switchyard regtest status` shows each instance and member.",
+                c.name
+            ))
+        })
+    }
+
+    /// The nodes that serve, by name: the standalone ones and the cluster's leader.
+    fn serving(&self) -> Vec<(String, &Lnd)> {
+        let mut v: Vec<(String, &Lnd)> = self.nodes.iter().map(|n| (n.name.clone(), n)).collect();
+        if let Some(c) = &self.cluster {
+            if let Some(i) = c.leader() {
+                v.push((c.name.clone(), &c.instances[i]));
+            }
+        }
+        v
+    }
+
+    /// The cluster, when the network has one.
+    pub fn cluster_mut(&mut self) -> Result<&mut Cluster, RegtestError> {
+        self.cluster.as_mut().ok_or_else(|| {
+            RegtestError::BadRequest(
+                "This network has no LND cluster; start one with `switchyard regtest up --cluster --fresh`.".into(),
+            )
+        })
+    }
+
+    /// SIGKILLs the cluster's serving instance; returns its name.
+    pub fn kill_leader(&mut self) -> Result<String, RegtestError> {
+        let c = self.cluster_mut()?;
+        let i = c.leader().ok_or_else(|| {
+            RegtestError::BadRequest("No instance of the cluster serves now.".into())
+        })?;
+        c.instances[i].daemon.kill();
+        Ok(c.instances[i].name.clone())
+    }
+
+    /// Starts a stopped cluster instance again (by name or number).
+    pub fn start_instance(&mut self, which: &str) -> Result<(), RegtestError> {
+        let bins = self.bins.clone();
+        let c = self.cluster_mut()?;
+        let i = c.instance_index(which)?;
+        c.start_instance(&bins, i)?;
+        self.save_state()
+    }
+
+    /// SIGKILLs an etcd member (by name or number).
+    pub fn kill_member(&mut self, which: &str) -> Result<(), RegtestError> {
+        let c = self.cluster_mut()?;
+        let i = c.member_index(which)?;
+        c.etcd[i].daemon.kill();
+        Ok(())
+    }
+
+    /// Starts a stopped etcd member again (by name or number).
+    pub fn start_member(&mut self, which: &str) -> Result<(), RegtestError> {
+        let bins = self.bins.clone();
+        let c = self.cluster_mut()?;
+        let i = c.member_index(which)?;
+        c.start_member(&bins, i)?;
+        self.save_state()
     }
 
     /// The planned channels.
@@ -515,6 +673,9 @@ impl Network {
 
     /// A node by name.
     pub fn node(&self, name: &str) -> Result<&Lnd, RegtestError> {
+        if let Some(c) = self.cluster.as_ref().filter(|c| c.name == name) {
+            return self.leader_of(c);
+        }
         self.nodes
             .iter()
             .find(|n| n.name == name)
@@ -522,6 +683,11 @@ impl Network {
     }
 
     fn node_index(&self, name: &str) -> Result<usize, RegtestError> {
+        if self.cluster.as_ref().is_some_and(|c| c.name == name) {
+            return Err(RegtestError::BadRequest(format!(
+                "{name} is served by a cluster: stop or start its instances and etcd members with `switchyard regtest cluster`."
+            )));
+        }
         self.nodes
             .iter()
             .position(|n| n.name == name)
@@ -535,6 +701,7 @@ impl Network {
                 .nodes
                 .iter()
                 .map(|n| n.name.as_str())
+                .chain(self.cluster.as_ref().map(|c| c.name.as_str()))
                 .collect::<Vec<_>>()
                 .join(", "),
         }
@@ -549,12 +716,21 @@ impl Network {
         skip_stopped: bool,
         check: impl Fn(&str, &Lncli) -> bool,
     ) -> Result<(), RegtestError> {
-        for node in &mut self.nodes {
+        let leader = self.cluster.as_ref().and_then(|c| c.leader());
+        let cluster = self
+            .cluster
+            .as_mut()
+            .and_then(|c| Some((c.name.clone(), c.instances.get_mut(leader?)?)));
+        let nodes = self
+            .nodes
+            .iter_mut()
+            .map(|n| (n.name.clone(), n))
+            .chain(cluster);
+        for (name, node) in nodes {
             if skip_stopped && !node.daemon.is_alive() {
                 continue;
             }
             let cli = node.cli_handle();
-            let name = node.name.clone();
             wait_for(&what(&name), timeout, &mut [&mut node.daemon], || {
                 check(&name, &cli).then_some(())
             })?;
@@ -565,7 +741,7 @@ impl Network {
     fn fund_nodes(&mut self, miner: &Miner, first_block: &str) -> Result<(), RegtestError> {
         let (coinbase, value) = self.btcd.coinbase(first_block)?;
         let mut outputs = Vec::new();
-        for node in &self.nodes {
+        for (_, node) in self.serving() {
             for _ in 0..FUNDING_OUTPUTS {
                 let addr = Address::from_str(&node.new_address()?)
                     .map_err(|e| RegtestError::Output {
@@ -786,9 +962,9 @@ impl Network {
             .map(|h| h["route"].clone())
             .unwrap_or(Value::Null);
         let names: std::collections::HashMap<String, String> = self
-            .nodes
-            .iter()
-            .filter_map(|n| Some((n.pubkey().ok()?, n.name.clone())))
+            .serving()
+            .into_iter()
+            .filter_map(|(name, n)| Some((n.pubkey().ok()?, name)))
             .collect();
         let hops = route["hops"]
             .as_array()
@@ -834,6 +1010,7 @@ impl Network {
     pub fn pids(&self) -> Vec<u32> {
         std::iter::once(self.btcd.daemon.pid())
             .chain(self.nodes.iter().map(|n| n.daemon.pid()))
+            .chain(self.cluster.iter().flat_map(Cluster::pids))
             .collect()
     }
 
@@ -845,16 +1022,23 @@ impl Network {
         } else {
             None
         };
+        let leader = self.cluster.as_ref().and_then(|c| c.leader());
+        let cluster = self
+            .cluster
+            .as_mut()
+            .and_then(|c| Some((c.name.clone(), c.instances.get_mut(leader?)?)));
         let nodes = self
             .nodes
             .iter_mut()
-            .map(|n| {
+            .map(|n| (n.name.clone(), n))
+            .chain(cluster)
+            .map(|(name, n)| {
                 let running = n.daemon.is_alive();
                 let info = running.then(|| n.cli(&["getinfo"]).ok()).flatten();
                 let wallet = running.then(|| n.cli(&["walletbalance"]).ok()).flatten();
                 let chans = running.then(|| n.cli(&["channelbalance"]).ok()).flatten();
                 NodeStatus {
-                    name: n.name.clone(),
+                    name,
                     running,
                     pubkey: info
                         .as_ref()
@@ -883,6 +1067,7 @@ impl Network {
             btcd_running,
             height,
             nodes,
+            cluster: self.cluster.as_mut().map(Cluster::status),
         }
     }
 
@@ -894,6 +1079,9 @@ impl Network {
         }
         for n in &mut self.nodes {
             n.daemon.stop(Duration::from_secs(20));
+        }
+        if let Some(c) = &mut self.cluster {
+            c.down();
         }
         self.btcd.daemon.stop(Duration::from_secs(10));
         stop_strays(&self.dir, Duration::from_secs(20));

@@ -161,6 +161,20 @@ impl Daemon {
         Pid::from_raw(i32::try_from(self.record.pid).unwrap_or(i32::MAX))
     }
 
+    /// SIGKILL (a crash: no shutdown of any kind), and waits until it is gone.
+    pub fn kill(&mut self) {
+        if self.is_alive() {
+            let _ = kill(self.nix_pid(), Signal::SIGKILL);
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while self.is_alive() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+        if let Some(child) = &mut self.child {
+            let _ = child.wait();
+        }
+    }
+
     /// SIGTERM, wait up to `grace`, then SIGKILL. Idempotent.
     pub fn stop(&mut self, grace: Duration) {
         if self.is_alive() {
@@ -395,7 +409,7 @@ pub fn stop_strays(dir: &Path, grace: Duration) {
                 let cmd = std::fs::read(format!("/proc/{p}/cmdline")).unwrap_or_default();
                 let exe = cmd.split(|b| *b == 0).next().unwrap_or_default();
                 let base = exe.rsplit(|b| *b == b'/').next().unwrap_or_default();
-                base == b"lnd" || base == b"btcd"
+                base == b"lnd" || base == b"btcd" || base == b"etcd"
             })
             .collect()
     };

@@ -2,6 +2,7 @@
 // state, always visible) and the error banner.
 
 import type { ApiError } from "../bindings/ApiError";
+import type { InstanceRole } from "../bindings/InstanceRole";
 import { api } from "../api";
 import { h } from "../dom";
 import { NETWORK_LABEL, navigate, rerender, state } from "../state";
@@ -48,9 +49,17 @@ function nodePill(): HTMLElement {
       title: "No node is set up. scripts/run.sh starts a local regtest network and connects to its node alice." },
       h("span", { class: "dot" }), "Node: not set up");
   }
+  const cluster = n.cluster;
+  const instanceLines = cluster ? cluster.instances.map((i) => `${i.endpoint}: ${ROLE_WORDS[i.role]}`) : [];
   if (n.state === "connected") {
+    const serving = cluster ? cluster.instances.findIndex((i) => i.endpoint === cluster.serving) : -1;
+    const standbys = cluster ? cluster.instances.filter((i) => i.role === "standby").length : 0;
+    const clusterText = cluster && serving >= 0
+      ? ` · instance ${serving + 1} of ${cluster.instances.length}${standbys ? ` (${standbys} standby)` : ""}${cluster.quorum === false ? " · etcd quorum lost" : ""}`
+      : "";
     const details = [
       `${n.alias ?? "?"} at ${n.endpoint ?? "?"}`,
+      cluster ? `LND cluster:\n${instanceLines.join("\n")}` : null,
       `LND ${n.version ?? "?"}`,
       n.pubkey ? `Public key ${n.pubkey}` : null,
       `${n.peers} peer(s), ${n.pending_channels} pending channel(s)`,
@@ -59,12 +68,27 @@ function nodePill(): HTMLElement {
     return h("span", { class: "pill ok", "data-testid": "node-status", "data-state": n.state, title: details },
       h("span", { class: "dot" }),
       `${n.alias ?? n.profile} · block ${n.block_height?.toLocaleString() ?? "?"} · ${n.active_channels} channel${n.active_channels === 1 ? "" : "s"}`,
+      clusterText ? h("span", { "data-testid": "node-instance" }, clusterText) : null,
       n.synced_to_chain ? null : " · syncing");
   }
   const locked = n.error?.code === "wallet_locked";
-  return h("button", { class: "pill bad", "data-testid": "node-status", "data-state": n.state, title: n.error?.message ?? "", onclick: () => navigate({ name: "profiles" }) },
-    h("span", { class: "dot" }), `${n.profile ?? "Node"}: ${locked ? "wallet locked — unlock" : "can't connect"}`);
+  const noLeader = n.error?.code === "cluster_no_leader";
+  const words = locked
+    ? "wallet locked — unlock"
+    : noLeader
+      ? (cluster?.quorum === false ? "cluster lost its quorum — waiting" : "cluster failing over…")
+      : "can't connect";
+  const title = [n.error?.message ?? "", ...instanceLines].filter(Boolean).join("\n");
+  return h("button", { class: `pill ${noLeader ? "warn" : "bad"}`, "data-testid": "node-status", "data-state": n.state, "data-code": n.error?.code ?? "", title, onclick: () => navigate({ name: "profiles" }) },
+    h("span", { class: "dot" }), `${n.profile ?? "Node"}: ${words}`);
 }
+
+const ROLE_WORDS: Record<InstanceRole, string> = {
+  serving: "serving",
+  standby: "standby (waits to take over)",
+  starting: "starting or locked",
+  down: "not answering",
+};
 
 export function errorBanner(e: ApiError): HTMLElement {
   const details = e.detail ? h("details", {}, h("summary", {}, "Technical details"), h("code", {}, e.detail)) : null;

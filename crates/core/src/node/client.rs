@@ -27,7 +27,8 @@ pub struct NodeTarget {
     pub host: String,
     /// gRPC port.
     pub port: u16,
-    /// The node's TLS certificate (DER).
+    /// The node's TLS certificate (DER), or several one after another (a
+    /// cluster's instances' certificates): the one presented must be one of them.
     pub cert_der: Vec<u8>,
     /// The macaroon bytes.
     pub macaroon: Arc<Zeroizing<Vec<u8>>>,
@@ -92,8 +93,10 @@ pub type Invoices = fedimint_tonic_lnd::invoicesrpc::invoices_client::InvoicesCl
 
 /// Accepts exactly one certificate: the node's own.
 #[derive(Debug)]
+/// Pins the profile's certificate, or any of its certificates (a cluster's
+/// instances each have their own: the profile holds them as a bundle).
 struct PinnedCert {
-    der: Vec<u8>,
+    ders: Vec<Vec<u8>>,
     algs: WebPkiSupportedAlgorithms,
 }
 
@@ -109,7 +112,11 @@ impl ServerCertVerifier for PinnedCert {
         _ocsp: &[u8],
         _now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        if end_entity.as_ref() == self.der.as_slice() {
+        if self
+            .ders
+            .iter()
+            .any(|d| end_entity.as_ref() == d.as_slice())
+        {
             Ok(ServerCertVerified::assertion())
         } else {
             Err(rustls::Error::General(CERT_MISMATCH.into()))
@@ -153,6 +160,10 @@ pub struct LndClient {
     /// The raw service with the node's address, for calls the vendored protos lack.
     pub(crate) grpc: tonic::client::Grpc<Svc>,
     target: NodeTarget,
+    /// Set when a call found the endpoint gone (unreachable, silent, or a
+    /// cluster instance that stopped leading): the connection then drops
+    /// this client and finds the endpoint that serves now.
+    broken: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for LndClient {
@@ -171,7 +182,10 @@ impl LndClient {
     pub fn new(target: NodeTarget) -> Result<LndClient, NodeError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let verifier = PinnedCert {
-            der: target.cert_der.clone(),
+            ders: super::lndconnect::split_der(&target.cert_der)
+                .into_iter()
+                .map(<[u8]>::to_vec)
+                .collect(),
             algs: provider.signature_verification_algorithms,
         };
         let tls = rustls::ClientConfig::builder_with_provider(provider)
@@ -215,7 +229,20 @@ impl LndClient {
             invoices: Invoices::with_origin(svc.clone(), uri.clone()),
             grpc: tonic::client::Grpc::with_origin(svc, uri),
             target,
+            broken: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         })
+    }
+
+    /// Whether a call found the endpoint gone since this client was made.
+    pub fn is_broken(&self) -> bool {
+        self.broken.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn note(&self, e: NodeError) -> NodeError {
+        if matches!(e, NodeError::Unreachable { .. } | NodeError::Starting) {
+            self.broken.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        e
     }
 
     /// The node it talks to.
@@ -238,16 +265,16 @@ impl LndClient {
     ) -> Result<T, NodeError> {
         match tokio::time::timeout(limit, call).await {
             Ok(Ok(resp)) => Ok(resp.into_inner()),
-            Ok(Err(status)) => Err(NodeError::from_status(&status, &self.target)),
-            Err(_) => Err(NodeError::Unreachable {
+            Ok(Err(status)) => Err(self.note(NodeError::from_status(&status, &self.target))),
+            Err(_) => Err(self.note(NodeError::Unreachable {
                 endpoint: self.target.endpoint(),
                 detail: format!("no answer within {} s", limit.as_secs()),
-            }),
+            })),
         }
     }
 
     /// Maps a status from a stream (after it was opened) like a call's.
     pub fn status_error(&self, status: &tonic::Status) -> NodeError {
-        NodeError::from_status(status, &self.target)
+        self.note(NodeError::from_status(status, &self.target))
     }
 }

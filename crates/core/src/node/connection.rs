@@ -62,6 +62,9 @@ pub struct NodeStatus {
     /// Live events: "live" (every stream subscribed), "reconnecting", or
     /// none when events are not followed (CLI).
     pub events: Option<String>,
+    /// A profile with several endpoints (an LND cluster's instances): which
+    /// one serves and what each is doing.
+    pub cluster: Option<ClusterView>,
     /// Why it is disconnected.
     #[serde(skip)]
     #[ts(skip)]
@@ -85,9 +88,105 @@ impl NodeStatus {
             pending_channels: 0,
             peers: 0,
             events: None,
+            cluster: None,
             error: None,
         }
     }
+}
+
+/// What one endpoint of a profile is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum InstanceRole {
+    /// It leads and answers: the app talks to it.
+    Serving,
+    /// A cluster instance waiting to take over (LND's WAITING_TO_START).
+    Standby,
+    /// Up, but its wallet is locked, not created yet, or still starting.
+    Starting,
+    /// Nothing answers there.
+    Down,
+}
+
+/// One endpoint and its role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct InstanceView {
+    /// host:port.
+    pub endpoint: String,
+    /// What it is doing.
+    pub role: InstanceRole,
+}
+
+/// The endpoints of a profile that lists several (an LND cluster).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct ClusterView {
+    /// The endpoint that serves, if one does.
+    pub serving: Option<String>,
+    /// Every endpoint, in the profile's order.
+    pub instances: Vec<InstanceView>,
+    /// Whether the cluster's etcd has a quorum, when the profile names its
+    /// etcd members (plain HTTP health endpoints); none when unknown.
+    pub quorum: Option<bool>,
+}
+
+/// How long a probe of one endpoint may take.
+const PROBE_LIMIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// What probing an endpoint found.
+struct Probe {
+    client: LndClient,
+    role: InstanceRole,
+    error: Option<NodeError>,
+}
+
+/// Asks an endpoint's State service (no database, no macaroon needed) what
+/// it is doing: a cluster's standby says WAITING_TO_START.
+async fn probe(target: NodeTarget) -> Result<Probe, NodeError> {
+    use super::unlocker::WalletState as W;
+    let client = LndClient::new(target)?;
+    let (role, error) = match super::unlocker::wallet_state_within(&client, PROBE_LIMIT).await {
+        Ok(W::WaitingToStart) => (InstanceRole::Standby, None),
+        Ok(W::ServerActive | W::RpcActive) => (InstanceRole::Serving, None),
+        Ok(_) => (InstanceRole::Starting, None),
+        Err(e) if endpoint_failure(&e) => (InstanceRole::Down, Some(e)),
+        // No State service (or another refusal): GetInfo decides.
+        Err(_) => (InstanceRole::Serving, None),
+    };
+    Ok(Probe {
+        client,
+        role,
+        error,
+    })
+}
+
+/// Whether the etcd members at `endpoints` (host:port, plain HTTP) have a
+/// quorum: one of them answers `/health` with `"health":"true"`.
+async fn etcd_quorum(endpoints: &[String]) -> Option<bool> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    if endpoints.is_empty() {
+        return None;
+    }
+    let ask = |ep: String| async move {
+        let run = async {
+            let mut s = tokio::net::TcpStream::connect(&ep).await.ok()?;
+            s.write_all(format!("GET /health HTTP/1.0\r\nHost: {ep}\r\n\r\n").as_bytes())
+                .await
+                .ok()?;
+            let mut body = Vec::new();
+            s.take(64 * 1024).read_to_end(&mut body).await.ok()?;
+            Some(String::from_utf8_lossy(&body).contains("\"health\":\"true\""))
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(6), run)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or(false)
+    };
+    let answers = futures_util::future::join_all(endpoints.iter().cloned().map(ask)).await;
+    Some(answers.into_iter().any(|healthy| healthy))
 }
 
 /// Parses "0.20.1-beta commit=…" into (0, 20).
@@ -104,6 +203,7 @@ fn endpoint_failure(e: &NodeError) -> bool {
             | NodeError::Tls { .. }
             | NodeError::TlsMismatch { .. }
             | NodeError::Starting
+            | NodeError::NoLeader { .. }
     )
 }
 
@@ -111,6 +211,8 @@ fn endpoint_failure(e: &NodeError) -> bool {
 pub struct Connection {
     source: std::sync::RwLock<Option<Arc<NodeSource>>>,
     client: Mutex<Option<LndClient>>,
+    /// Each endpoint's role at the last probe (profiles with several).
+    instances: std::sync::Mutex<Vec<InstanceView>>,
     /// Index of the endpoint that answered last (tried first next time).
     preferred: AtomicUsize,
     streams: std::sync::Mutex<BTreeMap<StreamKind, StreamState>>,
@@ -125,6 +227,7 @@ impl Connection {
         Connection {
             source: std::sync::RwLock::new(source.map(Arc::new)),
             client: Mutex::new(None),
+            instances: std::sync::Mutex::new(Vec::new()),
             preferred: AtomicUsize::new(0),
             streams: std::sync::Mutex::new(BTreeMap::new()),
             generation: AtomicU64::new(0),
@@ -183,14 +286,19 @@ impl Connection {
     }
 
     /// A connected client (the cached one, or a new one). With several
-    /// endpoints, each is probed in turn, starting with the one that
-    /// answered last; the first that is up (and not waiting to become the
-    /// cluster's leader) is used.
+    /// endpoints (an LND cluster's instances), all are probed at once and
+    /// the one that leads is used (the one that answered last first, if it
+    /// still leads). A cached client whose endpoint a call found gone is
+    /// replaced: the app follows the leader without the user's help.
     pub async fn client(&self) -> Result<LndClient, NodeError> {
         let mut guard = self.client.lock().await;
         let source = self.source().ok_or(NodeError::NotConfigured)?;
         if let Some(c) = guard.as_ref() {
-            return Ok(c.clone());
+            if !c.is_broken() {
+                return Ok(c.clone());
+            }
+            tracing::info!(endpoint = %c.target().endpoint(), "the endpoint in use is gone; finding the one that serves");
+            *guard = None;
         }
         let targets = source.targets()?;
         let client = if targets.len() == 1 {
@@ -208,37 +316,149 @@ impl Connection {
     async fn first_answering(&self, targets: Vec<NodeTarget>) -> Result<LndClient, NodeError> {
         let n = targets.len();
         let start = self.preferred.load(Ordering::SeqCst) % n;
-        let mut failures = Vec::new();
-        let mut first_error = None;
-        for i in (0..n).map(|k| (start + k) % n) {
-            let client = LndClient::new(targets[i].clone())?;
-            match client.get_info().await {
-                Err(e) if endpoint_failure(&e) => {
-                    tracing::info!(endpoint = %targets[i].endpoint(), error = %e, "endpoint down; trying the next");
-                    failures.push(format!("{}: {e}", targets[i].endpoint()));
-                    first_error.get_or_insert(e);
+        let endpoints: Vec<String> = targets.iter().map(NodeTarget::endpoint).collect();
+        let probes = futures_util::future::join_all(targets.into_iter().map(probe)).await;
+        let mut probes: Vec<Probe> = probes.into_iter().collect::<Result<_, _>>()?;
+        // The preferred endpoint first, then the others in the profile's order.
+        let order: Vec<usize> = (0..n).map(|k| (start + k) % n).collect();
+        let mut chosen = None;
+        for &i in &order {
+            if probes[i].role != InstanceRole::Serving {
+                continue;
+            }
+            match tokio::time::timeout(PROBE_LIMIT, probes[i].client.get_info()).await {
+                Ok(Ok(_)) => {
+                    chosen = Some(i);
+                    break;
                 }
-                // Up (other errors, such as a locked wallet, are the node's, not the endpoint's).
-                _ => {
-                    if i != start {
-                        tracing::warn!(endpoint = %targets[i].endpoint(), "failed over to another endpoint");
-                    }
-                    self.preferred.store(i, Ordering::SeqCst);
-                    return Ok(client);
+                Ok(Err(e)) if !endpoint_failure(&e) => {
+                    // The node's own refusal (locked wallet, macaroon): the
+                    // endpoint is the right one; check() says the rest.
+                    chosen = Some(i);
+                    break;
+                }
+                Ok(Err(e)) => {
+                    probes[i].role = if e == NodeError::Starting {
+                        InstanceRole::Standby
+                    } else {
+                        InstanceRole::Down
+                    };
+                    probes[i].error = Some(e);
+                }
+                Err(_) => {
+                    probes[i].role = InstanceRole::Down;
+                    probes[i].error = Some(NodeError::Unreachable {
+                        endpoint: endpoints[i].clone(),
+                        detail: format!("no answer within {} s", PROBE_LIMIT.as_secs()),
+                    });
                 }
             }
         }
-        Err(match first_error {
-            Some(NodeError::Starting) | None => NodeError::Starting,
-            Some(_) => NodeError::Unreachable {
-                endpoint: targets
-                    .iter()
-                    .map(NodeTarget::endpoint)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                detail: failures.join("; "),
-            },
+        let chosen = chosen.or_else(|| {
+            order
+                .iter()
+                .copied()
+                .find(|&i| probes[i].role == InstanceRole::Starting)
+        });
+        self.set_instances(
+            endpoints
+                .iter()
+                .zip(&probes)
+                .map(|(e, p)| InstanceView {
+                    endpoint: e.clone(),
+                    role: p.role,
+                })
+                .collect(),
+        );
+        if let Some(i) = chosen {
+            if i != start {
+                tracing::warn!(endpoint = %endpoints[i], "following the cluster's leader to another endpoint");
+            }
+            self.preferred.store(i, Ordering::SeqCst);
+            return Ok(probes.swap_remove(i).client);
+        }
+        let standbys = probes
+            .iter()
+            .filter(|p| p.role == InstanceRole::Standby)
+            .count();
+        if standbys > 0 {
+            let source = self.source();
+            let etcd = source
+                .as_ref()
+                .map(|s| s.etcd_endpoints.clone())
+                .unwrap_or_default();
+            return Err(NodeError::NoLeader {
+                standbys: u32::try_from(standbys).unwrap_or(u32::MAX),
+                down: u32::try_from(n - standbys).unwrap_or(u32::MAX),
+                quorum_lost: etcd_quorum(&etcd).await.map(|q| !q),
+            });
+        }
+        Err(NodeError::Unreachable {
+            endpoint: endpoints.join(", "),
+            detail: endpoints
+                .iter()
+                .zip(&probes)
+                .map(|(e, p)| match &p.error {
+                    Some(err) => format!("{e}: {err}"),
+                    None => format!("{e}: not serving"),
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
         })
+    }
+
+    fn set_instances(&self, v: Vec<InstanceView>) {
+        if let Ok(mut g) = self.instances.lock() {
+            *g = v;
+        }
+    }
+
+    /// Probes every endpoint of a profile that lists several: the header's
+    /// view of a cluster (the endpoint in use is marked serving only while
+    /// it is).
+    async fn cluster_view(&self, source: &NodeSource) -> Option<ClusterView> {
+        if source.endpoints.len() < 2 {
+            return None;
+        }
+        let targets = source.targets().ok()?;
+        let probes = futures_util::future::join_all(targets.into_iter().map(probe)).await;
+        let instances: Vec<InstanceView> = source
+            .endpoints
+            .iter()
+            .zip(probes)
+            .map(|(e, p)| InstanceView {
+                endpoint: e.clone(),
+                role: p.map(|p| p.role).unwrap_or(InstanceRole::Down),
+            })
+            .collect();
+        let serving = instances
+            .iter()
+            .filter(|i| i.role == InstanceRole::Serving)
+            .map(|i| i.endpoint.clone())
+            .collect::<Vec<_>>();
+        if serving.len() > 1 {
+            // Two instances say they serve: one is an old leader on its way
+            // down (its etcd session gone). The app uses the one it follows.
+            tracing::warn!(?serving, "more than one instance says it serves");
+        }
+        let quorum = if serving.is_empty() {
+            etcd_quorum(&source.etcd_endpoints).await
+        } else if source.etcd_endpoints.is_empty() {
+            None
+        } else {
+            Some(true)
+        };
+        self.set_instances(instances.clone());
+        Some(ClusterView {
+            serving: serving.into_iter().next(),
+            instances,
+            quorum,
+        })
+    }
+
+    /// Each endpoint's role at the last probe (empty: one endpoint, or none probed yet).
+    pub fn instances(&self) -> Vec<InstanceView> {
+        self.instances.lock().map(|g| g.clone()).unwrap_or_default()
     }
 
     /// Checks the node: reachable, right macaroon, right network, new enough.
@@ -327,6 +547,13 @@ impl Connection {
             }
         }
         s.endpoint = self.endpoint(&source).await;
+        if let Some(mut view) = self.cluster_view(&source).await {
+            // The endpoint the app uses, when connected, is the one shown as serving.
+            if s.state == NodeState::Connected {
+                view.serving = s.endpoint.clone();
+            }
+            s.cluster = Some(view);
+        }
         s
     }
 }

@@ -5,6 +5,18 @@ use super::lndconnect::LndConnectError;
 use crate::network::Network;
 use fedimint_tonic_lnd::tonic;
 
+fn no_leader_words(standbys: u32, down: u32, quorum_lost: Option<bool>) -> String {
+    let counts = format!(
+        "{standbys} instance{} {} to take over, {down} cannot be reached",
+        if standbys == 1 { "" } else { "s" },
+        if standbys == 1 { "waits" } else { "wait" },
+    );
+    match quorum_lost {
+        Some(true) => format!("The node's cluster has lost its quorum: fewer than half of its etcd members answer, so no LND instance may lead ({counts}). Nothing is lost; it serves again once enough etcd members are back, and Switchyard reconnects by itself."),
+        _ => format!("No instance of the node's cluster leads right now ({counts}). A failover takes a few seconds; if this lasts, the cluster's etcd has probably lost its quorum. Switchyard reconnects by itself once an instance leads."),
+    }
+}
+
 /// Why the node could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NodeError {
@@ -51,6 +63,17 @@ pub enum NodeError {
     /// LND is starting up.
     #[error("LND is still starting up; try again in a moment.")]
     Starting,
+    /// No instance of the profile's LND cluster leads.
+    #[error("{}", no_leader_words(*.standbys, *.down, *.quorum_lost))]
+    NoLeader {
+        /// Instances waiting to take over.
+        standbys: u32,
+        /// Instances that do not answer.
+        down: u32,
+        /// Whether the cluster's etcd has lost its quorum (when the profile
+        /// names its etcd members).
+        quorum_lost: Option<bool>,
+    },
     /// Another network than the profile's.
     #[error("This node runs on {actual}, but the profile is for {expected}.")]
     WrongNetwork {
@@ -114,6 +137,13 @@ pub enum NodeError {
         reason: PaymentFailure,
         /// LND's words, if any.
         detail: String,
+    },
+    /// The node went down while a payment was in flight and no instance
+    /// has said how it ended yet.
+    #[error("The node went down while this payment was in flight, and its outcome is not known yet. Nothing is lost: the node finishes or fails it once it is back, and the payment history shows the result. Do not pay again before then.")]
+    PaymentPending {
+        /// Payment hash (hex).
+        payment_hash: String,
     },
     /// An amount no wallet can hold.
     #[error(transparent)]
@@ -286,6 +316,18 @@ impl NodeError {
         {
             return NodeError::Starting;
         }
+        // The node went away mid-connection (killed, restarted): not a TLS
+        // problem, though rustls words it with "TLS close_notify".
+        if lower.contains("close_notify")
+            || lower.contains("unexpected eof")
+            || lower.contains("connection reset")
+            || lower.contains("broken pipe")
+        {
+            return NodeError::Unreachable {
+                endpoint: target.endpoint(),
+                detail: full,
+            };
+        }
         if lower.contains("tls") || lower.contains("certificate") || lower.contains("handshake") {
             return NodeError::Tls {
                 endpoint: target.endpoint(),
@@ -353,6 +395,11 @@ mod tests {
         assert!(matches!(
             m("verification failed: signature mismatch after caveat verification"),
             NodeError::MacaroonRejected { .. }
+        ));
+        // A node killed mid-stream (a cluster's leader): gone, not a TLS fault.
+        assert!(matches!(
+            m("client error (SendRequest): connection error: peer closed connection without sending TLS close_notify"),
+            NodeError::Unreachable { .. }
         ));
     }
 }

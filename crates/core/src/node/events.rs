@@ -397,38 +397,45 @@ async fn run_kind(kind: StreamKind, sh: Arc<Shared>) {
             run(
                 kind,
                 &sh,
-                |c| async move {
-                    let mut ln = c.lightning.clone();
-                    ln.subscribe_channel_backups(lnrpc::ChannelBackupSubscription {})
-                        .await
-                },
-                |sh, s: lnrpc::ChanBackupSnapshot| {
-                    let Some(multi) = s.multi_chan_backup else {
-                        return Vec::new();
-                    };
-                    let channels = u32::try_from(multi.chan_points.len()).unwrap_or(u32::MAX);
-                    let (path, error) = match sh.backup_dir.as_ref() {
-                        None => (None, None),
-                        Some(dir) => match save_backup_file(dir, &multi.multi_chan_backup) {
-                            Ok(p) => (Some(p.display().to_string()), None),
-                            Err(e) => {
-                                tracing::error!(error = %e, dir = %dir.display(), "could not save the channel backup");
-                                (
-                                    None,
-                                    Some(format!(
-                                        "The node's new channel backup could not be saved in {} ({e}). Free space or fix the folder's permissions, and export the backup from the Dashboard meanwhile: without it, funds in new channels cannot be recovered if the node's disk fails.",
-                                        dir.display()
-                                    )),
-                                )
+                |c| {
+                    let sh = sh.clone();
+                    async move {
+                        let mut ln = c.lightning.clone();
+                        let sub =
+                            ln.subscribe_channel_backups(lnrpc::ChannelBackupSubscription {});
+                        tokio::pin!(sub);
+                        // LND sends only changes: one made while we were not
+                        // subscribed (a reconnect, a cluster's failover, the
+                        // app starting) would never be saved. So the node's
+                        // current backup is saved at every (re)subscription,
+                        // once the subscription is on its way (LND answers a
+                        // subscription only with its first change, so it is
+                        // not awaited first).
+                        let early = tokio::select! {
+                            r = &mut sub => Some(r),
+                            () = tokio::time::sleep(SUBSCRIBED_AFTER) => None,
+                        };
+                        let mut export = c.lightning.clone();
+                        match export
+                            .export_all_channel_backups(lnrpc::ChanBackupExportRequest {})
+                            .await
+                        {
+                            Ok(snapshot) => {
+                                for e in backup_events(&sh, snapshot.into_inner()) {
+                                    sh.publish(e);
+                                }
                             }
-                        },
-                    };
-                    vec![NodeEvent::Backup {
-                        channels,
-                        path,
-                        error,
-                    }]
+                            Err(status) => {
+                                tracing::info!(error = %c.status_error(&status), "no channel backup to save yet");
+                            }
+                        }
+                        match early {
+                            Some(r) => r,
+                            None => sub.await,
+                        }
+                    }
                 },
+                backup_events,
             )
             .await
         }
@@ -459,6 +466,39 @@ async fn run_kind(kind: StreamKind, sh: Arc<Shared>) {
             .await
         }
     }
+}
+
+/// How long a backup subscription is given to reach LND before the current
+/// backup is exported (see the Backups stream).
+const SUBSCRIBED_AFTER: Duration = Duration::from_millis(300);
+
+/// Saves a backup LND announced (or that we exported) and says so.
+fn backup_events(sh: &Shared, s: lnrpc::ChanBackupSnapshot) -> Vec<NodeEvent> {
+    let Some(multi) = s.multi_chan_backup else {
+        return Vec::new();
+    };
+    let channels = u32::try_from(multi.chan_points.len()).unwrap_or(u32::MAX);
+    let (path, error) = match sh.backup_dir.as_ref() {
+        None => (None, None),
+        Some(dir) => match save_backup_file(dir, &multi.multi_chan_backup) {
+            Ok(p) => (Some(p.display().to_string()), None),
+            Err(e) => {
+                tracing::error!(error = %e, dir = %dir.display(), "could not save the channel backup");
+                (
+                    None,
+                    Some(format!(
+                        "The node's new channel backup could not be saved in {} ({e}). Free space or fix the folder's permissions, and export the backup from the Dashboard meanwhile: without it, funds in new channels cannot be recovered if the node's disk fails.",
+                        dir.display()
+                    )),
+                )
+            }
+        },
+    };
+    vec![NodeEvent::Backup {
+        channels,
+        path,
+        error,
+    }]
 }
 
 fn channel_event(m: lnrpc::ChannelEventUpdate) -> NodeEvent {

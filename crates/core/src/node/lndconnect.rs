@@ -188,10 +188,48 @@ pub fn parse_lndconnect(uri: &str) -> Result<LndConnect, LndConnectError> {
 
 /// DER from a PEM certificate (the first CERTIFICATE block).
 pub fn pem_to_der(pem: &str) -> Option<Vec<u8>> {
-    let start = pem.find("-----BEGIN CERTIFICATE-----")? + "-----BEGIN CERTIFICATE-----".len();
-    let end = pem[start..].find("-----END CERTIFICATE-----")? + start;
-    let body: String = pem[start..end].split_whitespace().collect();
-    decode_base64(&body).filter(|d| d.len() > 32 && d[0] == 0x30)
+    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+    const END: &str = "-----END CERTIFICATE-----";
+    let mut out = Vec::new();
+    let mut rest = pem;
+    while let Some(b) = rest.find(BEGIN) {
+        let start = b + BEGIN.len();
+        let end = rest[start..].find(END)? + start;
+        let body: String = rest[start..end].split_whitespace().collect();
+        let der = decode_base64(&body).filter(|d| d.len() > 32 && d[0] == 0x30)?;
+        // Each must be one whole DER value (bundles are split on that).
+        if split_der(&der).len() != 1 {
+            return None;
+        }
+        out.extend(der);
+        rest = &rest[end + END.len()..];
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// The certificates of [`pem_to_der`]'s answer: DER values one after
+/// another (a bundle holds one per instance of a cluster). A trailing
+/// fragment that is not a whole value is dropped.
+pub fn split_der(mut der: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    while der.len() >= 2 && der[0] == 0x30 {
+        let (len, header): (usize, usize) = match der[1] {
+            n if n < 0x80 => (usize::from(n), 2),
+            0x81 if der.len() >= 3 => (usize::from(der[2]), 3),
+            0x82 if der.len() >= 4 => (usize::from(der[2]) << 8 | usize::from(der[3]), 4),
+            0x83 if der.len() >= 5 => (
+                usize::from(der[2]) << 16 | usize::from(der[3]) << 8 | usize::from(der[4]),
+                5,
+            ),
+            _ => break,
+        };
+        let Some(total) = header.checked_add(len).filter(|t| *t <= der.len()) else {
+            break;
+        };
+        out.push(&der[..total]);
+        der = &der[total..];
+    }
+    out
 }
 
 #[cfg(test)]
@@ -239,6 +277,28 @@ mod tests {
         ))
         .unwrap();
         assert_eq!((c.host.as_str(), c.port), ("::1", 8443));
+    }
+
+    #[test]
+    fn a_bundle_of_certificates_is_read_whole() {
+        let b64 = |d: &[u8]| bitcoin::base64::engine::general_purpose::STANDARD.encode(d);
+        let pem = |d: &[u8]| {
+            format!(
+                "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+                b64(d)
+            )
+        };
+        // DER SEQUENCEs with a long-form (2-byte) and a 1-byte length.
+        let mut one = vec![0x30, 0x82, 0x01, 0x10];
+        one.extend(std::iter::repeat_n(1u8, 0x110));
+        let mut other = vec![0x30, 0x81, 0x50];
+        other.extend(std::iter::repeat_n(2u8, 0x50));
+        let both = pem_to_der(&(pem(&one) + &pem(&other))).unwrap();
+        assert_eq!(split_der(&both), vec![&one[..], &other[..]]);
+        assert_eq!(pem_to_der(&pem(&one)).unwrap(), one);
+        // A certificate cut short is refused, not half-pinned.
+        assert_eq!(pem_to_der(&pem(&one[..200])), None);
+        assert_eq!(pem_to_der("no certificate here"), None);
     }
 
     #[test]

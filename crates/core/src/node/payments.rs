@@ -484,6 +484,10 @@ fn keysend_request(req: &KeysendRequest) -> Result<routerrpc::SendPaymentRequest
     Ok(msg)
 }
 
+/// How long a payment is followed after the node went away mid-payment
+/// (a cluster's failover takes seconds; a restart, longer).
+const FOLLOW_FOR: Duration = Duration::from_secs(120);
+
 impl Payments {
     /// Sends with `SendPaymentV2` and waits for the outcome; the second part
     /// is what the HTLC attempts taught (also when the payment failed).
@@ -536,7 +540,95 @@ impl Payments {
             .collect()
     }
 
+    /// Sends, and when the node goes away mid-payment (a cluster's leader
+    /// dies, the node restarts) follows the payment on the node that serves
+    /// next until it ends: a payment never stays "stuck" in the app.
     async fn send_payment_raw(
+        &self,
+        msg: routerrpc::SendPaymentRequest,
+    ) -> Result<lnrpc::Payment, NodeError> {
+        let hash = if msg.payment_hash.len() == 32 {
+            Some(msg.payment_hash.clone())
+        } else {
+            self.decode_invoice(&msg.payment_request)
+                .ok()
+                .and_then(|i| bitcoin::hex::FromHex::from_hex(&i.payment_hash).ok())
+        };
+        match self.send_once(msg).await {
+            Err(
+                e @ (NodeError::Unreachable { .. }
+                | NodeError::Starting
+                | NodeError::NoLeader { .. }),
+            ) => match hash {
+                Some(hash) => {
+                    tracing::warn!(error = %e, "the node went away mid-payment; following the payment");
+                    self.follow(hash).await
+                }
+                None => Err(e),
+            },
+            other => other,
+        }
+    }
+
+    /// Follows a payment with `TrackPaymentV2` (on whichever endpoint
+    /// serves) until it succeeds or fails, for at most [`FOLLOW_FOR`].
+    async fn follow(&self, hash: Vec<u8>) -> Result<lnrpc::Payment, NodeError> {
+        let deadline = tokio::time::Instant::now() + FOLLOW_FOR;
+        let pending = || NodeError::PaymentPending {
+            payment_hash: hex(&hash),
+        };
+        let mut delay = Duration::from_millis(250);
+        loop {
+            if tokio::time::Instant::now() >= deadline {
+                return Err(pending());
+            }
+            let attempt = async {
+                let c = self.conn.client().await?;
+                let mut router = c.router.clone();
+                let req = routerrpc::TrackPaymentRequest {
+                    payment_hash: hash.clone(),
+                    no_inflight_updates: true,
+                };
+                let mut stream = c.call(CALL_TIMEOUT, router.track_payment_v2(req)).await?;
+                loop {
+                    match stream.message().await {
+                        Ok(Some(p))
+                            if p.status == lnrpc::payment::PaymentStatus::Succeeded as i32
+                                || p.status == lnrpc::payment::PaymentStatus::Failed as i32 =>
+                        {
+                            return Ok(Some(p));
+                        }
+                        Ok(Some(_)) => {}
+                        Ok(None) => return Ok(None),
+                        Err(status) => return Err(c.status_error(&status)),
+                    }
+                }
+            };
+            match tokio::time::timeout_at(deadline, attempt).await {
+                Err(_) => return Err(pending()),
+                Ok(Ok(Some(p))) => return Ok(p),
+                Ok(Ok(None)) => {}
+                Ok(Err(NodeError::Rpc { detail })) if detail.contains("isn't initiated") => {
+                    // The node never recorded it: nothing was sent.
+                    return Err(NodeError::PaymentFailed {
+                        reason: PaymentFailure::Error,
+                        detail: "the node went down before the payment started; nothing was sent"
+                            .into(),
+                    });
+                }
+                Ok(Err(
+                    NodeError::Unreachable { .. }
+                    | NodeError::Starting
+                    | NodeError::NoLeader { .. },
+                )) => {}
+                Ok(Err(e)) => return Err(e),
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(2));
+        }
+    }
+
+    async fn send_once(
         &self,
         msg: routerrpc::SendPaymentRequest,
     ) -> Result<lnrpc::Payment, NodeError> {

@@ -45,6 +45,9 @@ pub struct NodeSource {
     pub network: Network,
     /// host:port of each gRPC endpoint of the node, preferred first.
     pub endpoints: Vec<String>,
+    /// host:port of the etcd members of the node's cluster, when known
+    /// (plain HTTP health endpoints): tells a lost quorum apart.
+    pub etcd_endpoints: Vec<String>,
     /// Certificate and macaroon.
     pub credentials: Credentials,
     /// The node's wallet password, to unlock it when LND starts locked.
@@ -77,6 +80,7 @@ impl NodeSource {
             name,
             network,
             endpoints: vec![grpc_host.into()],
+            etcd_endpoints: Vec::new(),
             credentials: Credentials::Files {
                 tls_cert_path: tls_cert_path.into(),
                 macaroon_path: macaroon_path.into(),
@@ -103,6 +107,7 @@ impl NodeSource {
             name,
             network,
             endpoints: vec![endpoint],
+            etcd_endpoints: Vec::new(),
             credentials: Credentials::Inline {
                 cert_der,
                 macaroon: Arc::new(c.macaroon),
@@ -185,6 +190,12 @@ impl NodeSource {
             grpc_host: String,
             tls_cert_path: PathBuf,
             macaroon_path: PathBuf,
+            /// A clustered node: every instance.
+            #[serde(default)]
+            endpoints: Vec<String>,
+            /// A clustered node: its etcd members.
+            #[serde(default)]
+            etcd_endpoints: Vec<String>,
         }
         let Ok(text) = std::fs::read_to_string(data_dir.join("regtest").join("profiles.json"))
         else {
@@ -195,6 +206,12 @@ impl NodeSource {
             .into_iter()
             .map(|p| NodeSource {
                 id: format!("{}{}", REGTEST_PREFIX, p.name),
+                endpoints: if p.endpoints.is_empty() {
+                    vec![p.grpc_host.clone()]
+                } else {
+                    p.endpoints
+                },
+                etcd_endpoints: p.etcd_endpoints,
                 ..NodeSource::files(
                     p.name,
                     p.grpc_host,

@@ -141,12 +141,16 @@ impl LndClient {
 
 /// LND's start-up state.
 pub async fn wallet_state(client: &LndClient) -> Result<WalletState, NodeError> {
+    wallet_state_within(client, CALL_TIMEOUT).await
+}
+
+/// LND's start-up state, asked with a time limit.
+pub async fn wallet_state_within(
+    client: &LndClient,
+    limit: Duration,
+) -> Result<WalletState, NodeError> {
     let r: GetStateResponse = client
-        .raw_unary(
-            "/lnrpc.State/GetState",
-            lnrpc::GetInfoRequest {},
-            CALL_TIMEOUT,
-        )
+        .raw_unary("/lnrpc.State/GetState", lnrpc::GetInfoRequest {}, limit)
         .await?;
     Ok(WalletState::from(r.state))
 }
