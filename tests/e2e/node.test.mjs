@@ -671,3 +671,50 @@ test("a Ledger in the window: found directly, its account watched by the node, a
     dev.stop();
   }
 });
+
+test("an LND cluster in the header: the instance that serves, a failover followed, a lost quorum said", async () => {
+  // The node `cluster`: three LND instances on a three-member etcd cluster.
+  cli("regtest", "up", "--cluster", "--fresh", "--no-provider");
+  const leaderOf = () => cli("regtest", "cluster", "status").leader;
+  const s = await Session.start(driver.base, APP, ["--data-dir", dataDir], ARTIFACTS);
+  const header = async () => s.text("[data-testid=node-status]");
+  try {
+    await s.click("[data-testid=nav-profiles]");
+    const row = "[data-testid=profile-row][data-name=cluster]";
+    await s.until("the cluster's profile", async () => (await s.findAll(row)).length === 1, 30_000);
+    await s.click(`${row} [data-testid=profile-use]`);
+    await s.until("the header shows the cluster's leader", async () =>
+      (await header()).includes("instance 1 of 3 (2 standby)"), 60_000);
+    assert.ok((await header()).startsWith("cluster-1 ·"));
+    await s.screenshot("50-cluster-leader");
+
+    // The leader is killed: the header follows the one that takes over.
+    cli("regtest", "cluster", "kill-leader");
+    const next = await s.until("the header follows the new leader", async () => {
+      const t = await header();
+      return /^cluster-[23] · .* instance [23] of 3/.test(t) ? t : null;
+    }, 90_000);
+    assert.ok(next.includes("(1 standby)"), next);
+    await s.screenshot("51-cluster-failover");
+
+    // Two etcd members die: no quorum, and the header says so.
+    const lead = Number(leaderOf().split("-")[1]);
+    const others = [1, 2, 3].filter((m) => m !== lead);
+    for (const m of others) cli("regtest", "cluster", "kill-etcd", String(m));
+    await s.until("the header says the cluster lost its quorum", async () =>
+      (await header()).includes("cluster lost its quorum"), 180_000);
+    assert.equal(await (await s.find("[data-testid=node-status]")).attr("data-code"), "cluster_no_leader");
+    await s.screenshot("52-cluster-quorum-lost");
+
+    // One comes back: a quorum, a leader, the header connected again.
+    cli("regtest", "cluster", "start-etcd", String(others[0]));
+    await s.until("connected again", async () =>
+      (await (await s.find("[data-testid=node-status]")).attr("data-state")) === "connected", 120_000);
+    await s.screenshot("53-cluster-back");
+  } catch (e) {
+    await s.screenshot("97-cluster-failure").catch(() => undefined);
+    throw e;
+  } finally {
+    await s.end();
+  }
+});

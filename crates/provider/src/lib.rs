@@ -85,6 +85,12 @@ pub struct Config {
     pub coop_claim_wait: Duration,
     /// Fee rate of our lockups and sweeps, sat/vB (else the node's estimate).
     pub fee_rate: Option<u64>,
+    /// A submarine invoice whose payment failed is tried again this many
+    /// times in all (the user's node may be restarting or failing over to
+    /// another cluster instance), while the time lock allows.
+    pub payment_attempts: u32,
+    /// The wait between those attempts.
+    pub payment_retry_wait: Duration,
     /// Misbehaviour for tests.
     pub faults: Faults,
 }
@@ -106,6 +112,8 @@ impl Config {
             payment_margin_blocks: 20,
             coop_claim_wait: Duration::from_secs(10),
             fee_rate: None,
+            payment_attempts: 12,
+            payment_retry_wait: Duration::from_secs(5),
             faults: Faults::default(),
         }
     }
@@ -161,10 +169,24 @@ pub struct Provider {
     wake: std::sync::Mutex<HashMap<String, Arc<Notify>>>,
     /// Submarine claims waiting for the user's partial signature.
     pending_claims: Mutex<HashMap<String, worker::PendingClaim>>,
+    /// Per submarine swap: payment attempts that failed so far.
+    failed_payments: std::sync::Mutex<HashMap<String, u32>>,
     /// Serialises read-modify-write of swaps (workers and handlers).
     write_lock: Mutex<()>,
     /// This directory's one provider.
     _instance: switchyard_core::files::FileLock,
+}
+
+impl Provider {
+    /// Counts a failed payment of swap `id`; whether to try again.
+    pub(crate) fn retry_payment(&self, id: &str) -> bool {
+        let Ok(mut g) = self.failed_payments.lock() else {
+            return false;
+        };
+        let n = g.entry(id.to_string()).or_insert(0);
+        *n += 1;
+        *n < self.cfg.payment_attempts
+    }
 }
 
 impl std::fmt::Debug for Provider {
@@ -280,6 +302,7 @@ impl Provider {
             create_lock: Mutex::new(()),
             wake: std::sync::Mutex::new(HashMap::new()),
             pending_claims: Mutex::new(HashMap::new()),
+            failed_payments: std::sync::Mutex::new(HashMap::new()),
             write_lock: Mutex::new(()),
             _instance: instance,
         });

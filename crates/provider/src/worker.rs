@@ -296,6 +296,16 @@ async fn submarine_step(p: &Arc<Provider>, mut s: ProviderSwap) -> Result<(), Wo
                     s.preimage = Some(pre.to_lower_hex_string());
                     set_status(p, &mut s, st::INVOICE_PAID).await
                 }
+                PaymentState::Failed(reason) if p.retry_payment(&s.id) => {
+                    // The user's node may be restarting or failing over:
+                    // try again after a while (the time lock is checked
+                    // before each attempt; LND refuses a second payment of
+                    // a hash while one is in flight or succeeded).
+                    tracing::info!(swap = %s.id, %reason, "the invoice could not be paid; trying again");
+                    p.db.end_payment(&s.id, db::Payment::None).await?;
+                    wait(p, &s.id, p.cfg.payment_retry_wait).await;
+                    set_status(p, &mut s, st::TRANSACTION_CONFIRMED).await
+                }
                 PaymentState::Failed(reason) => {
                     p.db.end_payment(&s.id, db::Payment::Failed).await?;
                     s.failure_reason = Some(format!("the invoice could not be paid: {reason}"));

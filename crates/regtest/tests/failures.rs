@@ -33,6 +33,7 @@ fn a_daemon_dying_at_start_up_shows_its_log_and_leaves_nothing_running() {
         ("btcd", &real.btcd),
         ("btcctl", &real.btcctl),
         ("lncli", &real.lncli),
+        ("etcd", &real.etcd),
     ] {
         std::os::unix::fs::symlink(path, fake.join(name)).unwrap();
     }
