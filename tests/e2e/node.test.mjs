@@ -696,6 +696,9 @@ test("an LND cluster in the header: the instance that serves, a failover followe
     }, 90_000);
     assert.ok(next.includes("(1 standby)"), next);
     await s.screenshot("51-cluster-failover");
+    // The killed instance comes back as a standby (as a supervisor would restart it).
+    cli("regtest", "cluster", "start", "1");
+    await s.until("two standbys again", async () => (await header()).includes("(2 standby)"), 60_000);
 
     // Two etcd members die: no quorum, and the header says so.
     const lead = Number(leaderOf().split("-")[1]);

@@ -67,8 +67,7 @@ function nodePill(): HTMLElement {
     ].filter(Boolean).join("\n");
     return h("span", { class: "pill ok", "data-testid": "node-status", "data-state": n.state, title: details },
       h("span", { class: "dot" }),
-      `${n.alias ?? n.profile} · block ${n.block_height?.toLocaleString() ?? "?"} · ${n.active_channels} channel${n.active_channels === 1 ? "" : "s"}`,
-      clusterText ? h("span", { "data-testid": "node-instance" }, clusterText) : null,
+      `${n.alias ?? n.profile} · block ${n.block_height?.toLocaleString() ?? "?"} · ${n.active_channels} channel${n.active_channels === 1 ? "" : "s"}${clusterText}`,
       n.synced_to_chain ? null : " · syncing");
   }
   const locked = n.error?.code === "wallet_locked";
