@@ -108,6 +108,26 @@ async fn active_channels(node: &NodeService) -> Vec<(String, u64)> {
     v
 }
 
+async fn open_to(
+    node: &NodeService,
+    peer: &str,
+    sat: u64,
+) -> switchyard_core::node::channels::OpenedChannel {
+    node.channels()
+        .open(&OpenChannelRequest {
+            peer: peer.to_string(),
+            amount_sat: Sat::from_sat(sat),
+            push_sat: Sat::ZERO,
+            private: false,
+            fee: None,
+            min_htlc_msat: None,
+            utxos: Vec::new(),
+            allow_high_fee: false,
+        })
+        .await
+        .unwrap()
+}
+
 async fn pay_bob(net: &switchyard_regtest::Network, node: &NodeService, sat: u64) {
     // After a failover the new leader's channels are active once bob has
     // reconnected (LND says "insufficient balance" until then).
@@ -266,20 +286,7 @@ async fn the_app_follows_the_leader_of_an_lnd_cluster_on_etcd() {
 
     // --- 2. The leader dies in the middle of a channel open.
     let alice = blocking(|| net.node("alice").unwrap().profile().unwrap());
-    let opened = node
-        .channels()
-        .open(&OpenChannelRequest {
-            peer: alice.p2p_uri.clone(),
-            amount_sat: Sat::from_sat(1_000_000),
-            push_sat: Sat::ZERO,
-            private: false,
-            fee: None,
-            min_htlc_msat: None,
-            utxos: Vec::new(),
-            allow_high_fee: false,
-        })
-        .await
-        .unwrap();
+    let opened = open_to(&node, &alice.p2p_uri, 1_000_000).await;
     let killed = blocking(|| net.kill_leader()).unwrap();
     let third = connected(&node, 60, "the app to follow the next leader").await;
     assert_ne!(third, second, "{killed} no longer serves");
@@ -299,20 +306,7 @@ async fn the_app_follows_the_leader_of_an_lnd_cluster_on_etcd() {
     // The backup auto-save follows the new leader: a channel opened on it
     // is in the backup file the hub saves.
     let carol = blocking(|| net.node("carol").unwrap().profile().unwrap());
-    let newer = node
-        .channels()
-        .open(&OpenChannelRequest {
-            peer: carol.p2p_uri.clone(),
-            amount_sat: Sat::from_sat(500_000),
-            push_sat: Sat::ZERO,
-            private: false,
-            fee: None,
-            min_htlc_msat: None,
-            utxos: Vec::new(),
-            allow_high_fee: false,
-        })
-        .await
-        .unwrap();
+    let newer = open_to(&node, &carol.p2p_uri, 500_000).await;
     let saved = backups.path().join("channel.backup");
     let holds = eventually(
         60,

@@ -116,6 +116,23 @@ fn instance_args(id: &str, etcd_client_port: u16) -> Vec<String> {
     ]
 }
 
+/// The index of `which` (a name, or a number from 1) among `names`.
+fn by_name_or_number<'a>(
+    which: &str,
+    names: impl Iterator<Item = &'a str> + Clone,
+) -> Result<usize, RegtestError> {
+    let count = names.clone().count();
+    let by_number = which.parse::<usize>().ok().and_then(|n| n.checked_sub(1));
+    names
+        .clone()
+        .position(|n| n == which)
+        .or(by_number.filter(|n| *n < count))
+        .ok_or_else(|| RegtestError::UnknownNode {
+            name: which.into(),
+            known: names.collect::<Vec<_>>().join(", "),
+        })
+}
+
 impl Cluster {
     /// Starts the members, then the first instance (it becomes the leader
     /// and creates the node's wallet), waits until it is synced, then the
@@ -333,38 +350,12 @@ impl Cluster {
 
     /// The instance by name (cluster-1…) or number (1…).
     pub fn instance_index(&self, which: &str) -> Result<usize, RegtestError> {
-        let by_number = which.parse::<usize>().ok().and_then(|n| n.checked_sub(1));
-        self.instances
-            .iter()
-            .position(|l| l.name == which)
-            .or(by_number.filter(|n| *n < self.instances.len()))
-            .ok_or_else(|| RegtestError::UnknownNode {
-                name: which.into(),
-                known: self
-                    .instances
-                    .iter()
-                    .map(|l| l.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
+        by_name_or_number(which, self.instances.iter().map(|l| l.name.as_str()))
     }
 
     /// The member by name (etcd-1…) or number (1…).
     pub fn member_index(&self, which: &str) -> Result<usize, RegtestError> {
-        let by_number = which.parse::<usize>().ok().and_then(|n| n.checked_sub(1));
-        self.etcd
-            .iter()
-            .position(|e| e.name == which)
-            .or(by_number.filter(|n| *n < self.etcd.len()))
-            .ok_or_else(|| RegtestError::UnknownNode {
-                name: which.into(),
-                known: self
-                    .etcd
-                    .iter()
-                    .map(|e| e.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
+        by_name_or_number(which, self.etcd.iter().map(|e| e.name.as_str()))
     }
 
     /// Starts a stopped instance again (it campaigns, as a standby first).

@@ -616,6 +616,20 @@ impl Network {
         v
     }
 
+    /// [`Network::serving`], mutable (to watch the daemons while waiting).
+    fn serving_mut(&mut self) -> Vec<(String, &mut Lnd)> {
+        let leader = self.cluster.as_ref().and_then(|c| c.leader());
+        let cluster = self
+            .cluster
+            .as_mut()
+            .and_then(|c| Some((c.name.clone(), c.instances.get_mut(leader?)?)));
+        self.nodes
+            .iter_mut()
+            .map(|n| (n.name.clone(), n))
+            .chain(cluster)
+            .collect()
+    }
+
     /// The cluster, when the network has one.
     pub fn cluster_mut(&mut self) -> Result<&mut Cluster, RegtestError> {
         self.cluster.as_mut().ok_or_else(|| {
@@ -716,17 +730,7 @@ impl Network {
         skip_stopped: bool,
         check: impl Fn(&str, &Lncli) -> bool,
     ) -> Result<(), RegtestError> {
-        let leader = self.cluster.as_ref().and_then(|c| c.leader());
-        let cluster = self
-            .cluster
-            .as_mut()
-            .and_then(|c| Some((c.name.clone(), c.instances.get_mut(leader?)?)));
-        let nodes = self
-            .nodes
-            .iter_mut()
-            .map(|n| (n.name.clone(), n))
-            .chain(cluster);
-        for (name, node) in nodes {
+        for (name, node) in self.serving_mut() {
             if skip_stopped && !node.daemon.is_alive() {
                 continue;
             }
@@ -1022,16 +1026,9 @@ impl Network {
         } else {
             None
         };
-        let leader = self.cluster.as_ref().and_then(|c| c.leader());
-        let cluster = self
-            .cluster
-            .as_mut()
-            .and_then(|c| Some((c.name.clone(), c.instances.get_mut(leader?)?)));
         let nodes = self
-            .nodes
-            .iter_mut()
-            .map(|n| (n.name.clone(), n))
-            .chain(cluster)
+            .serving_mut()
+            .into_iter()
             .map(|(name, n)| {
                 let running = n.daemon.is_alive();
                 let info = running.then(|| n.cli(&["getinfo"]).ok()).flatten();
