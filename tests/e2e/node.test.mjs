@@ -686,6 +686,15 @@ test("an LND cluster in the header: the instance that serves, a failover followe
     await s.until("the header shows the cluster's leader", async () =>
       (await header()).includes("instance 1 of 3 (2 standby)"), 60_000);
     assert.ok((await header()).startsWith("cluster-1 ·"));
+    // The Nodes screen: each endpoint's role.
+    const roles = await s.until("the endpoints' roles", async () => {
+      const els = await s.findAll(`${row} [data-testid=endpoint-role]`);
+      if (els.length !== 3) return null;
+      const r = [];
+      for (const e of els) r.push(await e.attr("data-role"));
+      return r[0] === "serving" ? r : null;
+    }, 30_000);
+    assert.deepEqual(roles, ["serving", "standby", "standby"]);
     await s.screenshot("50-cluster-leader");
 
     // The leader is killed: the header follows the one that takes over.

@@ -219,13 +219,16 @@ async function followEvents(): Promise<void> {
   }
 }
 
-/** Re-reads the node's state for the header; true if the block height moved. */
+/** Re-reads the node's state for the header; true if the block height moved
+ * or a cluster's instances changed roles (the Nodes screen shows them). */
 async function refreshNodeStatus(): Promise<boolean> {
   try {
     const before = state.node?.block_height;
+    const roles = JSON.stringify(state.node?.cluster ?? null);
     state.node = await api.nodeStatus();
     render();
-    return before !== undefined && before !== state.node.block_height;
+    return (before !== undefined && before !== state.node.block_height)
+      || roles !== JSON.stringify(state.node.cluster ?? null);
   } catch {
     return false; // the status call itself reports failures inside NodeStatus
   }

@@ -10,6 +10,13 @@ import { appPasswordField, confirmForm, showSecret } from "./confirm";
 import { revealSealed } from "../seal";
 import { action, badRequest, reloadNodeView, view } from "./screen";
 
+const ROLE_LABEL: Record<string, string> = {
+  serving: "serving",
+  standby: "standby",
+  starting: "starting or locked",
+  down: "not answering",
+};
+
 const KIND_LABEL: Record<string, string> = {
   regtest: "Local regtest network",
   files: "Certificate and macaroon files",
@@ -82,7 +89,16 @@ function profileRow(first: ProfileInfo): Row<ProfileInfo> {
     setText(name, p.name);
     setText(kind, KIND_LABEL[p.kind]);
     setText(network, NETWORK_LABEL[p.network]);
-    endpoints.replaceChildren(...p.endpoints.map((e, i) => h("div", {}, h("code", {}, e), i === 0 && p.endpoints.length > 1 ? h("span", { class: "hint" }, " preferred") : null)));
+    // The profile in use, an LND cluster: each endpoint's role from the header's last check.
+    const roles = p.active ? state.node?.cluster?.instances : undefined;
+    endpoints.replaceChildren(...p.endpoints.map((e, i) => {
+      const role = roles?.find((r) => r.endpoint === e)?.role;
+      const serving = role === "serving" && state.node?.cluster?.serving === e;
+      return h("div", {}, h("code", {}, e),
+        role
+          ? h("span", { class: `hint role-${serving ? "serving" : role}`, "data-testid": "endpoint-role", "data-role": serving ? "serving" : role }, ` ${ROLE_LABEL[serving ? "serving" : role]}`)
+          : i === 0 && p.endpoints.length > 1 ? h("span", { class: "hint" }, " preferred") : null);
+    }));
     wallet.replaceChildren(p.password_only_here
       ? h("span", { class: "hint bad", "data-testid": "password-only-here", title: "Reveal the password and write it down: until then the profile cannot be removed." }, "password only in Switchyard")
       : p.auto_unlock ? "unlocks on start-up" : p.wallet_id ? "from your words" : "—");
