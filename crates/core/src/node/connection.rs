@@ -211,8 +211,6 @@ fn endpoint_failure(e: &NodeError) -> bool {
 pub struct Connection {
     source: std::sync::RwLock<Option<Arc<NodeSource>>>,
     client: Mutex<Option<LndClient>>,
-    /// Each endpoint's role at the last probe (profiles with several).
-    instances: std::sync::Mutex<Vec<InstanceView>>,
     /// Index of the endpoint that answered last (tried first next time).
     preferred: AtomicUsize,
     streams: std::sync::Mutex<BTreeMap<StreamKind, StreamState>>,
@@ -227,7 +225,6 @@ impl Connection {
         Connection {
             source: std::sync::RwLock::new(source.map(Arc::new)),
             client: Mutex::new(None),
-            instances: std::sync::Mutex::new(Vec::new()),
             preferred: AtomicUsize::new(0),
             streams: std::sync::Mutex::new(BTreeMap::new()),
             generation: AtomicU64::new(0),
@@ -360,16 +357,6 @@ impl Connection {
                 .copied()
                 .find(|&i| probes[i].role == InstanceRole::Starting)
         });
-        self.set_instances(
-            endpoints
-                .iter()
-                .zip(&probes)
-                .map(|(e, p)| InstanceView {
-                    endpoint: e.clone(),
-                    role: p.role,
-                })
-                .collect(),
-        );
         if let Some(i) = chosen {
             if i != start {
                 tracing::warn!(endpoint = %endpoints[i], "following the cluster's leader to another endpoint");
@@ -407,12 +394,6 @@ impl Connection {
         })
     }
 
-    fn set_instances(&self, v: Vec<InstanceView>) {
-        if let Ok(mut g) = self.instances.lock() {
-            *g = v;
-        }
-    }
-
     /// Probes every endpoint of a profile that lists several: the header's
     /// view of a cluster (the endpoint in use is marked serving only while
     /// it is).
@@ -448,17 +429,11 @@ impl Connection {
         } else {
             Some(true)
         };
-        self.set_instances(instances.clone());
         Some(ClusterView {
             serving: serving.into_iter().next(),
             instances,
             quorum,
         })
-    }
-
-    /// Each endpoint's role at the last probe (empty: one endpoint, or none probed yet).
-    pub fn instances(&self) -> Vec<InstanceView> {
-        self.instances.lock().map(|g| g.clone()).unwrap_or_default()
     }
 
     /// Checks the node: reachable, right macaroon, right network, new enough.
